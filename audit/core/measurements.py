@@ -1,0 +1,119 @@
+"""What auditors measure: metric values per group, evidence tables, and their output.
+
+Auditors produce these; the policy evaluator compares them with thresholds, and
+the reports render them.  Every number a report shows lives in one of these objects.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["AuditorOutput", "EvidenceTable", "GroupStatus", "GroupValue", "MetricResult"]
+
+
+class GroupStatus(StrEnum):
+    """Whether a group's value may enter a comparison between groups."""
+
+    OK = "ok"
+    """Large enough and defined: compared."""
+    SMALL = "small"
+    """Fewer rows than the auditor's minimum: reported, never compared."""
+    EXCLUDED = "excluded"
+    """Left out of comparisons by a stated rule (e.g. NYC LL144's under-2% categories)."""
+    UNDEFINED = "undefined"
+    """The metric is undefined in this group (e.g. a true positive rate with no positives)."""
+
+
+@dataclass(frozen=True)
+class GroupValue:
+    """One group's value of one metric."""
+
+    group: str
+    """Display label, e.g. ``"sex=Female"`` or ``"sex=Female, race=Black"``."""
+    count: int
+    """Rows in the group."""
+    value: float | None
+    """The metric's value; ``None`` when undefined."""
+    ci_low: float | None = None
+    """Lower bound of the bootstrap confidence interval, if computed."""
+    ci_high: float | None = None
+    """Upper bound of the bootstrap confidence interval, if computed."""
+    status: GroupStatus = GroupStatus.OK
+    note: str | None = None
+    """Why the status is not ``ok``."""
+
+    def __post_init__(self) -> None:
+        if self.value is not None and math.isnan(self.value):
+            raise ValueError(f"group {self.group!r}: a value may be None but never NaN.")
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One metric measured over one grouping of the population.
+
+    ``grouping`` names the sensitive columns whose combinations form the groups
+    (one column, or several for intersectional groups); it is empty for a metric
+    of the whole population, such as a privacy budget.
+    """
+
+    metric: str
+    auditor: str
+    grouping: tuple[str, ...]
+    value: float | None
+    """Whole-population (or scalar) value; ``None`` when it could not be measured."""
+    groups: tuple[GroupValue, ...] = ()
+    description: str = ""
+    reason: str | None = None
+    """Why ``value`` (or every group value) is missing."""
+    confidence_level: float | None = None
+    """Level of the groups' confidence intervals, e.g. 0.95."""
+
+    @property
+    def grouping_label(self) -> str:
+        """``"sex × race"`` for display; ``"overall"`` for an ungrouped metric."""
+        return " × ".join(self.grouping) if self.grouping else "overall"
+
+    def comparable_groups(self) -> tuple[GroupValue, ...]:
+        """Groups that may enter a comparison: status ``ok`` and a defined value."""
+        return tuple(g for g in self.groups if g.status is GroupStatus.OK and g.value is not None)
+
+
+@dataclass(frozen=True)
+class EvidenceTable:
+    """A table of evidence for the report, with its caption; cells are str, int, float or None."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str | int | float | None, ...], ...]
+    caption: str = ""
+
+    def __post_init__(self) -> None:
+        for row in self.rows:
+            if len(row) != len(self.columns):
+                raise ValueError(
+                    f"table {self.title!r}: a row has {len(row)} cells for "
+                    f"{len(self.columns)} columns."
+                )
+
+
+@dataclass(frozen=True)
+class AuditorOutput:
+    """Everything one auditor measured in one audit."""
+
+    auditor: str
+    metrics: tuple[MetricResult, ...]
+    method: str
+    """How the measurements were made, in prose for the report."""
+    tables: tuple[EvidenceTable, ...] = ()
+    limitations: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    config: Mapping[str, Any] = field(default_factory=dict)
+    """The settings the auditor ran with, JSON-safe."""
+
+    def find(self, metric: str) -> tuple[MetricResult, ...]:
+        """All results of ``metric``, one per grouping."""
+        return tuple(m for m in self.metrics if m.metric == metric)

@@ -1,0 +1,145 @@
+"""Turn a target column and a model's raw predictions into aligned outcome arrays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audit.core.context import Outcomes, Task
+from audit.core.protocols import Predictions
+from audit.errors import DataError
+
+__all__ = ["infer_task", "resolve_outcomes"]
+
+_BOOLEAN_LIKE = ({0, 1}, {False, True})
+
+
+def _describe_values(values: Any, limit: int = 6) -> str:
+    shown = sorted(map(str, values))
+    extra = f", ... ({len(shown)} in all)" if len(shown) > limit else ""
+    return ", ".join(repr(v) for v in shown[:limit]) + extra
+
+
+def infer_task(target: pd.Series, positive_label: Any) -> Task:
+    """Binary when a positive label is named or the target has at most two values; else regression."""
+    if positive_label is not None:
+        return Task.BINARY
+    distinct = target.dropna().unique()
+    if len(distinct) <= 2:
+        return Task.BINARY
+    if pd.api.types.is_numeric_dtype(target) and not pd.api.types.is_bool_dtype(target):
+        return Task.REGRESSION
+    raise DataError(
+        f"target column {target.name!r} has {len(distinct)} classes "
+        f"({_describe_values(distinct)}); name the favourable one with --positive-label "
+        "to audit it against the rest"
+    )
+
+
+def _infer_positive_label(target: pd.Series) -> Any:
+    distinct = set(target.dropna().unique().tolist())
+    for candidates in _BOOLEAN_LIKE:
+        if distinct <= candidates:
+            return True if candidates == {False, True} else 1
+    raise DataError(
+        f"target column {target.name!r} has values {_describe_values(distinct)}; "
+        "name the favourable one with --positive-label"
+    )
+
+
+def _matches(values: np.ndarray, label: Any) -> np.ndarray:
+    """Elementwise ``values == label``, tolerant of int/str/float spellings of one label."""
+    as_series = pd.Series(values)
+    if as_series.dtype == object or pd.api.types.is_string_dtype(as_series):
+        return (as_series.astype(str).str.strip() == str(label).strip()).to_numpy()
+    try:
+        return (as_series.astype(float) == float(label)).to_numpy()
+    except (TypeError, ValueError):
+        return (as_series.astype(str) == str(label)).to_numpy()
+
+
+def _binary_predictions(
+    predictions: Predictions, positive_label: Any, target_labels: set[Any], threshold: float | None
+) -> np.ndarray:
+    if threshold is not None:
+        if predictions.scores is None:
+            raise DataError(
+                f"a score threshold ({threshold}) was given but the model returns labels only"
+            )
+        return (predictions.scores >= threshold).astype(np.int8)
+    if predictions.labels is None:
+        raise DataError(
+            "the model returns scores only; pass --threshold to turn scores into decisions"
+        )
+    labels = predictions.labels
+    if pd.isna(pd.Series(labels)).any():
+        missing = int(pd.isna(pd.Series(labels)).sum())
+        raise DataError(f"the model returned {missing} missing predictions")
+    predicted = set(pd.Series(labels).unique().tolist())
+    known = {str(v).strip() for v in target_labels} | {str(positive_label).strip()}
+    if {str(v).strip() for v in predicted} <= known:
+        return _matches(labels, positive_label).astype(np.int8)
+    for candidates in _BOOLEAN_LIKE:
+        if predicted <= candidates:
+            return np.asarray(labels).astype(np.int8)
+    raise DataError(
+        f"the model predicted labels {_describe_values(predicted)}, which are not among the "
+        f"target's labels ({_describe_values(target_labels)}); predictions must use the "
+        "target's labels, or 0/1 with 1 meaning the positive label"
+    )
+
+
+def resolve_outcomes(
+    target: pd.Series,
+    predictions: Predictions,
+    *,
+    task: Task | None = None,
+    positive_label: Any = None,
+    threshold: float | None = None,
+) -> tuple[Outcomes, Any]:
+    """Align ground truth and predictions as numeric arrays.
+
+    Returns the outcomes and the positive label actually used (``None`` for regression).
+
+    Raises
+    ------
+    DataError
+        When the target has missing values, predictions cannot be read as decisions,
+        or their number differs from the number of rows.
+    """
+    if len(predictions) != len(target):
+        raise DataError(
+            f"the model returned {len(predictions)} predictions for {len(target)} rows"
+        )
+    missing = int(target.isna().sum())
+    if missing:
+        raise DataError(f"target column {target.name!r} has {missing} missing values")
+    task = task or infer_task(target, positive_label)
+    if task is Task.REGRESSION:
+        raw = predictions.labels if predictions.labels is not None else predictions.scores
+        try:
+            y_pred = np.asarray(raw, dtype=float)
+            y_true = target.to_numpy(dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"regression target or predictions are not numeric: {exc}") from None
+        if np.isnan(y_pred).any():
+            raise DataError(f"the model returned {int(np.isnan(y_pred).sum())} missing predictions")
+        return Outcomes(task=task, y_true=y_true, y_pred=y_pred), None
+    if positive_label is None:
+        positive_label = _infer_positive_label(target)
+    target_labels = set(target.unique().tolist())
+    y_true = _matches(target.to_numpy(), positive_label).astype(np.int8)
+    if not y_true.any() and str(positive_label) not in {str(v) for v in target_labels}:
+        raise DataError(
+            f"positive label {positive_label!r} does not occur in target column "
+            f"{target.name!r}; its values are {_describe_values(target_labels)}"
+        )
+    y_pred = _binary_predictions(predictions, positive_label, target_labels, threshold)
+    scores = None
+    if predictions.scores is not None:
+        scores = np.asarray(predictions.scores, dtype=float)
+        if np.isnan(scores).any():
+            raise DataError(f"the model returned {int(np.isnan(scores).sum())} missing scores")
+    return Outcomes(task=task, y_true=y_true, y_pred=y_pred, y_score=scores), positive_label

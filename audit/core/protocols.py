@@ -1,0 +1,125 @@
+"""The two extension seams of maas-audit: model adapters and auditors.
+
+A *model adapter* turns a batch of rows into predictions; an *auditor* turns an
+:class:`~audit.core.context.AuditContext` into measurements.  Both are structural
+protocols: implement the attributes and methods, no base class needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from audit.core.context import AuditContext
+    from audit.core.measurements import AuditorOutput
+
+__all__ = ["Auditor", "ModelAdapter", "Predictions"]
+
+
+@dataclass(frozen=True, eq=False)
+class Predictions:
+    """What a model said about a batch of rows.
+
+    Attributes
+    ----------
+    labels:
+        One predicted label per row (class labels, or the predicted value for a
+        regression model); ``None`` when the model only returns scores.
+    scores:
+        One score per row: the probability of the positive class for a binary
+        classifier; ``None`` when the model returns no scores.
+    """
+
+    labels: np.ndarray | None
+    scores: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.labels is None and self.scores is None:
+            raise ValueError("Predictions need labels, scores or both; got neither.")
+        if (
+            self.labels is not None
+            and self.scores is not None
+            and len(self.labels) != len(self.scores)
+        ):
+            raise ValueError(
+                f"labels and scores differ in length: {len(self.labels)} != {len(self.scores)}."
+            )
+
+    def __len__(self) -> int:
+        values = self.labels if self.labels is not None else self.scores
+        assert values is not None  # guaranteed by __post_init__
+        return len(values)
+
+    @staticmethod
+    def concatenate(parts: Sequence[Predictions]) -> Predictions:
+        """Join the predictions of consecutive batches, in order."""
+        if not parts:
+            raise ValueError("cannot concatenate zero batches of predictions.")
+        has_labels = {p.labels is not None for p in parts}
+        has_scores = {p.scores is not None for p in parts}
+        if len(has_labels) > 1 or len(has_scores) > 1:
+            raise ValueError("batches disagree on whether they carry labels and scores.")
+        labels = np.concatenate([p.labels for p in parts]) if parts[0].labels is not None else None
+        scores = np.concatenate([p.scores for p in parts]) if parts[0].scores is not None else None
+        return Predictions(labels=labels, scores=scores)
+
+
+@runtime_checkable
+class ModelAdapter(Protocol):
+    """A model, wherever it runs, seen as a function from rows to predictions.
+
+    The runner cuts the data into batches of at most :attr:`batch_size` rows and
+    calls :meth:`predict_batch` once per batch.  Adapters must not print, and must
+    never put credentials into :meth:`describe` or into error messages.
+    """
+
+    batch_size: int
+    """Largest number of rows sent to :meth:`predict_batch` at once."""
+
+    @property
+    def input_columns(self) -> Sequence[str] | None:
+        """Columns this adapter reads, or ``None`` to receive the audit's feature columns."""
+        ...
+
+    def predict_batch(self, rows: pd.DataFrame) -> Predictions:
+        """Predict for every row of ``rows``, returning exactly ``len(rows)`` predictions."""
+        ...
+
+    def describe(self) -> Mapping[str, Any]:
+        """A JSON-safe description for the report: kind, location, settings; no secrets."""
+        ...
+
+    def fingerprint(self) -> str:
+        """SHA-256 (hex) identifying the model: of its file, object or endpoint identity."""
+        ...
+
+
+@runtime_checkable
+class Auditor(Protocol):
+    """An audit method that measures one aspect of a model, e.g. fairness.
+
+    Auditors are found through the ``maas_audit.auditors`` entry-point group; the
+    entry point names the auditor class, instantiated with no arguments.
+    Auditors return measurements and never raise on bad data: a measurement
+    that cannot be made carries a reason instead of a value.
+    """
+
+    name: ClassVar[str]
+    """The name policies use in ``auditor:`` and ``auditors:``."""
+
+    Config: ClassVar[type[BaseModel]]
+    """Pydantic model of this auditor's settings (the policy's ``auditors.<name>`` block)."""
+
+    def metrics(self) -> Mapping[str, str]:
+        """The metrics this auditor can measure, each with a one-line description."""
+        ...
+
+    def run(self, context: AuditContext, config: BaseModel) -> AuditorOutput:
+        """Measure ``context`` with settings ``config`` (an instance of :attr:`Config`)."""
+        ...

@@ -1,0 +1,79 @@
+"""The reproducibility record of an audit: versions, hashes, seed, time, command line."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["Provenance", "library_versions", "sha256_bytes", "sha256_file", "sha256_frame", "utc_now"]
+
+_LIBRARIES = (
+    "maas-audit", "numpy", "pandas", "scikit-learn", "fairlearn", "pydantic",
+    "jinja2", "httpx", "torch", "onnxruntime", "skops",
+)
+_CHUNK = 1 << 20
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_frame(frame: pd.DataFrame) -> str:
+    """Hex SHA-256 of a DataFrame's column names, dtypes and values, independent of its source."""
+    digest = hashlib.sha256()
+    for name, dtype in frame.dtypes.items():
+        digest.update(f"{name}\x1f{dtype}\x1e".encode())
+    row_hashes = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    digest.update(row_hashes.tobytes())
+    return digest.hexdigest()
+
+
+def utc_now() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def library_versions(names: Iterable[str] = _LIBRARIES) -> dict[str, str]:
+    """Installed versions of the libraries an audit's numbers depend on (absent ones skipped)."""
+    versions = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Enough to reproduce an audit, or to show that a report belongs to given inputs."""
+
+    data_sha256: str
+    model_sha256: str
+    policy_sha256: str
+    seed: int
+    started_at: str
+    finished_at: str
+    command: tuple[str, ...] = ()
+    versions: Mapping[str, str] = field(default_factory=library_versions)
+    platform: str = field(default_factory=lambda: f"{platform.platform()} ({sys.implementation.name})")
+    data_source: str = ""
+    """Where the data came from (a path, or a description of an in-memory frame)."""

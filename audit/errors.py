@@ -1,0 +1,70 @@
+"""The maas-audit exception tree and the CLI's exit codes.
+
+::
+
+    AuditError                  base of everything maas-audit raises on purpose
+    ├── UsageError              bad input or usage: the CLI prints one line and exits 2
+    │   ├── PolicyError         a policy file is malformed, invalid or cannot be resolved
+    │   ├── DataError           the data cannot be read or lacks what the audit needs
+    │   ├── ModelSpecError      a model spec names nothing that can be loaded
+    │   └── PluginError         an auditor plugin is missing, broken or duplicated
+    └── EndpointError           a served model failed to answer correctly (exit 2 as well)
+
+Every message names what is wrong and, where it helps, what is there instead.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+__all__ = [
+    "AuditError",
+    "DataError",
+    "EndpointError",
+    "ExitCode",
+    "ModelSpecError",
+    "PluginError",
+    "PolicyError",
+    "UsageError",
+]
+
+
+class ExitCode(IntEnum):
+    """Process exit codes of ``maas-audit``; a public contract for CI gates."""
+
+    PASSED = 0
+    """Every blocking requirement passed."""
+    FAILED = 1
+    """At least one blocking requirement failed or could not be established."""
+    USAGE = 2
+    """Bad input or usage; nothing was concluded."""
+
+
+class AuditError(Exception):
+    """Base class of every error maas-audit raises deliberately."""
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+
+class UsageError(AuditError):
+    """The user's input or invocation is wrong; the message says how."""
+
+
+class PolicyError(UsageError):
+    """A policy file is malformed, fails the schema, or cannot be resolved."""
+
+
+class DataError(UsageError):
+    """The data cannot be read, or lacks the columns or values the audit needs."""
+
+
+class ModelSpecError(UsageError):
+    """A model spec cannot be turned into a model adapter."""
+
+
+class PluginError(UsageError):
+    """An auditor plugin is unknown, fails to load, or is registered twice."""
+
+
+class EndpointError(AuditError):
+    """A served model did not answer, or answered something that cannot be trusted."""
