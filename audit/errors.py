@@ -8,7 +8,8 @@
     │   ├── DataError           the data cannot be read or lacks what the audit needs
     │   ├── ModelSpecError      a model spec names nothing that can be loaded
     │   └── PluginError         an auditor plugin is missing, broken or duplicated
-    └── EndpointError           a served model failed to answer correctly (exit 2 as well)
+    └── ModelError              the model raised or answered something unusable (exit 2 as well)
+        └── EndpointError       a served model did not answer, or answered wrongly
 
 Every message names what is wrong and, where it helps, what is there instead.
 """
@@ -21,6 +22,7 @@ __all__ = [
     "AuditError",
     "DataError",
     "EndpointError",
+    "ModelError",
     "ExitCode",
     "ModelSpecError",
     "PluginError",
@@ -66,5 +68,9 @@ class PluginError(UsageError):
     """An auditor plugin is unknown, fails to load, or is registered twice."""
 
 
-class EndpointError(AuditError):
+class ModelError(AuditError):
+    """The model raised while predicting, or returned predictions that cannot be used."""
+
+
+class EndpointError(ModelError):
     """A served model did not answer, or answered something that cannot be trusted."""

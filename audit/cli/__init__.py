@@ -1,0 +1,1 @@
+"""The ``maas-audit`` command line: a thin layer over the library."""

@@ -1,0 +1,118 @@
+"""Reading audit data (CSV, Parquet) and checking the columns an audit names."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from audit.core.context import ColumnRoles, Task
+from audit.core.outcomes import infer_task
+from audit.errors import DataError
+
+__all__ = ["load_table", "resolve_roles"]
+
+_CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+_PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+
+def load_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file (or a folder of Parquet files) into a DataFrame.
+
+    Raises
+    ------
+    DataError
+        When the file is missing, of an unknown type, unreadable, not UTF-8, or empty.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"data file '{path}' does not exist")
+    suffix = path.suffix.lower()
+    try:
+        if path.is_dir() or suffix in _PARQUET_SUFFIXES:
+            frame = pd.read_parquet(path)
+        elif suffix in _CSV_SUFFIXES:
+            frame = pd.read_csv(
+                path, sep="\t" if suffix == ".tsv" else ",", encoding="utf-8", low_memory=False
+            )
+        else:
+            raise DataError(
+                f"data file '{path}' has an unknown type '{suffix}'; use .csv, .tsv or .parquet"
+            )
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"data file '{path}' is not UTF-8 text (byte {exc.start}); re-encode it as UTF-8"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"data file '{path}' is empty") from None
+    except (pd.errors.ParserError, ValueError, OSError) as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"cannot read data file '{path}': {message}") from None
+    if frame.empty:
+        raise DataError(f"data file '{path}' has no rows")
+    return frame
+
+
+def _check_columns(frame: pd.DataFrame, names: Sequence[str], role: str) -> None:
+    available = [str(c) for c in frame.columns]
+    for name in names:
+        if name not in frame.columns:
+            close = difflib.get_close_matches(name, available, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            shown = ", ".join(available[:20]) + (", ..." if len(available) > 20 else "")
+            raise DataError(f"{role} column '{name}' is not in the data{hint} Columns are: {shown}")
+
+
+def resolve_roles(
+    frame: pd.DataFrame,
+    *,
+    target: str,
+    sensitive: Sequence[str],
+    features: Sequence[str] | None = None,
+    reserved: Sequence[str] = (),
+    positive_label: Any = None,
+    threshold: float | None = None,
+    task: Task | None = None,
+) -> ColumnRoles:
+    """Check the named columns against the data and settle each column's role.
+
+    Without ``features``, the model is given every column except the target and the
+    ``reserved`` ones (columns a model adapter reads itself, such as logged predictions).
+    Sensitive columns stay model inputs unless ``features`` leaves them out.
+
+    Raises
+    ------
+    DataError
+        When a named column is missing or duplicated, the data has no rows, or roles clash.
+    """
+    if frame.empty:
+        raise DataError("the data has no rows")
+    duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+    if duplicated:
+        raise DataError(f"the data has duplicated column names: {', '.join(duplicated)}")
+    if not sensitive:
+        raise DataError("name at least one sensitive column (--sensitive)")
+    _check_columns(frame, [target], "target")
+    _check_columns(frame, sensitive, "sensitive")
+    if target in sensitive:
+        raise DataError(f"column '{target}' cannot be both the target and a sensitive column")
+    if features is None:
+        excluded = {target, *reserved}
+        features = [str(c) for c in frame.columns if c not in excluded]
+    else:
+        _check_columns(frame, features, "feature")
+        if target in features:
+            raise DataError(f"the target column '{target}' cannot also be a model feature")
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise DataError(f"the score threshold must lie between 0 and 1; got {threshold}")
+    return ColumnRoles(
+        target=target,
+        sensitive=tuple(sensitive),
+        features=tuple(features),
+        positive_label=positive_label,
+        threshold=threshold,
+        task=task if task is not None else infer_task(frame[target], positive_label),
+    )
