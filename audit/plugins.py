@@ -55,14 +55,13 @@ def _load(entry_point: metadata.EntryPoint) -> tuple[type[Auditor] | None, str |
         loaded = entry_point.load()
     except Exception as exc:  # a broken plugin must not break discovery
         return None, f"cannot be imported: {type(exc).__name__}: {exc}"
-    missing = [
-        attr for attr in ("name", "Config", "metrics", "run") if not hasattr(loaded, attr)
-    ]
+    missing = [attr for attr in ("name", "Config", "metrics", "run") if not hasattr(loaded, attr)]
     if not isinstance(loaded, type) or missing:
         what = ", ".join(missing) if missing else "a class"
         return None, f"is not an auditor class (missing {what})"
-    if loaded.name != entry_point.name:
-        return None, f"declares name {loaded.name!r} but is registered as {entry_point.name!r}"
+    declared = getattr(loaded, "name", None)
+    if declared != entry_point.name:
+        return None, f"declares name {declared!r} but is registered as {entry_point.name!r}"
     return loaded, None
 
 
@@ -121,7 +120,9 @@ def get_auditor(name: str) -> Auditor:
     plugin = plugins.get(name)
     if plugin is None:
         installed = ", ".join(sorted(plugins)) or "none"
-        raise PluginError(f"no auditor named '{name}' is installed; installed auditors: {installed}")
+        raise PluginError(
+            f"no auditor named '{name}' is installed; installed auditors: {installed}"
+        )
     if plugin.auditor is None:
         raise PluginError(f"auditor '{name}' from {plugin.distribution} {plugin.error}")
     try:

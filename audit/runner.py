@@ -62,6 +62,12 @@ def _prepare_auditors(loaded: LoadedPolicy) -> list[tuple[Auditor, BaseModel]]:
     return list(prepared.values())
 
 
+def _close(adapter: object) -> None:
+    close = getattr(adapter, "close", None)
+    if callable(close):
+        close()
+
+
 def _run_one(auditor: Auditor, context: AuditContext, config: BaseModel) -> AuditorOutput:
     """Run an auditor; a crash becomes an output with no measurements and the reason."""
     try:
@@ -136,37 +142,43 @@ def run_audit(
     auditors = _prepare_auditors(loaded)
     frame, data_source, data_sha = _load_data(data)
     adapter = load_model(model, trust_pickle=trust_pickle, **dict(model_options or {}))
-    roles = resolve_roles(
-        frame,
-        target=target,
-        sensitive=list(sensitive),
-        features=features,
-        reserved=list(adapter.input_columns or ()),
-        positive_label=positive_label,
-        threshold=threshold,
-        task=Task(task) if task is not None else None,
-    )
-    predictions = score(adapter, frame, roles, progress=progress)
-    outcomes, positive = resolve_outcomes(
-        frame[roles.target],
-        predictions,
-        task=roles.task,
-        positive_label=roles.positive_label,
-        threshold=roles.threshold,
-    )
-    context = AuditContext(
-        data=frame,
-        roles=roles,
-        outcomes=outcomes,
-        model=adapter,
-        seed=seed,
-        progress=progress,
-    )
-    outputs = tuple(_run_one(auditor, context, config) for auditor, config in auditors)
+    try:
+        roles = resolve_roles(
+            frame,
+            target=target,
+            sensitive=list(sensitive),
+            features=features,
+            reserved=list(adapter.input_columns or ()),
+            positive_label=positive_label,
+            threshold=threshold,
+            task=Task(task) if task is not None else None,
+        )
+        predictions = score(adapter, frame, roles, progress=progress)
+        outcomes, positive = resolve_outcomes(
+            frame[roles.target],
+            predictions,
+            task=roles.task,
+            positive_label=roles.positive_label,
+            threshold=roles.threshold,
+        )
+        context = AuditContext(
+            data=frame,
+            roles=roles,
+            outcomes=outcomes,
+            model=adapter,
+            seed=seed,
+            progress=progress,
+        )
+        outputs = tuple(_run_one(auditor, context, config) for auditor, config in auditors)
+        fingerprint = adapter.fingerprint()
+        description = dict(adapter.describe())
+    finally:
+        if adapter is not model:  # adapters the runner made may hold connections
+            _close(adapter)
     findings = evaluate_policy(loaded.policy, outputs, sensitive=roles.sensitive)
     provenance = Provenance(
         data_sha256=data_sha,
-        model_sha256=adapter.fingerprint(),
+        model_sha256=fingerprint,
         policy_sha256=loaded.sha256,
         seed=seed,
         started_at=started,
@@ -179,7 +191,7 @@ def run_audit(
         outputs=outputs,
         policy=loaded.summary(),
         provenance=provenance,
-        model=dict(adapter.describe()),
+        model=description,
         data={
             "source": data_source,
             "rows": len(frame),

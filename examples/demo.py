@@ -32,18 +32,28 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "adult.csv"
 POLICY = HERE / "demo-policy.yaml"
 TARGET = "income"
-CATEGORICAL = ["workclass", "education", "marital-status", "occupation", "relationship",
-               "race", "sex", "native-country"]
+CATEGORICAL = [
+    "workclass",
+    "education",
+    "marital-status",
+    "occupation",
+    "relationship",
+    "race",
+    "sex",
+    "native-country",
+]
 NUMERIC = ["age", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
 SEED = 20240501
 
 
 def train(frame: pd.DataFrame) -> Pipeline:
     """A one-hot + logistic-regression income classifier."""
-    encode = ColumnTransformer([
-        ("categorical", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
-        ("numeric", StandardScaler(), NUMERIC),
-    ])
+    encode = ColumnTransformer(
+        [
+            ("categorical", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
+            ("numeric", StandardScaler(), NUMERIC),
+        ]
+    )
     model = Pipeline([("encode", encode), ("classify", LogisticRegression(max_iter=2000))])
     model.fit(frame[CATEGORICAL + NUMERIC], frame[TARGET])
     return model
@@ -53,7 +63,8 @@ def serve(model_path: Path) -> tuple[subprocess.Popen[str], str]:
     """Start the scoring server in a subprocess; returns it and its base URL."""
     server = subprocess.Popen(
         [sys.executable, "-m", "audit.testing.endpoint", "--model", str(model_path), "--port", "0"],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert server.stdout is not None
     line = server.stdout.readline().strip()
@@ -82,17 +93,27 @@ def main() -> int:
     server, base_url = serve(model_path)
     print(f"demo: model served at {base_url}/invocations (MLflow scoring protocol)")
     try:
-        code = maas_audit([
-            "run",
-            "--model", f"{base_url}/invocations",
-            "--data", str(data_path),
-            "--target", TARGET,
-            "--positive-label", ">50K",
-            "--features", ",".join(CATEGORICAL + NUMERIC),
-            "--sensitive", "sex,race",
-            "--policy", str(POLICY),
-            "--out", str(args.out),
-        ])
+        code = maas_audit(
+            [
+                "run",
+                "--model",
+                f"{base_url}/invocations",
+                "--data",
+                str(data_path),
+                "--target",
+                TARGET,
+                "--positive-label",
+                ">50K",
+                "--features",
+                ",".join(CATEGORICAL + NUMERIC),
+                "--sensitive",
+                "sex,race",
+                "--policy",
+                str(POLICY),
+                "--out",
+                str(args.out),
+            ]
+        )
     finally:
         server.terminate()
         server.wait(timeout=10)

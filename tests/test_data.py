@@ -49,8 +49,9 @@ def test_duplicated_columns_are_refused():
 
 
 def test_default_features_exclude_target_and_reserved(adult_sample):
-    roles = resolve_roles(adult_sample, target="income", sensitive=["sex"], reserved=["fnlwgt"],
-                          positive_label=">50K")
+    roles = resolve_roles(
+        adult_sample, target="income", sensitive=["sex"], reserved=["fnlwgt"], positive_label=">50K"
+    )
     assert "income" not in roles.features and "fnlwgt" not in roles.features
     assert "sex" in roles.features
     assert roles.task is Task.BINARY

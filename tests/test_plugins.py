@@ -8,7 +8,7 @@ import pytest
 from audit.errors import PluginError
 from audit.plugins import DISABLE_AUTOLOAD_ENV, discover_auditors, get_auditor
 
-PLUGIN_SOURCE = '''
+PLUGIN_SOURCE = """
 from pydantic import BaseModel, ConfigDict
 
 from audit.core.measurements import AuditorOutput, MetricResult
@@ -44,7 +44,7 @@ class Crashing(ConstantAuditor):
 
     def run(self, context, config):
         raise RuntimeError("boom")
-'''
+"""
 
 
 def make_distribution(root, dist_name, module, source, entry_points):
@@ -75,8 +75,13 @@ def test_builtin_fairness_is_found_through_entry_points():
 
 
 def test_third_party_auditor_is_discovered(plugin_path):
-    make_distribution(plugin_path, "maas-audit-constant", "constant_plugin", PLUGIN_SOURCE,
-                      {"constant": "constant_plugin:ConstantAuditor"})
+    make_distribution(
+        plugin_path,
+        "maas-audit-constant",
+        "constant_plugin",
+        PLUGIN_SOURCE,
+        {"constant": "constant_plugin:ConstantAuditor"},
+    )
     plugins = {p.name: p for p in discover_auditors(refresh=True)}
     assert plugins["constant"].distribution == "maas-audit-constant"
     assert plugins["constant"].version == "0.1"
@@ -90,21 +95,33 @@ def test_broken_plugin_is_named_not_fatal(plugin_path):
     assert plugins["broken"].auditor is None
     assert "missing dependency xyz" in plugins["broken"].error
     assert plugins["fairness"].error is None
-    with pytest.raises(PluginError, match="auditor 'broken' from maas-audit-broken cannot be imported"):
+    with pytest.raises(
+        PluginError, match="auditor 'broken' from maas-audit-broken cannot be imported"
+    ):
         get_auditor("broken")
 
 
 def test_duplicate_names_are_reported(plugin_path):
-    make_distribution(plugin_path, "maas-audit-dup", "dup_plugin",
-                      PLUGIN_SOURCE.replace('name = "constant"', 'name = "fairness"'),
-                      {"fairness": "dup_plugin:ConstantAuditor"})
+    make_distribution(
+        plugin_path,
+        "maas-audit-dup",
+        "dup_plugin",
+        PLUGIN_SOURCE.replace('name = "constant"', 'name = "fairness"'),
+        {"fairness": "dup_plugin:ConstantAuditor"},
+    )
+    discover_auditors(refresh=True)
     with pytest.raises(PluginError, match="registered twice"):
         get_auditor("fairness")
 
 
 def test_autoload_switch_keeps_only_builtins(plugin_path, monkeypatch):
-    make_distribution(plugin_path, "maas-audit-constant", "constant_plugin", PLUGIN_SOURCE,
-                      {"constant": "constant_plugin:ConstantAuditor"})
+    make_distribution(
+        plugin_path,
+        "maas-audit-constant",
+        "constant_plugin",
+        PLUGIN_SOURCE,
+        {"constant": "constant_plugin:ConstantAuditor"},
+    )
     monkeypatch.setenv(DISABLE_AUTOLOAD_ENV, "1")
     names = {p.name for p in discover_auditors(refresh=True)}
     assert "constant" not in names
@@ -112,19 +129,26 @@ def test_autoload_switch_keeps_only_builtins(plugin_path, monkeypatch):
 
 
 def test_unknown_auditor_lists_installed():
-    with pytest.raises(PluginError, match=r"no auditor named 'nope' is installed; installed auditors: .*fairness"):
+    with pytest.raises(
+        PluginError, match=r"no auditor named 'nope' is installed; installed auditors: .*fairness"
+    ):
         get_auditor("nope")
 
 
 def test_third_party_auditor_runs_in_an_audit(plugin_path, adult_sample):
     from audit import run_audit
 
-    make_distribution(plugin_path, "maas-audit-constant", "constant_plugin", PLUGIN_SOURCE,
-                      {"constant": "constant_plugin:ConstantAuditor",
-                       "crashing": "constant_plugin:Crashing"})
+    make_distribution(
+        plugin_path,
+        "maas-audit-constant",
+        "constant_plugin",
+        PLUGIN_SOURCE,
+        {"constant": "constant_plugin:ConstantAuditor", "crashing": "constant_plugin:Crashing"},
+    )
     discover_auditors(refresh=True)
     policy = plugin_path / "policy.yaml"
-    policy.write_text(textwrap.dedent("""
+    policy.write_text(
+        textwrap.dedent("""
         name: plugin-policy
         version: "1"
         description: uses a third-party auditor
@@ -145,9 +169,16 @@ def test_third_party_auditor_runs_in_an_audit(plugin_path, adult_sample):
             metric: constant_value
             compare: at_most
             threshold: 1.0
-    """))
-    result = run_audit(model="column:income", data=adult_sample, policy=policy,
-                       target="income", sensitive=["sex"], positive_label=">50K")
+    """)
+    )
+    result = run_audit(
+        model="column:income",
+        data=adult_sample,
+        policy=policy,
+        target="income",
+        sensitive=["sex"],
+        positive_label=">50K",
+    )
     verdicts = {f.requirement_id: f for f in result.findings}
     assert verdicts["value-at-most-one"].verdict.value == "PASS"
     assert verdicts["value-at-most-one"].measured == 0.5

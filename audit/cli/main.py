@@ -54,32 +54,61 @@ def _build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = commands.add_parser("run", help="audit a model and write HTML and JSON reports")
-    run.add_argument("--model", required=True, help="http(s)://URL, FILE.onnx, FILE.skops, "
-                     "module:attribute, column:NAME[,score=COL], or FILE.pkl with --trust-pickle")
+    run.add_argument(
+        "--model",
+        required=True,
+        help="http(s)://URL, FILE.onnx, FILE.skops, "
+        "module:attribute, column:NAME[,score=COL], or FILE.pkl with --trust-pickle",
+    )
     run.add_argument("--data", required=True, help="CSV or Parquet file")
     run.add_argument("--target", required=True, help="ground-truth column")
-    run.add_argument("--sensitive", required=True, type=_csv_list,
-                     help="sensitive column(s), comma-separated; combinations form groups")
+    run.add_argument(
+        "--sensitive",
+        required=True,
+        type=_csv_list,
+        help="sensitive column(s), comma-separated; combinations form groups",
+    )
     run.add_argument("--policy", required=True, help="policy YAML file or shipped pack name")
-    run.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                     help=f"output folder for report.html and report.json (default {DEFAULT_OUT})")
-    run.add_argument("--features", type=_csv_list, help="model input columns (default: all but target)")
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help=f"output folder for report.html and report.json (default {DEFAULT_OUT})",
+    )
+    run.add_argument(
+        "--features", type=_csv_list, help="model input columns (default: all but target)"
+    )
     run.add_argument("--positive-label", help="the favourable target value, e.g. '>50K'")
-    run.add_argument("--threshold", type=float, help="score at or above which a prediction is positive")
+    run.add_argument(
+        "--threshold", type=float, help="score at or above which a prediction is positive"
+    )
     run.add_argument("--task", choices=["binary", "regression"], help="default: inferred")
     run.add_argument("--seed", type=int, default=0, help="seed of random steps (default 0)")
-    run.add_argument("--trust-pickle", action="store_true",
-                     help="allow pickle/joblib model files (loading a pickle runs its code)")
+    run.add_argument(
+        "--trust-pickle",
+        action="store_true",
+        help="allow pickle/joblib model files (loading a pickle runs its code)",
+    )
     run.add_argument("--batch-size", type=int, help="rows per model call")
     run.add_argument("--timeout", type=float, help="seconds per HTTP request")
-    run.add_argument("--max-retries", type=int, help="retries on HTTP 429/5xx and connection errors")
-    run.add_argument("--header", dest="headers", action="append", type=_header_env, default=[],
-                     metavar="NAME=ENV_VAR", help="send header NAME with the value of ENV_VAR")
+    run.add_argument(
+        "--max-retries", type=int, help="retries on HTTP 429/5xx and connection errors"
+    )
+    run.add_argument(
+        "--header",
+        dest="headers",
+        action="append",
+        type=_header_env,
+        default=[],
+        metavar="NAME=ENV_VAR",
+        help="send header NAME with the value of ENV_VAR",
+    )
     run.add_argument("--no-progress", action="store_true", help="show no progress bars")
 
     policy = commands.add_parser("policy", help="validate policies and print their schema")
-    policy_commands = policy.add_subparsers(dest="policy_command", required=True,
-                                            parser_class=_Parser)
+    policy_commands = policy.add_subparsers(
+        dest="policy_command", required=True, parser_class=_Parser
+    )
     validate = policy_commands.add_parser("validate", help="check policy files against the schema")
     validate.add_argument("files", nargs="+", help="policy files or pack names")
     policy_commands.add_parser("schema", help="print the policy JSON Schema (for editors)")
@@ -126,8 +155,10 @@ def _run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
     json_path = result.to_json(args.out / "report.json")
     for finding in result.findings:
         scope = " × ".join(finding.grouping) or "overall"
-        print(f"{finding.verdict.value:<12} {finding.requirement_id} [{scope}] "
-              f"({finding.severity.value}): {finding.summary}")
+        print(
+            f"{finding.verdict.value:<12} {finding.requirement_id} [{scope}] "
+            f"({finding.severity.value}): {finding.summary}"
+        )
     print(f"verdict: {result.verdict.value}")
     print(f"report: {html_path}")
     print(f"json:   {json_path}")
@@ -146,8 +177,10 @@ def _policy(args: argparse.Namespace) -> ExitCode:
         for source in args.files:
             loaded = load_policy(source)
             count = len(loaded.policy.requirements)
-            print(f"{source}: valid ({loaded.policy.name} {loaded.policy.version}, "
-                  f"{count} requirement{'s' if count != 1 else ''})")
+            print(
+                f"{source}: valid ({loaded.policy.name} {loaded.policy.version}, "
+                f"{count} requirement{'s' if count != 1 else ''})"
+            )
     return ExitCode.PASSED
 
 

@@ -55,10 +55,10 @@ class Outcomes:
 class ProgressBar:
     """Minimal progress interface: ``update(n)`` then ``close()``."""
 
-    def update(self, n: int = 1) -> Any:  # noqa: D102 - a protocol-like base
+    def update(self, n: int = 1) -> Any:
         return None
 
-    def close(self) -> None:  # noqa: D102
+    def close(self) -> None:
         return None
 
 

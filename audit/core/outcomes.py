@@ -23,7 +23,7 @@ def _describe_values(values: Any, limit: int = 6) -> str:
 
 
 def infer_task(target: pd.Series, positive_label: Any) -> Task:
-    """Binary when a positive label is named or the target has at most two values; else regression."""
+    """Infer the task: binary with a positive label or at most two values, else regression."""
     if positive_label is not None:
         return Task.BINARY
     distinct = target.dropna().unique()
@@ -53,11 +53,13 @@ def _matches(values: np.ndarray, label: Any) -> np.ndarray:
     """Elementwise ``values == label``, tolerant of int/str/float spellings of one label."""
     as_series = pd.Series(values)
     if as_series.dtype == object or pd.api.types.is_string_dtype(as_series):
-        return (as_series.astype(str).str.strip() == str(label).strip()).to_numpy()
-    try:
-        return (as_series.astype(float) == float(label)).to_numpy()
-    except (TypeError, ValueError):
-        return (as_series.astype(str) == str(label)).to_numpy()
+        equal = as_series.astype(str).str.strip() == str(label).strip()
+    else:
+        try:
+            equal = as_series.astype(float) == float(label)
+        except (TypeError, ValueError):
+            equal = as_series.astype(str) == str(label)
+    return np.asarray(equal.to_numpy(), dtype=bool)
 
 
 def _binary_predictions(
@@ -110,9 +112,7 @@ def resolve_outcomes(
         or their number differs from the number of rows.
     """
     if len(predictions) != len(target):
-        raise DataError(
-            f"the model returned {len(predictions)} predictions for {len(target)} rows"
-        )
+        raise DataError(f"the model returned {len(predictions)} predictions for {len(target)} rows")
     missing = int(target.isna().sum())
     if missing:
         raise DataError(f"target column {target.name!r} has {missing} missing values")

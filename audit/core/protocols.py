@@ -92,7 +92,11 @@ class ModelAdapter(Protocol):
         ...
 
     def describe(self) -> Mapping[str, Any]:
-        """A JSON-safe description for the report: kind, location, settings; no secrets."""
+        """A JSON-safe description for the report; no secrets.
+
+        Always has ``kind`` (e.g. ``"http"``) and ``location`` (a URL without
+        credentials, a file path, or what the in-memory object is), then settings.
+        """
         ...
 
     def fingerprint(self) -> str:

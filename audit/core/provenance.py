@@ -13,11 +13,27 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["Provenance", "library_versions", "sha256_bytes", "sha256_file", "sha256_frame", "utc_now"]
+__all__ = [
+    "Provenance",
+    "library_versions",
+    "sha256_bytes",
+    "sha256_file",
+    "sha256_frame",
+    "utc_now",
+]
 
 _LIBRARIES = (
-    "maas-audit", "numpy", "pandas", "scikit-learn", "fairlearn", "pydantic",
-    "jinja2", "httpx", "torch", "onnxruntime", "skops",
+    "maas-audit",
+    "numpy",
+    "pandas",
+    "scikit-learn",
+    "fairlearn",
+    "pydantic",
+    "jinja2",
+    "httpx",
+    "torch",
+    "onnxruntime",
+    "skops",
 )
 _CHUNK = 1 << 20
 
@@ -74,6 +90,8 @@ class Provenance:
     finished_at: str
     command: tuple[str, ...] = ()
     versions: Mapping[str, str] = field(default_factory=library_versions)
-    platform: str = field(default_factory=lambda: f"{platform.platform()} ({sys.implementation.name})")
+    platform: str = field(
+        default_factory=lambda: f"{platform.platform()} ({sys.implementation.name})"
+    )
     data_source: str = ""
     """Where the data came from (a path, or a description of an in-memory frame)."""

@@ -5,10 +5,12 @@ from audit.core.protocols import Predictions
 
 
 def test_concatenate_keeps_order_and_both_arrays():
-    joined = Predictions.concatenate([
-        Predictions(labels=np.array([1, 0]), scores=np.array([0.9, 0.1])),
-        Predictions(labels=np.array([1]), scores=np.array([0.7])),
-    ])
+    joined = Predictions.concatenate(
+        [
+            Predictions(labels=np.array([1, 0]), scores=np.array([0.9, 0.1])),
+            Predictions(labels=np.array([1]), scores=np.array([0.7])),
+        ]
+    )
     assert joined.labels.tolist() == [1, 0, 1]
     assert joined.scores.tolist() == [0.9, 0.1, 0.7]
     assert len(joined) == 3
@@ -26,7 +28,9 @@ def test_label_and_score_lengths_must_agree():
 
 def test_batches_must_agree_on_scores():
     with pytest.raises(ValueError, match="disagree"):
-        Predictions.concatenate([
-            Predictions(labels=np.array([1]), scores=np.array([0.5])),
-            Predictions(labels=np.array([1])),
-        ])
+        Predictions.concatenate(
+            [
+                Predictions(labels=np.array([1]), scores=np.array([0.5])),
+                Predictions(labels=np.array([1])),
+            ]
+        )

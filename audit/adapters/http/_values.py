@@ -1,0 +1,128 @@
+"""Turning DataFrame columns into JSON values and JSON answers into arrays.
+
+Shared by the MLflow and Open Inference Protocol codecs.  JSON has no NaN, so a
+missing value (``None``, ``NaN``, ``pd.NA``, ``NaT``) always travels as ``null``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from audit.errors import DataError, EndpointError
+
+__all__ = ["column_values", "describe_json", "json_scalar", "label_array", "score_array"]
+
+_MAX_SHOWN = 60
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float | np.floating):
+        return bool(np.isnan(value))
+    return isinstance(value, np.datetime64 | np.timedelta64) and bool(np.isnat(value))
+
+
+def json_scalar(value: Any, *, column: str) -> Any:
+    """Convert one cell to a JSON-safe Python value; missing values become ``None``.
+
+    Raises
+    ------
+    DataError
+        If the value is infinite or of a type JSON cannot carry.
+    """
+    if _is_missing(value):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        if math.isinf(value):
+            raise DataError(
+                f"column {column!r} holds an infinite value, which JSON cannot carry; "
+                "replace it before auditing a served model."
+            )
+        return value
+    if isinstance(value, pd.Timestamp | dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    raise DataError(
+        f"column {column!r} holds a value of type {type(value).__name__}, which cannot be "
+        "sent as JSON; expected numbers, strings, booleans, dates or missing values."
+    )
+
+
+def column_values(series: pd.Series) -> list[Any]:
+    """Return the values of one column as a list of JSON-safe Python values."""
+    column = str(series.name)
+    return [json_scalar(v, column=column) for v in series.astype(object).tolist()]
+
+
+def describe_json(value: Any) -> str:
+    """Render a JSON value on one short line, for error messages."""
+    text = repr(value).replace("\n", " ")
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def label_array(values: Sequence[Any], *, what: str) -> np.ndarray:
+    """Type labels decoded from JSON as one array: bool, int64, float64 or object (str).
+
+    Raises
+    ------
+    EndpointError
+        If a label is null, not a scalar, or the labels mix strings with numbers.
+    """
+    kinds: set[str] = set()
+    for index, value in enumerate(values):
+        if value is None:
+            raise EndpointError(f"{what}: prediction {index} is null; expected a label.")
+        if isinstance(value, bool):
+            kinds.add("bool")
+        elif isinstance(value, int):
+            kinds.add("int")
+        elif isinstance(value, float):
+            kinds.add("float")
+        elif isinstance(value, str):
+            kinds.add("str")
+        else:
+            raise EndpointError(
+                f"{what}: prediction {index} is {describe_json(value)}; expected a label "
+                "(a string, number or boolean)."
+            )
+    if not kinds:
+        return np.asarray([], dtype=object)
+    if kinds == {"bool"}:
+        return np.asarray(values, dtype=bool)
+    if kinds == {"int"}:
+        return np.asarray(values, dtype=np.int64)
+    if kinds <= {"int", "float"}:
+        return np.asarray(values, dtype=np.float64)
+    if kinds == {"str"}:
+        return np.asarray(values, dtype=object)
+    raise EndpointError(
+        f"{what}: labels mix {' and '.join(sorted(kinds))} values; expected one type."
+    )
+
+
+def score_array(values: Sequence[Any], *, what: str) -> np.ndarray:
+    """Type scores decoded from JSON as a float64 array.
+
+    Raises
+    ------
+    EndpointError
+        If a score is null or not a number.
+    """
+    for index, value in enumerate(values):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise EndpointError(
+                f"{what}: score {index} is {describe_json(value)}; expected a number."
+            )
+    return np.asarray(values, dtype=np.float64)

@@ -1,0 +1,327 @@
+"""The :class:`HttpAdapter`: a served model seen as a :class:`~audit.core.protocols.ModelAdapter`.
+
+Two wire protocols are spoken, chosen from the URL by :func:`http_adapter`:
+
+* MLflow scoring server: ``http(s)://host[:port][/prefix]/invocations``;
+* Open Inference Protocol v2 (KServe v2, MLServer, Triton):
+  ``http(s)://host[:port][/prefix]/v2/models/<name>[/versions/<v>]/infer``
+  (``/infer`` is appended when left out).
+
+A remote model's weights cannot be hashed from here, so its
+:meth:`~HttpAdapter.fingerprint` identifies the *endpoint*: the protocol, the
+URL without credentials and, for OIP v2, the model metadata the server reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from types import TracebackType
+from typing import Any, Literal, Self, get_args
+from urllib.parse import urlsplit, urlunsplit
+
+import numpy as np
+import pandas as pd
+
+from audit.adapters.http import mlflow, oip_v2
+from audit.adapters.http.transport import HttpTransport, safe_url
+from audit.core.protocols import Predictions
+from audit.errors import DataError, EndpointError, ModelSpecError, UsageError
+
+__all__ = [
+    "DEFAULT_BATCH_SIZE",
+    "HttpAdapter",
+    "ProtocolName",
+    "http_adapter",
+    "parse_endpoint_url",
+]
+
+ProtocolName = Literal["mlflow", "oip-v2"]
+"""The wire protocols an :class:`HttpAdapter` speaks."""
+
+DEFAULT_BATCH_SIZE = 1000
+"""Rows per request unless told otherwise."""
+
+_OIP_PATH = re.compile(r"^(?P<prefix>.*)/v2/models/[^/]+(?:/versions/[^/]+)?(?P<infer>/infer)?/?$")
+_ACCEPTED = (
+    "expected http(s)://host[:port]/.../invocations (MLflow scoring server) or "
+    "http(s)://host[:port]/.../v2/models/<name>[/versions/<version>]/infer "
+    "(Open Inference Protocol v2)"
+)
+
+
+def parse_endpoint_url(url: str) -> tuple[ProtocolName, str]:
+    """Tell the protocol a URL speaks, and the URL to POST batches to.
+
+    Raises
+    ------
+    ModelSpecError
+        If the URL is not HTTP(S) or its path fits neither accepted form.
+
+    Examples
+    --------
+    >>> parse_endpoint_url("http://127.0.0.1:8080/v2/models/adult")
+    ('oip-v2', 'http://127.0.0.1:8080/v2/models/adult/infer')
+    >>> parse_endpoint_url("https://scoring.example/invocations")
+    ('mlflow', 'https://scoring.example/invocations')
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ModelSpecError(f"cannot use {safe_url(url)!r} as a model endpoint: {_ACCEPTED}.")
+    path = parts.path.rstrip("/")
+    if path.endswith("/invocations"):
+        return "mlflow", url
+    match = _OIP_PATH.match(parts.path)
+    if match is None:
+        raise ModelSpecError(
+            f"cannot tell the protocol of {safe_url(url)!r} from its path {parts.path!r}: "
+            f"{_ACCEPTED}."
+        )
+    if match.group("infer") is None:
+        path = f"{path}/infer"
+    return "oip-v2", urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
+
+
+def _check_batch_size(batch_size: object, *, owner: str) -> None:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise UsageError(
+            f"The 'batch_size' parameter of {owner} must be an int >= 1; "
+            f"got {batch_size!r} instead."
+        )
+
+
+class HttpAdapter:
+    """A model behind an HTTP endpoint, queried in batches of at most :attr:`batch_size` rows.
+
+    Parameters
+    ----------
+    url:
+        The URL batches are POSTed to (``.../invocations`` or ``.../infer``).
+    protocol:
+        ``"mlflow"`` or ``"oip-v2"``.
+    batch_size:
+        Rows per request (default 1000); larger inputs are split.
+    input_columns:
+        Columns to send, in order; ``None`` sends the audit's feature columns.
+    output_name:
+        OIP v2 only: read this output instead of choosing one by name.
+    transport:
+        The :class:`HttpTransport` (timeouts, retries, credentials); a default one
+        when left out.
+
+    Raises
+    ------
+    UsageError
+        If ``protocol`` or ``batch_size`` is invalid.
+
+    Notes
+    -----
+    Close the adapter (or use it as a context manager) to release its connections.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        protocol: ProtocolName,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        input_columns: Sequence[str] | None = None,
+        output_name: str | None = None,
+        transport: HttpTransport | None = None,
+    ) -> None:
+        if protocol not in get_args(ProtocolName):
+            raise UsageError(
+                f"The 'protocol' parameter of HttpAdapter must be one of "
+                f"{list(get_args(ProtocolName))}; got {protocol!r} instead."
+            )
+        _check_batch_size(batch_size, owner="HttpAdapter")
+        self.url = url
+        self.protocol: ProtocolName = protocol
+        self.batch_size = batch_size
+        self.output_name = output_name
+        self.transport = transport if transport is not None else HttpTransport()
+        self._input_columns = list(input_columns) if input_columns is not None else None
+        self._fingerprint: str | None = None
+
+    @property
+    def input_columns(self) -> Sequence[str] | None:
+        """Columns this adapter sends, or ``None`` for the audit's feature columns."""
+        return self._input_columns
+
+    @property
+    def requests_sent(self) -> int:
+        """HTTP requests sent so far, retries included."""
+        return self.transport.requests_sent
+
+    @property
+    def rows_sent(self) -> int:
+        """Rows sent so far, retries included."""
+        return self.transport.rows_sent
+
+    def __repr__(self) -> str:
+        return (
+            f"HttpAdapter({safe_url(self.url)!r}, protocol={self.protocol!r}, "
+            f"batch_size={self.batch_size}, transport={self.transport!r})"
+        )
+
+    def close(self) -> None:
+        """Close the transport's connections."""
+        self.transport.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def predict_batch(self, rows: pd.DataFrame) -> Predictions:
+        """Predict for every row, in requests of at most :attr:`batch_size` rows.
+
+        Raises
+        ------
+        DataError
+            If a configured input column is missing, or a value cannot be sent as JSON.
+        EndpointError
+            If the endpoint fails, or answers something unreadable or of the wrong length.
+        """
+        rows = self._select(rows)
+        if len(rows) == 0:
+            return Predictions(labels=np.asarray([], dtype=object))
+        parts = [
+            self._predict_chunk(rows.iloc[start : start + self.batch_size])
+            for start in range(0, len(rows), self.batch_size)
+        ]
+        return parts[0] if len(parts) == 1 else Predictions.concatenate(parts)
+
+    def describe(self) -> dict[str, Any]:
+        """Kind, protocol, URL without credentials, batching, timeout, retries, header names."""
+        description: dict[str, Any] = {
+            "kind": "http",
+            "protocol": self.protocol,
+            "location": safe_url(self.url),
+            "batch_size": self.batch_size,
+            **self.transport.describe(),
+        }
+        if self._input_columns is not None:
+            description["input_columns"] = list(self._input_columns)
+        if self.output_name is not None:
+            description["output_name"] = self.output_name
+        return description
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the endpoint's identity, computed once.
+
+        A remote model's weights cannot be hashed, so this hashes the protocol, the
+        URL without credentials and, for OIP v2, the metadata from
+        ``GET /v2/models/<name>[/versions/<v>]`` when the server answers it (one
+        attempt; a failure leaves the metadata out).  The same URL serving a
+        different model gives the same fingerprint unless its metadata differ.
+        """
+        if self._fingerprint is None:
+            identity: dict[str, Any] = {"protocol": self.protocol, "url": safe_url(self.url)}
+            if self.protocol == "oip-v2":
+                identity["metadata"] = self._metadata()
+            encoded = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
+            self._fingerprint = hashlib.sha256(encoded.encode()).hexdigest()
+        return self._fingerprint
+
+    def _metadata(self) -> Any:
+        parts = urlsplit(self.url)
+        path = parts.path.rstrip("/").removesuffix("/infer")
+        url = urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+        try:
+            return self.transport.get_json(url)
+        except EndpointError:
+            return None
+
+    def _select(self, rows: pd.DataFrame) -> pd.DataFrame:
+        if self._input_columns is None:
+            return rows
+        missing = [c for c in self._input_columns if c not in rows.columns]
+        if missing:
+            raise DataError(
+                f"input columns {missing} are not in the data; columns are: {list(rows.columns)}."
+            )
+        return rows.loc[:, self._input_columns]
+
+    def _predict_chunk(self, rows: pd.DataFrame) -> Predictions:
+        where = safe_url(self.url)
+        if self.protocol == "mlflow":
+            body = mlflow.encode_dataframe_split(rows)
+        else:
+            body = oip_v2.encode_infer_request(rows)
+        answer = self.transport.post_json(self.url, body, rows=len(rows))
+        try:
+            if self.protocol == "mlflow":
+                predictions = mlflow.decode_predictions(answer)
+            else:
+                predictions = oip_v2.decode_infer_response(answer, output_name=self.output_name)
+        except EndpointError as exc:
+            raise EndpointError(f"{where}: {exc}") from None
+        if len(predictions) != len(rows):
+            raise EndpointError(
+                f"{where}: endpoint returned {len(predictions)} predictions for {len(rows)} rows."
+            )
+        return predictions
+
+
+def http_adapter(
+    url: str,
+    *,
+    batch_size: int | None = None,
+    timeout: float | None = None,
+    max_retries: int | None = None,
+    header_env: Mapping[str, str] | None = None,
+    output_name: str | None = None,
+) -> HttpAdapter:
+    """Build an :class:`HttpAdapter` for ``url``, telling its protocol from the URL's path.
+
+    Parameters
+    ----------
+    url:
+        ``.../invocations`` (MLflow) or ``.../v2/models/<name>[/versions/<v>][/infer]``
+        (Open Inference Protocol v2).
+    batch_size, timeout, max_retries:
+        Rows per request (1000), seconds per request (30), retries (3); ``None``
+        keeps the default.
+    header_env:
+        Header name → environment variable holding its value; see
+        :mod:`audit.adapters.http.transport`.
+    output_name:
+        OIP v2 only: the output to read.
+
+    Raises
+    ------
+    ModelSpecError
+        If the URL fits neither form.
+    UsageError
+        If a setting is out of range or a credential variable is unset.
+
+    Examples
+    --------
+    >>> http_adapter("http://127.0.0.1:5000/invocations", batch_size=200).describe()["protocol"]
+    'mlflow'
+    """
+    protocol, post_url = parse_endpoint_url(url)
+    if batch_size is not None:
+        _check_batch_size(batch_size, owner="http_adapter")
+    settings: dict[str, Any] = {}
+    if timeout is not None:
+        settings["timeout"] = timeout
+    if max_retries is not None:
+        settings["max_retries"] = max_retries
+    transport = HttpTransport(header_env=header_env, **settings)
+    return HttpAdapter(
+        post_url,
+        protocol=protocol,
+        batch_size=DEFAULT_BATCH_SIZE if batch_size is None else batch_size,
+        output_name=output_name,
+        transport=transport,
+    )

@@ -1,0 +1,328 @@
+"""JSON over HTTP with timeouts, bounded retries and credentials from the environment.
+
+Retries
+    Connection errors, timeouts, ``429`` and ``5xx`` answers are retried up to
+    ``max_retries`` times, waiting ``min(backoff_max, backoff_base * 2**k)`` with
+    jitter (between half and all of it) before retry ``k + 1``; a ``Retry-After``
+    header (seconds, or an HTTP date) replaces that wait, capped at
+    ``backoff_max``.  Any other ``4xx`` fails at once.
+
+Credentials
+    ``header_env`` maps header names to the names of environment variables that
+    hold their values, e.g. ``{"Authorization": "MY_TOKEN_VAR"}`` with
+    ``MY_TOKEN_VAR="Bearer abc"``.  When no ``Authorization`` header is configured
+    and ``MAAS_AUDIT_TOKEN`` is set, ``Authorization: Bearer $MAAS_AUDIT_TOKEN`` is
+    sent.  Header values never appear in :meth:`HttpTransport.describe`, ``repr``
+    or error messages; URLs in messages lose their user info and query string.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+import os
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from audit.errors import EndpointError, UsageError
+
+__all__ = ["DEFAULT_TOKEN_ENV", "HttpTransport", "safe_url"]
+
+DEFAULT_TOKEN_ENV = "MAAS_AUDIT_TOKEN"
+"""Environment variable read as a bearer token when no ``Authorization`` header is set."""
+
+_SNIPPET = 200
+
+
+def safe_url(url: str) -> str:
+    """``url`` without user info, query string or fragment, fit for messages and reports.
+
+    Examples
+    --------
+    >>> safe_url("https://user:pw@host:8443/v2/models/m/infer?key=abc")
+    'https://host:8443/v2/models/m/infer'
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{parts.port}" if parts.port is not None else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _positive(name: str, value: float, *, minimum: float, strict: bool) -> None:
+    bad = value <= minimum if strict else value < minimum
+    if bad or isinstance(value, bool):
+        relation = ">" if strict else ">="
+        raise UsageError(
+            f"The {name!r} parameter of HttpTransport must be a number {relation} {minimum:g}; "
+            f"got {value!r} instead."
+        )
+
+
+class HttpTransport:
+    """POSTs JSON to a model endpoint, retrying what may pass and counting what it sent.
+
+    Parameters
+    ----------
+    timeout:
+        Seconds to wait for connecting and for each read (default 30).
+    max_retries:
+        Retries after the first attempt (default 3, so at most 4 attempts).
+    backoff_base, backoff_max:
+        Seconds of the first wait between attempts, and the cap on any wait.
+    header_env:
+        Header name → name of the environment variable holding its value.
+    transport:
+        An ``httpx`` transport to use instead of the network, e.g.
+        :class:`httpx.MockTransport` in tests.
+    sleep:
+        Called with the seconds to wait between attempts (tests pass a recorder).
+    seed:
+        Seed of the jitter, for reproducible waits.
+
+    Raises
+    ------
+    UsageError
+        If a setting is out of range, or a variable named in ``header_env`` is unset.
+
+    Attributes
+    ----------
+    requests_sent:
+        HTTP requests sent by :meth:`post_json`, retries included.
+    rows_sent:
+        Rows carried by those requests, retries included.
+    retries:
+        Attempts that were retries.
+    """
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        backoff_base: float = 0.5,
+        backoff_max: float = 8.0,
+        header_env: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        seed: int | None = None,
+    ) -> None:
+        _positive("timeout", timeout, minimum=0, strict=True)
+        _positive("backoff_base", backoff_base, minimum=0, strict=False)
+        _positive("backoff_max", backoff_max, minimum=0, strict=False)
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise UsageError(
+                "The 'max_retries' parameter of HttpTransport must be an int >= 0; "
+                f"got {max_retries!r} instead."
+            )
+        self.timeout = float(timeout)
+        self.max_retries = max_retries
+        self.backoff_base = float(backoff_base)
+        self.backoff_max = float(backoff_max)
+        self._headers = _resolve_headers(header_env or {})
+        self._secrets = [v for v in self._headers.values() if v]
+        self._sleep = sleep
+        self._random = random.Random(seed)
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(self.timeout),
+            transport=transport,
+            headers={"Accept": "application/json"},
+            follow_redirects=False,
+            trust_env=False,
+        )
+        self.requests_sent = 0
+        self.rows_sent = 0
+        self.retries = 0
+
+    @property
+    def auth_headers(self) -> list[str]:
+        """Names (never values) of the credential headers sent."""
+        return sorted(self._headers)
+
+    def describe(self) -> dict[str, Any]:
+        """Describe the settings for reports: timeout, retries, credential header names."""
+        return {
+            "timeout": self.timeout,
+            "max_retries": self.max_retries,
+            "auth_headers": self.auth_headers,
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"HttpTransport(timeout={self.timeout:g}, max_retries={self.max_retries}, "
+            f"auth_headers={self.auth_headers})"
+        )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def post_json(self, url: str, payload: Any, *, rows: int = 0) -> Any:
+        """POST ``payload`` as JSON to ``url`` and return the parsed JSON answer.
+
+        Parameters
+        ----------
+        url:
+            Where to send it; may carry credentials, which messages never show.
+        payload:
+            A JSON-safe value (no NaN or infinity).
+        rows:
+            Rows the payload carries, for :attr:`rows_sent`.
+
+        Raises
+        ------
+        EndpointError
+            If no attempt got a ``2xx`` answer, a ``4xx`` other than 429 came back,
+            or the answer is not JSON.
+        """
+        body = json.dumps(payload, allow_nan=False, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", **self._headers}
+        return self._send("POST", url, content=body, headers=headers, rows=rows, retry=True)
+
+    def get_json(self, url: str) -> Any:
+        """GET ``url`` once, without retries, and return the parsed JSON answer.
+
+        Raises
+        ------
+        EndpointError
+            If the request fails or the answer is not ``2xx`` JSON.
+        """
+        return self._send("GET", url, content=None, headers=self._headers, rows=0, retry=False)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        content: bytes | None,
+        headers: Mapping[str, str],
+        rows: int,
+        retry: bool,
+    ) -> Any:
+        where = safe_url(url)
+        attempts = self.max_retries + 1 if retry else 1
+        reason = "no attempt made"
+        for attempt in range(1, attempts + 1):
+            if retry:  # prediction requests are counted; metadata look-ups are not
+                self.requests_sent += 1
+                self.rows_sent += rows
+                self.retries += int(attempt > 1)
+            wait: float | None = None
+            try:
+                response = self._client.request(method, url, content=content, headers=headers)
+            except httpx.TimeoutException:
+                reason = f"timed out after {self.timeout:g} s"
+            except httpx.ConnectError as exc:
+                reason = _connect_reason(exc)
+            except httpx.TransportError as exc:
+                reason = f"{type(exc).__name__}: {self._redact(str(exc)) or 'no detail'}"
+            else:
+                status = response.status_code
+                if 200 <= status < 300:
+                    return self._parse(response, where)
+                if status != 429 and status < 500:
+                    raise EndpointError(self._client_error(response, where))
+                reason = f"last answer HTTP {status} {response.reason_phrase}".rstrip()
+                wait = _retry_after(response.headers.get("Retry-After"))
+            if attempt < attempts:
+                self._sleep(self._delay(attempt, wait))
+        raise EndpointError(f"{where}: no answer after {attempts} attempts ({reason})")
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.backoff_max)
+        full = min(self.backoff_max, self.backoff_base * 2.0 ** (attempt - 1))
+        return full / 2 + self._random.uniform(0, full / 2)
+
+    def _redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def _snippet(self, response: httpx.Response) -> str:
+        text = " ".join(response.text.split())
+        if len(text) > _SNIPPET:
+            text = text[: _SNIPPET - 3] + "..."
+        return self._redact(text)
+
+    def _parse(self, response: httpx.Response, where: str) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            shown = self._snippet(response) or "an empty body"
+            raise EndpointError(
+                f"{where}: HTTP {response.status_code} with a body that is not JSON: {shown}"
+            ) from None
+
+    def _client_error(self, response: httpx.Response, where: str) -> str:
+        status = response.status_code
+        message = f"{where}: HTTP {status} {response.reason_phrase}".rstrip()
+        if status in (401, 403):
+            configured = ", ".join(self.auth_headers) or "none"
+            message += (
+                f" (credential headers sent: {configured}; set them with header_env or "
+                f"{DEFAULT_TOKEN_ENV})"
+            )
+        snippet = self._snippet(response)
+        return f"{message}: {snippet}" if snippet else message
+
+
+def _resolve_headers(header_env: Mapping[str, str]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for header, variable in header_env.items():
+        value = os.environ.get(variable)
+        if value is None:
+            raise UsageError(
+                f"environment variable {variable!r} (for header {header!r}) is not set; "
+                "export it before auditing the endpoint."
+            )
+        headers[header] = value
+    token = os.environ.get(DEFAULT_TOKEN_ENV)
+    if token and not any(h.lower() == "authorization" for h in headers):
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
+
+
+def _connect_reason(exc: httpx.ConnectError) -> str:
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "name or service" in text or "nodename" in text or "getaddrinfo" in text:
+        return "host name not found"
+    return "cannot connect"
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    return max(seconds, 0.0) if math.isfinite(seconds) else None

@@ -1,0 +1,348 @@
+"""Verdicts: a requirement compared with what the auditors measured.
+
+The rule throughout: never a PASS built on missing data.  A grouping that was
+not measured, a metric with no value, fewer than two comparable groups, or a
+passing comparison that had to leave small or undefined groups out gives
+INCONCLUSIVE.  A failing comparison stays FAIL whatever was left out, because
+the failure among the groups that were compared is real.  Groups excluded by a
+stated rule (e.g. NYC LL144's under-2% categories) are listed, and do not affect
+the verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from audit.core.findings import Finding, Verdict
+from audit.core.measurements import AuditorOutput, GroupStatus, GroupValue, MetricResult
+from audit.policy.schema import Comparison, GroupBy, Policy, Requirement
+
+__all__ = ["TOLERANCE", "evaluate_policy", "evaluate_requirement", "resolve_groupings"]
+
+TOLERANCE = 1e-12
+"""Slack in every comparison, so that a ratio of exactly 0.8 passes a 0.8 threshold."""
+
+ERR_DID_NOT_RUN = "auditor {auditor!r} did not run"
+ERR_NOT_MEASURED = "auditor {auditor!r} measured no {metric!r}"
+ERR_NOT_MEASURED_FOR = "auditor {auditor!r} did not measure {metric!r} for {grouping}"
+ERR_NO_SENSITIVE = "no sensitive columns to group by"
+ERR_NO_VALUE = "no value was measured"
+ERR_TOO_FEW_GROUPS = "fewer than {need} groups could be compared"
+ERR_NEEDS_GROUPS = "{compare} compares groups, but {metric!r} has a single value"
+ERR_MAX_ZERO = "the highest {metric} is 0 in every compared group, so the ratio is undefined"
+ERR_NEGATIVE = "{metric} has negative values, so the ratio is undefined"
+NOTE_SMALL = "group {group!r} has {count} rows, too few to compare"
+NOTE_UNDEFINED = "{metric} is undefined for group {group!r} ({count} rows)"
+NOTE_EXCLUDED = "excluded from comparison: {group!r} ({count} rows)"
+NOTE_NOT_PASS = " Not every group could be compared, so this is not a pass."
+
+_TIMES = " \N{MULTIPLICATION SIGN} "
+
+
+def resolve_groupings(group_by: GroupBy, sensitive: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    """Turn a requirement's ``group_by`` into the groupings it checks.
+
+    Parameters
+    ----------
+    group_by
+        ``"each"``: every sensitive column alone; ``"intersection"``: all sensitive
+        columns combined (the same as ``"each"`` when there is only one);
+        ``"all"``: both; a sequence of column names: those columns combined.
+    sensitive
+        The audit's sensitive columns, in order.
+
+    Examples
+    --------
+    >>> resolve_groupings("all", ["sex", "race"])
+    (('sex',), ('race',), ('sex', 'race'))
+    >>> resolve_groupings("intersection", ["sex"])
+    (('sex',),)
+    """
+    each = tuple((column,) for column in sensitive)
+    whole = (tuple(sensitive),) if len(sensitive) > 1 else each
+    if group_by == "each":
+        return each
+    if group_by == "intersection":
+        return whole
+    if group_by == "all":
+        return each + whole if len(sensitive) > 1 else each
+    return (tuple(group_by),)
+
+
+def evaluate_requirement(
+    requirement: Requirement, results: Sequence[MetricResult], *, sensitive: Sequence[str]
+) -> list[Finding]:
+    """Judge one requirement on the measurements, one finding per grouping.
+
+    Parameters
+    ----------
+    requirement
+        The requirement.
+    results
+        Measurements; those of the requirement's auditor and metric are used.
+        A result with an empty ``grouping`` is a whole-population metric, judged
+        once whatever ``group_by`` says.
+    sensitive
+        The audit's sensitive columns, resolving ``group_by``.
+
+    Returns
+    -------
+    list of Finding
+        One per grouping, never empty.
+    """
+    mine = [
+        r for r in results if r.metric == requirement.metric and r.auditor == requirement.auditor
+    ]
+    overall = next((r for r in mine if not r.grouping), None)
+    if overall is not None:
+        return [_judge(requirement, overall, ())]
+    groupings = resolve_groupings(requirement.group_by, sensitive)
+    if not groupings:
+        return [_inconclusive(requirement, (), ERR_NO_SENSITIVE)]
+    findings = []
+    for grouping in groupings:
+        result = _match(mine, grouping)
+        if result is not None:
+            findings.append(_judge(requirement, result, grouping))
+        elif not mine:
+            reason = ERR_NOT_MEASURED.format(auditor=requirement.auditor, metric=requirement.metric)
+            findings.append(_inconclusive(requirement, grouping, reason))
+        else:
+            reason = ERR_NOT_MEASURED_FOR.format(
+                auditor=requirement.auditor, metric=requirement.metric, grouping=_label(grouping)
+            )
+            findings.append(_inconclusive(requirement, grouping, reason))
+    return findings
+
+
+def evaluate_policy(
+    policy: Policy, outputs: Sequence[AuditorOutput], *, sensitive: Sequence[str]
+) -> tuple[Finding, ...]:
+    """Judge every requirement of ``policy``, in order.
+
+    A requirement whose auditor produced no output gets one INCONCLUSIVE finding.
+    """
+    by_auditor = {o.auditor: o for o in outputs}
+    findings: list[Finding] = []
+    for requirement in policy.requirements:
+        output = by_auditor.get(requirement.auditor)
+        if output is None:
+            reason = ERR_DID_NOT_RUN.format(auditor=requirement.auditor)
+            findings.append(_inconclusive(requirement, (), reason))
+        else:
+            findings.extend(evaluate_requirement(requirement, output.metrics, sensitive=sensitive))
+    return tuple(findings)
+
+
+# ---------------------------------------------------------------- judging
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    measured: float
+    passed: bool
+    sentence: str
+    worst: str | None = None
+    reference: str | None = None
+
+
+def _match(results: Sequence[MetricResult], grouping: tuple[str, ...]) -> MetricResult | None:
+    exact = next((r for r in results if r.grouping == grouping), None)
+    if exact is not None:
+        return exact
+    return next((r for r in results if sorted(r.grouping) == sorted(grouping)), None)
+
+
+def _judge(req: Requirement, result: MetricResult, grouping: tuple[str, ...]) -> Finding:
+    reasons = [result.reason] if result.reason else []
+    if not result.groups:
+        if result.value is None:
+            return _inconclusive(req, grouping, *(reasons or [ERR_NO_VALUE]))
+        if req.compare in (Comparison.RATIO_TO_MAX, Comparison.MAX_DIFFERENCE):
+            reason = ERR_NEEDS_GROUPS.format(compare=req.compare.value, metric=req.metric)
+            return _inconclusive(req, grouping, reason, *reasons)
+        outcome = _bound(req, result.value, grouping)
+        return _finding(req, grouping, _verdict(outcome.passed), outcome, reasons)
+
+    comparable = result.comparable_groups()
+    set_aside = [_set_aside_note(req, g) for g in result.groups if _set_aside(g)]
+    excluded = [
+        NOTE_EXCLUDED.format(group=g.group, count=g.count)
+        for g in result.groups
+        if g.status is GroupStatus.EXCLUDED
+    ]
+    need = 1 if req.compare in (Comparison.AT_MOST, Comparison.AT_LEAST) else 2
+    if len(comparable) < need:
+        reason = ERR_TOO_FEW_GROUPS.format(need=need) if need > 1 else ERR_NO_VALUE
+        return _inconclusive(req, grouping, *reasons, reason, *set_aside, *excluded)
+    outcome_or_reason = _compare_groups(req, comparable, grouping)
+    if isinstance(outcome_or_reason, str):
+        return _inconclusive(req, grouping, outcome_or_reason, *reasons, *set_aside, *excluded)
+    outcome = outcome_or_reason
+    if outcome.passed and set_aside:
+        return _finding(
+            req, grouping, Verdict.INCONCLUSIVE, outcome, [*set_aside, *reasons, *excluded]
+        )
+    return _finding(
+        req, grouping, _verdict(outcome.passed), outcome, [*reasons, *set_aside, *excluded]
+    )
+
+
+def _set_aside(g: GroupValue) -> bool:
+    if g.status in (GroupStatus.SMALL, GroupStatus.UNDEFINED):
+        return True
+    return g.status is GroupStatus.OK and g.value is None
+
+
+def _set_aside_note(req: Requirement, g: GroupValue) -> str:
+    if g.status is GroupStatus.SMALL:
+        note = NOTE_SMALL.format(group=g.group, count=g.count)
+    else:
+        note = NOTE_UNDEFINED.format(metric=_metric(req), group=g.group, count=g.count)
+    return f"{note}: {g.note}" if g.note else note
+
+
+def _compare_groups(
+    req: Requirement, groups: Sequence[GroupValue], grouping: tuple[str, ...]
+) -> _Outcome | str:
+    values = {g.group: _value(g) for g in groups}
+    top = max(groups, key=_value)
+    bottom = min((g for g in groups if g is not top), key=_value, default=top)
+    t = req.threshold
+    if req.compare is Comparison.RATIO_TO_MAX:
+        if any(v < 0 for v in values.values()):
+            return ERR_NEGATIVE.format(metric=_metric(req))
+        if values[top.group] <= 0:
+            return ERR_MAX_ZERO.format(metric=_metric(req))
+        ratio = _value(bottom) / _value(top)
+        passed = ratio >= t - TOLERANCE
+        shown, limit = _pair(ratio, t, passed)
+        sentence = (
+            f"{_metric(req).capitalize()} of {bottom.group} is {shown} of {top.group}'s "
+            f"({_num(_value(bottom))} vs {_num(_value(top))}); the threshold is {limit}."
+        )
+        return _Outcome(ratio, passed, sentence, bottom.group, top.group)
+    if req.compare is Comparison.MAX_DIFFERENCE:
+        difference = _value(top) - _value(bottom)
+        passed = difference <= t + TOLERANCE
+        shown, limit = _pair(difference, t, passed)
+        sentence = (
+            f"The largest difference in {_metric(req)} between {_label(grouping)} groups is "
+            f"{shown} ({top.group} {_num(_value(top))} vs {bottom.group} "
+            f"{_num(_value(bottom))}); the threshold is {limit}."
+        )
+        return _Outcome(difference, passed, sentence, bottom.group, top.group)
+    worst = top if req.compare is Comparison.AT_MOST else min(groups, key=_value)
+    passed = _within(req, _value(worst))
+    shown, limit = _pair(_value(worst), t, passed)
+    extreme = "highest" if req.compare is Comparison.AT_MOST else "lowest"
+    sentence = (
+        f"The {extreme} {_metric(req)} among {_label(grouping)} groups is {shown} "
+        f"({worst.group}); the threshold is {_bound_word(req)} {limit}."
+    )
+    return _Outcome(_value(worst), passed, sentence, worst.group, None)
+
+
+def _bound(req: Requirement, value: float, grouping: tuple[str, ...]) -> _Outcome:
+    passed = _within(req, value)
+    shown, limit = _pair(value, req.threshold, passed)
+    where = f" for {_label(grouping)}" if grouping else ""
+    sentence = (
+        f"{_metric(req).capitalize()}{where} is {shown}; "
+        f"the threshold is {_bound_word(req)} {limit}."
+    )
+    return _Outcome(value, passed, sentence)
+
+
+def _within(req: Requirement, value: float) -> bool:
+    if req.compare is Comparison.AT_MOST:
+        return value <= req.threshold + TOLERANCE
+    return value >= req.threshold - TOLERANCE
+
+
+def _bound_word(req: Requirement) -> str:
+    return "at most" if req.compare is Comparison.AT_MOST else "at least"
+
+
+def _value(g: GroupValue) -> float:
+    return g.value if g.value is not None else float("nan")
+
+
+def _verdict(passed: bool) -> Verdict:
+    return Verdict.PASS if passed else Verdict.FAIL
+
+
+def _finding(
+    req: Requirement,
+    grouping: tuple[str, ...],
+    verdict: Verdict,
+    outcome: _Outcome,
+    reasons: Sequence[str],
+) -> Finding:
+    summary = outcome.sentence + (NOTE_NOT_PASS if verdict is Verdict.INCONCLUSIVE else "")
+    return Finding(
+        requirement_id=req.id,
+        title=req.title,
+        citation=req.citation,
+        auditor=req.auditor,
+        metric=req.metric,
+        comparison=req.compare.value,
+        threshold=req.threshold,
+        severity=req.severity,
+        verdict=verdict,
+        measured=outcome.measured,
+        grouping=grouping,
+        summary=summary,
+        worst_group=outcome.worst,
+        reference_group=outcome.reference,
+        reasons=tuple(reasons),
+    )
+
+
+def _inconclusive(req: Requirement, grouping: tuple[str, ...], *reasons: str) -> Finding:
+    where = f" for {_label(grouping)}" if grouping else ""
+    summary = f"{_metric(req).capitalize()}{where} could not be judged: {reasons[0]}."
+    return Finding(
+        requirement_id=req.id,
+        title=req.title,
+        citation=req.citation,
+        auditor=req.auditor,
+        metric=req.metric,
+        comparison=req.compare.value,
+        threshold=req.threshold,
+        severity=req.severity,
+        verdict=Verdict.INCONCLUSIVE,
+        measured=None,
+        grouping=grouping,
+        summary=summary,
+        reasons=tuple(reasons),
+    )
+
+
+# ---------------------------------------------------------------- wording
+
+
+def _metric(req: Requirement) -> str:
+    return req.metric.replace("_", " ")
+
+
+def _label(grouping: tuple[str, ...]) -> str:
+    return _TIMES.join(grouping) if grouping else "the whole population"
+
+
+def _num(value: float) -> str:
+    """Render a measured value: three decimals, or one for large values."""
+    return f"{value:.1f}" if abs(value) >= 100 else f"{value:.3f}"
+
+
+def _pair(measured: float, threshold: float, passed: bool) -> tuple[str, str]:
+    """Render the measured value and threshold so that rounding never hides a failure."""
+    digits = 2
+    while digits < 6 and abs(round(threshold, digits) - threshold) > TOLERANCE:
+        digits += 1
+    shown, limit = f"{measured:.{digits}f}", f"{threshold:.{digits}f}"
+    while not passed and shown == limit and digits < 9:
+        digits += 1
+        shown, limit = f"{measured:.{digits}f}", f"{threshold:.{digits}f}"
+    return shown, limit

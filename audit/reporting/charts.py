@@ -1,0 +1,449 @@
+"""Numbers to inline SVG, and the number formats the reports share.
+
+Every piece of text that reaches the SVG goes through :func:`markupsafe.escape`
+(element bodies and attribute values alike), so group labels and metric names
+taken from data can never become markup.  The charts need no script, font or
+external resource; they use the Okabe and Ito colour-blind-safe palette and never
+rely on colour alone: groups left out of comparisons are hatched *and* labelled.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+from audit.core.measurements import GroupStatus, GroupValue, MetricResult
+
+__all__ = [
+    "ReferenceLine",
+    "bar_chart",
+    "format_count",
+    "format_interval",
+    "format_number",
+    "format_threshold",
+    "humanize",
+]
+
+# Okabe & Ito (2008), "Color Universal Design".
+BLUE = "#0072B2"
+VERMILLION = "#D55E00"
+INK = "#1a1a1a"
+MUTED = "#595959"
+GRID = "#d9d9d9"
+HATCH_BG = "#ececec"
+HATCH_FG = "#8a8a8a"
+
+_WIDTH = 900
+_LABEL_RIGHT = 292
+_PLOT_LEFT = 304
+_PLOT_RIGHT = 740
+_VALUE_LEFT = 754
+_TOP = 8
+_ROW = 26
+_BAR = 14
+_AXIS = 26
+_LEGEND_ROW = 22
+_LABEL_CHARS = 40
+_CHAR_W = 6.8
+_ARIA_GROUPS = 30
+_FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+EM_DASH = "\u2014"
+EN_DASH = "\u2013"
+
+
+# --- number formats (registered as Jinja filters by audit.reporting.html) -------------------
+
+
+def format_number(value: float | int | None, digits: int = 3) -> str:
+    """Format a measured value: floats to ``digits`` decimals, ints with thousands separators.
+
+    Examples
+    --------
+    >>> format_number(0.31234), format_number(12345), format_number(None)
+    ('0.312', '12,345', '—')
+    """
+    if value is None or isinstance(value, bool):
+        return EM_DASH if value is None else str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    number = float(value)
+    if not math.isfinite(number):
+        return EM_DASH
+    text = f"{number:,.{digits}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
+
+
+def format_count(value: int | None) -> str:
+    """Format a count with thousands separators (``12,345``); ``—`` when missing."""
+    return EM_DASH if value is None else f"{int(value):,}"
+
+
+def format_threshold(value: float | None) -> str:
+    """Format a threshold as a policy writes it: ``0.8`` stays ``0.8``; at most 3 decimals."""
+    if value is None or not math.isfinite(float(value)):
+        return EM_DASH
+    text = f"{float(value):,.3f}".rstrip("0").rstrip(".")
+    return "0" if text in {"", "-0"} else text
+
+
+def format_interval(value: float | None, low: float | None, high: float | None) -> str:
+    """Format a value with its interval, ``0.312 (0.300–0.325)``; alone if a bound is missing."""
+    shown = format_number(value)
+    if value is None or low is None or high is None:
+        return shown
+    return f"{shown} ({format_number(low)}{EN_DASH}{format_number(high)})"
+
+
+def humanize(name: str) -> str:
+    """Turn an identifier into words: ``selection_rate`` -> ``selection rate``."""
+    return name.replace("_", " ").strip()
+
+
+# --- SVG building ---------------------------------------------------------------------------
+
+
+def _el(tag: str, attrs: Mapping[str, object], body: str | Markup | None = None) -> Markup:
+    """One element; ``tag`` and attribute names are constants, every value is escaped."""
+    parts = Markup("").join(Markup(' {}="{}"').format(Markup(k), v) for k, v in attrs.items())
+    if body is None:
+        return Markup("<{}{}/>").format(Markup(tag), parts)
+    return Markup("<{0}{1}>{2}</{0}>").format(Markup(tag), parts, body)
+
+
+def _join(parts: Iterable[Markup]) -> Markup:
+    return Markup("").join(parts)
+
+
+def _px(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+@dataclass(frozen=True)
+class ReferenceLine:
+    """A dashed vertical line on a chart, e.g. a policy threshold; ``label`` goes in the legend."""
+
+    value: float
+    label: str
+
+
+@dataclass(frozen=True)
+class _Scale:
+    low: float
+    high: float
+    ticks: tuple[float, ...]
+
+    def x(self, value: float) -> float:
+        span = self.high - self.low
+        return _PLOT_LEFT + (value - self.low) / span * (_PLOT_RIGHT - _PLOT_LEFT)
+
+
+def _nice_step(span: float) -> float:
+    raw = span / 5
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+
+
+def _scale(numbers: Sequence[float]) -> _Scale:
+    """Choose a linear axis that shows zero; rates (all within 0..1) get the whole 0..1 axis."""
+    low, high = min([0.0, *numbers]), max([0.0, *numbers])
+    if low >= 0.0 and high <= 1.0:
+        low, high = 0.0, 1.0
+    step = _nice_step(high - low)
+    low = math.floor(low / step + 1e-9) * step
+    high = math.ceil(high / step - 1e-9) * step
+    count = round((high - low) / step)
+    ticks = tuple(round(low + i * step, 10) for i in range(count + 1))
+    return _Scale(low, high, ticks)
+
+
+def _status_word(group: GroupValue) -> str | None:
+    if group.value is None:
+        return "undefined"
+    if group.status is GroupStatus.OK:
+        return None
+    return str(group.status.value)
+
+
+def _row_label(group: GroupValue, marks: Sequence[str]) -> str:
+    suffix = "".join(f" ({m})" for m in marks)
+    room = max(_LABEL_CHARS - len(suffix), 8)
+    label = group.group if len(group.group) <= room else group.group[: room - 1] + "\u2026"
+    return label + suffix
+
+
+def _bar_row(
+    index: int, group: GroupValue, scale: _Scale, hatch_id: str, marks: Sequence[str], worst: bool
+) -> Markup:
+    top = _TOP + index * _ROW
+    middle = top + _ROW / 2
+    parts = [
+        _el(
+            "text",
+            {"x": _LABEL_RIGHT, "y": _px(middle), "text-anchor": "end", "class": "chart-label"},
+            _join([_el("title", {}, group.group), escape(_row_label(group, marks))]),
+        )
+    ]
+    if group.value is None:
+        parts.append(
+            _el(
+                "text",
+                {
+                    "x": _px(scale.x(0.0) + 4),
+                    "y": _px(middle),
+                    "fill": MUTED,
+                    "font-style": "italic",
+                },
+                "no value",
+            )
+        )
+    else:
+        compared = group.status is GroupStatus.OK
+        start, end = sorted((scale.x(0.0), scale.x(group.value)))
+        fill = (VERMILLION if worst else BLUE) if compared else f"url(#{hatch_id})"
+        parts.append(
+            _el(
+                "rect",
+                {
+                    "x": _px(start),
+                    "y": _px(middle - _BAR / 2),
+                    "width": _px(max(end - start, 1.0)),
+                    "height": _BAR,
+                    "fill": fill,
+                    "stroke": "none" if compared else HATCH_FG,
+                },
+            )
+        )
+    if group.value is not None and group.ci_low is not None and group.ci_high is not None:
+        low, high = scale.x(group.ci_low), scale.x(group.ci_high)
+        whisker = {"stroke": INK, "stroke-width": "1.5"}
+        parts += [
+            _el(
+                "line",
+                {"x1": _px(low), "x2": _px(high), "y1": _px(middle), "y2": _px(middle)} | whisker,
+            ),
+            *(
+                _el(
+                    "line",
+                    {"x1": _px(x), "x2": _px(x), "y1": _px(middle - 5), "y2": _px(middle + 5)}
+                    | whisker,
+                )
+                for x in (low, high)
+            ),
+        ]
+    value_text = format_interval(group.value, group.ci_low, group.ci_high)
+    parts.append(
+        _el("text", {"x": _VALUE_LEFT, "y": _px(middle), "class": "chart-value"}, value_text)
+    )
+    return _el("g", {}, _join(parts))
+
+
+def _axis(scale: _Scale, bottom: float) -> Markup:
+    parts = []
+    for tick in scale.ticks:
+        x = _px(scale.x(tick))
+        colour = INK if tick == 0 else GRID
+        parts.append(
+            _el("line", {"x1": x, "x2": x, "y1": _TOP, "y2": _px(bottom), "stroke": colour})
+        )
+        parts.append(
+            _el(
+                "text",
+                {"x": x, "y": _px(bottom + 15), "text-anchor": "middle", "class": "chart-tick"},
+                format_threshold(tick),
+            )
+        )
+    return _el("g", {"aria-hidden": "true"}, _join(parts))
+
+
+def _legend(items: Sequence[tuple[str, Markup]], top: float) -> tuple[Markup, float]:
+    """Legend entries (label, 16x10 swatch) laid out in rows; returns markup and its height."""
+    parts, x, y = [], float(_PLOT_LEFT), top
+    for label, swatch in items:
+        width = 22 + len(label) * _CHAR_W + 18
+        if x + width > _WIDTH and x > _PLOT_LEFT:
+            x, y = float(_PLOT_LEFT), y + _LEGEND_ROW
+        parts.append(_el("g", {"transform": f"translate({_px(x)} {_px(y)})"}, swatch))
+        parts.append(_el("text", {"x": _px(x + 22), "y": _px(y + 5), "class": "chart-tick"}, label))
+        x += width
+    height = (y - top + _LEGEND_ROW) if items else 0.0
+    return _el("g", {"aria-hidden": "true"}, _join(parts)), height
+
+
+def _swatch_rect(fill: str, stroke: str = "none") -> Markup:
+    return _el("rect", {"x": 0, "y": 0, "width": 16, "height": 10, "fill": fill, "stroke": stroke})
+
+
+def _legend_items(
+    groups: Sequence[GroupValue],
+    hatch_id: str,
+    highlight: str | None,
+    reference: ReferenceLine | None,
+    confidence_level: float | None,
+) -> list[tuple[str, Markup]]:
+    items = [("compared", _swatch_rect(BLUE))]
+    if highlight is not None and any(g.group == highlight for g in groups):
+        items.append(("worst group", _swatch_rect(VERMILLION)))
+    if any(_status_word(g) for g in groups):
+        items.append(("not compared", _swatch_rect(f"url(#{hatch_id})", HATCH_FG)))
+    if any(g.ci_low is not None and g.ci_high is not None for g in groups):
+        level = f"{confidence_level:.0%} " if confidence_level else ""
+        whisker = _el(
+            "line", {"x1": 0, "x2": 16, "y1": 5, "y2": 5, "stroke": INK, "stroke-width": 1.5}
+        )
+        items.append((f"{level}confidence interval", whisker))
+    if reference is not None:
+        dash = {"stroke": INK, "stroke-width": 1.5, "stroke-dasharray": "4 3"}
+        items.append((reference.label, _el("line", {"x1": 8, "x2": 8, "y1": -2, "y2": 12} | dash)))
+    return items
+
+
+def _aria_label(
+    metric: MetricResult, reference: ReferenceLine | None, highlight: str | None
+) -> str:
+    shown = metric.groups[:_ARIA_GROUPS]
+    described = []
+    for group in shown:
+        text = f"{group.group} {format_interval(group.value, group.ci_low, group.ci_high)}"
+        status = _status_word(group)
+        if status:
+            text += f" ({status}, not compared)"
+        if group.group == highlight:
+            text += " (worst group)"
+        described.append(text)
+    more = len(metric.groups) - len(shown)
+    if more > 0:
+        described.append(f"and {more} more groups")
+    line = f"; dashed line at {reference.label}" if reference else ""
+    return (
+        f"Bar chart of {humanize(metric.metric)} by {metric.grouping_label}{line}. "
+        + "; ".join(described)
+        + "."
+    )
+
+
+def bar_chart(
+    metric: MetricResult,
+    *,
+    chart_id: str,
+    reference: ReferenceLine | None = None,
+    highlight: str | None = None,
+    reference_group: str | None = None,
+) -> Markup:
+    """Draw a grouped metric as a horizontal bar chart in inline SVG, one bar per group.
+
+    Each bar is labelled with its value and, when present, its confidence interval
+    (drawn as a whisker).  Groups whose status is not ``ok`` (or whose value is
+    undefined) are hatched grey and labelled with their status.
+
+    Parameters
+    ----------
+    metric : MetricResult
+        A metric with per-group values; an ungrouped metric gives an empty string.
+    chart_id : str
+        Unique within the document; prefixes the chart's internal ids.
+    reference : ReferenceLine, optional
+        A dashed vertical line, e.g. the threshold a finding compared against.
+    highlight : str, optional
+        The worst group of a finding, drawn in vermillion and labelled ``(worst)``.
+    reference_group : str, optional
+        The group a finding compared against, labelled ``(reference)``.
+
+    Returns
+    -------
+    Markup
+        ``<svg role="img" aria-label=...>`` with a ``<title>``; safe to embed.
+    """
+    if not metric.groups:
+        return Markup("")
+    chart_id = re.sub(r"[^A-Za-z0-9_-]", "-", chart_id)
+    hatch_id = f"{chart_id}-hatch"
+    numbers = [
+        n
+        for g in metric.groups
+        for n in (g.value, g.ci_low, g.ci_high)
+        if n is not None and math.isfinite(n)
+    ]
+    if reference is not None and math.isfinite(reference.value):
+        numbers.append(reference.value)
+    else:
+        reference = None
+    scale = _scale(numbers)
+    bottom = _TOP + len(metric.groups) * _ROW
+    rows = []
+    for index, group in enumerate(metric.groups):
+        marks = [m for m in (_status_word(group),) if m]
+        if group.group == highlight:
+            marks.append("worst")
+        if group.group == reference_group:
+            marks.append("reference")
+        rows.append(_bar_row(index, group, scale, hatch_id, marks, group.group == highlight))
+    legend, legend_height = _legend(
+        _legend_items(metric.groups, hatch_id, highlight, reference, metric.confidence_level),
+        bottom + _AXIS + 4,
+    )
+    height = bottom + _AXIS + 4 + legend_height
+    parts = [
+        _el("title", {}, f"{humanize(metric.metric)} by {metric.grouping_label}".capitalize()),
+        _el("defs", {}, _hatch(hatch_id)),
+        _axis(scale, bottom),
+        *rows,
+    ]
+    if reference is not None:
+        x = _px(scale.x(reference.value))
+        parts.append(
+            _el(
+                "line",
+                {
+                    "x1": x,
+                    "x2": x,
+                    "y1": _TOP - 4,
+                    "y2": _px(bottom + 2),
+                    "stroke": INK,
+                    "stroke-width": 1.5,
+                    "stroke-dasharray": "4 3",
+                },
+            )
+        )
+    parts.append(legend)
+    return _el(
+        "svg",
+        {
+            "class": "chart",
+            "role": "img",
+            "aria-label": _aria_label(metric, reference, highlight),
+            "viewBox": f"0 0 {_WIDTH} {_px(height)}",
+            "width": "100%",
+            "font-family": _FONT,
+            "font-size": 12,
+            "fill": INK,
+            "dominant-baseline": "middle",
+        },
+        _join(parts),
+    )
+
+
+def _hatch(hatch_id: str) -> Markup:
+    return _el(
+        "pattern",
+        {
+            "id": hatch_id,
+            "patternUnits": "userSpaceOnUse",
+            "width": 6,
+            "height": 6,
+            "patternTransform": "rotate(45)",
+        },
+        _join(
+            [
+                _el("rect", {"width": 6, "height": 6, "fill": HATCH_BG}),
+                _el(
+                    "line",
+                    {"x1": 0, "y1": 0, "x2": 0, "y2": 6, "stroke": HATCH_FG, "stroke-width": 2},
+                ),
+            ]
+        ),
+    )

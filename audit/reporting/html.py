@@ -1,0 +1,470 @@
+"""The HTML report: one self-contained file that reads as a compliance document.
+
+The document is rendered by Jinja2 with autoescaping and ``StrictUndefined`` from
+``templates/report.html.j2``.  It holds its CSS inline and its charts as inline SVG,
+references no URL, runs no script, and forbids network access at view time with a
+Content-Security-Policy.  Everything shown comes from the :class:`AuditResult`; this
+module only arranges and formats it.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from numbers import Integral, Real
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from audit.core.findings import Finding, Severity, Verdict
+from audit.core.measurements import (
+    AuditorOutput,
+    EvidenceTable,
+    GroupStatus,
+    GroupValue,
+    MetricResult,
+)
+from audit.reporting.charts import (
+    ReferenceLine,
+    bar_chart,
+    format_count,
+    format_interval,
+    format_number,
+    format_threshold,
+    humanize,
+)
+from audit.reporting.write import write_atomic
+
+if TYPE_CHECKING:
+    from audit.core.result import AuditResult
+
+__all__ = ["environment", "render_html", "write_html"]
+
+TEMPLATE = "report.html.j2"
+
+# How a comparison's threshold maps onto the chart of the metric it compares (see
+# audit.policy.schema.Comparison): ratio_to_max scales the highest (reference) group's value,
+# at_least / at_most bound each group's value; max_difference has no place on that axis.
+_RATIO_COMPARISONS = frozenset({"ratio_to_max"})
+_VALUE_COMPARISONS = frozenset({"at_least", "at_most"})
+
+_VERDICT_ORDER = {Verdict.FAIL: 0, Verdict.INCONCLUSIVE: 1, Verdict.PASS: 2}
+
+
+# --- formatting filters ---------------------------------------------------------------------
+
+
+def _plain(value: Any) -> str:
+    """Write a setting as text: mappings as ``k: v; ...``, sequences as ``a, b``."""
+    if value is None:
+        return "\u2014"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {_plain(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(_plain(v) for v in value) or "\u2014"
+    return str(value)
+
+
+def _cell(value: Any) -> str:
+    """Format an evidence-table cell: floats to 3 decimals, ints with separators, None as a dash."""
+    if isinstance(value, bool):
+        return _plain(value)
+    if isinstance(value, Integral):
+        return format_number(int(value))
+    if isinstance(value, Real):
+        return format_number(float(value))
+    return _plain(value)
+
+
+def _timestamp(value: str) -> str:
+    """``2024-05-01T12:00:00+00:00`` -> ``1 May 2024, 12:00:00 UTC``; other text unchanged."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return value
+    if moment.tzinfo is None:
+        return f"{moment.day} {moment:%B %Y, %H:%M:%S}"
+    moment = moment.astimezone(UTC)
+    return f"{moment.day} {moment:%B %Y, %H:%M:%S} UTC"
+
+
+def _percent(value: float | None) -> str:
+    """Write a level such as 0.95 as ``95%``."""
+    return "\u2014" if value is None else f"{value:.0%}"
+
+
+def _grouping(grouping: Sequence[str]) -> str:
+    return " \u00d7 ".join(grouping) if grouping else "overall"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """Build (once) the reports' Jinja2 environment: autoescaping, ``StrictUndefined``, filters.
+
+    Returns
+    -------
+    Environment
+        Loads templates from the ``audit.reporting`` package's ``templates`` folder.
+    """
+    env = Environment(
+        loader=PackageLoader("audit.reporting", "templates"),
+        autoescape=select_autoescape(
+            enabled_extensions=("html", "j2", "svg", "xml"),
+            default_for_string=True,
+            default=True,
+        ),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        number=format_number,
+        count=format_count,
+        threshold=format_threshold,
+        interval=format_interval,
+        humanize=humanize,
+        plain=_plain,
+        cell=_cell,
+        timestamp=_timestamp,
+        grouping=_grouping,
+        percent=_percent,
+    )
+    return env
+
+
+# --- the view: the result arranged for the template -----------------------------------------
+
+
+@dataclass(frozen=True)
+class _Row:
+    """One finding in the executive summary."""
+
+    anchor: str
+    finding: Finding
+
+
+@dataclass(frozen=True)
+class _Figure:
+    """One grouped metric: its chart, its table and the findings that used it."""
+
+    anchor: str
+    metric: MetricResult
+    chart: Markup
+    findings: tuple[_Row, ...]
+
+
+@dataclass(frozen=True)
+class _Cell:
+    text: str
+    flag: str | None
+    """The group's status when it was not compared (``small``, ``undefined``, ...)."""
+
+
+@dataclass(frozen=True)
+class _OtherRow:
+    group: str
+    count: int
+    status: str | None
+    """The status shared by every cell, shown once; ``None`` when compared everywhere."""
+    cells: tuple[_Cell, ...]
+    """Their own ``flag`` only where the statuses differ between metrics."""
+
+
+@dataclass(frozen=True)
+class _OtherTable:
+    """The metrics of a grouping that no finding used, side by side, one row per group."""
+
+    metrics: tuple[MetricResult, ...]
+    rows: tuple[_OtherRow, ...]
+    notes: tuple[tuple[str, str], ...]
+    confidence_level: float | None
+
+
+@dataclass(frozen=True)
+class _Grouping:
+    label: str
+    figures: tuple[_Figure, ...]
+    """Charted: the metrics the findings used (all of them when no finding used any)."""
+    others: _OtherTable | None
+
+
+@dataclass(frozen=True)
+class _Auditor:
+    anchor: str
+    output: AuditorOutput
+    groupings: tuple[_Grouping, ...]
+    scalars: tuple[MetricResult, ...]
+    settings: tuple[tuple[str, str], ...]
+    tables: tuple[tuple[EvidenceTable, tuple[bool, ...]], ...]
+
+
+@dataclass(frozen=True)
+class _Summary:
+    verdict: Verdict
+    sentences: tuple[str, ...]
+    rows: tuple[_Row, ...]
+    unevaluated: tuple[str, ...] = field(default=())
+
+
+def _requirement_verdicts(findings: Iterable[Finding], severity: Severity) -> dict[str, Verdict]:
+    """Each requirement's worst verdict over its findings (one finding per grouping)."""
+    verdicts: dict[str, Verdict] = {}
+    for finding in findings:
+        if finding.severity is not severity:
+            continue
+        seen = verdicts.get(finding.requirement_id, Verdict.PASS)
+        verdicts[finding.requirement_id] = min(
+            seen, finding.verdict, key=_VERDICT_ORDER.__getitem__
+        )
+    return verdicts
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _sentences(result: AuditResult) -> tuple[str, ...]:
+    blocking = list(_requirement_verdicts(result.findings, Severity.BLOCKING).values())
+    advisory = list(_requirement_verdicts(result.findings, Severity.ADVISORY).values())
+    failed, unsure = blocking.count(Verdict.FAIL), blocking.count(Verdict.INCONCLUSIVE)
+    total = len(blocking)
+    out: list[str] = []
+    if not result.findings:
+        out.append("The audit produced no findings, so no requirement could be established.")
+    elif total == 0:
+        out.append("The policy has no blocking requirements; nothing gates this audit.")
+    elif failed:
+        out.append(f"The model fails {failed} of {_plural(total, 'blocking requirement')}.")
+    elif unsure:
+        out.append(
+            f"The model fails none of its {_plural(total, 'blocking requirement')}, but the "
+            "evidence could not establish all of them; an inconclusive result is not a pass."
+        )
+    else:
+        out.append(f"The model meets all {_plural(total, 'blocking requirement')}.")
+    if failed and unsure:
+        out.append(
+            f"{_plural(unsure, 'further blocking requirement')} could not be established "
+            "from the evidence."
+        )
+    if advisory:
+        out.append(_advisory_sentence(advisory.count(Verdict.PASS), len(advisory)))
+    return tuple(out)
+
+
+def _advisory_sentence(passed: int, total: int) -> str:
+    if total == 1:
+        outcome = "passed" if passed else "did not pass"
+        return f"The one advisory requirement, which does not gate the audit, {outcome}."
+    return (
+        f"Of {total} advisory requirements, which do not gate the audit, "
+        f"{'all' if passed == total else passed or 'none'} passed."
+    )
+
+
+def _reference_line(finding: Finding, metric: MetricResult) -> ReferenceLine | None:
+    """Place the threshold of ``finding`` on the chart's scale, when the comparison has one.
+
+    For a ratio to a reference group (the four-fifths rule) the line is drawn at
+    ``threshold`` times that group's value, a position on the chart and not a reported
+    number: the legend names the two given numbers, never their product.
+    """
+    threshold = format_threshold(finding.threshold)
+    if finding.comparison in _VALUE_COMPARISONS:
+        return ReferenceLine(finding.threshold, f"threshold {threshold}")
+    if finding.comparison in _RATIO_COMPARISONS and finding.reference_group is not None:
+        reference = next((g for g in metric.groups if g.group == finding.reference_group), None)
+        if reference is not None and reference.value is not None:
+            return ReferenceLine(
+                finding.threshold * reference.value,
+                f"threshold: {threshold} \u00d7 {finding.reference_group}",
+            )
+    return None
+
+
+def _figure(anchor: str, metric: MetricResult, rows: Sequence[_Row]) -> _Figure:
+    related = tuple(
+        r
+        for r in rows
+        if (r.finding.auditor, r.finding.metric, tuple(r.finding.grouping))
+        == (metric.auditor, metric.metric, tuple(metric.grouping))
+    )
+    first = related[0].finding if related else None
+    chart = bar_chart(
+        metric,
+        chart_id=anchor,
+        reference=_reference_line(first, metric) if first else None,
+        highlight=first.worst_group if first else None,
+        reference_group=first.reference_group if first else None,
+    )
+    return _Figure(anchor, metric, chart, related)
+
+
+def _flatten(
+    mapping: Mapping[str, Any], prefix: str = "", counts: frozenset[str] = frozenset()
+) -> list[tuple[str, str]]:
+    """Flatten ``{"a": {"b": 1}}`` to ``[("a.b", "1")]``; keys in ``counts`` get separators."""
+    items: list[tuple[str, str]] = []
+    for key, value in mapping.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            items += _flatten(value, f"{name}.", counts)
+        elif name in counts and isinstance(value, int) and not isinstance(value, bool):
+            items.append((name, format_count(value)))
+        else:
+            items.append((name, _plain(value)))
+    return items
+
+
+def _numeric_columns(table: EvidenceTable) -> tuple[bool, ...]:
+    """Which columns hold only numbers (or blanks), to align them right."""
+    flags = []
+    for index in range(len(table.columns)):
+        cells = [row[index] for row in table.rows if row[index] is not None]
+        flags.append(
+            bool(cells) and all(isinstance(c, Real) and not isinstance(c, bool) for c in cells)
+        )
+    return tuple(flags)
+
+
+def _status_flag(group: GroupValue) -> str | None:
+    if group.value is None:
+        return GroupStatus.UNDEFINED.value
+    return None if group.status is GroupStatus.OK else group.status.value
+
+
+def _other_table(metrics: Sequence[MetricResult]) -> _OtherTable:
+    counts: dict[str, int] = {}
+    notes: dict[tuple[str, str], None] = {}
+    for metric in metrics:
+        for group in metric.groups:
+            counts.setdefault(group.group, group.count)
+            if group.note:
+                notes[(group.group, group.note)] = None
+    rows = []
+    for label, count in counts.items():
+        cells = []
+        for metric in metrics:
+            found = next((g for g in metric.groups if g.group == label), None)
+            cells.append(
+                _Cell("\u2014", None)
+                if found is None
+                else _Cell(
+                    format_interval(found.value, found.ci_low, found.ci_high), _status_flag(found)
+                )
+            )
+        flags = {c.flag for c in cells if c.text != "\u2014" or c.flag}
+        if len(flags) <= 1:
+            status = flags.pop() if flags else None
+            cells = [_Cell(c.text, None) for c in cells]
+        else:
+            status = "mixed"
+        rows.append(_OtherRow(label, count, status, tuple(cells)))
+    levels = {m.confidence_level for m in metrics if m.confidence_level is not None}
+    level = levels.pop() if len(levels) == 1 else None
+    return _OtherTable(tuple(metrics), tuple(rows), tuple(notes), level)
+
+
+def _grouping_view(label: str, figures: Sequence[_Figure]) -> _Grouping:
+    used = [f for f in figures if f.findings]
+    if not used or len(used) == len(figures):
+        return _Grouping(label, tuple(figures), None)
+    others = _other_table([f.metric for f in figures if not f.findings])
+    return _Grouping(label, tuple(used), others)
+
+
+def _auditor(index: int, output: AuditorOutput, rows: Sequence[_Row]) -> _Auditor:
+    anchor = f"auditor-{index}"
+    by_grouping: dict[tuple[str, ...], list[_Figure]] = {}
+    scalars = []
+    for number, metric in enumerate(output.metrics, start=1):
+        if not metric.groups:
+            scalars.append(metric)
+            continue
+        figure = _figure(f"{anchor}-metric-{number}", metric, rows)
+        by_grouping.setdefault(tuple(metric.grouping), []).append(figure)
+    groupings = tuple(_grouping_view(_grouping(k), v) for k, v in by_grouping.items())
+    tables = tuple((t, _numeric_columns(t)) for t in output.tables)
+    return _Auditor(
+        anchor, output, groupings, tuple(scalars), tuple(_flatten(output.config)), tables
+    )
+
+
+def _summary(result: AuditResult) -> _Summary:
+    rows = tuple(_Row(f"finding-{i}", f) for i, f in enumerate(result.findings, start=1))
+    found = {f.requirement_id for f in result.findings}
+    unevaluated = tuple(r.id for r in result.policy.requirements if r.id not in found)
+    return _Summary(result.verdict, _sentences(result), rows, unevaluated)
+
+
+def _context(result: AuditResult) -> dict[str, Any]:
+    summary = _summary(result)
+    prov = result.provenance
+    model = dict(result.model)
+    data = dict(result.data)
+    return {
+        "result": result,
+        "policy": result.policy,
+        "provenance": prov,
+        "summary": summary,
+        "verdicts": Verdict,
+        "auditors": tuple(
+            _auditor(i, o, summary.rows) for i, o in enumerate(result.outputs, start=1)
+        ),
+        "model_kind": _plain(model.get("kind", "model")),
+        "model_location": _plain(model.get("location", "")) if model.get("location") else "",
+        "model_items": tuple(_flatten(model)),
+        "data_source": _plain(data.get("source") or prov.data_source or "not recorded"),
+        "data_rows": format_count(data["rows"]) if isinstance(data.get("rows"), int) else None,
+        "data_items": tuple(_flatten(data, counts=frozenset({"rows"}))),
+        "command": shlex.join(prov.command) if prov.command else "",
+        "hashes": (
+            ("Data", prov.data_sha256),
+            ("Model", prov.model_sha256),
+            ("Policy", prov.policy_sha256),
+        ),
+    }
+
+
+def render_html(result: AuditResult) -> str:
+    """Render the self-contained HTML report of ``result``.
+
+    Parameters
+    ----------
+    result : AuditResult
+        The audit to report.
+
+    Returns
+    -------
+    str
+        A complete HTML document: inline CSS and SVG, no script, no external resource.
+    """
+    return environment().get_template(TEMPLATE).render(_context(result))
+
+
+def write_html(result: AuditResult, path: Path) -> Path:
+    """Render the HTML report of ``result`` and write it atomically to ``path``.
+
+    When rendering fails, nothing is written and a previous file at ``path`` is kept.
+
+    Parameters
+    ----------
+    result : AuditResult
+        The audit to report.
+    path : Path
+        Destination file; parent directories are created.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    return write_atomic(Path(path), render_html(result))

@@ -1,0 +1,60 @@
+"""Atomic file writes: a report is either the complete new file or the untouched old one."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["write_atomic"]
+
+_DEFAULT_MODE = 0o644
+
+
+def write_atomic(path: Path, content: str | bytes) -> Path:
+    """Write ``content`` to ``path`` so that readers never see a partial file.
+
+    The content goes to a temporary file in the same directory, is flushed and
+    fsynced, and then replaces ``path`` in one ``os.replace``.  On any error the
+    temporary file is removed and a previous file at ``path`` is left as it was.
+
+    Parameters
+    ----------
+    path : Path
+        Destination file; missing parent directories are created.
+    content : str or bytes
+        Text (written as UTF-8) or bytes.
+
+    Returns
+    -------
+    Path
+        ``path``, for chaining.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     target = write_atomic(Path(tmp) / "out" / "report.json", "{}")
+    ...     target.read_text(encoding="utf-8")
+    '{}'
+    """
+    path = Path(path)
+    data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            # mkstemp makes the file owner-only; a report gets the old file's mode or rw-r--r--.
+            tmp.chmod(path.stat().st_mode & 0o777 if path.exists() else _DEFAULT_MODE)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return path

@@ -1,0 +1,48 @@
+"""Test helpers for maas-audit and its plugin authors.
+
+:func:`serve_model` runs a local scoring server (MLflow and Open Inference
+Protocol v2) around a Python predict function, with injectable faults; see
+:mod:`audit.testing.endpoint`.  Names are imported lazily, so that
+``python -m audit.testing.endpoint`` runs its module only once.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from audit.testing.endpoint import (
+        Fault,
+        FaultKind,
+        PredictFn,
+        RespondMode,
+        ServedModel,
+        serve_model,
+        sklearn_predict_fn,
+        start_server,
+    )
+
+__all__ = [
+    "Fault",
+    "FaultKind",
+    "PredictFn",
+    "RespondMode",
+    "ServedModel",
+    "serve_model",
+    "sklearn_predict_fn",
+    "start_server",
+]
+
+_LAZY = {name: "audit.testing.endpoint" for name in __all__}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'audit.testing' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,448 @@
+"""Verdicts on hand-made measurements: never a PASS built on missing data."""
+
+import pytest
+
+from audit.core.findings import Severity, Verdict
+from audit.core.measurements import AuditorOutput, GroupStatus, GroupValue, MetricResult
+from audit.policy import (
+    Policy,
+    Requirement,
+    evaluate_policy,
+    evaluate_requirement,
+    load_policy,
+    resolve_groupings,
+)
+from audit.policy import evaluate as E
+
+SEX = ("sex",)
+
+
+def req(**change):
+    base = {
+        "id": "r",
+        "title": "Four-fifths",
+        "citation": "29 CFR 1607.4(D)",
+        "auditor": "fairness",
+        "metric": "selection_rate",
+        "compare": "ratio_to_max",
+        "threshold": 0.8,
+        "group_by": "each",
+    }
+    return Requirement.model_validate({**base, **change})
+
+
+def groups(*specs):
+    out = []
+    for spec in specs:
+        label, value, *rest = spec
+        status = rest[0] if rest else GroupStatus.OK
+        count = rest[1] if len(rest) > 1 else 100
+        out.append(GroupValue(group=label, count=count, value=value, status=status))
+    return tuple(out)
+
+
+def result(*specs, metric="selection_rate", grouping=SEX, value=None, reason=None):
+    return MetricResult(
+        metric=metric,
+        auditor="fairness",
+        grouping=grouping,
+        value=value,
+        groups=groups(*specs),
+        reason=reason,
+    )
+
+
+def one(requirement, results, sensitive=("sex",)):
+    (finding,) = evaluate_requirement(requirement, results, sensitive=sensitive)
+    return finding
+
+
+# ------------------------------------------------------------------ ratio_to_max
+
+
+def test_exactly_four_fifths_passes():
+    f = one(req(), [result(("sex=Male", 0.30), ("sex=Female", 0.24))])
+    assert f.verdict is Verdict.PASS
+    assert f.measured == pytest.approx(0.8)
+    assert f.worst_group == "sex=Female"
+    assert f.reference_group == "sex=Male"
+    assert f.summary == (
+        "Selection rate of sex=Female is 0.80 of sex=Male's (0.240 vs 0.300); "
+        "the threshold is 0.80."
+    )
+
+
+def test_four_fifths_just_below_in_floating_point_passes():
+    assert 0.36 / 0.45 < 0.8  # floating point lands just below
+    f = one(req(), [result(("sex=Male", 0.45), ("sex=Female", 0.36))])
+    assert f.verdict is Verdict.PASS
+    assert "is 0.80 of sex=Male's (0.360 vs 0.450)" in f.summary
+
+
+def test_two_thirds_fails():
+    f = one(req(), [result(("sex=Male", 0.30), ("sex=Female", 0.20))])
+    assert f.verdict is Verdict.FAIL
+    assert f.measured == pytest.approx(2 / 3)
+    assert f.summary == (
+        "Selection rate of sex=Female is 0.67 of sex=Male's (0.200 vs 0.300); "
+        "the threshold is 0.80."
+    )
+    assert f.requirement_id == "r"
+    assert f.comparison == "ratio_to_max"
+    assert f.threshold == 0.8
+    assert f.severity is Severity.BLOCKING
+    assert f.grouping == SEX
+    assert f.blocks
+
+
+def test_rounding_never_hides_a_failure():
+    f = one(req(), [result(("a", 1.0), ("b", 0.7996))])
+    assert f.verdict is Verdict.FAIL
+    assert "is 0.7996 of a's" in f.summary
+    assert "the threshold is 0.8000." in f.summary
+
+
+def test_worst_group_is_lowest_of_many():
+    f = one(
+        req(),
+        [result(("race=A", 0.5), ("race=B", 0.45), ("race=C", 0.3), grouping=("race",))],
+        sensitive=("race",),
+    )
+    assert f.verdict is Verdict.FAIL
+    assert (f.worst_group, f.reference_group) == ("race=C", "race=A")
+    assert f.measured == pytest.approx(0.6)
+
+
+def test_equal_rates_name_two_groups():
+    f = one(req(), [result(("sex=Male", 0.3), ("sex=Female", 0.3))])
+    assert f.verdict is Verdict.PASS
+    assert f.worst_group != f.reference_group
+
+
+def test_max_zero_is_inconclusive():
+    f = one(req(), [result(("sex=Male", 0.0), ("sex=Female", 0.0))])
+    assert f.verdict is Verdict.INCONCLUSIVE
+    assert f.measured is None
+    assert f.reasons[0] == (
+        "the highest selection rate is 0 in every compared group, so the ratio is undefined"
+    )
+
+
+def test_small_group_makes_a_pass_inconclusive():
+    f = one(
+        req(),
+        [
+            result(
+                ("sex=Male", 0.30),
+                ("sex=Female", 0.28),
+                ("sex=Other", 0.0, GroupStatus.SMALL, 12),
+            )
+        ],
+    )
+    assert f.verdict is Verdict.INCONCLUSIVE
+    assert f.measured == pytest.approx(0.28 / 0.30)
+    assert f.reasons == ("group 'sex=Other' has 12 rows, too few to compare",)
+    assert f.summary.endswith("Not every group could be compared, so this is not a pass.")
+    assert f.blocks
+
+
+def test_small_group_note_is_kept():
+    r = MetricResult(
+        metric="selection_rate",
+        auditor="fairness",
+        grouping=SEX,
+        value=None,
+        groups=(
+            GroupValue("sex=Male", 100, 0.3),
+            GroupValue("sex=Female", 100, 0.3),
+            GroupValue("sex=Other", 12, 0.1, status=GroupStatus.SMALL, note="minimum is 30"),
+        ),
+    )
+    assert one(req(), [r]).reasons == (
+        "group 'sex=Other' has 12 rows, too few to compare: minimum is 30",
+    )
+
+
+def test_small_group_does_not_rescue_a_failure():
+    f = one(
+        req(),
+        [
+            result(
+                ("sex=Male", 0.30),
+                ("sex=Female", 0.15),
+                ("sex=Other", 0.3, GroupStatus.SMALL, 5),
+            )
+        ],
+    )
+    assert f.verdict is Verdict.FAIL
+    assert "group 'sex=Other' has 5 rows, too few to compare" in f.reasons
+
+
+def test_undefined_group_makes_a_pass_inconclusive():
+    f = one(
+        req(compare="max_difference", threshold=0.1, metric="true_positive_rate"),
+        [
+            result(
+                ("sex=Male", 0.6),
+                ("sex=Female", 0.58),
+                ("sex=Other", None, GroupStatus.UNDEFINED, 40),
+                metric="true_positive_rate",
+            )
+        ],
+    )
+    assert f.verdict is Verdict.INCONCLUSIVE
+    assert f.reasons == ("true positive rate is undefined for group 'sex=Other' (40 rows)",)
+
+
+def test_excluded_groups_listed_but_ignored():
+    f = one(
+        req(),
+        [
+            result(
+                ("race=White", 0.30),
+                ("race=Black", 0.27),
+                ("race=Other", 0.01, GroupStatus.EXCLUDED, 3),
+            )
+        ],
+    )
+    assert f.verdict is Verdict.PASS
+    assert f.reasons == ("excluded from comparison: 'race=Other' (3 rows)",)
+
+
+def test_one_comparable_group_is_inconclusive():
+    f = one(req(), [result(("sex=Male", 0.3), ("sex=Female", 0.1, GroupStatus.SMALL, 4))])
+    assert f.verdict is Verdict.INCONCLUSIVE
+    assert f.reasons == (
+        "fewer than 2 groups could be compared",
+        "group 'sex=Female' has 4 rows, too few to compare",
+    )
+    assert f.summary == (
+        "Selection rate for sex could not be judged: fewer than 2 groups could be compared."
+    )
+
+
+def test_reason_without_values_is_inconclusive_with_the_reason():
+    r = result(
+        ("sex=Male", None, GroupStatus.UNDEFINED),
+        ("sex=Female", None, GroupStatus.UNDEFINED),
+        reason="the model predicted no positives",
+    )
+    f = one(req(), [r])
+    assert f.verdict is Verdict.INCONCLUSIVE
+    assert f.reasons[0] == "the model predicted no positives"
+
+
+def test_missing_metric_is_inconclusive():
+    f = one(req(), [result(("sex=Male", 0.3), ("sex=Female", 0.3), metric="accuracy")])
+    assert f.verdict is Verdict.INCONCLUSIVE
+    assert f.reasons == ("auditor 'fairness' measured no 'selection_rate'",)
+
+
+def test_missing_grouping_is_inconclusive():
+    results = [result(("sex=Male", 0.3), ("sex=Female", 0.3))]
+    findings = evaluate_requirement(req(group_by="all"), results, sensitive=("sex", "race"))
+    assert [f.grouping for f in findings] == [("sex",), ("race",), ("sex", "race")]
+    assert [f.verdict for f in findings] == [
+        Verdict.PASS,
+        Verdict.INCONCLUSIVE,
+        Verdict.INCONCLUSIVE,
+    ]
+    assert findings[1].reasons == ("auditor 'fairness' did not measure 'selection_rate' for race",)
+
+
+def test_other_auditors_results_ignored():
+    r = MetricResult(
+        metric="selection_rate",
+        auditor="other",
+        grouping=SEX,
+        value=None,
+        groups=groups(("sex=Male", 0.3), ("sex=Female", 0.3)),
+    )
+    assert one(req(), [r]).verdict is Verdict.INCONCLUSIVE
+
+
+def test_grouping_matched_regardless_of_column_order():
+    r = result(("a", 0.3), ("b", 0.3), grouping=("race", "sex"))
+    f = one(req(group_by="intersection"), [r], sensitive=("sex", "race"))
+    assert f.verdict is Verdict.PASS
+
+
+def test_no_sensitive_columns_is_inconclusive():
+    f = one(req(), [result(("sex=Male", 0.3), ("sex=Female", 0.3))], sensitive=())
+    assert f.verdict is Verdict.INCONCLUSIVE
+    assert f.reasons == ("no sensitive columns to group by",)
+
+
+# ------------------------------------------------------------------ other comparisons
+
+
+def test_max_difference_summary():
+    f = one(
+        req(compare="max_difference", threshold=0.1, metric="true_positive_rate"),
+        [
+            result(
+                ("race=White", 0.61),
+                ("race=Black", 0.49),
+                metric="true_positive_rate",
+                grouping=("race",),
+            )
+        ],
+        sensitive=("race",),
+    )
+    assert f.verdict is Verdict.FAIL
+    assert f.measured == pytest.approx(0.12)
+    assert f.summary == (
+        "The largest difference in true positive rate between race groups is 0.12 "
+        "(race=White 0.610 vs race=Black 0.490); the threshold is 0.10."
+    )
+
+
+def test_max_difference_exactly_at_threshold_passes():
+    f = one(
+        req(compare="max_difference", threshold=0.1),
+        [result(("a", 0.8), ("b", 0.7))],
+    )
+    assert 0.8 - 0.7 > 0.1  # floating point lands just above
+    assert f.verdict is Verdict.PASS
+
+
+def test_scalar_at_most():
+    r = MetricResult(
+        metric="demographic_parity_difference",
+        auditor="fairness",
+        grouping=SEX,
+        value=0.05,
+    )
+    f = one(req(compare="at_most", threshold=0.1, metric="demographic_parity_difference"), [r])
+    assert f.verdict is Verdict.PASS
+    assert f.measured == 0.05
+    assert f.worst_group is None
+    assert f.summary == (
+        "Demographic parity difference for sex is 0.05; the threshold is at most 0.10."
+    )
+    r2 = MetricResult("demographic_parity_difference", "fairness", SEX, value=0.15)
+    f2 = one(req(compare="at_most", threshold=0.1, metric="demographic_parity_difference"), [r2])
+    assert f2.verdict is Verdict.FAIL
+
+
+def test_scalar_at_least_ratio_metric():
+    r = MetricResult("demographic_parity_ratio", "fairness", SEX, value=0.79)
+    f = one(req(compare="at_least", threshold=0.8, metric="demographic_parity_ratio"), [r])
+    assert f.verdict is Verdict.FAIL
+
+
+def test_scalar_without_value_is_inconclusive():
+    r = MetricResult("demographic_parity_ratio", "fairness", SEX, value=None, reason="no rows")
+    f = one(req(compare="at_least", threshold=0.8, metric="demographic_parity_ratio"), [r])
+    assert f.verdict is Verdict.INCONCLUSIVE
+    assert f.reasons == ("no rows",)
+
+
+def test_ratio_on_scalar_is_inconclusive():
+    r = MetricResult("demographic_parity_ratio", "fairness", SEX, value=0.9)
+    f = one(req(metric="demographic_parity_ratio"), [r])
+    assert f.verdict is Verdict.INCONCLUSIVE
+    assert (
+        f.reasons[0]
+        == "ratio_to_max compares groups, but 'demographic_parity_ratio' has a single value"
+    )
+
+
+def test_whole_population_metric_judged_once():
+    r = MetricResult("epsilon", "privacy", (), value=3.0)
+    requirement = req(auditor="privacy", metric="epsilon", compare="at_most", threshold=1.0)
+    findings = evaluate_requirement(requirement, [r], sensitive=("sex", "race"))
+    assert len(findings) == 1
+    assert findings[0].grouping == ()
+    assert findings[0].verdict is Verdict.FAIL
+    assert findings[0].summary == "Epsilon is 3.00; the threshold is at most 1.00."
+
+
+def test_grouped_at_most_checks_every_group():
+    requirement = req(compare="at_most", threshold=0.1, metric="false_positive_rate")
+    r = result(("sex=Male", 0.05), ("sex=Female", 0.12), metric="false_positive_rate")
+    f = one(requirement, [r])
+    assert f.verdict is Verdict.FAIL
+    assert f.worst_group == "sex=Female"
+    assert f.summary == (
+        "The highest false positive rate among sex groups is 0.12 (sex=Female); "
+        "the threshold is at most 0.10."
+    )
+
+
+def test_grouped_at_least_uses_lowest():
+    requirement = req(compare="at_least", threshold=0.7, metric="accuracy")
+    r = result(("sex=Male", 0.9), ("sex=Female", 0.7), metric="accuracy")
+    f = one(requirement, [r])
+    assert f.verdict is Verdict.PASS
+    assert f.worst_group == "sex=Female"
+
+
+# ------------------------------------------------------------------ group_by, policy
+
+
+@pytest.mark.parametrize(
+    ("group_by", "sensitive", "expected"),
+    [
+        ("each", ("sex", "race"), (("sex",), ("race",))),
+        ("intersection", ("sex", "race"), (("sex", "race"),)),
+        ("intersection", ("sex",), (("sex",),)),
+        ("all", ("sex", "race"), (("sex",), ("race",), ("sex", "race"))),
+        ("all", ("sex",), (("sex",),)),
+        ("all", (), ()),
+        (("race", "age"), ("sex", "race", "age"), (("race", "age"),)),
+    ],
+)
+def test_resolve_groupings(group_by, sensitive, expected):
+    assert resolve_groupings(group_by, sensitive) == expected
+
+
+def test_evaluate_policy_auditor_did_not_run():
+    policy = Policy(
+        name="p",
+        version="1",
+        requirements=[
+            req(),
+            req(id="priv", auditor="privacy", metric="epsilon", compare="at_most", threshold=1),
+        ],
+    )
+    output = AuditorOutput(
+        auditor="fairness",
+        metrics=(result(("sex=Male", 0.3), ("sex=Female", 0.3)),),
+        method="m",
+    )
+    findings = evaluate_policy(policy, [output], sensitive=["sex"])
+    assert [(f.requirement_id, f.verdict) for f in findings] == [
+        ("r", Verdict.PASS),
+        ("priv", Verdict.INCONCLUSIVE),
+    ]
+    assert findings[1].reasons == ("auditor 'privacy' did not run",)
+    assert findings[1].summary == "Epsilon could not be judged: auditor 'privacy' did not run."
+
+
+def test_nyc_pack_findings_are_advisory():
+    policy = load_policy("nyc-ll144").policy
+    output = AuditorOutput(
+        auditor="fairness",
+        metrics=(
+            result(("sex=Male", 0.3), ("sex=Female", 0.1)),
+            result(("race=A", 0.3), ("race=B", 0.3), grouping=("race",)),
+            result(
+                ("sex=Male, race=A", 0.3), ("sex=Female, race=B", 0.3), grouping=("sex", "race")
+            ),
+        ),
+        method="m",
+    )
+    findings = evaluate_policy(policy, [output], sensitive=["sex", "race"])
+    assert [(f.grouping, f.verdict) for f in findings] == [
+        (("sex",), Verdict.FAIL),
+        (("race",), Verdict.PASS),
+        (("sex", "race"), Verdict.PASS),
+    ]
+    assert not any(f.blocks for f in findings)
+
+
+def test_tolerance_is_tiny():
+    assert E.TOLERANCE <= 1e-9
+    f = one(req(), [result(("a", 1.0), ("b", 0.8 - 1e-6))])
+    assert f.verdict is Verdict.FAIL

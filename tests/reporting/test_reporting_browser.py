@@ -1,0 +1,75 @@
+"""The written report in a real Chromium: no console errors, no network, the essentials visible."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from audit.reporting import write_html
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser_page():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1366, "height": 900})
+        finally:
+            browser.close()
+
+
+def test_report_opens_cleanly_in_chromium(browser_page, sample_result, tmp_path):
+    path = write_html(sample_result, tmp_path / "report.html")
+    url = path.resolve().as_uri()
+    errors: list[str] = []
+    requests: list[str] = []
+    browser_page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    browser_page.on("pageerror", lambda e: errors.append(str(e)))
+    browser_page.on("request", lambda r: requests.append(r.url))
+
+    browser_page.goto(url, wait_until="load")
+
+    assert errors == []
+    assert requests == [url]
+    heading = browser_page.get_by_role("heading", name="Executive summary")
+    assert heading.is_visible()
+    verdict = browser_page.locator(".overall .badge")
+    assert verdict.is_visible()
+    assert verdict.inner_text().strip().endswith("FAIL")
+    charts = browser_page.locator("svg[role=img]")
+    assert charts.count() >= 1
+    assert charts.first.is_visible()
+    box = charts.first.bounding_box()
+    assert box is not None
+    assert box["width"] > 300
+    assert box["height"] > 60
+
+    shot = tmp_path / "report.png"
+    browser_page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+
+
+def test_print_layout_shows_verdicts_as_text(browser_page, sample_result, tmp_path):
+    path = write_html(sample_result, tmp_path / "report.html")
+    browser_page.emulate_media(media="print")
+    browser_page.goto(path.resolve().as_uri(), wait_until="load")
+    badge = browser_page.locator(".overall .badge")
+    assert badge.evaluate("e => getComputedStyle(e).color") == "rgb(0, 0, 0)"
+    assert badge.inner_text().strip().endswith("FAIL")
+    assert not browser_page.locator("nav.toc").is_visible()
