@@ -1,0 +1,233 @@
+"""Run the chosen attribution methods on the chosen rows, counting what they cost."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from audit.adapters.torch import TorchAdapter
+from audit.auditors.explanations.columns import ColumnSpace, baseline_row
+from audit.auditors.explanations.config import ExplanationsConfig
+from audit.auditors.explanations.forward import CallCount, ModelForward
+from audit.auditors.explanations.gradients import EncodedModel, column_of_inputs
+from audit.auditors.explanations.perturbation import STOCHASTIC, explain_black_box
+from audit.core.context import Task
+from audit.core.protocols import ModelAdapter
+
+__all__ = ["Explained", "Run", "choose_methods", "explain"]
+
+FloatArray = npt.NDArray[np.float64]
+
+_BASELINE_ROWS = 5000
+"""Most data rows whose encoded inputs give a PyTorch model's mean or median baseline."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """One method's attributions, shape ``(rows, columns)``."""
+
+    method: str
+    seed: int | None
+    values: FloatArray
+
+    @property
+    def label(self) -> str:
+        """``"shapley_value_sampling (seed 1)"``."""
+        return self.method if self.seed is None else f"{self.method} (seed {self.seed})"
+
+
+@dataclass
+class Explained:
+    """Everything the attribution step produced."""
+
+    columns: tuple[str, ...]
+    method: str
+    runs: list[Run]
+    primary: FloatArray
+    """Mean over the primary method's runs: the reported attributions."""
+    row_scores: FloatArray
+    baseline_score: float
+    baseline: dict[str, str]
+    attributed: str
+    device: str
+    cost: CallCount = field(default_factory=CallCount)
+    completeness_error: float | None = None
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+def choose_methods(
+    settings: ExplanationsConfig, model: ModelAdapter
+) -> tuple[str, str | None, list[str]]:
+    """The primary and comparison methods for ``model``, and warnings about the choice."""
+    torch_model = isinstance(model, TorchAdapter)
+    warnings: list[str] = []
+    method = settings.method
+    if method == "auto":
+        method = "integrated_gradients" if torch_model else "shapley_value_sampling"
+    if method == "integrated_gradients" and not torch_model:
+        warnings.append(
+            "integrated_gradients needs a PyTorch model (TorchAdapter) and this model is a "
+            f"{model.describe().get('kind', 'black box')}; shapley_value_sampling is used instead"
+        )
+        method = "shapley_value_sampling"
+    compare: str | None = settings.compare_with
+    if compare == "auto":
+        compare = "feature_ablation"
+    if compare in ("none", method) or (compare == "integrated_gradients" and not torch_model):
+        compare = None
+    return method, compare, warnings
+
+
+def _rows_per_call(settings: ExplanationsConfig, model: ModelAdapter) -> int:
+    if settings.rows_per_call is not None:
+        return settings.rows_per_call
+    return max(int(getattr(model, "batch_size", 1000)), 1)
+
+
+def _attributed(forward: ModelForward, task: Task) -> str:
+    if task is Task.REGRESSION:
+        return "the predicted value"
+    if forward.used_scores:
+        return "the positive-class score"
+    return "the decision (1 = positive label), as the model returns no scores"
+
+
+def explain(
+    *,
+    model: ModelAdapter,
+    data: pd.DataFrame,
+    rows: pd.DataFrame,
+    columns: Sequence[str],
+    settings: ExplanationsConfig,
+    task: Task,
+    positive_label: Any,
+    seed: int,
+) -> Explained:
+    """Attribute the model's output for every row of ``rows`` to ``columns``.
+
+    Parameters
+    ----------
+    model:
+        The adapter; a :class:`TorchAdapter` allows Integrated Gradients.
+    data:
+        All audited rows: the baseline's medians, means and most frequent values.
+    rows:
+        The rows to explain.
+    columns:
+        The model's input columns.
+    settings:
+        The auditor's settings.
+    task, positive_label:
+        What is attributed (see :func:`~audit.auditors.explanations.forward.scores_of`).
+    seed:
+        The audit's seed; repeat ``r`` of a sampling method uses ``seed + r``.
+    """
+    started = time.perf_counter()
+    method, compare, warnings = choose_methods(settings, model)
+    base, described, base_warnings = baseline_row(
+        data,
+        columns,
+        "mean" if settings.baseline == "mean" else settings.baseline,
+        settings.reference,
+    )
+    warnings.extend(base_warnings)
+    per_call = _rows_per_call(settings, model)
+    space = ColumnSpace.build(rows, base)
+    forward = ModelForward(
+        model, space, rows_per_call=per_call, task=task, positive_label=positive_label
+    )
+    row_scores = forward.predict(space.decode(space.inputs()))
+    baseline_score = float(forward.predict(base)[0])
+    runs: list[Run] = []
+    encoded: EncodedModel | None = None
+    completeness: float | None = None
+    device = "cpu"
+    if isinstance(model, TorchAdapter) and "integrated_gradients" in (method, compare):
+        encoded, enc_warnings = _encoded_model(model, data, columns, seed)
+        warnings.extend(enc_warnings)
+    if encoded is not None:
+        device = encoded.device
+        x = encoded.encode(space.decode(space.inputs()))
+        b = _encoded_baseline(encoded, data, columns, base, settings, seed)
+    for name, is_primary in ((method, True), (compare, False)):
+        if name is None:
+            continue
+        repeats = settings.repeats if (is_primary and name in STOCHASTIC) else 1
+        for r in range(repeats):
+            run_seed = seed + r
+            if encoded is not None and name == "integrated_gradients":
+                values, completeness = encoded.integrated_gradients(
+                    x, b, steps=settings.ig_steps, rows_per_call=per_call
+                )
+            elif encoded is not None and name == "feature_ablation" and not is_primary:
+                values = encoded.feature_ablation(
+                    x, b, rows_per_call=per_call, setting=settings.perturbations_per_eval
+                )
+            else:
+                values = explain_black_box(
+                    forward,
+                    name,
+                    n_samples=settings.samples(name),
+                    seed=run_seed,
+                    perturbations_per_eval=settings.perturbations_per_eval,
+                )
+            runs.append(Run(name, run_seed if name in STOCHASTIC else None, values))
+    primary = np.mean([r.values for r in runs if r.method == method], axis=0)
+    cost = CallCount()
+    cost.add(forward.count)
+    if encoded is not None:
+        cost.add(encoded.count)
+        if method == "integrated_gradients":
+            import torch
+
+            with torch.no_grad():
+                row_scores = encoded.score(x).detach().cpu().double().numpy()
+                baseline_score = float(encoded.score(b).detach().cpu().double().numpy()[0])
+    return Explained(
+        columns=tuple(columns),
+        method=method,
+        runs=runs,
+        primary=primary,
+        row_scores=np.asarray(row_scores, dtype=np.float64),
+        baseline_score=baseline_score,
+        baseline=described
+        if encoded is None or settings.baseline == "reference"
+        else {c: f"{settings.baseline} of the encoded inputs" for c in columns},
+        attributed=_attributed(forward, task),
+        device=device,
+        cost=cost,
+        completeness_error=completeness,
+        seconds=time.perf_counter() - started,
+        warnings=warnings,
+    )
+
+
+def _encoded_model(
+    model: ModelAdapter, data: pd.DataFrame, columns: Sequence[str], seed: int
+) -> tuple[EncodedModel, list[str]]:
+    owner, warnings = column_of_inputs(model, data, columns, seed)
+    return EncodedModel(model, owner, len(columns)), warnings
+
+
+def _encoded_baseline(
+    encoded: EncodedModel,
+    data: pd.DataFrame,
+    columns: Sequence[str],
+    base: pd.DataFrame,
+    settings: ExplanationsConfig,
+    seed: int,
+) -> Any:
+    if settings.baseline == "reference":
+        return encoded.encode(base)
+    sample = data if len(data) <= _BASELINE_ROWS else data.sample(_BASELINE_ROWS, random_state=seed)
+    inputs = encoded.encode(sample.loc[:, list(columns)])
+    if settings.baseline == "mean":
+        return inputs.mean(dim=0, keepdim=True)
+    return inputs.median(dim=0, keepdim=True).values

@@ -1,0 +1,135 @@
+"""The model as Captum sees it: coded rows in, one score per row out, every call counted.
+
+Captum calls :meth:`ModelForward.__call__` with a batch of coded (perturbed) inputs;
+the batch holds many rows *and* many perturbations.  The rows are decoded into the
+user's columns and sent to the adapter in calls of at most ``rows_per_call`` rows,
+so a served model receives full requests, never one per perturbation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from audit.auditors.explanations.columns import ColumnSpace
+from audit.core.context import Task
+from audit.core.protocols import ModelAdapter, Predictions
+
+__all__ = ["CallCount", "ModelForward", "scores_of"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def _positive(labels: np.ndarray, positive: Any) -> FloatArray:
+    series = pd.Series(labels)
+    if positive is None:
+        positive = True if pd.api.types.is_bool_dtype(series) else 1
+    if series.dtype == object or pd.api.types.is_string_dtype(series):
+        equal = series.astype(str).str.strip() == str(positive).strip()
+    else:
+        try:
+            equal = series.astype(float) == float(positive)
+        except (TypeError, ValueError):
+            equal = series.astype(str) == str(positive)
+    return np.asarray(equal.to_numpy(dtype=np.float64), dtype=np.float64)
+
+
+def scores_of(predictions: Predictions, *, task: Task, positive_label: Any) -> FloatArray:
+    """The number attributed for each row: the positive-class score, else the decision.
+
+    Binary models without scores give 1.0 for the positive label and 0.0 otherwise;
+    regression models give their predicted value.
+    """
+    if predictions.scores is not None:
+        return np.asarray(predictions.scores, dtype=np.float64)
+    labels = np.asarray(predictions.labels)
+    if task is Task.REGRESSION:
+        return labels.astype(np.float64)
+    return _positive(labels, positive_label)
+
+
+@dataclass
+class CallCount:
+    """What explaining cost, in model calls and rows."""
+
+    model_calls: int = 0
+    """Calls of the adapter's ``predict_batch`` (or of a PyTorch module's forward)."""
+    rows: int = 0
+    """Rows those calls evaluated."""
+    requests: int | None = None
+    """HTTP requests sent, for adapters that count them."""
+
+    def add(self, other: CallCount) -> None:
+        """Add ``other``'s counts to these."""
+        self.model_calls += other.model_calls
+        self.rows += other.rows
+        if other.requests is not None:
+            self.requests = (self.requests or 0) + other.requests
+
+
+class ModelForward:
+    """Captum's forward function over any model adapter.
+
+    Parameters
+    ----------
+    adapter:
+        The model.
+    space:
+        Decodes Captum's coded inputs into rows of the user's columns.
+    rows_per_call:
+        Most rows per ``predict_batch`` call.
+    task, positive_label:
+        How predictions become the attributed number; see :func:`scores_of`.
+    """
+
+    def __init__(
+        self,
+        adapter: ModelAdapter,
+        space: ColumnSpace,
+        *,
+        rows_per_call: int,
+        task: Task,
+        positive_label: Any,
+    ) -> None:
+        self.adapter = adapter
+        self.space = space
+        self.rows_per_call = max(int(rows_per_call), 1)
+        self.task = task
+        self.positive_label = positive_label
+        self.count = CallCount()
+        self.used_scores: bool | None = None
+
+    def predict(self, rows: pd.DataFrame) -> FloatArray:
+        """Attributed number for each row of ``rows``, in calls of at most ``rows_per_call``."""
+        before = getattr(self.adapter, "requests_sent", None)
+        parts: list[FloatArray] = []
+        for start in range(0, len(rows), self.rows_per_call):
+            chunk = rows.iloc[start : start + self.rows_per_call]
+            predictions = self.adapter.predict_batch(chunk)
+            if len(predictions) != len(chunk):
+                raise ValueError(
+                    f"the model returned {len(predictions)} predictions for {len(chunk)} rows"
+                )
+            self.used_scores = predictions.scores is not None
+            parts.append(scores_of(predictions, task=self.task, positive_label=self.positive_label))
+            self.count.model_calls += 1
+            self.count.rows += len(chunk)
+        after = getattr(self.adapter, "requests_sent", None)
+        if isinstance(before, int) and isinstance(after, int):
+            self.count.requests = (self.count.requests or 0) + after - before
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
+
+    def predict_codes(self, codes: npt.ArrayLike) -> FloatArray:
+        """Attributed number for coded rows (see :class:`ColumnSpace`)."""
+        return self.predict(self.space.decode(codes))
+
+    def __call__(self, inputs: Any) -> Any:
+        """Captum's forward: a tensor of coded rows in, a tensor of one score per row out."""
+        import torch
+
+        codes = inputs.detach().to("cpu", torch.float64).numpy()
+        return torch.from_numpy(self.predict_codes(codes)).to(inputs.device)
