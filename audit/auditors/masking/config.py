@@ -1,0 +1,161 @@
+"""Settings of the masking auditor (a policy's ``auditors.masking`` block).
+
+A policy states, per column or per kind of personal data (*entity*), the treatment the
+delivered data must show, the quasi-identifiers whose combinations must not single
+people out, and extra patterns to detect:
+
+>>> config = MaskingConfig.model_validate({
+...     "rules": [
+...         {"id": "email-hmac", "columns": ["email"], "treatment": "hmac"},
+...         {"id": "ssn-dropped", "entity": "US_SSN", "treatment": "drop"},
+...     ],
+...     "quasi_identifiers": ["zip", "birth_year", "sex"],
+...     "k_target": 5,
+... })
+>>> [rule.treatment for rule in config.rules]
+['hmac', 'drop']
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from audit.auditors.masking.entities import Entity
+from audit.auditors.masking.regex import compile_pattern
+
+__all__ = [
+    "CustomPattern",
+    "MaskingConfig",
+    "MaskingRule",
+    "Treatment",
+]
+
+Treatment = Literal["drop", "redact", "mask", "hmac", "tokenize", "generalize", "keep"]
+"""What a rule requires of the delivered values.
+
+``drop``: the column is absent (or empty); ``redact``: every value is a redaction marker
+such as ``[REDACTED]`` or ``***``; ``mask``: at most ``keep_first + keep_last`` characters
+stay visible; ``hmac``: values are keyed digests (hex or base64), never a plain hash of a
+value found elsewhere; ``tokenize``: values are opaque tokens, unique per row unless
+``linkable``; ``generalize``: values are coarsened to ``level``; ``keep``: raw values are
+allowed (they count as neither unmasked PII nor violations).
+"""
+
+GeneralizeLevel = Literal["year", "year_month", "decade", "digits"]
+
+_Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MaskingRule(_Frozen):
+    """One required treatment, for named columns or for every column holding an entity."""
+
+    id: _Slug = Field(description="Rule id shown in the report, e.g. 'email-hmac'.")
+    columns: tuple[str, ...] = Field(
+        (),
+        description="Columns the rule governs; with 'entity', also every column found to "
+        "hold that entity.",
+    )
+    entity: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$")] | None = Field(
+        None,
+        description="Kind of personal data the rule governs wherever it is found: a built-in "
+        "entity (EMAIL_ADDRESS, US_SSN, ...) or a custom pattern's name.",
+    )
+    treatment: Treatment
+    keep_first: int = Field(0, ge=0, le=64, description="mask: leading characters kept.")
+    keep_last: int = Field(4, ge=0, le=64, description="mask: trailing characters kept.")
+    level: GeneralizeLevel = Field(
+        "year", description="generalize: 'year', 'year_month', 'decade' or 'digits'."
+    )
+    digits: int = Field(
+        3, ge=0, le=16, description="generalize with level 'digits': digits kept (postcode to 3)."
+    )
+    linkable: bool = Field(
+        True,
+        description="tokenize/hmac: false forbids values that repeat across rows, which "
+        "let records be linked.",
+    )
+
+    @model_validator(mode="after")
+    def _targets(self) -> MaskingRule:
+        if not self.columns and self.entity is None:
+            raise ValueError(f"rule '{self.id}' names neither columns nor an entity")
+        return self
+
+
+class CustomPattern(_Frozen):
+    """A pattern the policy adds to the detectors, e.g. an internal customer number."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$", max_length=64)] = Field(
+        description="Entity name, upper case, e.g. 'CUSTOMER_ID'."
+    )
+    regex: str = Field(description="An RE2 regular expression (no look-around, no back-refs).")
+    score: float = Field(0.8, gt=0.0, le=1.0, description="Confidence given to a match.")
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        problem = compile_pattern(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+
+class MaskingConfig(_Frozen):
+    """What the masking auditor checks, and how hard it looks."""
+
+    rules: tuple[MaskingRule, ...] = Field((), description="Required treatments.")
+    quasi_identifiers: tuple[str, ...] = Field(
+        (), description="Columns whose value combinations form the equivalence classes."
+    )
+    sensitive_attribute: str | None = Field(
+        None, description="Column whose distinct values per class give the l-diversity."
+    )
+    k_target: int = Field(
+        5, ge=1, description="Rows in classes smaller than this count as rows at risk."
+    )
+    l_target: int = Field(
+        2, ge=1, description="Rows in classes with fewer distinct sensitive values are at risk."
+    )
+    custom_patterns: tuple[CustomPattern, ...] = Field((), description="Extra detectors.")
+    entities: tuple[Entity, ...] | None = Field(
+        None, description="Entities to detect (default: all built-in ones)."
+    )
+    skip_columns: tuple[str, ...] = Field((), description="Columns never scanned.")
+    column_share: float = Field(
+        0.5,
+        gt=0.0,
+        le=1.0,
+        description="A column 'holds' an entity when at least this share of its non-empty "
+        "cells match it.",
+    )
+    max_cell_chars: int = Field(
+        10_000, ge=64, description="Longer cells are scanned up to this many characters."
+    )
+    samples: int = Field(3, ge=0, le=20, description="Masked examples per evidence row.")
+
+    @field_validator("rules")
+    @classmethod
+    def _unique(cls, value: tuple[MaskingRule, ...]) -> tuple[MaskingRule, ...]:
+        seen: set[str] = set()
+        for rule in value:
+            if rule.id in seen:
+                raise ValueError(f"duplicate rule id '{rule.id}'")
+            seen.add(rule.id)
+        return value
+
+    @model_validator(mode="after")
+    def _known_entities(self) -> MaskingConfig:
+        known = {e.value for e in Entity} | {p.name for p in self.custom_patterns}
+        for rule in self.rules:
+            if rule.entity is not None and rule.entity not in known:
+                raise ValueError(
+                    f"rule '{rule.id}': unknown entity '{rule.entity}'; entities are: "
+                    + ", ".join(sorted(known))
+                )
+        return self

@@ -1,0 +1,221 @@
+"""The recognizers: one RE2 pattern per way an entity is written, with its validator and score.
+
+Modelled on Presidio's pattern recognizers (each hit says which recognizer, which
+pattern and which score), but run over whole columns.  Person names have no NER model
+here; the stated fallback finds them (a) in every cell of a column whose *name* says it
+holds names (``name``, ``first_name``, ``surname``, ...), and (b) in free text after a
+title (``Mr``, ``Dr``, ...) or a phrase such as ``my name is`` / ``Name:``.  Postal codes
+are likewise found only with context (a US state before a ZIP code, ``zip``/``postcode``
+before it, a ZIP+4, a UK postcode) or in a column named for them, because a bare
+five-digit number is not evidence of a postcode.
+
+>>> [r.name for r in RECOGNIZERS if r.entity == "US_SSN"]
+['us_ssn', 'us_ssn_column']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from audit.auditors.masking.config import CustomPattern
+from audit.auditors.masking.entities import Entity
+
+__all__ = ["RECOGNIZERS", "Recognizer", "recognizers_for"]
+
+_STATES = (
+    "A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI|"
+    "S[CD]|T[NX]|UT|V[AT]|W[AIVY]|AS|FM|GU|MH|MP|PR|PW|VI|A[AEP]"
+)
+_EXTENSION = r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?"
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_HEX = r"[0-9A-Fa-f]{1,4}"
+_DATE = (
+    r"(?:(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+    r"|(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])/(?:19|20)\d{2}"
+    r"|(?:0?[1-9]|[12]\d|3[01])\.(?:0?[1-9]|1[0-2])\.(?:19|20)\d{2}"
+    r"|(?:January|February|March|April|May|June|July|August|September|October|November"
+    r"|December) \d{1,2}, (?:19|20)\d{2})"
+)
+_NAME_WORD = r"[A-Z][a-z'\x{2019}-]+"
+
+
+@dataclass(frozen=True)
+class Recognizer:
+    """One way of writing one entity.
+
+    Attributes
+    ----------
+    entity : str
+        The entity found, e.g. ``"CREDIT_CARD"``.
+    name : str
+        The recognizer's name, shown as the explanation of each hit.
+    pattern : str
+        RE2 pattern of a candidate.
+    score : float
+        Confidence of a validated hit, in (0, 1].
+    validator : str or None
+        Name of the check candidates must pass (see :data:`~.validators.VALIDATORS`).
+    column_hint : str or None
+        RE2 pattern over column *names*: the recognizer runs only on matching columns.
+    requires : str or None
+        A literal every candidate contains (``"@"``); cells without it are skipped cheaply.
+    needs_digit : bool
+        Candidates contain a digit; only cells with one are searched.
+    """
+
+    entity: str
+    name: str
+    pattern: str
+    score: float
+    validator: str | None = None
+    column_hint: str | None = None
+    requires: str | None = None
+    needs_digit: bool = True
+
+
+_NAME_COLUMNS = (
+    r"(?i)^(?:(?:first|last|full|given|middle|family|maiden|customer|patient|person|contact"
+    r"|applicant|employee)[_ -]?name|name|surname|forename|fname|lname)$"
+)
+
+RECOGNIZERS: tuple[Recognizer, ...] = (
+    Recognizer(
+        Entity.EMAIL_ADDRESS,
+        "email",
+        r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b",
+        1.0,
+        requires="@",
+        needs_digit=False,
+    ),
+    Recognizer(
+        Entity.PHONE_NUMBER,
+        "phone_international",
+        r"(?:\+|\b00)[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
+        + _EXTENSION
+        + r"\b",
+        0.75,
+        validator="phone_digits",
+    ),
+    Recognizer(
+        Entity.PHONE_NUMBER,
+        "phone_national",
+        r"(?:\(\d{3}\)\s?|\b\d{3}[ .-])\d{3}[ .-]\d{4}" + _EXTENSION + r"\b",
+        0.7,
+        validator="phone_digits",
+    ),
+    Recognizer(
+        Entity.PHONE_NUMBER,
+        "phone_column",
+        r"^\s*\+?\d{10,15}\s*$",
+        0.5,
+        validator="phone_digits",
+        column_hint=r"(?i)(?:^|_)(?:phone|mobile|cell|tel|telephone|fax|msisdn)(?:$|_)",
+    ),
+    Recognizer(Entity.US_SSN, "us_ssn", r"\b\d{3}[- ]\d{2}[- ]\d{4}\b", 0.85, validator="us_ssn"),
+    Recognizer(
+        Entity.US_SSN,
+        "us_ssn_column",
+        r"^\s*\d{9}\s*$",
+        0.6,
+        validator="us_ssn",
+        column_hint=r"(?i)(?:^|_)(?:ssn|social_?security(?:_?number)?)(?:$|_)",
+    ),
+    Recognizer(
+        Entity.CREDIT_CARD, "credit_card", r"\b(?:\d[ -]?){11,18}\d\b", 1.0, validator="luhn"
+    ),
+    Recognizer(
+        Entity.IBAN_CODE,
+        "iban",
+        r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b",
+        1.0,
+        validator="iban_mod97",
+    ),
+    Recognizer(Entity.IP_ADDRESS, "ipv4", rf"\b{_OCTET}(?:\.{_OCTET}){{3}}\b", 0.8),
+    Recognizer(
+        Entity.IP_ADDRESS,
+        "ipv6",
+        rf"(?:{_HEX}:){{7}}{_HEX}|(?:{_HEX}:){{1,6}}:(?:{_HEX}(?::{_HEX}){{0,5}})?",
+        0.8,
+        validator="ip_address",
+        needs_digit=False,
+    ),
+    Recognizer(
+        Entity.DATE_OF_BIRTH,
+        "date_of_birth_context",
+        r"(?i:born(?: on)?|d\.?o\.?b\.?|date of birth|birth ?date|birthday)\s*:?\s*" + _DATE,
+        0.85,
+        validator="date_of_birth",
+    ),
+    Recognizer(
+        Entity.DATE_OF_BIRTH,
+        "date_of_birth_column",
+        r"^\s*" + _DATE + r"(?:[ T]00:00(?::00)?)?\s*$",
+        0.7,
+        validator="date_of_birth",
+        column_hint=r"(?i)(?:^|_)(?:dob|birth_?date|date_?of_?birth|birthday|born)(?:$|_)",
+    ),
+    Recognizer(
+        Entity.POSTAL_CODE,
+        "us_zip_state",
+        rf"\b(?:{_STATES})\s+\d{{5}}(?:-\d{{4}})?\b",
+        0.7,
+    ),
+    Recognizer(
+        Entity.POSTAL_CODE,
+        "zip_keyword",
+        r"(?i:zip(?: ?code)?|postal code|postcode)\s*:?\s*\d{5}(?:-\d{4})?\b",
+        0.7,
+    ),
+    Recognizer(Entity.POSTAL_CODE, "us_zip_plus4", r"\b\d{5}-\d{4}\b", 0.5),
+    Recognizer(
+        Entity.POSTAL_CODE,
+        "uk_postcode",
+        r"\b(?:[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?) \d[ABD-HJLNP-UW-Z]{2}\b",
+        0.6,
+    ),
+    Recognizer(
+        Entity.POSTAL_CODE,
+        "postal_code_column",
+        r"^\s*\d{5}(?:-\d{4})?\s*$",
+        0.6,
+        column_hint=r"(?i)(?:^|_)(?:zip|zipcode|zip_code|postal_?code|postcode|plz)(?:$|_)",
+    ),
+    Recognizer(
+        Entity.PERSON,
+        "person_title",
+        rf"\b(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof)\.? {_NAME_WORD}(?: {_NAME_WORD})?",
+        0.6,
+        needs_digit=False,
+    ),
+    Recognizer(
+        Entity.PERSON,
+        "person_phrase",
+        rf"(?i:my name is|name is|name:|signed,?|regards,|contact person:?)\s+{_NAME_WORD}"
+        rf"(?: {_NAME_WORD}){{1,2}}",
+        0.6,
+        needs_digit=False,
+    ),
+    Recognizer(
+        Entity.PERSON,
+        "person_name_column",
+        rf"^\s*{_NAME_WORD}(?:[ -]{_NAME_WORD}){{0,3}}\s*$",
+        0.5,
+        column_hint=_NAME_COLUMNS,
+        needs_digit=False,
+    ),
+)
+"""The built-in recognizers."""
+
+
+def recognizers_for(
+    entities: Iterable[str] | None, custom: Iterable[CustomPattern] = ()
+) -> tuple[Recognizer, ...]:
+    """The built-in recognizers of ``entities`` (all when ``None``) plus the custom patterns."""
+    wanted = None if entities is None else set(entities)
+    chosen = [r for r in RECOGNIZERS if wanted is None or r.entity in wanted]
+    chosen += [
+        Recognizer(p.name, f"custom:{p.name.lower()}", p.regex, p.score, needs_digit=False)
+        for p in custom
+    ]
+    return tuple(chosen)

@@ -1,0 +1,218 @@
+"""Checks run on regex candidates only: Luhn, IBAN mod-97, SSN ranges, IP and date ranges.
+
+Each validator takes the matched texts of one recognizer as a list and returns a boolean
+array, ``True`` where the text is a real instance of the entity.  They are vectorised
+with NumPy so that a column of a million card numbers validates in well under a second.
+
+>>> luhn(["4111 1111 1111 1111", "4111 1111 1111 1112"]).tolist()
+[True, False]
+>>> iban_mod97(["GB82 WEST 1234 5698 7654 32", "GB83 WEST 1234 5698 7654 32"]).tolist()
+[True, False]
+>>> us_ssn(["078-05-1120", "666-12-3456", "123-45-6789", "536-90-4399"]).tolist()
+[False, False, False, True]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "VALIDATORS",
+    "date_of_birth",
+    "iban_mod97",
+    "ip_address",
+    "luhn",
+    "phone_digits",
+    "us_ssn",
+]
+
+BoolArray = npt.NDArray[np.bool_]
+Validator = Callable[[Sequence[str]], BoolArray]
+
+_INVALID_SSNS = frozenset({"078051120", "219099999", "123456789"})
+"""Numbers the SSA voided after they appeared in advertising (078-05-1120, 219-09-9999)
+and the ever-popular example number; 123-45-6789 is not assigned."""
+
+
+def _digit_matrix(
+    texts: Sequence[str], width: int
+) -> tuple[npt.NDArray[np.int64], BoolArray, npt.NDArray[np.int64], list[str]]:
+    """Digits of each text right-aligned in ``width`` columns (zeros on the left).
+
+    Returns the matrix; a mask of the texts that held only digits (after removing
+    separators) and at most ``width`` of them; the digit counts; the digit strings.
+    """
+    array = pa.array(texts, type=pa.string())
+    compact = pc.replace_substring_regex(array, pattern=r"[ ./()+\t-]", replacement="")
+    lengths = pc.utf8_length(compact).to_numpy(zero_copy_only=False).astype(np.int64)
+    ok = pc.match_substring_regex(compact, pattern=r"^[0-9]+$").to_numpy(zero_copy_only=False)
+    ok = ok & (lengths <= width)
+    cleaned: list[str] = compact.to_pylist()
+    padded = np.array(cleaned, dtype=f"S{width}")
+    padded[~ok] = b"0" * width
+    padded = np.char.rjust(padded, width, b"0")
+    matrix = padded.view(np.uint8).reshape(len(cleaned), width).astype(np.int64) - ord("0")
+    return matrix, ok, lengths, cleaned
+
+
+def luhn(texts: Sequence[str]) -> BoolArray:
+    """Payment card numbers: 12 to 19 digits, a known network prefix and a valid Luhn digit.
+
+    Prefixes 1 (JCB 1800), 2 (Mastercard 2-series), 3 (Amex, Diners, JCB), 4 (Visa),
+    5 (Mastercard, Maestro) and 6 (Discover, Maestro, UnionPay); 12 digits only for Maestro
+    (5, 6 or 0604).
+    """
+    if not texts:
+        return np.zeros(0, dtype=np.bool_)
+    width = 19
+    digits, ok, lengths, compact = _digit_matrix(texts, width)
+    doubled = digits.copy()
+    odd_from_right = (width - 1 - np.arange(width)) % 2 == 1
+    doubled[:, odd_from_right] *= 2
+    doubled[doubled > 9] -= 9
+    valid_sum = doubled.sum(axis=1) % 10 == 0
+    first = np.array([c[:1] for c in compact])
+    maestro = np.isin(first, ["5", "6"]) | np.array([c.startswith("0604") for c in compact])
+    known_prefix = np.isin(first, ["1", "2", "3", "4", "5", "6"]) | maestro
+    long_enough = (lengths >= 13) | ((lengths == 12) & maestro)
+    return np.asarray(ok & valid_sum & long_enough & (lengths <= 19) & known_prefix, np.bool_)
+
+
+_IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
+    "BR": 29, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20,
+    "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27,
+    "GT": 28, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30,
+    "KZ": 20, "LB": 28, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MD": 24, "ME": 22,
+    "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PS": 29,
+    "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27,
+    "TN": 24, "TR": 26, "UA": 29, "VG": 24, "XK": 20,
+}  # fmt: skip
+"""IBAN length per country (ISO 13616 registry); unknown countries are refused."""
+
+
+def iban_mod97(texts: Sequence[str]) -> BoolArray:
+    """IBANs: a registered country, its length, and the ISO 7064 mod-97 check equal to 1."""
+    n = len(texts)
+    if not n:
+        return np.zeros(0, dtype=np.bool_)
+    compact = [t.replace(" ", "").upper() for t in texts]
+    ok = np.fromiter(
+        (_IBAN_LENGTHS.get(c[:2]) == len(c) and c.isascii() and c.isalnum() for c in compact),
+        np.bool_,
+        n,
+    )
+    width = 34
+    moved = np.array(
+        [
+            (c[4:] + c[:4]).ljust(width) if good else " " * width
+            for c, good in zip(compact, ok, strict=True)
+        ],
+        dtype=f"S{width}",
+    )
+    codes = moved.view(np.uint8).reshape(n, width).astype(np.int64)
+    remainder = np.zeros(n, dtype=np.int64)
+    for column in codes.T:
+        is_digit = (column >= 48) & (column <= 57)
+        is_letter = (column >= 65) & (column <= 90)
+        remainder = np.where(is_digit, (remainder * 10 + column - 48) % 97, remainder)
+        remainder = np.where(is_letter, (remainder * 100 + column - 55) % 97, remainder)
+    return np.asarray(ok & (remainder == 1), dtype=np.bool_)
+
+
+def us_ssn(texts: Sequence[str]) -> BoolArray:
+    """US SSNs: nine digits; area not 000, 666 or 900-999; group not 00; serial not 0000."""
+    if not texts:
+        return np.zeros(0, dtype=np.bool_)
+    digits, ok, lengths, compact = _digit_matrix(texts, 9)
+    weights = 10 ** np.arange(2, -1, -1)
+    area = digits[:, 0:3] @ weights
+    group = digits[:, 3:5] @ weights[1:]
+    serial = digits[:, 5:9] @ (10 ** np.arange(3, -1, -1))
+    same = (digits == digits[:, :1]).all(axis=1)
+    blocked = np.isin(np.array(compact, dtype=object), list(_INVALID_SSNS))
+    valid: BoolArray = (
+        ok
+        & (lengths == 9)
+        & (area != 0)
+        & (area != 666)
+        & (area < 900)
+        & (group != 0)
+        & (serial != 0)
+        & ~same
+        & ~blocked
+    )
+    return valid
+
+
+def phone_digits(texts: Sequence[str]) -> BoolArray:
+    """Phone numbers: 10 to 15 digits (E.164 allows 15) before any extension, not all alike."""
+    if not texts:
+        return np.zeros(0, dtype=np.bool_)
+    array = pa.array(texts, type=pa.string())
+    number = pc.replace_substring_regex(array, pattern=r"(?:x|ext\.?)\s?\d+$", replacement="")
+    digits = pc.replace_substring_regex(number, pattern=r"\D", replacement="")
+    counts = pc.utf8_length(digits).to_numpy(zero_copy_only=False)
+    repeated = pc.match_substring_regex(digits, pattern=r"^(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$")
+    enough = (counts >= 10) & (counts <= 15)
+    return np.asarray(enough & ~repeated.to_numpy(zero_copy_only=False), dtype=np.bool_)
+
+
+def ip_address(texts: Sequence[str]) -> BoolArray:
+    """IPv6 addresses: eight groups, or fewer with exactly one ``::``.
+
+    IPv4 octet ranges are checked by the IPv4 pattern itself.
+
+    >>> ip_address(["2001:db8::1", "fe80::1::2", "1:2:3:4:5:6:7:8"]).tolist()
+    [True, False, True]
+    """
+    if not texts:
+        return np.zeros(0, dtype=np.bool_)
+    array = pa.array(texts, type=pa.string())
+    full = pc.match_substring_regex(array, pattern=r"^(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}$")
+    compressed = pc.and_(
+        pc.equal(pc.count_substring(array, "::"), 1),
+        pc.less_equal(pc.count_substring(array, ":"), 8),
+    )
+    return np.asarray(pc.or_(full, compressed).to_numpy(zero_copy_only=False), dtype=np.bool_)
+
+
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%B %d, %Y", "%d %B %Y")
+_DATE_PART = (
+    r"(\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{4}|[A-Z][a-z]+ \d{1,2}, \d{4}"
+    r"|\d{1,2} [A-Z][a-z]+ \d{4})"
+)
+
+
+def date_of_birth(texts: Sequence[str]) -> BoolArray:
+    """Dates of birth: a real calendar date between 1900 and today (context found by the regex)."""
+    if not texts:
+        return np.zeros(0, dtype=np.bool_)
+    parts = pd.Series(texts, dtype=object).str.extract(_DATE_PART, expand=False)
+    parsed = pd.Series(pd.NaT, index=parts.index, dtype="datetime64[ns]")
+    for fmt in _DATE_FORMATS:
+        todo = parsed.isna() & parts.notna()
+        if not todo.any():
+            break
+        parsed[todo] = pd.to_datetime(parts[todo], format=fmt, errors="coerce")
+    today = pd.Timestamp(dt.date.today())
+    ok = parsed.notna() & (parsed >= pd.Timestamp(1900, 1, 1)) & (parsed <= today)
+    return np.asarray(ok.to_numpy(dtype=np.bool_), dtype=np.bool_)
+
+
+VALIDATORS: dict[str, Validator] = {
+    "luhn": luhn,
+    "iban_mod97": iban_mod97,
+    "us_ssn": us_ssn,
+    "phone_digits": phone_digits,
+    "ip_address": ip_address,
+    "date_of_birth": date_of_birth,
+}
+"""Validators by name, as the recognizers refer to them."""
