@@ -1,0 +1,120 @@
+"""Guards of ``maas-audit run``: where reports may be written, what the command line records.
+
+* ``--out`` is a folder the user chose; maas-audit writes only its report files into it
+  (``report.html``, ``report.json``, and ``report.pdf`` on request), each by an atomic
+  rename.  It refuses an ``--out`` that is an existing file or a symbolic link, and report
+  names inside it that are links or folders, so that a planted link cannot redirect a report.
+* The command line recorded in a report's provenance loses the user info and query
+  string of any URL (``https://user:token@host/...?key=...``).
+* ``--header NAME=ENV_VAR`` takes the *name* of an environment variable; a value that
+  is not a variable name is refused without being echoed, since it may be the secret.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from audit.errors import UsageError
+
+__all__ = [
+    "ERR_HEADER",
+    "ERR_OUT_FILE",
+    "ERR_OUT_LINK",
+    "ERR_REPORT_NAME",
+    "REPORT_NAMES",
+    "check_out_folder",
+    "is_env_name",
+    "redact_argv",
+    "redact_url",
+]
+
+REPORT_NAMES = ("report.html", "report.json", "report.pdf")
+"""The only files ``run`` writes into ``--out``."""
+ERR_OUT_FILE = "--out '{out}' exists and is not a folder"
+ERR_OUT_LINK = "--out '{out}' is a symbolic link; give the folder it points to instead"
+ERR_REPORT_NAME = (
+    "--out '{out}' holds '{name}', which is a symbolic link or not a regular file; "
+    "remove it or choose another folder"
+)
+ERR_HEADER = (
+    "expected HEADER=ENV_VAR, where ENV_VAR is the name of the environment variable that "
+    "holds the header's value (never the value itself)"
+)
+REDACTED = "***"
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def is_env_name(text: str) -> bool:
+    """Whether ``text`` is a plausible environment variable name.
+
+    Examples
+    --------
+    >>> is_env_name("MY_TOKEN"), is_env_name("Bearer abc123")
+    (True, False)
+    """
+    return bool(_ENV_NAME.match(text))
+
+
+def check_out_folder(out: Path) -> None:
+    """Refuse an ``--out`` whose reports could land somewhere other than inside it.
+
+    Raises
+    ------
+    UsageError
+        When ``out`` is a symbolic link or an existing non-folder, or holds a report
+        file name (:data:`REPORT_NAMES`) that is a link or not a regular file.
+    """
+    if out.is_symlink():
+        raise UsageError(ERR_OUT_LINK.format(out=out))
+    if out.exists() and not out.is_dir():
+        raise UsageError(ERR_OUT_FILE.format(out=out))
+    for name in REPORT_NAMES:
+        target = out / name
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise UsageError(ERR_REPORT_NAME.format(out=out, name=name))
+
+
+def redact_url(text: str) -> str:
+    """``text`` with a URL's user info and query string masked; other text unchanged.
+
+    Examples
+    --------
+    >>> redact_url("https://user:pw@host:8443/v2/models/m/infer?key=abc")
+    'https://***@host:8443/v2/models/m/infer?***'
+    >>> redact_url("four-fifths")
+    'four-fifths'
+    """
+    if "://" not in text:
+        return text
+    try:
+        parts = urlsplit(text)
+        host = parts.netloc.rpartition("@")[2]
+    except ValueError:
+        return REDACTED
+    if "@" in parts.netloc:
+        host = f"{REDACTED}@{host}"
+    query = REDACTED if parts.query else ""
+    fragment = REDACTED if parts.fragment else ""
+    return urlunsplit((parts.scheme, host, parts.path, query, fragment))
+
+
+def redact_argv(argv: Sequence[str]) -> list[str]:
+    """Command-line arguments fit to record: URLs redacted, ``--opt=URL`` included.
+
+    Examples
+    --------
+    >>> redact_argv(["--model=http://u:p@h/invocations", "--data", "d.csv"])
+    ['--model=http://***@h/invocations', '--data', 'd.csv']
+    """
+    out: list[str] = []
+    for arg in argv:
+        option, sep, value = arg.partition("=")
+        if arg.startswith("--") and sep:
+            out.append(f"{option}={redact_url(value)}")
+        else:
+            out.append(redact_url(arg))
+    return out
