@@ -33,11 +33,11 @@ def test_locations_point_at_defining_file(write, policy_text):
     write("child.yaml", policy_text("b", name="child", extends="base.yaml"))
     loaded = load_policy("child.yaml")
     # requirement "a" comes from base.yaml (its first item starts on line 4)
-    assert loaded.locate(("requirements", 0, "id")) == "base.yaml:4"
-    assert loaded.locate(("requirements", 0, "threshold")) == "base.yaml:10"
+    assert loaded.locate(("requirements", 0, "id")) == "base.yaml:4:5"
+    assert loaded.locate(("requirements", 0, "threshold")) == "base.yaml:10:5"
     # requirement "b" was replaced by child.yaml's, whose item starts on line 5
-    assert loaded.locate(("requirements", 1, "id")) == "child.yaml:5"
-    assert loaded.locate(("name",)) == "child.yaml:1"
+    assert loaded.locate(("requirements", 1, "id")) == "child.yaml:5:5"
+    assert loaded.locate(("name",)) == "child.yaml:1:1"
 
 
 def test_extends_pack_by_name(write):
@@ -52,7 +52,7 @@ def test_extends_pack_by_name(write):
     settings = loaded.policy.auditors["fairness"]
     assert settings["min_group_size"] == 50  # child wins
     assert settings["unknown_group"] == "exclude"  # kept from the pack
-    assert loaded.locate(("auditors", "fairness", "min_group_size")) == "mine.yaml:6"
+    assert loaded.locate(("auditors", "fairness", "min_group_size")) == "mine.yaml:6:5"
     assert loaded.locate(("auditors", "fairness", "unknown_group")).startswith("pack:four-fifths:")
 
 
@@ -96,12 +96,12 @@ def test_cycle_detected(write, policy_text):
     write("b.yaml", policy_text("y", name="b", extends="a.yaml"))
     with pytest.raises(PolicyFileError) as info:
         load_policy("a.yaml")
-    assert str(info.value) == "b.yaml:3: circular extends: a.yaml -> b.yaml -> a.yaml"
+    assert str(info.value) == "b.yaml:3:1: circular extends: a.yaml -> b.yaml -> a.yaml"
 
 
 def test_self_cycle_detected(write, policy_text):
     write("a.yaml", policy_text("x", name="a", extends="a.yaml"))
-    with pytest.raises(PolicyFileError, match=r"^a.yaml:3: circular extends: a.yaml -> a.yaml$"):
+    with pytest.raises(PolicyFileError, match=r"^a.yaml:3:1: circular extends: a.yaml -> a.yaml$"):
         load_policy("a.yaml")
 
 
@@ -146,7 +146,8 @@ def test_depth_limit(write, policy_text):
         ("base.json", "'base.json' is neither a pack name nor a .yaml/.yml file"),
         (
             "no-such-pack",
-            "no shipped policy pack named 'no-such-pack'; packs are: four-fifths, nyc-ll144",
+            "no shipped policy pack named 'no-such-pack'; packs are: eu-ai-act-high-risk, "
+            "four-fifths, nyc-ll144",
         ),
     ],
 )
@@ -155,7 +156,7 @@ def test_bad_extends_refused(write, policy_text, entry, message):
     write("here/p.yaml", policy_text("x", name="p", extends=f"'{entry}'"))
     with pytest.raises(PolicyFileError) as info:
         load_policy("here/p.yaml")
-    assert str(info.value) == f"here/p.yaml:3: extends: {message}"
+    assert str(info.value) == f"here/p.yaml:3:1: extends: {message}"
 
 
 def test_symlink_escape_refused(write, policy_text, tmp_path):
@@ -163,7 +164,8 @@ def test_symlink_escape_refused(write, policy_text, tmp_path):
     (tmp_path / "here").mkdir()
     (tmp_path / "here" / "link.yaml").symlink_to(tmp_path / "outside.yaml")
     write("here/p.yaml", policy_text("x", name="p", extends="[link.yaml]"))
-    with pytest.raises(PolicyFileError, match=r"^here/p.yaml:3: extends\[0\]: 'link.yaml' points"):
+    pattern = r"^here/p.yaml:3:11: extends\[0\]: 'link.yaml' points"
+    with pytest.raises(PolicyFileError, match=pattern):
         load_policy("here/p.yaml")
 
 
@@ -173,7 +175,7 @@ def test_error_in_parent_names_parent(write, policy_text):
     with pytest.raises(PolicyFileError) as info:
         load_policy("child.yaml")
     assert str(info.value) == (
-        "base.yaml:10: requirements[0].threshold: expected a number, got 'x'"
+        "base.yaml:10:5: requirements[0].threshold: expected a number, got 'x'"
     )
 
 
@@ -240,7 +242,7 @@ def test_validate_auditor_settings_errors_name_file_and_line(write):
     with pytest.raises(PolicyFileError) as info:
         validate_auditor_settings(load_policy("c.yaml"), "fairness", FairnessConfig)
     assert info.value.errors == (
-        "c.yaml:7: auditors.fairness.bootstrap: expected a whole number, got 'lots'",
-        "c.yaml:6: auditors.fairness.min_grup_size: unknown field 'min_grup_size' "
+        "c.yaml:7:5: auditors.fairness.bootstrap: expected a whole number, got 'lots'",
+        "c.yaml:6:5: auditors.fairness.min_grup_size: unknown field 'min_grup_size' "
         "(did you mean 'min_group_size'?)",
     )

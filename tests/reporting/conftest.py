@@ -420,3 +420,64 @@ def parse():
 @pytest.fixture
 def hostile_strings() -> tuple[str, ...]:
     return HOSTILE
+
+
+LL144_POLICY = """\
+name: ll144-test
+version: "1"
+extends: nyc-ll144
+auditors:
+  fairness:
+    bootstrap: 0
+"""
+
+
+def _ll144_frame(adult):
+    """4,000 Adult rows, 37 with no recorded sex, and a logged decision per row."""
+    frame = adult.sample(n=4000, random_state=3).reset_index(drop=True)
+    frame["sex"] = frame["sex"].astype(object)
+    frame.loc[:36, "sex"] = None
+    frame["decision"] = np.where(frame["education-num"] > 10, ">50K", "<=50K")
+    return frame
+
+
+@pytest.fixture(scope="session")
+def ll144_result(adult, tmp_path_factory):
+    """A real audit of logged decisions against the nyc-ll144 pack, with filing statements."""
+    from audit import AuditDetails, SignOff, run_audit
+    from audit.policy import parse_policy
+
+    return run_audit(
+        model="column:decision",
+        data=_ll144_frame(adult),
+        policy=parse_policy(LL144_POLICY, source="ll144-test.yaml"),
+        target="income",
+        positive_label=">50K",
+        sensitive=["sex", "race"],
+        details=AuditDetails(
+            data_description="UCI Adult census extract (test)",
+            data_dates="1994 Current Population Survey",
+            sign_off=SignOff(
+                name="Ada Auditor",
+                organisation="Example Audit LLP",
+                date="2024-05-02",
+                independence="Example Audit LLP has no financial interest in the tool.",
+            ),
+        ),
+    )
+
+
+@pytest.fixture(scope="session")
+def ll144_unsigned(adult):
+    """The same audit with no filing statements."""
+    from audit import run_audit
+    from audit.policy import parse_policy
+
+    return run_audit(
+        model="column:decision",
+        data=_ll144_frame(adult),
+        policy=parse_policy(LL144_POLICY, source="ll144-test.yaml"),
+        target="income",
+        positive_label=">50K",
+        sensitive=["sex", "race"],
+    )

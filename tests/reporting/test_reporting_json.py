@@ -30,6 +30,7 @@ TOP_KEYS = [
     "auditors",
     "model",
     "data",
+    "details",
     "provenance",
 ]
 METRIC_KEYS = [
@@ -42,7 +43,16 @@ METRIC_KEYS = [
     "groups",
 ]
 GROUP_KEYS = ["group", "count", "value", "ci_low", "ci_high", "status", "note"]
-AUDITOR_KEYS = ["auditor", "method", "limitations", "warnings", "config", "metrics", "tables"]
+AUDITOR_KEYS = [
+    "auditor",
+    "method",
+    "limitations",
+    "warnings",
+    "config",
+    "metrics",
+    "tables",
+    "charts",
+]
 
 
 def _walk(value):
@@ -164,7 +174,9 @@ def test_write_json_round_trips(tmp_path, sample_result):
     assert text.endswith("}\n")
     assert "NaN" not in text
     assert "Infinity" not in text
-    assert json.loads(text) == result_to_dict(sample_result)
+    sealed = json.loads(text)
+    assert sealed.pop("integrity")["scheme"] == "maas-audit/integrity/v1"  # see test_integrity
+    assert sealed == result_to_dict(sample_result)
     assert sample_result.to_dict() == result_to_dict(sample_result)
 
 
