@@ -16,6 +16,7 @@ from importlib import metadata
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from audit.core.details import AuditDetails, SignOff
     from audit.core.findings import Finding, Severity, Verdict
     from audit.core.protocols import Auditor, ModelAdapter, Predictions
     from audit.core.result import AuditResult
@@ -29,6 +30,7 @@ except metadata.PackageNotFoundError:  # a source tree that is not installed
     __version__ = "0+unknown"
 
 _PUBLIC = {
+    "AuditDetails": "audit.core.details",
     "AuditError": "audit.errors",
     "AuditResult": "audit.core.result",
     "Auditor": "audit.core.protocols",
@@ -39,12 +41,14 @@ _PUBLIC = {
     "Policy": "audit.policy",
     "Predictions": "audit.core.protocols",
     "Severity": "audit.core.findings",
+    "SignOff": "audit.core.details",
     "Verdict": "audit.core.findings",
     "load_policy": "audit.policy",
     "run_audit": "audit.runner",
 }
 
 __all__ = [
+    "AuditDetails",
     "AuditError",
     "AuditResult",
     "Auditor",
@@ -55,6 +59,7 @@ __all__ = [
     "Policy",
     "Predictions",
     "Severity",
+    "SignOff",
     "Verdict",
     "__version__",
     "load_policy",

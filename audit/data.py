@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import difflib
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -35,9 +37,7 @@ def load_table(path: str | Path) -> pd.DataFrame:
         if path.is_dir() or suffix in _PARQUET_SUFFIXES:
             frame = pd.read_parquet(path)
         elif suffix in _CSV_SUFFIXES:
-            frame = pd.read_csv(
-                path, sep="\t" if suffix == ".tsv" else ",", encoding="utf-8", low_memory=False
-            )
+            frame = _read_csv(path, "\t" if suffix == ".tsv" else ",")
         else:
             raise DataError(
                 f"data file '{path}' has an unknown type '{suffix}'; use .csv, .tsv or .parquet"
@@ -53,7 +53,34 @@ def load_table(path: str | Path) -> pd.DataFrame:
         raise DataError(f"cannot read data file '{path}': {message}") from None
     if frame.empty:
         raise DataError(f"data file '{path}' has no rows")
+    if suffix in _CSV_SUFFIXES and path.is_file():
+        _check_csv_header(path, "\t" if suffix == ".tsv" else ",")
     return frame
+
+
+def _read_csv(path: Path, sep: str) -> pd.DataFrame:
+    """Read CSV text; rows longer than the header are refused, never taken as an index."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        frame = pd.read_csv(path, sep=sep, encoding="utf-8", low_memory=False, index_col=False)
+    if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+        raise DataError(
+            f"data file '{path}' has rows with more fields than its header "
+            f"({len(frame.columns)} columns); check the separator and quoting"
+        )
+    return frame
+
+
+def _check_csv_header(path: Path, sep: str) -> None:
+    """Refuse repeated column names, which pandas would silently rename (``a``, ``a.1``)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        try:
+            header = next(csv.reader(handle, delimiter=sep), [])
+        except csv.Error:  # pandas read it; a header csv cannot split is not refused here
+            return
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise DataError(f"data file '{path}' has duplicated column names: {', '.join(repeated)}")
 
 
 def _check_columns(frame: pd.DataFrame, names: Sequence[str], role: str) -> None:
@@ -61,7 +88,7 @@ def _check_columns(frame: pd.DataFrame, names: Sequence[str], role: str) -> None
     for name in names:
         if name not in frame.columns:
             close = difflib.get_close_matches(name, available, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            hint = f"; did you mean '{close[0]}'?" if close else "."
             shown = ", ".join(available[:20]) + (", ..." if len(available) > 20 else "")
             raise DataError(f"{role} column '{name}' is not in the data{hint} Columns are: {shown}")
 

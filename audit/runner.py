@@ -5,6 +5,7 @@ The runner writes no files; :class:`~audit.core.result.AuditResult` does that on
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,18 +15,27 @@ from pydantic import BaseModel
 
 from audit.adapters import load_model
 from audit.core.context import AuditContext, ProgressFactory, Task, no_progress
+from audit.core.details import AuditDetails
 from audit.core.measurements import AuditorOutput
 from audit.core.outcomes import resolve_outcomes
 from audit.core.protocols import Auditor
 from audit.core.provenance import Provenance, sha256_file, sha256_frame, utc_now
 from audit.core.result import AuditResult
 from audit.data import load_table, resolve_roles
-from audit.errors import PolicyError
-from audit.plugins import get_auditor
-from audit.policy import LoadedPolicy, evaluate_policy, load_policy, validate_auditor_settings
+from audit.errors import DataError, ModelSpecError
+from audit.policy import LoadedPolicy, evaluate_policy, load_policy
+from audit.policy.bind import BoundAuditor, bind_auditors
 from audit.scoring import score
 
 __all__ = ["run_audit"]
+
+ERR_NEEDS_MODEL = (
+    "no model was given, but auditor(s) {auditors} measure a model's decisions; pass a "
+    "model (--model), or a policy whose auditors all read only the data (e.g. masking)"
+)
+ERR_NO_TARGET = "name the ground-truth column (--target) to audit a model"
+NO_MODEL = {"kind": "none", "location": "no model: a data-only audit"}
+"""The model description of a data-only audit."""
 
 
 def _load_data(data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, str, str]:
@@ -36,30 +46,6 @@ def _load_data(data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, str, str]
     frame = load_table(path)
     digest = sha256_file(path) if path.is_file() else sha256_frame(frame)
     return frame, str(path), digest
-
-
-def _prepare_auditors(loaded: LoadedPolicy) -> list[tuple[Auditor, BaseModel]]:
-    """Instantiate each auditor the policy names, with validated settings, in order of use."""
-    prepared: dict[str, tuple[Auditor, BaseModel]] = {}
-    for index, requirement in enumerate(loaded.policy.requirements):
-        name = requirement.auditor
-        if name not in prepared:
-            try:
-                auditor = get_auditor(name)
-            except PolicyError:
-                raise
-            except Exception as exc:
-                location = loaded.locate(("requirements", index, "auditor"))
-                raise PolicyError(f"{location}: requirements[{index}].auditor: {exc}") from None
-            prepared[name] = (auditor, validate_auditor_settings(loaded, name, auditor.Config))
-        known = prepared[name][0].metrics()
-        if requirement.metric not in known:
-            location = loaded.locate(("requirements", index, "metric"))
-            raise PolicyError(
-                f"{location}: requirements[{index}].metric: auditor '{name}' has no metric "
-                f"'{requirement.metric}'; its metrics are: {', '.join(sorted(known))}"
-            )
-    return list(prepared.values())
 
 
 def _close(adapter: object) -> None:
@@ -81,13 +67,18 @@ def _run_one(auditor: Auditor, context: AuditContext, config: BaseModel) -> Audi
         )
 
 
+def _needs_model(auditors: Sequence[BoundAuditor]) -> list[str]:
+    """Names of the auditors that need a model (those not declaring ``needs_model = False``)."""
+    return [a.name for a, _ in auditors if getattr(a, "needs_model", True)]
+
+
 def run_audit(
     *,
-    model: Any,
+    model: Any = None,
     data: pd.DataFrame | str | Path,
     policy: LoadedPolicy | str | Path,
-    target: str,
-    sensitive: Sequence[str],
+    target: str | None = None,
+    sensitive: Sequence[str] = (),
     features: Sequence[str] | None = None,
     positive_label: Any = None,
     threshold: float | None = None,
@@ -97,6 +88,7 @@ def run_audit(
     model_options: Mapping[str, Any] | None = None,
     progress: ProgressFactory = no_progress,
     command: Sequence[str] = (),
+    details: AuditDetails | None = None,
 ) -> AuditResult:
     """Audit a model against a policy and return the result (writes no files).
 
@@ -105,7 +97,9 @@ def run_audit(
     model
         A model spec string (``http(s)://...``, ``path.onnx``, ``path.skops``,
         ``module:attribute``, ``column:NAME``), a fitted scikit-learn estimator, a callable,
-        or a :class:`~audit.core.protocols.ModelAdapter`.
+        or a :class:`~audit.core.protocols.ModelAdapter`.  ``None``: a data-only audit,
+        allowed when every auditor of the policy declares ``needs_model = False``; nothing
+        is scored and ``target``, ``sensitive`` and the model options are not used.
     data
         A DataFrame, or the path of a CSV or Parquet file.
     policy
@@ -129,6 +123,9 @@ def run_audit(
         Factory of progress bars for long steps.
     command
         The command line to record in the provenance.
+    details
+        Statements for the report that the data cannot tell: the data's source and
+        dates in words, and the auditor's sign-off (see :class:`~audit.core.details.AuditDetails`).
 
     Raises
     ------
@@ -139,8 +136,31 @@ def run_audit(
     """
     started = utc_now()
     loaded = policy if isinstance(policy, LoadedPolicy) else load_policy(policy)
-    auditors = _prepare_auditors(loaded)
+    auditors = bind_auditors(loaded)
     frame, data_source, data_sha = _load_data(data)
+    if model is None:
+        needing = _needs_model(auditors)
+        if needing:
+            raise ModelSpecError(ERR_NEEDS_MODEL.format(auditors=", ".join(map(repr, needing))))
+        return _data_only_audit(
+            loaded,
+            auditors,
+            frame,
+            Provenance(
+                data_sha256=data_sha,
+                model_sha256="none",
+                policy_sha256=loaded.sha256,
+                seed=seed,
+                started_at=started,
+                finished_at=started,
+                command=tuple(command),
+                data_source=data_source,
+            ),
+            progress=progress,
+            details=details,
+        )
+    if target is None:
+        raise DataError(ERR_NO_TARGET)
     adapter = load_model(model, trust_pickle=trust_pickle, **dict(model_options or {}))
     try:
         roles = resolve_roles(
@@ -202,4 +222,29 @@ def run_audit(
             "positive_label": None if positive is None else str(positive),
             "threshold": roles.threshold,
         },
+        details=details or AuditDetails(),
+    )
+
+
+def _data_only_audit(
+    loaded: LoadedPolicy,
+    auditors: Sequence[BoundAuditor],
+    frame: pd.DataFrame,
+    provenance: Provenance,
+    *,
+    progress: ProgressFactory,
+    details: AuditDetails | None,
+) -> AuditResult:
+    """Run auditors that read only the data: no model is loaded and nothing is scored."""
+    context = AuditContext(data=frame, seed=provenance.seed, progress=progress)
+    outputs = tuple(_run_one(auditor, context, config) for auditor, config in auditors)
+    findings = evaluate_policy(loaded.policy, outputs, sensitive=())
+    return AuditResult(
+        findings=findings,
+        outputs=outputs,
+        policy=loaded.summary(),
+        provenance=dataclasses.replace(provenance, finished_at=utc_now()),
+        model=dict(NO_MODEL),
+        data={"source": provenance.data_source, "rows": len(frame)},
+        details=details or AuditDetails(),
     )

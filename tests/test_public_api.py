@@ -1,6 +1,7 @@
 import audit
 
 EXPECTED = {
+    "AuditDetails",
     "AuditError",
     "AuditResult",
     "Auditor",
@@ -11,6 +12,7 @@ EXPECTED = {
     "Policy",
     "Predictions",
     "Severity",
+    "SignOff",
     "Verdict",
     "__version__",
     "load_policy",

@@ -13,13 +13,13 @@ import sys
 from collections.abc import Sequence
 from types import ModuleType
 
-from audit.cli import auditors, policy, run
+from audit.cli import auditors, diff, policy, run, verify
 from audit.cli._common import PROG, Parser
 from audit.errors import AuditError, ExitCode
 
 __all__ = ["COMMANDS", "main"]
 
-COMMANDS: tuple[ModuleType, ...] = (run, policy, auditors)
+COMMANDS: tuple[ModuleType, ...] = (run, policy, auditors, verify, diff)
 DEBUG_ENV = "MAAS_AUDIT_DEBUG"
 
 
@@ -38,7 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (see :class:`audit.errors.ExitCode`)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        args = _build_parser().parse_args(argv)
+        try:
+            args = _build_parser().parse_args(argv)
+        except SystemExit as exc:  # --help and --version print, then ask to exit
+            return exc.code if isinstance(exc.code, int) else int(ExitCode.USAGE)
         command = next(m for m in COMMANDS if args.command == m.NAME)
         return int(command.run(args, argv))
     except AuditError as exc:

@@ -5,39 +5,65 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audit.cli._common import PROG, csv_list
+from audit.cli._guard import ERR_HEADER, check_out_folder, is_env_name, redact_argv
 from audit.errors import ExitCode, UsageError
+
+if TYPE_CHECKING:
+    from audit.core.details import AuditDetails
 
 NAME = "run"
 HELP = "audit a model and write HTML and JSON reports"
 DEFAULT_OUT = Path("reports") / "audit"
+ERR_SIGN_OFF_NAME = (
+    "--auditor-org, --sign-off-date and --independence-statement need --auditor-name"
+)
 
 
 def _header_env(value: str) -> tuple[str, str]:
     name, sep, variable = value.partition("=")
-    if not sep or not name.strip() or not variable.strip():
-        raise argparse.ArgumentTypeError(
-            f"expected HEADER=ENV_VAR (the header's value is read from ENV_VAR); got {value!r}"
-        )
+    if not sep or not name.strip() or not is_env_name(variable.strip()):
+        raise argparse.ArgumentTypeError(ERR_HEADER)  # never echo: the value may be a secret
     return name.strip(), variable.strip()
+
+
+def _details(args: argparse.Namespace) -> AuditDetails:
+    """The filing statements given on the command line."""
+    from audit.core.details import AuditDetails, SignOff
+
+    signed = args.auditor_org or args.sign_off_date or args.independence_statement
+    if args.auditor_name is None and signed:
+        raise UsageError(ERR_SIGN_OFF_NAME)
+    sign_off = None
+    if args.auditor_name is not None:
+        sign_off = SignOff(
+            name=args.auditor_name,
+            organisation=args.auditor_org,
+            date=args.sign_off_date,
+            independence=args.independence_statement,
+        )
+    return AuditDetails(
+        data_description=args.data_description, data_dates=args.data_dates, sign_off=sign_off
+    )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the options of ``run``."""
     parser.add_argument(
         "--model",
-        required=True,
         help="http(s)://URL, FILE.onnx, FILE.skops, module:attribute, "
-        "column:NAME[,score=COL], or FILE.pkl with --trust-pickle",
+        "column:NAME[,score=COL], or FILE.pkl with --trust-pickle; leave out for a "
+        "data-only audit (policies whose auditors read only the data, e.g. masking)",
     )
     parser.add_argument("--data", required=True, help="CSV or Parquet file")
-    parser.add_argument("--target", required=True, help="ground-truth column")
+    parser.add_argument("--target", help="ground-truth column (needed with --model)")
     parser.add_argument(
         "--sensitive",
-        required=True,
         type=csv_list,
-        help="sensitive column(s), comma-separated; combinations form groups",
+        default=[],
+        help="sensitive column(s), comma-separated; combinations form groups (needed with --model)",
     )
     parser.add_argument("--policy", required=True, help="policy YAML file or shipped pack name")
     parser.add_argument(
@@ -75,16 +101,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="send header NAME with the value of ENV_VAR",
     )
     parser.add_argument("--no-progress", action="store_true", help="show no progress bars")
+    parser.add_argument(
+        "--pdf", action="store_true", help="also print report.pdf with headless Chromium"
+    )
+    filing = parser.add_argument_group(
+        "statements for the report (NYC LL144 asks for them; printed as given)"
+    )
+    filing.add_argument("--data-description", default="", help="the data's source, in words")
+    filing.add_argument("--data-dates", default="", help="the period the data covers")
+    filing.add_argument("--auditor-name", help="the independent auditor signing off")
+    filing.add_argument("--auditor-org", default="", help="the auditor's organisation")
+    filing.add_argument(
+        "--sign-off-date", default="", help="date of the sign-off, YYYY-MM-DD (default: audit date)"
+    )
+    filing.add_argument(
+        "--independence-statement", default="", help="the auditor's statement of independence"
+    )
 
 
 def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
     """Audit, write both reports, print one line per finding; exit 0 or 1 by the verdict."""
     from audit.cli.progress import terminal_progress
     from audit.core.context import no_progress
+    from audit.integrity import signing_key_from_env
     from audit.runner import run_audit
 
-    if args.out.exists() and not args.out.is_dir():
-        raise UsageError(f"--out '{args.out}' exists and is not a folder")
+    check_out_folder(args.out)
+    if args.pdf:
+        from audit.reporting.pdf import find_chromium
+
+        find_chromium()  # a missing browser fails now, not after the audit
+    signing_key_from_env()  # a bad key fails now, not after the audit
     options = {
         key: value
         for key, value in {
@@ -109,10 +156,15 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
         trust_pickle=args.trust_pickle,
         model_options=options,
         progress=no_progress if args.no_progress else terminal_progress,
-        command=(PROG, *argv),
+        command=(PROG, *redact_argv(argv)),
+        details=_details(args),
     )
-    html_path = result.to_html(args.out / "report.html")
-    json_path = result.to_json(args.out / "report.json")
+    try:
+        html_path = result.to_html(args.out / "report.html")
+        json_path = result.to_json(args.out / "report.json")
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UsageError(f"cannot write the reports into '{args.out}': {reason}") from None
     for finding in result.findings:
         scope = " × ".join(finding.grouping) or "overall"
         print(
@@ -122,4 +174,6 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
     print(f"verdict: {result.verdict.value}")
     print(f"report: {html_path}")
     print(f"json:   {json_path}")
+    if args.pdf:
+        print(f"pdf:    {result.to_pdf(args.out / 'report.pdf')}")
     return ExitCode.PASSED if result.passed else ExitCode.FAILED

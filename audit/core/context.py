@@ -71,13 +71,86 @@ def no_progress(description: str, total: int) -> ProgressBar:
     return ProgressBar()
 
 
-@dataclass(frozen=True, eq=False)
+ERR_NO_MODEL = (
+    "this is a data-only audit (no model was given), so it has no {what}; only auditors "
+    "that declare needs_model = False run in a data-only audit"
+)
+
+
 class AuditContext:
-    """Everything an auditor may read; auditors must not modify it."""
+    """Everything an auditor may read; auditors must not modify it.
+
+    A *data-only* audit (no model given; every auditor of the policy declares the class
+    attribute ``needs_model = False``) has data but no roles, outcomes or model:
+    :attr:`has_model` is ``False`` and reading those attributes raises ``RuntimeError``.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        The audited rows.
+    roles, outcomes, model : optional
+        The columns' roles, the ground truth and decisions, and the model; all three or
+        none (a data-only audit).
+    seed : int
+        Seed of every random step.
+    progress : ProgressFactory
+        Factory of progress bars for long steps.
+    """
+
+    __slots__ = ("_model", "_outcomes", "_roles", "data", "progress", "seed")
 
     data: pd.DataFrame
-    roles: ColumnRoles
-    outcomes: Outcomes
-    model: ModelAdapter
-    seed: int = 0
-    progress: ProgressFactory = no_progress
+    seed: int
+    progress: ProgressFactory
+    _roles: ColumnRoles | None
+    _outcomes: Outcomes | None
+    _model: ModelAdapter | None
+
+    def __init__(
+        self,
+        *,
+        data: pd.DataFrame,
+        roles: ColumnRoles | None = None,
+        outcomes: Outcomes | None = None,
+        model: ModelAdapter | None = None,
+        seed: int = 0,
+        progress: ProgressFactory = no_progress,
+    ) -> None:
+        given = {roles is None, outcomes is None, model is None}
+        if len(given) > 1:
+            raise ValueError("give roles, outcomes and model together, or none of them.")
+        object.__setattr__(self, "data", data)
+        object.__setattr__(self, "_roles", roles)
+        object.__setattr__(self, "_outcomes", outcomes)
+        object.__setattr__(self, "_model", model)
+        object.__setattr__(self, "seed", seed)
+        object.__setattr__(self, "progress", progress)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"AuditContext is read-only; cannot set {name!r}")
+
+    @property
+    def has_model(self) -> bool:
+        """Whether the audit has a model, its outcomes and column roles."""
+        return self._model is not None
+
+    @property
+    def roles(self) -> ColumnRoles:
+        """Which data columns play which part (not in a data-only audit)."""
+        if self._roles is None:
+            raise RuntimeError(ERR_NO_MODEL.format(what="column roles"))
+        return self._roles
+
+    @property
+    def outcomes(self) -> Outcomes:
+        """Ground truth and the model's decisions, row by row (not in a data-only audit)."""
+        if self._outcomes is None:
+            raise RuntimeError(ERR_NO_MODEL.format(what="outcomes"))
+        return self._outcomes
+
+    @property
+    def model(self) -> ModelAdapter:
+        """The audited model (not in a data-only audit)."""
+        if self._model is None:
+            raise RuntimeError(ERR_NO_MODEL.format(what="model"))
+        return self._model

@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["AuditorOutput", "EvidenceTable", "GroupStatus", "GroupValue", "MetricResult"]
+__all__ = [
+    "AuditorOutput",
+    "BarChart",
+    "EvidenceTable",
+    "GroupStatus",
+    "GroupValue",
+    "MetricResult",
+]
 
 
 class GroupStatus(StrEnum):
@@ -101,6 +108,59 @@ class EvidenceTable:
 
 
 @dataclass(frozen=True)
+class BarChart:
+    """Numbers an auditor wants drawn as horizontal bars, e.g. attribution per column.
+
+    The chart carries every number it shows; reports draw it and compute nothing.
+
+    Attributes
+    ----------
+    title:
+        Heading of the figure.
+    labels:
+        One label per bar, top to bottom.
+    values:
+        One finite value per bar.
+    low, high:
+        Optional ranges drawn as whiskers (e.g. the spread across methods); empty, or
+        one bound (or ``None``) per bar.
+    highlighted:
+        Labels of the bars drawn in the accent colour, e.g. sensitive columns.
+    highlight_label:
+        What the accent colour means, for the legend.
+    value_label:
+        What the values are, for the axis and the accessible description.
+    caption:
+        One sentence on how to read the chart.
+    """
+
+    title: str
+    labels: tuple[str, ...]
+    values: tuple[float, ...]
+    low: tuple[float | None, ...] = ()
+    high: tuple[float | None, ...] = ()
+    highlighted: tuple[str, ...] = ()
+    highlight_label: str = ""
+    value_label: str = ""
+    caption: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.values) != len(self.labels):
+            raise ValueError(
+                f"chart {self.title!r}: {len(self.values)} values for {len(self.labels)} labels."
+            )
+        for name, bounds in (("low", self.low), ("high", self.high)):
+            if bounds and len(bounds) != len(self.labels):
+                raise ValueError(
+                    f"chart {self.title!r}: {len(bounds)} {name} bounds for "
+                    f"{len(self.labels)} labels."
+                )
+        numbers = [*self.values, *(b for b in (*self.low, *self.high) if b is not None)]
+        if any(not math.isfinite(n) for n in numbers):
+            raise ValueError(f"chart {self.title!r}: values and bounds must be finite.")
+
+
+@dataclass(frozen=True)
 class AuditorOutput:
     """Everything one auditor measured in one audit."""
 
@@ -113,6 +173,8 @@ class AuditorOutput:
     warnings: tuple[str, ...] = ()
     config: Mapping[str, Any] = field(default_factory=dict)
     """The settings the auditor ran with, JSON-safe."""
+    charts: tuple[BarChart, ...] = ()
+    """Bar charts of numbers that are not per-group metrics (e.g. attribution per column)."""
 
     def find(self, metric: str) -> tuple[MetricResult, ...]:
         """All results of ``metric``, one per grouping."""

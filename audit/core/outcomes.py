@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as np
@@ -40,9 +41,8 @@ def infer_task(target: pd.Series, positive_label: Any) -> Task:
 
 def _infer_positive_label(target: pd.Series) -> Any:
     distinct = set(target.dropna().unique().tolist())
-    for candidates in _BOOLEAN_LIKE:
-        if distinct <= candidates:
-            return True if candidates == {False, True} else 1
+    if distinct and distinct <= {0, 1}:  # {0, 1} == {False, True}: tell them apart by type
+        return True if all(isinstance(v, bool) for v in distinct) else 1
     raise DataError(
         f"target column {target.name!r} has values {_describe_values(distinct)}; "
         "name the favourable one with --positive-label"
@@ -54,12 +54,24 @@ def _matches(values: np.ndarray, label: Any) -> np.ndarray:
     as_series = pd.Series(values)
     if as_series.dtype == object or pd.api.types.is_string_dtype(as_series):
         equal = as_series.astype(str).str.strip() == str(label).strip()
+        if isinstance(label, int | float | np.number) and not isinstance(label, bool):
+            # mixed spellings of a number in one column (1 and "1") are the same label
+            with contextlib.suppress(TypeError, ValueError):
+                equal |= pd.to_numeric(as_series, errors="coerce") == float(label)
     else:
         try:
             equal = as_series.astype(float) == float(label)
         except (TypeError, ValueError):
             equal = as_series.astype(str) == str(label)
     return np.asarray(equal.to_numpy(), dtype=bool)
+
+
+def _look_like_scores(labels: np.ndarray) -> bool:
+    try:
+        values = pd.to_numeric(pd.Series(labels), errors="coerce")
+    except (TypeError, ValueError):
+        return False
+    return bool(values.notna().all() and values.between(0.0, 1.0).all())
 
 
 def _binary_predictions(
@@ -86,6 +98,12 @@ def _binary_predictions(
     for candidates in _BOOLEAN_LIKE:
         if predicted <= candidates:
             return np.asarray(labels).astype(np.int8)
+    if _look_like_scores(labels):
+        raise DataError(
+            f"the model's predictions look like scores ({len(predicted)} distinct values "
+            "between 0 and 1), not labels; pass --threshold to turn them into decisions "
+            "(for a decision log: column:DECISION,score=SCORE)"
+        )
     raise DataError(
         f"the model predicted labels {_describe_values(predicted)}, which are not among the "
         f"target's labels ({_describe_values(target_labels)}); predictions must use the "
@@ -127,11 +145,18 @@ def resolve_outcomes(
         if np.isnan(y_pred).any():
             raise DataError(f"the model returned {int(np.isnan(y_pred).sum())} missing predictions")
         return Outcomes(task=task, y_true=y_true, y_pred=y_pred), None
-    if positive_label is None:
+    inferred = positive_label is None
+    if inferred:
         positive_label = _infer_positive_label(target)
     target_labels = set(target.unique().tolist())
     y_true = _matches(target.to_numpy(), positive_label).astype(np.int8)
-    if not y_true.any() and str(positive_label) not in {str(v) for v in target_labels}:
+    # An inferred 0/1 label may be absent (every row 0): the audit runs, and what needs
+    # positives is undefined.  A label the user named but the data lacks is likely a typo.
+    if (
+        not inferred
+        and not y_true.any()
+        and str(positive_label) not in {str(v) for v in target_labels}
+    ):
         raise DataError(
             f"positive label {positive_label!r} does not occur in target column "
             f"{target.name!r}; its values are {_describe_values(target_labels)}"
@@ -142,4 +167,6 @@ def resolve_outcomes(
         scores = np.asarray(predictions.scores, dtype=float)
         if np.isnan(scores).any():
             raise DataError(f"the model returned {int(np.isnan(scores).sum())} missing scores")
+        if np.isinf(scores).any():
+            raise DataError(f"the model returned {int(np.isinf(scores).sum())} infinite scores")
     return Outcomes(task=task, y_true=y_true, y_pred=y_pred, y_score=scores), positive_label

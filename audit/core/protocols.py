@@ -112,6 +112,11 @@ class Auditor(Protocol):
     entry point names the auditor class, instantiated with no arguments.
     Auditors return measurements and never raise on bad data: a measurement
     that cannot be made carries a reason instead of a value.
+
+    An auditor that reads only the data (e.g. masking) sets the optional class
+    attribute ``needs_model = False``; when every auditor of a policy does, an audit
+    may be run without a model (``run_audit(model=None)``, ``maas-audit run`` without
+    ``--model``) and nothing is scored.  Auditors without the attribute need a model.
     """
 
     name: ClassVar[str]

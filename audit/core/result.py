@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from audit.core.details import AuditDetails
 from audit.core.findings import Finding, Severity, Verdict
 from audit.core.measurements import AuditorOutput
 from audit.core.provenance import Provenance
@@ -40,6 +41,8 @@ class PolicySummary:
     sources: tuple[str, ...]
     """The policy file and every file or pack it extends, outermost first."""
     requirements: tuple[RequirementSummary, ...]
+    report_sections: tuple[str, ...] = ()
+    """Extra report sections the policy asks for, e.g. ``nyc-ll144-summary``."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,8 @@ class AuditResult:
     """The adapter's description (kind, location, settings; never credentials)."""
     data: Mapping[str, Any] = field(default_factory=dict)
     """Rows, column roles and positive label of the audited data."""
+    details: AuditDetails = field(default_factory=AuditDetails)
+    """What the person filing the audit stated: data source and dates, the sign-off."""
 
     @property
     def passed(self) -> bool:
@@ -94,6 +99,16 @@ class AuditResult:
         from audit.reporting.html import write_html
 
         return write_html(self, Path(path))
+
+    def to_pdf(self, path: str | Path) -> Path:
+        """Print the report to PDF with headless Chromium, atomically, to ``path``.
+
+        Raises :class:`~audit.errors.UsageError` when Chromium is not available;
+        see :mod:`audit.reporting.pdf`.
+        """
+        from audit.reporting.pdf import write_pdf
+
+        return write_pdf(self, Path(path))
 
     def _repr_html_(self) -> str:
         from audit.reporting.html import render_html

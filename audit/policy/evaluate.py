@@ -117,7 +117,10 @@ def evaluate_requirement(
 
 
 def evaluate_policy(
-    policy: Policy, outputs: Sequence[AuditorOutput], *, sensitive: Sequence[str]
+    policy: Policy,
+    outputs: Sequence[AuditorOutput],
+    *,
+    sensitive: Sequence[str],
 ) -> tuple[Finding, ...]:
     """Judge every requirement of ``policy``, in order.
 

@@ -1,8 +1,10 @@
 """Loading policy files: safe YAML with line numbers, ``extends:`` and exact error messages.
 
 Every problem becomes a :class:`PolicyFileError` whose message reads like
-``policies/x.yaml:12: requirements[2].threshold: expected a number, got 'high'``
-(1-based lines; list indices 0-based).  YAML is parsed with PyYAML's safe loader
+``policies/x.yaml:12:5: requirements[2].threshold: expected a number, got 'high'``
+(1-based lines and columns, as compilers write them so that editors and CI annotations
+jump to the place; the column is where the field's key, or the list item, starts;
+list indices 0-based).  YAML is parsed with PyYAML's safe loader
 only; aliases, custom tags, duplicate keys, deep nesting, files over 1 MiB and
 non-UTF-8 text are refused.
 
@@ -34,7 +36,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from audit.core.result import PolicySummary, RequirementSummary
 from audit.errors import PolicyError
 from audit.policy import packs
-from audit.policy.schema import Policy, Requirement, _show
+from audit.policy.schema import Policy, ReportSettings, Requirement, _show
 
 __all__ = [
     "FieldPath",
@@ -64,13 +66,15 @@ ERR_NOT_FOUND = (
 ERR_NOT_A_FILE = "{display}: not a file"
 ERR_UNREADABLE = "{display}: cannot be read: {reason}"
 ERR_TOO_LARGE = "{display}: the file is larger than 1 MiB; a policy is a few kilobytes"
-ERR_NOT_UTF8 = "{display}:{line}: the file is not UTF-8 text (byte 0x{byte:02x}); save it as UTF-8"
-ERR_EMPTY = "{display}:1: the file is empty; a policy needs name, version and requirements"
+ERR_NOT_UTF8 = (
+    "{display}:{line}:{column}: the file is not UTF-8 text (byte 0x{byte:02x}); save it as UTF-8"
+)
+ERR_EMPTY = "{display}:1:1: the file is empty; a policy needs name, version and requirements"
 ERR_NOT_MAPPING = (
-    "{display}:{line}: a policy must be a mapping of fields "
+    "{display}:{line}:{column}: a policy must be a mapping of fields "
     "(name, version, requirements, ...), got {got}"
 )
-ERR_INVALID_YAML = "{display}:{line}: invalid YAML: {problem}"
+ERR_INVALID_YAML = "{display}:{line}:{column}: invalid YAML: {problem}"
 ERR_ALIAS = "aliases (*{anchor}) are not allowed in policy files; write the value out"
 ERR_NESTING = "nesting deeper than {limit} levels"
 ERR_TAG = "YAML tag {tag!r} is not allowed in policy files"
@@ -103,7 +107,7 @@ class PolicyFileError(PolicyError):
 
     def __init__(self, errors: Sequence[str]) -> None:
         self.errors: tuple[str, ...] = tuple(errors)
-        """Every problem found, each a ``file:line: field: message`` line."""
+        """Every problem found, each a ``file:line:column: field: message`` line."""
         super().__init__(self.errors[0])
 
 
@@ -117,9 +121,11 @@ class _Mark(NamedTuple):
 class _Refusal(Exception):
     """Raised inside parsing; turned into a PolicyFileError with the file's name."""
 
-    def __init__(self, line: int, message: str) -> None:
+    def __init__(self, mark: Any, message: str) -> None:
+        """``mark``: a PyYAML mark (0-based ``line`` and ``column``)."""
         super().__init__(message)
-        self.line = line
+        self.line = int(mark.line) + 1
+        self.column = int(mark.column) + 1
         self.message = message
 
 
@@ -136,11 +142,11 @@ class _Loader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no type hi
     def compose_node(self, parent: Node | None, index: Any) -> Node:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
-            raise _Refusal(event.start_mark.line + 1, ERR_ALIAS.format(anchor=event.anchor))
+            raise _Refusal(event.start_mark, ERR_ALIAS.format(anchor=event.anchor))
         self._depth += 1
         try:
             if self._depth > MAX_NESTING:
-                raise _Refusal(event.start_mark.line + 1, ERR_NESTING.format(limit=MAX_NESTING))
+                raise _Refusal(event.start_mark, ERR_NESTING.format(limit=MAX_NESTING))
             return typing.cast(Node, super().compose_node(parent, index))
         finally:
             self._depth -= 1
@@ -165,7 +171,7 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, SequenceNode):
             if node.tag != _TAG + "seq":
-                raise _Refusal(node.start_mark.line + 1, ERR_TAG.format(tag=_short_tag(node.tag)))
+                raise _Refusal(node.start_mark, ERR_TAG.format(tag=_short_tag(node.tag)))
             items = []
             for i, item in enumerate(node.value):
                 self.marks[(*path, i)] = _mark(item)
@@ -175,19 +181,19 @@ class _Builder:
 
     def _mapping(self, node: MappingNode, path: FieldPath) -> dict[str, Any]:
         if node.tag != _TAG + "map":
-            raise _Refusal(node.start_mark.line + 1, ERR_TAG.format(tag=_short_tag(node.tag)))
+            raise _Refusal(node.start_mark, ERR_TAG.format(tag=_short_tag(node.tag)))
         out: dict[str, Any] = {}
         first_line: dict[str, int] = {}
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
             if not isinstance(key_node, ScalarNode):
-                raise _Refusal(line, ERR_KEY_NOT_SCALAR)
+                raise _Refusal(key_node.start_mark, ERR_KEY_NOT_SCALAR)
             if key_node.tag == _TAG + "merge":
-                raise _Refusal(line, ERR_MERGE_KEY)
+                raise _Refusal(key_node.start_mark, ERR_MERGE_KEY)
             key = str(key_node.value)
             if key in first_line:
                 message = ERR_DUPLICATE_KEY.format(key=key, first=first_line[key])
-                raise _Refusal(line, _path_text((*path, key)) + ": " + message)
+                raise _Refusal(key_node.start_mark, _path_text((*path, key)) + ": " + message)
             first_line[key] = line
             raw = value_node.value if isinstance(value_node, ScalarNode) else None
             self.marks[(*path, key)] = _Mark(line, key_node.start_mark.column + 1, raw)
@@ -195,11 +201,10 @@ class _Builder:
         return out
 
     def _scalar(self, node: Node) -> Any:
-        line = node.start_mark.line + 1
         if node.tag == _TAG + "timestamp":
             return str(node.value)  # dates stay text: version: 2024-01-01
         if node.tag not in _SCALAR_TAGS:
-            raise _Refusal(line, ERR_TAG.format(tag=_short_tag(node.tag)))
+            raise _Refusal(node.start_mark, ERR_TAG.format(tag=_short_tag(node.tag)))
         construct = self.loader.yaml_constructors[node.tag]
         try:
             return construct(self.loader, node)
@@ -207,7 +212,11 @@ class _Builder:
             raw = str(node.value)
             raw = raw if len(raw) <= 40 else raw[:37] + "..."
             kind = str(node.tag).removeprefix(_TAG)
-            raise _Refusal(line, ERR_BAD_SCALAR.format(raw=raw, kind=kind)) from None
+            raise _Refusal(node.start_mark, ERR_BAD_SCALAR.format(raw=raw, kind=kind)) from None
+
+
+def _position(mark: _Mark) -> str:
+    return f"{mark.line}:{mark.column}"
 
 
 def _short_tag(tag: str) -> str:
@@ -228,7 +237,10 @@ def _decode(data: bytes, display: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        message = ERR_NOT_UTF8.format(display=display, line=line, byte=data[exc.start])
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        message = ERR_NOT_UTF8.format(
+            display=display, line=line, column=column, byte=data[exc.start]
+        )
         raise PolicyFileError([message]) from None
 
 
@@ -246,25 +258,27 @@ def _parse_yaml(text: str, display: str) -> tuple[dict[str, Any], dict[FieldPath
         builder.marks[()] = _mark(root)
         data = builder.build(root, ())
     except _Refusal as exc:
-        raise PolicyFileError([f"{display}:{exc.line}: {exc.message}"]) from None
+        raise PolicyFileError([f"{display}:{exc.line}:{exc.column}: {exc.message}"]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
+        column = mark.column + 1 if mark is not None else 1
         problem = exc.problem or exc.context or "cannot be parsed"
         if exc.context and exc.problem and exc.problem.startswith("but "):
             problem = f"{exc.context}, {exc.problem}"
         raise PolicyFileError(
-            [ERR_INVALID_YAML.format(display=display, line=line, problem=problem)]
+            [ERR_INVALID_YAML.format(display=display, line=line, column=column, problem=problem)]
         ) from None
     except yaml.YAMLError as exc:  # ReaderError: a character YAML does not allow
         position = getattr(exc, "position", 0)
         line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
         reason = getattr(exc, "reason", "cannot be read")
         character = getattr(exc, "character", None)
         if isinstance(character, int):
             reason = f"character U+{character:04X} is not allowed"
         raise PolicyFileError(
-            [ERR_INVALID_YAML.format(display=display, line=line, problem=reason)]
+            [ERR_INVALID_YAML.format(display=display, line=line, column=column, problem=reason)]
         ) from None
     finally:
         if loader is not None:
@@ -272,8 +286,9 @@ def _parse_yaml(text: str, display: str) -> tuple[dict[str, Any], dict[FieldPath
     if data is None:  # "---" alone, or "~"
         raise PolicyFileError([ERR_EMPTY.format(display=display)])
     if not isinstance(data, dict):
+        root_mark = builder.marks[()]
         message = ERR_NOT_MAPPING.format(
-            display=display, line=builder.marks[()].line, got=_show(data)
+            display=display, line=root_mark.line, column=root_mark.column, got=_show(data)
         )
         raise PolicyFileError([message])
     return data, builder.marks
@@ -391,7 +406,7 @@ def _translate(
     prefix: FieldPath,
     where: Callable[[FieldPath], tuple[str, _Mark | None]],
 ) -> list[str]:
-    """One ``file:line: field: message`` per pydantic error."""
+    """One ``file:line:column: field: message`` per pydantic error."""
     out = []
     for error in exc.errors():
         loc = _error_loc(error, prefix)
@@ -422,9 +437,10 @@ class _File:
                 out.setdefault(path[:2], []).append((path, mark))
         return out
 
-    def at(self, path: FieldPath) -> int:
+    def at(self, path: FieldPath) -> str:
+        """``line:column`` of ``path``, or of its nearest enclosing field."""
         found = _nearest(self.marks, path)
-        return self.marks[found].line if found is not None else 1
+        return _position(self.marks[found]) if found is not None else "1:1"
 
 
 def _read_file(path: Path, display: str) -> str:
@@ -448,8 +464,8 @@ def _parse_file(text: str, display: str, path: Path | None, base_dir: Path) -> _
 
         def where(loc: FieldPath) -> tuple[str, _Mark | None]:
             found = _nearest(marks, loc)
-            line = marks[found].line if found is not None else 1
-            return f"{display}:{line}", marks.get(loc)
+            position = _position(marks[found]) if found is not None else "1:1"
+            return f"{display}:{position}", marks.get(loc)
 
         raise PolicyFileError(_translate(exc, Policy, (), where)) from None
     return _File(display, path, base_dir, policy, marks)
@@ -475,7 +491,8 @@ class _Layer:
     requirements: dict[str, tuple[Requirement, _File, int]]
     auditors: dict[str, dict[str, tuple[Any, _File]]]
     auditor_blocks: dict[str, _File]
-    top: dict[FieldPath, tuple[_File, int]]
+    sections: list[str]
+    top: dict[FieldPath, tuple[_File, str]]
     sources: list[str]
     height: int
 
@@ -489,7 +506,8 @@ def _from_file(f: _File) -> _Layer:
         requirements={r.id: (r, f, i) for i, r in enumerate(policy.requirements)},
         auditors={a: {k: (v, f) for k, v in s.items()} for a, s in policy.auditors.items()},
         auditor_blocks=dict.fromkeys(policy.auditors, f),
-        top={p: (f, m.line) for p, m in f.marks.items() if len(p) <= 1},
+        sections=list(policy.report.sections),
+        top={p: (f, _position(m)) for p, m in f.marks.items() if len(p) <= 1},
         sources=[f.display],
         height=1,
     )
@@ -502,6 +520,7 @@ def _apply(base: _Layer, over: _Layer) -> None:
     for auditor, settings in over.auditors.items():
         base.auditors.setdefault(auditor, {}).update(settings)
     base.auditor_blocks.update(over.auditor_blocks)
+    base.sections.extend(s for s in over.sections if s not in base.sections)
     base.top.update(over.top)
     base.sources.extend([s for s in over.sources if s not in base.sources])
     base.height = max(base.height, over.height)
@@ -590,6 +609,7 @@ def _copy(layer: _Layer) -> _Layer:
         requirements=dict(layer.requirements),
         auditors={a: dict(s) for a, s in layer.auditors.items()},
         auditor_blocks=dict(layer.auditor_blocks),
+        sections=list(layer.sections),
         top=dict(layer.top),
         sources=list(layer.sources),
         height=layer.height,
@@ -607,12 +627,13 @@ def _finish(root: _File, layer: _Layer) -> LoadedPolicy:
         extends=None,
         auditors={a: {k: v for k, (v, _) in s.items()} for a, s in layer.auditors.items()},
         requirements=tuple(r for r, _, _ in layer.requirements.values()),
+        report=ReportSettings.model_validate({"sections": layer.sections}),
     )
-    locations: dict[FieldPath, tuple[str, int]] = {
-        p: (f.display, line) for p, (f, line) in layer.top.items()
+    locations: dict[FieldPath, tuple[str, str]] = {
+        p: (f.display, position) for p, (f, position) in layer.top.items()
     }
     for auditor, f in layer.auditor_blocks.items():
-        locations[("auditors", auditor)] = (f.display, f.marks[("auditors", auditor)].line)
+        locations[("auditors", auditor)] = (f.display, _position(f.marks[("auditors", auditor)]))
     for auditor, settings in layer.auditors.items():
         for key, (_, f) in settings.items():
             prefix: FieldPath = ("auditors", auditor, key)
@@ -630,10 +651,12 @@ def _finish(root: _File, layer: _Layer) -> LoadedPolicy:
     )
 
 
-def _subtree(f: _File, old: FieldPath, new: FieldPath) -> dict[FieldPath, tuple[str, int]]:
+def _subtree(f: _File, old: FieldPath, new: FieldPath) -> dict[FieldPath, tuple[str, str]]:
     n = len(old)
     return {
-        (*new, *p[n:]): (f.display, m.line) for p, m in f.branches.get(old[:2], ()) if p[:n] == old
+        (*new, *p[n:]): (f.display, _position(m))
+        for p, m in f.branches.get(old[:2], ())
+        if p[:n] == old
     }
 
 
@@ -650,13 +673,13 @@ class LoadedPolicy:
     """The policy file and every file or pack it extends, outermost first."""
     sha256: str
     """SHA-256 of the merged policy's canonical JSON (sorted keys, no spaces)."""
-    locations: Mapping[FieldPath, tuple[str, int]] = field(
+    locations: Mapping[FieldPath, tuple[str, str]] = field(
         default_factory=dict, repr=False, compare=False
     )
-    """File and 1-based line of each field path of the merged policy."""
+    """File and 1-based ``line:column`` of each field path of the merged policy."""
 
     def locate(self, path: FieldPath) -> str:
-        """``"file:line"`` where ``path`` (or its nearest enclosing field) was defined.
+        """``"file:line:column"`` where ``path`` (or its nearest enclosing field) was defined.
 
         Examples
         --------
@@ -666,9 +689,9 @@ class LoadedPolicy:
         """
         found = _nearest(self.locations, tuple(path))
         if found is None:
-            return f"{self.sources[0]}:1" if self.sources else "<policy>:1"
-        display, line = self.locations[found]
-        return f"{display}:{line}"
+            return f"{self.sources[0]}:1:1" if self.sources else "<policy>:1:1"
+        display, position = self.locations[found]
+        return f"{display}:{position}"
 
     def summary(self) -> PolicySummary:
         """Return the policy as reports state it."""
@@ -678,6 +701,7 @@ class LoadedPolicy:
             description=self.policy.description,
             sources=self.sources,
             requirements=tuple(_requirement_summary(r) for r in self.policy.requirements),
+            report_sections=tuple(self.policy.report.sections),
         )
 
 
@@ -717,7 +741,7 @@ def load_policy(source: str | os.PathLike[str]) -> LoadedPolicy:
     ------
     PolicyFileError
         The file cannot be read, is not safe YAML, fails the schema, or its
-        ``extends`` cannot be resolved; the message starts with ``file:line``.
+        ``extends`` cannot be resolved; the message starts with ``file:line:column``.
 
     Examples
     --------
@@ -788,7 +812,7 @@ def validate_auditor_settings(loaded: LoadedPolicy, auditor_name: str, config_mo
     ------
     PolicyFileError
         A setting is unknown or invalid; the message names the file and line
-        that set it, e.g. ``policy.yaml:7: auditors.fairness.min_group_size: ...``.
+        that set it, e.g. ``policy.yaml:7:5: auditors.fairness.min_group_size: ...``.
     """
     settings = loaded.policy.auditors.get(auditor_name, {})
     try:

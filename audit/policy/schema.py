@@ -24,9 +24,11 @@ from pydantic_core import PydanticCustomError
 from audit.core.findings import Severity
 
 __all__ = [
+    "REPORT_SECTIONS",
     "Comparison",
     "GroupBy",
     "Policy",
+    "ReportSettings",
     "Requirement",
     "policy_json_schema",
 ]
@@ -41,6 +43,11 @@ GROUP_BY_KEYWORDS = ("each", "intersection", "all")
 
 GroupBy = Literal["each", "intersection", "all"] | tuple[str, ...]
 """How a requirement groups the population; see :attr:`Requirement.group_by`."""
+
+REPORT_SECTIONS = ("nyc-ll144-summary",)
+"""Optional report sections a policy can ask for (see :class:`ReportSettings`)."""
+
+ReportSection = Literal["nyc-ll144-summary"]
 
 _Text = Annotated[str, Field(strict=True, min_length=1)]
 _OptionalText = Annotated[str, Field(strict=True)]
@@ -131,6 +138,17 @@ class Requirement(_Frozen):
         return self
 
 
+class ReportSettings(_Frozen):
+    """What the policy adds to the report beyond findings and evidence."""
+
+    sections: tuple[ReportSection, ...] = Field(
+        (),
+        description="Extra report sections: 'nyc-ll144-summary' adds the summary table "
+        "NYC Local Law 144 requires to be published (6 RCNY \u00a7 5-301). Sections of "
+        "extended policies are kept.",
+    )
+
+
 class Policy(_Frozen):
     """A named, versioned set of requirements and the auditor settings they need."""
 
@@ -158,6 +176,10 @@ class Policy(_Frozen):
     )
     requirements: tuple[Requirement, ...] = Field(
         (), description="The requirements; ids must be unique."
+    )
+    report: ReportSettings = Field(
+        ReportSettings(sections=()),
+        description="Extra report sections, e.g. 'sections: [nyc-ll144-summary]'.",
     )
 
     @field_validator("extends", mode="before")

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from audit.core.measurements import GroupStatus, GroupValue, MetricResult
+from audit.core.measurements import BarChart, GroupStatus, GroupValue, MetricResult
 
 __all__ = [
     "ReferenceLine",
     "bar_chart",
+    "column_chart",
     "format_count",
     "format_interval",
     "format_number",
@@ -446,4 +447,122 @@ def _hatch(hatch_id: str) -> Markup:
                 ),
             ]
         ),
+    )
+
+
+def _free_scale(numbers: Sequence[float]) -> _Scale:
+    """A linear axis from zero (or below) to the largest number, with round ticks."""
+    low, high = min([0.0, *numbers]), max([0.0, *numbers])
+    if high - low <= 0:
+        high = 1.0
+    step = _nice_step(high - low)
+    low = math.floor(low / step + 1e-9) * step
+    high = math.ceil(high / step - 1e-9) * step
+    count = round((high - low) / step)
+    return _Scale(low, high, tuple(round(low + i * step, 10) for i in range(count + 1)))
+
+
+def _chart_label(text: str) -> str:
+    return text if len(text) <= _LABEL_CHARS else text[: _LABEL_CHARS - 1] + "\u2026"
+
+
+def column_chart(chart: BarChart, *, chart_id: str) -> Markup:
+    """Draw a :class:`~audit.core.measurements.BarChart` as horizontal bars in inline SVG.
+
+    Each bar is labelled with its value; bounds, when given, are drawn as whiskers;
+    highlighted labels are drawn in vermillion, marked ``(*)`` and named in the legend,
+    so colour is never the only cue.
+
+    Parameters
+    ----------
+    chart : BarChart
+        The numbers; a chart without bars gives an empty string.
+    chart_id : str
+        Unique within the document: the ``id`` of the ``<svg>``.
+
+    Returns
+    -------
+    Markup
+        ``<svg role="img" aria-label=...>`` with a ``<title>``; safe to embed.
+    """
+    if not chart.labels:
+        return Markup("")
+    low = chart.low or (None,) * len(chart.labels)
+    high = chart.high or (None,) * len(chart.labels)
+    numbers = [*chart.values, *(b for b in (*low, *high) if b is not None)]
+    scale = _free_scale(numbers)
+    bottom = _TOP + len(chart.labels) * _ROW
+    rows = []
+    described = []
+    for index, (label, value) in enumerate(zip(chart.labels, chart.values, strict=True)):
+        middle = _TOP + index * _ROW + _ROW / 2
+        marked = label in chart.highlighted
+        shown = _chart_label(label) + (" (*)" if marked else "")
+        start, end = sorted((scale.x(0.0), scale.x(value)))
+        rows.append(
+            _el(
+                "text",
+                {"x": _LABEL_RIGHT, "y": _px(middle), "text-anchor": "end", "class": "chart-label"},
+                _join([_el("title", {}, label), escape(shown)]),
+            )
+        )
+        rows.append(
+            _el(
+                "rect",
+                {
+                    "x": _px(start),
+                    "y": _px(middle - _BAR / 2),
+                    "width": _px(max(end - start, 1.0)),
+                    "height": _BAR,
+                    "fill": VERMILLION if marked else BLUE,
+                },
+            )
+        )
+        lo, hi = low[index], high[index]
+        if lo is not None and hi is not None:
+            rows.append(
+                _el(
+                    "line",
+                    {
+                        "x1": _px(scale.x(lo)),
+                        "x2": _px(scale.x(hi)),
+                        "y1": _px(middle),
+                        "y2": _px(middle),
+                        "stroke": INK,
+                        "stroke-width": "1.5",
+                    },
+                )
+            )
+        text = format_interval(value, lo, hi)
+        rows.append(_el("text", {"x": _VALUE_LEFT, "y": _px(middle), "class": "chart-value"}, text))
+        described.append(f"{label}{' (highlighted)' if marked else ''} {text}")
+    items = [(chart.value_label or "value", _swatch_rect(BLUE))]
+    if any(label in chart.highlighted for label in chart.labels):
+        items.append((f"(*) {chart.highlight_label or 'highlighted'}", _swatch_rect(VERMILLION)))
+    if chart.low and chart.high:
+        whisker = _el(
+            "line", {"x1": 0, "x2": 16, "y1": 5, "y2": 5, "stroke": INK, "stroke-width": 1.5}
+        )
+        items.append(("range", whisker))
+    legend, legend_height = _legend(items, bottom + _AXIS + 4)
+    height = bottom + _AXIS + 4 + legend_height
+    shown_described = described[:_ARIA_GROUPS]
+    if len(described) > _ARIA_GROUPS:
+        shown_described.append(f"and {len(described) - _ARIA_GROUPS} more")
+    aria = f"Bar chart: {chart.title}. " + "; ".join(shown_described) + "."
+    return _el(
+        "svg",
+        {
+            "id": re.sub(r"[^A-Za-z0-9_-]", "-", chart_id),
+            "class": "chart",
+            "role": "img",
+            "aria-label": aria,
+            "viewBox": f"0 0 {_WIDTH} {_px(height)}",
+            "width": "100%",
+            "font-family": _FONT,
+            "font-size": 12,
+            "fill": INK,
+            "dominant-baseline": "middle",
+        },
+        _join([_el("title", {}, chart.title), _axis(scale, bottom), *rows, legend]),
     )

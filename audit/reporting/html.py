@@ -32,12 +32,14 @@ from audit.core.measurements import (
 from audit.reporting.charts import (
     ReferenceLine,
     bar_chart,
+    column_chart,
     format_count,
     format_interval,
     format_number,
     format_threshold,
     humanize,
 )
+from audit.reporting.ll144 import ll144_summary
 from audit.reporting.write import write_atomic
 
 if TYPE_CHECKING:
@@ -136,6 +138,7 @@ def environment() -> Environment:
         timestamp=_timestamp,
         grouping=_grouping,
         percent=_percent,
+        column_chart=lambda chart, chart_id: column_chart(chart, chart_id=chart_id),
     )
     return env
 
@@ -236,20 +239,21 @@ def _sentences(result: AuditResult) -> tuple[str, ...]:
     advisory = list(_requirement_verdicts(result.findings, Severity.ADVISORY).values())
     failed, unsure = blocking.count(Verdict.FAIL), blocking.count(Verdict.INCONCLUSIVE)
     total = len(blocking)
+    subject = "The data" if result.model.get("kind") == "none" else "The model"
     out: list[str] = []
     if not result.findings:
         out.append("The audit produced no findings, so no requirement could be established.")
     elif total == 0:
         out.append("The policy has no blocking requirements; nothing gates this audit.")
     elif failed:
-        out.append(f"The model fails {failed} of {_plural(total, 'blocking requirement')}.")
+        out.append(f"{subject} fails {failed} of {_plural(total, 'blocking requirement')}.")
     elif unsure:
         out.append(
-            f"The model fails none of its {_plural(total, 'blocking requirement')}, but the "
+            f"{subject} fails none of its {_plural(total, 'blocking requirement')}, but the "
             "evidence could not establish all of them; an inconclusive result is not a pass."
         )
     else:
-        out.append(f"The model meets all {_plural(total, 'blocking requirement')}.")
+        out.append(f"{subject} meets all {_plural(total, 'blocking requirement')}.")
     if failed and unsure:
         out.append(
             f"{_plural(unsure, 'further blocking requirement')} could not be established "
@@ -405,8 +409,16 @@ def _summary(result: AuditResult) -> _Summary:
     return _Summary(result.verdict, _sentences(result), rows, unevaluated)
 
 
-def _context(result: AuditResult) -> dict[str, Any]:
+def _section_numbers(*, ll144: bool) -> dict[str, int]:
+    """The number of each main section, in document order."""
+    names = ["summary", *(["ll144"] if ll144 else []), "evidence", "method"]
+    names += ["limitations", "reproducibility", "signoff"]
+    return {name: number for number, name in enumerate(names, start=1)}
+
+
+def _context(result: AuditResult, *, for_print: bool = False) -> dict[str, Any]:
     summary = _summary(result)
+    ll144 = ll144_summary(result)
     prov = result.provenance
     model = dict(result.model)
     data = dict(result.data)
@@ -415,6 +427,10 @@ def _context(result: AuditResult) -> dict[str, Any]:
         "policy": result.policy,
         "provenance": prov,
         "summary": summary,
+        "ll144": ll144,
+        "details": result.details,
+        "numbers": _section_numbers(ll144=ll144 is not None),
+        "for_print": for_print,
         "verdicts": Verdict,
         "auditors": tuple(
             _auditor(i, o, summary.rows) for i, o in enumerate(result.outputs, start=1)
@@ -434,20 +450,23 @@ def _context(result: AuditResult) -> dict[str, Any]:
     }
 
 
-def render_html(result: AuditResult) -> str:
+def render_html(result: AuditResult, *, for_print: bool = False) -> str:
     """Render the self-contained HTML report of ``result``.
 
     Parameters
     ----------
     result : AuditResult
         The audit to report.
+    for_print : bool
+        Render for printing to PDF: the table of contents is printed and each main
+        section starts a new page (see :mod:`audit.reporting.pdf`).
 
     Returns
     -------
     str
         A complete HTML document: inline CSS and SVG, no script, no external resource.
     """
-    return environment().get_template(TEMPLATE).render(_context(result))
+    return environment().get_template(TEMPLATE).render(_context(result, for_print=for_print))
 
 
 def write_html(result: AuditResult, path: Path) -> Path:

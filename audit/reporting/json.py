@@ -19,9 +19,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from audit.core.findings import Finding
-from audit.core.measurements import AuditorOutput, EvidenceTable, GroupValue, MetricResult
+from audit.core.measurements import (
+    AuditorOutput,
+    BarChart,
+    EvidenceTable,
+    GroupValue,
+    MetricResult,
+)
 from audit.core.provenance import Provenance
 from audit.core.result import PolicySummary, RequirementSummary
+from audit.integrity import seal
 from audit.reporting.write import write_atomic
 
 if TYPE_CHECKING:
@@ -105,6 +112,7 @@ def _policy(policy: PolicySummary) -> dict[str, Any]:
         "description": policy.description,
         "sources": policy.sources,
         "requirements": [_requirement(r) for r in policy.requirements],
+        "report_sections": policy.report_sections,
     }
 
 
@@ -162,6 +170,20 @@ def _table(table: EvidenceTable) -> dict[str, Any]:
     }
 
 
+def _chart(chart: BarChart) -> dict[str, Any]:
+    return {
+        "title": chart.title,
+        "caption": chart.caption,
+        "value_label": chart.value_label,
+        "labels": chart.labels,
+        "values": chart.values,
+        "low": chart.low,
+        "high": chart.high,
+        "highlighted": chart.highlighted,
+        "highlight_label": chart.highlight_label,
+    }
+
+
 def _auditor(output: AuditorOutput) -> dict[str, Any]:
     return {
         "auditor": output.auditor,
@@ -171,6 +193,7 @@ def _auditor(output: AuditorOutput) -> dict[str, Any]:
         "config": output.config,
         "metrics": [_metric(m) for m in output.metrics],
         "tables": [_table(t) for t in output.tables],
+        "charts": [_chart(c) for c in output.charts],
     }
 
 
@@ -201,7 +224,7 @@ def result_to_dict(result: AuditResult) -> dict[str, Any]:
     -------
     dict
         ``{"schema", "schema_version", "verdict", "passed", "policy", "findings",
-        "auditors", "model", "data", "provenance"}``; each auditor entry holds its
+        "auditors", "model", "data", "details", "provenance"}``; each auditor entry holds its
         metrics with every per-group count, value and confidence bound.
     """
     report: dict[str, Any] = to_jsonable(
@@ -215,6 +238,7 @@ def result_to_dict(result: AuditResult) -> dict[str, Any]:
             "auditors": [_auditor(o) for o in result.outputs],
             "model": result.model,
             "data": result.data,
+            "details": result.details,
             "provenance": _provenance(result.provenance),
         }
     )
@@ -223,6 +247,10 @@ def result_to_dict(result: AuditResult) -> dict[str, Any]:
 
 def write_json(result: AuditResult, path: Path) -> Path:
     """Write the JSON report of ``result`` atomically to ``path`` (UTF-8, indented).
+
+    The report is sealed: its last key, ``integrity``, holds the SHA-256 of its canonical
+    content and, when ``MAAS_AUDIT_SIGNING_KEY`` is set, an HMAC-SHA256 signature (see
+    :mod:`audit.integrity`; ``maas-audit verify`` checks both).
 
     Parameters
     ----------
@@ -237,6 +265,6 @@ def write_json(result: AuditResult, path: Path) -> Path:
         ``path``.
     """
     text = json.dumps(
-        result_to_dict(result), indent=2, sort_keys=False, allow_nan=False, ensure_ascii=False
+        seal(result_to_dict(result)), indent=2, sort_keys=False, allow_nan=False, ensure_ascii=False
     )
     return write_atomic(Path(path), text + "\n")

@@ -41,7 +41,11 @@ def write_atomic(path: Path, content: str | bytes) -> Path:
     '{}'
     """
     path = Path(path)
-    data = content.encode("utf-8") if isinstance(content, str) else bytes(content)
+    # A lone surrogate (a file name that is not UTF-8, as Python decodes it) is written as
+    # its escape (\udcff), not a crash after the audit: still valid JSON, inert HTML text.
+    data = (
+        content.encode("utf-8", "backslashreplace") if isinstance(content, str) else bytes(content)
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)

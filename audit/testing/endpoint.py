@@ -29,6 +29,7 @@ import json
 import re
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -67,10 +68,16 @@ RespondMode = Literal["labels", "probabilities", "records"]
 """How ``/invocations`` answers: ``[label, ...]``, ``[[p0, p1], ...]`` or
 ``[{"label": ..., "probability": ...}, ...]``."""
 
-FaultKind = Literal["status", "wrong_row_count", "malformed_json", "delay"]
+FaultKind = Literal[
+    "status", "wrong_row_count", "malformed_json", "delay", "reset", "drip", "wrong_shape"
+]
 """``status``: answer ``Fault.status`` (with ``Retry-After`` when set);
 ``wrong_row_count``: leave out the last prediction; ``malformed_json``: answer 200
-with a truncated JSON body; ``delay``: wait ``Fault.seconds``, then answer."""
+with a truncated JSON body; ``delay``: wait ``Fault.seconds``, then answer;
+``reset``: read the request, then reset the connection (TCP RST) without answering;
+``drip``: send the answer's headers, then its body one byte every ``Fault.seconds``;
+``wrong_shape``: answer 200 with predictions nested one level too deep (MLflow) or
+tensors whose declared shape disagrees with their data (OIP v2)."""
 
 HOST = "127.0.0.1"
 _OIP_MODEL = re.compile(r"^/v2/models/(?P<name>[^/]+)(?:/versions/[^/]+)?(?P<rest>/infer|/ready)?$")
@@ -91,7 +98,7 @@ class Fault:
     retry_after:
         ``Retry-After`` header of a ``"status"`` fault, or ``None`` for none.
     seconds:
-        Wait of a ``"delay"`` fault.
+        Wait of a ``"delay"`` fault, or between the bytes of a ``"drip"`` fault.
 
     Raises
     ------
@@ -285,6 +292,9 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.rows += len(rows)
         fault = self.server.plan.next()
+        if fault is not None and fault.kind == "reset":
+            self._reset()
+            return
         if fault is not None and fault.kind == "status":
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
             raise _Reply(fault.status, {"error": "injected fault"}, headers)
@@ -296,10 +306,36 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "wrong_row_count":
             predictions = _drop_last(predictions)
         if mlflow:
-            raise _Reply(200, {"predictions": _mlflow_answer(predictions, self.server.respond)})
-        raise _Reply(
-            200, oip_v2.encode_infer_response(predictions, model_name=self.server.model_name)
-        )
+            answer: dict[str, Any] = {
+                "predictions": _mlflow_answer(predictions, self.server.respond)
+            }
+        else:
+            answer = oip_v2.encode_infer_response(predictions, model_name=self.server.model_name)
+        if fault is not None and fault.kind == "wrong_shape":
+            answer = _wrong_shape(answer)
+        if fault is not None and fault.kind == "drip":
+            self._drip(json.dumps(answer, allow_nan=False).encode(), fault.seconds)
+            return
+        raise _Reply(200, answer)
+
+    def _reset(self) -> None:
+        """Abort the connection with a TCP reset: linger 0, then close."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+
+    def _drip(self, raw: bytes, seconds: float) -> None:
+        """Send a complete, valid answer, one byte of its body every ``seconds``."""
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.flush()
+        for index in range(len(raw)):
+            self.wfile.write(raw[index : index + 1])
+            self.wfile.flush()
+            time.sleep(seconds)
 
     def _predict(self, rows: pd.DataFrame) -> Predictions:
         try:
@@ -325,6 +361,13 @@ def _mlflow_frame(body: Any) -> pd.DataFrame:
     if isinstance(body, dict) and isinstance(body.get("dataframe_records"), list):
         return pd.DataFrame.from_records(body["dataframe_records"])
     raise EndpointError("expected an object with 'dataframe_split' or 'dataframe_records'.")
+
+
+def _wrong_shape(answer: dict[str, Any]) -> dict[str, Any]:
+    if "predictions" in answer:
+        return {"predictions": [[[value]] for value in answer["predictions"]]}
+    outputs = [{**output, "shape": [*output["shape"], 3]} for output in answer["outputs"]]
+    return {**answer, "outputs": outputs}
 
 
 def _drop_last(predictions: Predictions) -> Predictions:

@@ -151,7 +151,7 @@ def test_malformed_policy_names_file_and_line(tmp_path, audit_csv, served, run_a
         capsys,
     )
     assert code == 2
-    assert f"{policy}:11: requirements[0].threshold" in stderr
+    assert f"{policy}:11:5: requirements[0].threshold" in stderr
     assert stderr.count("\n") == 1
 
 
@@ -197,7 +197,9 @@ def test_policy_commands(capsys, tmp_path):
 def test_auditors_command_lists_fairness(capsys):
     code, stdout, _ = run_cli(["auditors"], capsys)
     assert code == 0
-    assert stdout.startswith("fairness") and "selection_rate" in stdout
+    lines = stdout.splitlines()
+    assert any(line.startswith("fairness") for line in lines) and "selection_rate" in stdout
+    assert any(line.startswith("explanations") for line in lines)
 
 
 def test_python_dash_m_and_console_script(tmp_path):

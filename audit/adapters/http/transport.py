@@ -7,6 +7,12 @@ Retries
     header (seconds, or an HTTP date) replaces that wait, capped at
     ``backoff_max``.  Any other ``4xx`` fails at once.
 
+Timeouts
+    ``timeout`` bounds each attempt as a whole, from connecting to the last byte of
+    the answer (checked as each piece arrives), so an endpoint that drips its answer
+    byte by byte times out like one that never answers.  Answers larger than
+    :data:`MAX_ANSWER_BYTES` are refused.
+
 Credentials
     ``header_env`` maps header names to the names of environment variables that
     hold their values, e.g. ``{"Authorization": "MY_TOKEN_VAR"}`` with
@@ -34,10 +40,13 @@ import httpx
 
 from audit.errors import EndpointError, UsageError
 
-__all__ = ["DEFAULT_TOKEN_ENV", "HttpTransport", "safe_url"]
+__all__ = ["DEFAULT_TOKEN_ENV", "MAX_ANSWER_BYTES", "HttpTransport", "safe_url"]
 
 DEFAULT_TOKEN_ENV = "MAAS_AUDIT_TOKEN"
 """Environment variable read as a bearer token when no ``Authorization`` header is set."""
+
+MAX_ANSWER_BYTES = 256 * 1024 * 1024
+"""Largest answer body read from an endpoint; a larger one is an :class:`EndpointError`."""
 
 _SNIPPET = 200
 
@@ -229,7 +238,7 @@ class HttpTransport:
                 self.retries += int(attempt > 1)
             wait: float | None = None
             try:
-                response = self._client.request(method, url, content=content, headers=headers)
+                response, body = self._exchange(method, url, content=content, headers=headers)
             except httpx.TimeoutException:
                 reason = f"timed out after {self.timeout:g} s"
             except httpx.ConnectError as exc:
@@ -239,14 +248,34 @@ class HttpTransport:
             else:
                 status = response.status_code
                 if 200 <= status < 300:
-                    return self._parse(response, where)
+                    return self._parse(response, body, where)
                 if status != 429 and status < 500:
-                    raise EndpointError(self._client_error(response, where))
+                    raise EndpointError(self._client_error(response, body, where))
                 reason = f"last answer HTTP {status} {response.reason_phrase}".rstrip()
                 wait = _retry_after(response.headers.get("Retry-After"))
             if attempt < attempts:
                 self._sleep(self._delay(attempt, wait))
         raise EndpointError(f"{where}: no answer after {attempts} attempts ({reason})")
+
+    def _exchange(
+        self, method: str, url: str, *, content: bytes | None, headers: Mapping[str, str]
+    ) -> tuple[httpx.Response, bytes]:
+        """Send one request and read its whole answer within :attr:`timeout` seconds."""
+        deadline = time.monotonic() + self.timeout
+        with self._client.stream(method, url, content=content, headers=headers) as response:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > MAX_ANSWER_BYTES:
+                    raise EndpointError(
+                        f"{safe_url(url)}: the answer is larger than "
+                        f"{MAX_ANSWER_BYTES // (1024 * 1024)} MiB; refusing to read it"
+                    )
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise httpx.ReadTimeout("answer incomplete at the deadline")
+        return response, b"".join(chunks)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -259,22 +288,22 @@ class HttpTransport:
             text = text.replace(secret, "***")
         return text
 
-    def _snippet(self, response: httpx.Response) -> str:
-        text = " ".join(response.text.split())
+    def _snippet(self, response: httpx.Response, body: bytes) -> str:
+        text = " ".join(body.decode(response.encoding or "utf-8", errors="replace").split())
         if len(text) > _SNIPPET:
             text = text[: _SNIPPET - 3] + "..."
         return self._redact(text)
 
-    def _parse(self, response: httpx.Response, where: str) -> Any:
+    def _parse(self, response: httpx.Response, body: bytes, where: str) -> Any:
         try:
-            return response.json()
-        except ValueError:
-            shown = self._snippet(response) or "an empty body"
+            return json.loads(body)
+        except (ValueError, RecursionError):
+            shown = self._snippet(response, body) or "an empty body"
             raise EndpointError(
                 f"{where}: HTTP {response.status_code} with a body that is not JSON: {shown}"
             ) from None
 
-    def _client_error(self, response: httpx.Response, where: str) -> str:
+    def _client_error(self, response: httpx.Response, body: bytes, where: str) -> str:
         status = response.status_code
         message = f"{where}: HTTP {status} {response.reason_phrase}".rstrip()
         if status in (401, 403):
@@ -283,7 +312,7 @@ class HttpTransport:
                 f" (credential headers sent: {configured}; set them with header_env or "
                 f"{DEFAULT_TOKEN_ENV})"
             )
-        snippet = self._snippet(response)
+        snippet = self._snippet(response, body)
         return f"{message}: {snippet}" if snippet else message
 
 
