@@ -1,5 +1,6 @@
-"""Fixtures shared by the whole suite: real data from UCI Adult."""
+"""Fixtures shared by the whole suite: real data from UCI Adult, HTML parsing, Chromium."""
 
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
@@ -19,3 +20,72 @@ def adult() -> pd.DataFrame:
 def adult_sample(adult) -> pd.DataFrame:
     """A fixed sample of 2,000 Adult rows."""
     return adult.sample(n=2000, random_state=7).reset_index(drop=True)
+
+
+class ParsedHTML(HTMLParser):
+    """Elements (tag, attributes) and text of a document, as a browser's tokenizer sees them."""
+
+    def __init__(self, document: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.chunks: list[str] = []
+        self.feed(document)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+
+    def handle_startendtag(self, tag, attrs):
+        self.elements.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.chunks.append(data)
+
+    @property
+    def text(self) -> str:
+        return " ".join(" ".join(self.chunks).split())
+
+    def tags(self, name: str) -> list[dict[str, str | None]]:
+        return [attrs for tag, attrs in self.elements if tag == name]
+
+    def attribute_values(self, name: str) -> list[str | None]:
+        return [attrs[name] for _, attrs in self.elements if name in attrs]
+
+
+@pytest.fixture
+def parse():
+    """Parse an HTML document as a browser's tokenizer sees it (see ParsedHTML)."""
+    return ParsedHTML
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def chromium_path() -> Path:
+    """Debian's Chromium; the test is skipped when it or Playwright is missing."""
+    pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    return CHROMIUM
+
+
+@pytest.fixture
+def browser_page(chromium_path):
+    """A fresh page in headless Chromium, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1366, "height": 900})
+        finally:
+            browser.close()

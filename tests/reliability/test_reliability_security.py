@@ -12,7 +12,6 @@ import json
 import os
 import pickle
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -29,25 +28,6 @@ IMAGE = "<img src=x onerror=alert(3)>"
 SVG = "'><svg onload=alert(4)>"
 TOKEN = "tok-5f2b9c0e-never-in-reports"
 PASSWORD = "pw-84d1-never-in-reports"
-
-
-class _Page(HTMLParser):
-    """Tags and attributes as a browser's tokenizer sees them, and the visible text."""
-
-    def __init__(self, document: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.elements: list[tuple[str, dict[str, str | None]]] = []
-        self.chunks: list[str] = []
-        self.feed(document)
-        self.close()
-
-    def handle_starttag(self, tag, attrs):
-        self.elements.append((tag, dict(attrs)))
-
-    handle_startendtag = handle_starttag
-
-    def handle_data(self, data):
-        self.chunks.append(data)
 
 
 def _run(data: Path, policy: Path | str, out: Path, *extra: str, model="column:pred") -> list[str]:
@@ -69,7 +49,7 @@ def _run(data: Path, policy: Path | str, out: Path, *extra: str, model="column:p
 # --- hostile strings ------------------------------------------------------------------------
 
 
-def test_hostile_names_and_values_through_a_real_audit_are_inert(decisions, tmp_path, cli):
+def test_hostile_names_and_values_through_a_real_audit_are_inert(decisions, tmp_path, cli, parse):
     sensitive = f"group{SCRIPT}"
     target = f"outcome{SVG}"
     frame = pd.DataFrame(
@@ -117,7 +97,7 @@ requirements:
     )
     assert code in (0, 1), stderr
     document = (out / "report.html").read_text(encoding="utf-8")
-    page = _Page(document)
+    page = parse(document)
     tags = [tag for tag, _ in page.elements]
     assert "script" not in tags and "img" not in tags and "iframe" not in tags
     handlers = [name for _, attrs in page.elements for name in attrs if name.startswith("on")]

@@ -11,7 +11,6 @@ evidence table holding numpy scalars and a NaN, and a full provenance record.
 from __future__ import annotations
 
 import dataclasses
-from html.parser import HTMLParser
 
 import numpy as np
 import pytest
@@ -372,36 +371,6 @@ def make_hostile_result() -> AuditResult:
     )
 
 
-class ParsedHTML(HTMLParser):
-    """Elements (tag, attributes) and text of a document, as a browser's tokenizer sees them."""
-
-    def __init__(self, document: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.elements: list[tuple[str, dict[str, str | None]]] = []
-        self.chunks: list[str] = []
-        self.feed(document)
-        self.close()
-
-    def handle_starttag(self, tag, attrs):
-        self.elements.append((tag, dict(attrs)))
-
-    def handle_startendtag(self, tag, attrs):
-        self.elements.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.chunks.append(data)
-
-    @property
-    def text(self) -> str:
-        return " ".join(" ".join(self.chunks).split())
-
-    def tags(self, name: str) -> list[dict[str, str | None]]:
-        return [attrs for tag, attrs in self.elements if tag == name]
-
-    def attribute_values(self, name: str) -> list[str | None]:
-        return [attrs[name] for _, attrs in self.elements if name in attrs]
-
-
 @pytest.fixture
 def sample_result() -> AuditResult:
     return make_result()
@@ -410,11 +379,6 @@ def sample_result() -> AuditResult:
 @pytest.fixture
 def hostile_result() -> AuditResult:
     return make_hostile_result()
-
-
-@pytest.fixture
-def parse():
-    return ParsedHTML
 
 
 @pytest.fixture

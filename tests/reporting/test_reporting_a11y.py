@@ -9,16 +9,7 @@ import pytest
 
 from audit.reporting import write_html
 
-CHROMIUM = Path("/usr/bin/chromium")
 CSS = Path(__file__).resolve().parents[2] / "audit" / "reporting" / "templates" / "report.css"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 def _luminance(hex_colour: str) -> float:
@@ -60,21 +51,9 @@ def test_verdict_rules_are_okabe_ito_colour_blind_safe():
     assert colours["fail-rule"] == "#d55e00"
 
 
-@pytest.fixture
-def page():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        try:
-            yield browser.new_page(viewport={"width": 1366, "height": 900})
-        finally:
-            browser.close()
-
-
 @pytest.mark.browser
-def test_ll144_report_is_accessible_in_chromium(page, ll144_result, tmp_path):
+def test_ll144_report_is_accessible_in_chromium(browser_page, ll144_result, tmp_path):
+    page = browser_page
     path = write_html(ll144_result, tmp_path / "report.html")
     url = path.resolve().as_uri()
     errors: list[str] = []

@@ -11,16 +11,11 @@ import pytest
 from audit.errors import UsageError
 from audit.reporting.pdf import CHROMIUM_ENV, find_chromium, write_pdf
 
-CHROMIUM = Path("/usr/bin/chromium")
-
 
 @pytest.fixture
-def chromium(monkeypatch):
-    pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    monkeypatch.setenv(CHROMIUM_ENV, str(CHROMIUM))
-    return CHROMIUM
+def chromium(chromium_path, monkeypatch):
+    monkeypatch.setenv(CHROMIUM_ENV, str(chromium_path))
+    return chromium_path
 
 
 def _text(pdf: Path) -> str:
