@@ -18,21 +18,19 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from audit.errors import UsageError
+from audit.reporting.bundle import REPORT_NAMES
 
 __all__ = [
     "ERR_HEADER",
     "ERR_OUT_FILE",
     "ERR_OUT_LINK",
     "ERR_REPORT_NAME",
-    "REPORT_NAMES",
     "check_out_folder",
     "is_env_name",
     "redact_argv",
     "redact_url",
 ]
 
-REPORT_NAMES = ("report.html", "report.json", "report.pdf")
-"""The only files ``run`` writes into ``--out``."""
 ERR_OUT_FILE = "--out '{out}' exists and is not a folder"
 ERR_OUT_LINK = "--out '{out}' is a symbolic link; give the folder it points to instead"
 ERR_REPORT_NAME = (

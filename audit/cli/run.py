@@ -159,9 +159,10 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
         command=(PROG, *redact_argv(argv)),
         details=_details(args),
     )
+    from audit.reporting.bundle import write_reports
+
     try:
-        html_path = result.to_html(args.out / "report.html")
-        json_path = result.to_json(args.out / "report.json")
+        written = write_reports(result, args.out, pdf=args.pdf)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise UsageError(f"cannot write the reports into '{args.out}': {reason}") from None
@@ -172,8 +173,8 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
             f"({finding.severity.value}): {finding.summary}"
         )
     print(f"verdict: {result.verdict.value}")
-    print(f"report: {html_path}")
-    print(f"json:   {json_path}")
-    if args.pdf:
-        print(f"pdf:    {result.to_pdf(args.out / 'report.pdf')}")
+    print(f"report: {written['report.html']}")
+    print(f"json:   {written['report.json']}")
+    if "report.pdf" in written:
+        print(f"pdf:    {written['report.pdf']}")
     return ExitCode.PASSED if result.passed else ExitCode.FAILED

@@ -245,12 +245,21 @@ def result_to_dict(result: AuditResult) -> dict[str, Any]:
     return report
 
 
-def write_json(result: AuditResult, path: Path) -> Path:
-    """Write the JSON report of ``result`` atomically to ``path`` (UTF-8, indented).
+def render_json(result: AuditResult) -> str:
+    """The sealed JSON report of ``result`` as text (UTF-8, indented, newline-terminated).
 
     The report is sealed: its last key, ``integrity``, holds the SHA-256 of its canonical
     content and, when ``MAAS_AUDIT_SIGNING_KEY`` is set, an HMAC-SHA256 signature (see
     :mod:`audit.integrity`; ``maas-audit verify`` checks both).
+    """
+    text = json.dumps(
+        seal(result_to_dict(result)), indent=2, sort_keys=False, allow_nan=False, ensure_ascii=False
+    )
+    return text + "\n"
+
+
+def write_json(result: AuditResult, path: Path) -> Path:
+    """Write the sealed JSON report of ``result`` (see :func:`render_json`) atomically.
 
     Parameters
     ----------
@@ -264,7 +273,4 @@ def write_json(result: AuditResult, path: Path) -> Path:
     Path
         ``path``.
     """
-    text = json.dumps(
-        seal(result_to_dict(result)), indent=2, sort_keys=False, allow_nan=False, ensure_ascii=False
-    )
-    return write_atomic(Path(path), text + "\n")
+    return write_atomic(Path(path), render_json(result))
