@@ -1,0 +1,38 @@
+"""What differential privacy would cost a model, and how much it leaks: Opacus DP-SGD.
+
+>>> from audit.auditors.privacy import PrivacyAuditor, PrivacyConfig
+>>> PrivacyAuditor.name, PrivacyConfig().target_epsilon
+('privacy', 3.0)
+"""
+
+from audit.auditors.privacy.auditor import PrivacyAuditor
+from audit.auditors.privacy.config import PrivacyConfig
+from audit.auditors.privacy.dp_training import TrainingReport, TrainingSettings, train_module
+from audit.auditors.privacy.encoding import TabularEncoding
+from audit.auditors.privacy.membership_inference import (
+    AttackResult,
+    example_losses,
+    loss_threshold_attack,
+)
+from audit.auditors.privacy.persistence import (
+    load_dp_model,
+    read_metadata,
+    read_state_dict,
+    save_dp_model,
+)
+
+__all__ = [
+    "AttackResult",
+    "PrivacyAuditor",
+    "PrivacyConfig",
+    "TabularEncoding",
+    "TrainingReport",
+    "TrainingSettings",
+    "example_losses",
+    "load_dp_model",
+    "loss_threshold_attack",
+    "read_metadata",
+    "read_state_dict",
+    "save_dp_model",
+    "train_module",
+]

@@ -1,0 +1,846 @@
+"""The privacy auditor: what a DP guarantee would cost this model, and what it leaks now."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+import numpy.typing as npt
+from pydantic import BaseModel
+
+from audit.auditors.fairness.groups import Grouping, groupings_for
+from audit.auditors.privacy.config import PrivacyConfig
+from audit.auditors.privacy.dp_training import (
+    TrainedModel,
+    TrainingSettings,
+    choose_device,
+    import_opacus,
+    train_module,
+)
+from audit.auditors.privacy.membership_inference import (
+    AttackResult,
+    example_losses,
+    loss_threshold_attack,
+)
+from audit.auditors.privacy.models import Retrainable, stand_in, torch_retrainable
+from audit.auditors.privacy.persistence import METADATA_FILE, STATE_FILE, save_dp_model
+from audit.auditors.privacy.split import Split, data_sha256, split_rows
+from audit.auditors.privacy.utility import Utility, utility_by_group
+from audit.core.context import Task
+from audit.core.measurements import (
+    AuditorOutput,
+    BarChart,
+    EvidenceTable,
+    GroupStatus,
+    GroupValue,
+    MetricResult,
+)
+
+if TYPE_CHECKING:
+    from audit.core.context import AuditContext
+
+__all__ = ["PrivacyAuditor"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+Cell = str | int | float | None
+
+AUDITOR = "privacy"
+
+SCALARS: Mapping[str, str] = {
+    "epsilon": "Epsilon spent by the DP model's training, from the Opacus accountant.",
+    "delta": "Delta of the DP model's (epsilon, delta) guarantee.",
+    "accuracy_drop": "Holdout accuracy of the audited model minus that of the DP model.",
+    "auc_drop": "Holdout ROC AUC of the audited model minus that of the DP model.",
+    "attack_auc": (
+        "ROC AUC of a loss-threshold membership attack on the audited model (0.5 = chance); "
+        "needs membership_column."
+    ),
+    "attack_advantage": (
+        "Largest TPR - FPR of a loss-threshold membership attack on the audited model "
+        "(0 = no leakage); needs membership_column."
+    ),
+    "dp_attack_auc": "ROC AUC of the same attack on the DP model (training split vs holdout).",
+    "dp_attack_advantage": "Largest TPR - FPR of the same attack on the DP model.",
+}
+GROUPED: Mapping[str, str] = {
+    "accuracy_drop_by_group": (
+        "Per group, holdout accuracy of the audited model minus that of the DP model; "
+        "at_most judges the worst group."
+    ),
+    "auc_drop_by_group": "Per group, holdout ROC AUC of the audited model minus the DP model's.",
+}
+METRICS: Mapping[str, str] = {**SCALARS, **GROUPED}
+
+NOTE_STAND_IN = (
+    "The audited model {why}, so the DP model is a STAND-IN: a {what} "
+    "trained with DP-SGD on the same columns (one-hot categories, standardised numbers, "
+    "fitted on the training split). Its cost and leakage describe that stand-in, not a DP "
+    "version of the audited model itself."
+)
+ERR_MEMBERSHIP_UNKNOWN = (
+    "the rows the audited model was trained on are not known (set membership_column to a "
+    "column that is true on them); a random split of the audit data gives both halves the "
+    "same membership, so the attack would measure nothing"
+)
+ERR_NO_SCORES = "the audited model gives no scores, so its per-row loss is unknown"
+
+LIMITATIONS = (
+    "The DP model is retrained on a split of the audit data, not on the audited model's own "
+    "training data; its cost estimates what DP training would cost on data like this.",
+    "Epsilon is an upper bound from the accountant for the stated delta; it covers the DP "
+    "model's training only, not the choice of its hyperparameters or of the epsilon sweep.",
+    "Opacus runs with secure_mode off (a pseudo-random noise generator): fine for measuring "
+    "the cost, but a model to deploy must be retrained with secure_mode on.",
+    "The loss-threshold attack is a weak, cheap attacker: an advantage near 0 does not prove "
+    "the absence of leakage; stronger attacks (shadow models, LiRA) can find more.",
+    "Per-group drops on small groups are noisy: groups under min_group_size are reported and "
+    "never judged.",
+)
+
+
+def _settings(config: BaseModel) -> PrivacyConfig:
+    if isinstance(config, PrivacyConfig):
+        return config
+    return PrivacyConfig.model_validate(config.model_dump())
+
+
+def _planned(sensitive: Sequence[str]) -> list[tuple[str, ...]]:
+    planned: list[tuple[str, ...]] = [(c,) for c in sensitive]
+    if len(sensitive) >= 2:
+        planned.append(tuple(sensitive))
+    return planned
+
+
+def _list(columns: Sequence[Any], limit: int = 20) -> str:
+    names = [str(c) for c in columns]
+    extra = f", ... ({len(names)} in all)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + extra
+
+
+def _input_problem(context: AuditContext, settings: PrivacyConfig) -> str | None:
+    data = context.data
+    outcomes = context.outcomes
+    if outcomes.task is not Task.BINARY:
+        return f"the privacy auditor measures binary classifiers; this task is {outcomes.task}"
+    if len(data) < 20:
+        return f"the data has {len(data)} rows; DP retraining needs at least 20"
+    columns = list(context.model.input_columns or context.roles.features)
+    named = [*columns, *context.roles.sensitive]
+    if settings.membership_column is not None:
+        named.append(settings.membership_column)
+    missing = [c for c in named if c not in data.columns]
+    if missing:
+        return f"column(s) {_list(missing)} not in the data; its columns are: " + _list(
+            list(data.columns)
+        )
+    if not columns:
+        return "the model reads no columns, so there is nothing to train on"
+    y_true = np.asarray(outcomes.y_true)
+    if y_true.shape != (len(data),):
+        return f"y_true has shape {y_true.shape} for {len(data)} rows"
+    if not np.isin(y_true, [0, 1]).all():
+        return "y_true holds values other than 0 and 1"
+    if len(np.unique(y_true)) < 2:
+        return "the target has a single class, so there is nothing to learn"
+    return None
+
+
+class PrivacyAuditor:
+    """Differential privacy's cost for this model, and its membership leakage.
+
+    The auditor retrains the model with DP-SGD (Opacus) to the configured (epsilon, delta)
+    on a seeded training split of the audit data: a PyTorch network
+    (:class:`~audit.adapters.torch.TorchAdapter`) in its own architecture from fresh
+    weights, any other model as a stated stand-in (a DP logistic regression or MLP on the
+    same columns).  On the holdout it compares accuracy and AUC of the audited and the DP
+    model overall and per sensitive group, sweeps epsilon, runs a loss-threshold membership
+    attack on both models, and saves the DP model.
+
+    Examples
+    --------
+    >>> auditor = PrivacyAuditor()
+    >>> auditor.name, "accuracy_drop_by_group" in auditor.metrics()
+    ('privacy', True)
+    """
+
+    name: ClassVar[str] = AUDITOR
+    Config: ClassVar[type[BaseModel]] = PrivacyConfig
+
+    def metrics(self) -> Mapping[str, str]:
+        """Name and one-line description of every metric this auditor measures."""
+        return dict(METRICS)
+
+    def run(self, context: AuditContext, config: BaseModel) -> AuditorOutput:
+        """Retrain ``context``'s model with DP, and measure its cost and the leakage.
+
+        Parameters
+        ----------
+        context:
+            Data, column roles, outcomes and the model.
+        config:
+            A :class:`PrivacyConfig` (or a model with the same fields).
+
+        Returns
+        -------
+        AuditorOutput
+            Metrics, tables, charts, method and limitations.  Bad data, a missing Opacus
+            or a failing training never raise: metrics carry the reason.
+        """
+        settings = _settings(config)
+        problem = _input_problem(context, settings)
+        if problem is not None:
+            return _unmeasured(context, settings, problem)
+        try:
+            import_opacus()
+        except ImportError as exc:
+            return _unmeasured(context, settings, str(exc))
+        try:
+            return _Measurement(context, settings).output()
+        except Exception as exc:
+            detail = " ".join(str(exc).split())[:300]
+            return _unmeasured(
+                context, settings, f"DP retraining failed: {type(exc).__name__}: {detail}"
+            )
+
+
+def _unmeasured(context: AuditContext, settings: PrivacyConfig, problem: str) -> AuditorOutput:
+    """Every metric, for every planned grouping, without a value."""
+    metrics = [
+        MetricResult(
+            metric=name, auditor=AUDITOR, grouping=(), value=None, description=text, reason=problem
+        )
+        for name, text in SCALARS.items()
+    ]
+    metrics.extend(
+        MetricResult(
+            metric=name,
+            auditor=AUDITOR,
+            grouping=grouping,
+            value=None,
+            description=text,
+            reason=problem,
+        )
+        for grouping in _planned(context.roles.sensitive)
+        for name, text in GROUPED.items()
+    )
+    return AuditorOutput(
+        auditor=AUDITOR,
+        metrics=tuple(metrics),
+        method=_method_text(settings, None, None),
+        limitations=LIMITATIONS,
+        warnings=(f"privacy could not be measured: {problem}",),
+        config=settings.model_dump(mode="json"),
+    )
+
+
+def _scores(module: Any, head: str, inputs: npt.NDArray[np.float32]) -> FloatArray:
+    """Positive-class probabilities of a trained module."""
+    import torch
+
+    with torch.no_grad():
+        out = module(torch.from_numpy(inputs)).to(torch.float64)
+    if out.ndim == 2 and out.shape[1] == 1:
+        out = out[:, 0]
+    if head == "logit":
+        out = torch.sigmoid(out)
+    elif head == "two_logits":
+        out = torch.softmax(out, dim=1)[:, 1]
+    elif head == "two_probabilities":
+        out = out[:, 1]
+    return np.ascontiguousarray(out.numpy(), dtype=np.float64)
+
+
+def _drop(before: float | None, after: float | None) -> float | None:
+    if before is None or after is None:
+        return None
+    value = before - after
+    return None if math.isnan(value) else value
+
+
+def _fmt(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+@dataclass(frozen=True)
+class _SweepPoint:
+    label: str
+    trained: TrainedModel
+    utility: dict[tuple[str, ...], list[Utility]]
+
+
+class _Measurement:
+    """One run: split, retrain, sweep, compare, attack, save."""
+
+    def __init__(self, context: AuditContext, settings: PrivacyConfig) -> None:
+        self.context = context
+        self.settings = settings
+        self.seed = abs(int(context.seed))
+        data = context.data
+        self.columns = [str(c) for c in (context.model.input_columns or context.roles.features)]
+        self.split: Split = split_rows(
+            len(data),
+            holdout_fraction=settings.holdout_fraction,
+            max_rows=settings.max_rows,
+            seed=self.seed,
+        )
+        self.y_true = np.asarray(context.outcomes.y_true).astype(np.int64)
+        train_rows = data.iloc[self.split.train]
+        self.warnings: list[str] = []
+        self.retrainable = self._retrainable(train_rows)
+        self.x_train = self.retrainable.encode(train_rows.loc[:, self.columns])
+        self.x_hold = self.retrainable.encode(data.iloc[self.split.holdout].loc[:, self.columns])
+        self.device = choose_device(settings.device)
+        self.groupings: list[Grouping] = (
+            groupings_for(
+                data.iloc[self.split.holdout], context.roles.sensitive, intersectional=True
+            )
+            if context.roles.sensitive
+            else []
+        )
+        self.training = TrainingSettings(
+            epochs=settings.epochs,
+            batch_size=settings.batch_size,
+            learning_rate=settings.learning_rate,
+            max_grad_norm=settings.max_grad_norm,
+            target_delta=settings.target_delta,
+            accountant=settings.accountant,
+            grad_sample_mode=settings.resolved_mode(),
+            device=self.device,
+            seed=self.seed,
+        )
+        bar = context.progress("privacy: DP retraining", 1 + len(settings.sweep_epsilons) + 1)
+        try:
+            self.main = self._train(settings.target_epsilon)
+            bar.update(1)
+            self.sweep = self._sweep(bar)
+        finally:
+            bar.close()
+        self.main_scores_hold = _scores(self.main.module, self.retrainable.head, self.x_hold)
+        self.saved = self._save()
+
+    # ------------------------------------------------------------------ setup
+
+    def _retrainable(self, train_rows: Any) -> Retrainable:
+        from audit.adapters.torch import TorchAdapter
+
+        model = self.context.model
+        if isinstance(model, TorchAdapter):
+            found = torch_retrainable(model, train_rows.loc[:, self.columns].head(8))
+            if isinstance(found, Retrainable):
+                return found
+            self.warnings.append(f"{found}; a stand-in was trained instead")
+            why = "could not be retrained privately as it is"
+        else:
+            why = "is not a PyTorch network"
+        what = (
+            "logistic regression"
+            if self.settings.hidden_units == 0
+            else f"one-hidden-layer MLP ({self.settings.hidden_units} units)"
+        )
+        chosen = stand_in(train_rows, self.columns, self.settings.hidden_units)
+        self.warnings.append(NOTE_STAND_IN.format(why=why, what=what))
+        return chosen
+
+    def _train(self, epsilon: float | None) -> TrainedModel:
+        trained = train_module(
+            self.retrainable.build(self.seed),
+            self.x_train,
+            self.y_true[self.split.train],
+            head=self.retrainable.head,
+            settings=self.training,
+            target_epsilon=epsilon,
+        )
+        self.warnings.extend(f"Opacus: {w}" for w in trained.report.warnings)
+        return trained
+
+    def _utility(
+        self, scores: FloatArray | None, labels: IntArray
+    ) -> dict[tuple[str, ...], list[Utility]]:
+        y = self.y_true[self.split.holdout]
+        found: dict[tuple[str, ...], list[Utility]] = {
+            (): utility_by_group(y, labels, scores, None)
+        }
+        for grouping in self.groupings:
+            found[grouping.columns] = utility_by_group(y, labels, scores, grouping)[1:]
+        return found
+
+    def _dp_utility(self, trained: TrainedModel) -> dict[tuple[str, ...], list[Utility]]:
+        scores = _scores(trained.module, self.retrainable.head, self.x_hold)
+        return self._utility(scores, (scores >= 0.5).astype(np.int64))
+
+    def _sweep(self, bar: Any) -> list[_SweepPoint]:
+        points: list[_SweepPoint] = []
+        targets = sorted(set(self.settings.sweep_epsilons))
+        for epsilon in targets:
+            trained = self.main if epsilon == self.settings.target_epsilon else self._train(epsilon)
+            points.append(_SweepPoint(f"\u03b5={epsilon:g}", trained, self._dp_utility(trained)))
+            bar.update(1)
+        if self.settings.sweep_non_private:
+            trained = self._train(None)
+            points.append(_SweepPoint("non-private", trained, self._dp_utility(trained)))
+            bar.update(1)
+        return points
+
+    def _save(self) -> str | None:
+        if not self.settings.save_model:
+            return None
+        report = self.main.report
+        data = self.context.data
+        used = data.iloc[self.split.train].loc[:, [*self.columns, self.context.roles.target]]
+        metadata: dict[str, Any] = {
+            "epsilon": report.epsilon,
+            "target_epsilon": report.target_epsilon,
+            "delta": report.delta,
+            "accountant": report.accountant,
+            "noise_multiplier": report.noise_multiplier,
+            "max_grad_norm": report.max_grad_norm,
+            "sample_rate": report.sample_rate,
+            "epochs": report.epochs,
+            "steps": report.steps,
+            "grad_sample_mode": report.grad_sample_mode,
+            "device": report.device,
+            "seed": self.seed,
+            "training_rows": len(self.split.train),
+            "data_sha256": data_sha256(used),
+            "columns": self.columns,
+            "target": self.context.roles.target,
+            "positive_label": str(self.context.roles.positive_label),
+            "stand_in": self.retrainable.stand_in,
+            "architecture": self.retrainable.architecture,
+            "encoding": (
+                self.retrainable.encoding.to_json() if self.retrainable.encoding else None
+            ),
+        }
+        try:
+            return str(save_dp_model(self.settings.output_dir, self.main.module, metadata))
+        except OSError as exc:
+            self.warnings.append(f"the DP model could not be saved: {exc}")
+            return None
+
+    # ------------------------------------------------------------------ measurements
+
+    def original_utility(self) -> dict[tuple[str, ...], list[Utility]]:
+        """The audited model's utility on the holdout, from the audit's outcomes."""
+        outcomes = self.context.outcomes
+        hold = self.split.holdout
+        labels = np.asarray(outcomes.y_pred).astype(np.int64)[hold]
+        score = outcomes.y_score
+        scores = None if score is None else np.asarray(score, dtype=np.float64)[hold]
+        return self._utility(scores, labels)
+
+    def attacks(self) -> tuple[AttackResult | str, AttackResult]:
+        """The membership attack on the audited model (or why not) and on the DP model."""
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, 7]))
+        level = self.settings.confidence_level
+        boot = self.settings.bootstrap
+        train_scores = _scores(self.main.module, self.retrainable.head, self.x_train)
+        dp = loss_threshold_attack(
+            example_losses(self.y_true[self.split.train], train_scores),
+            example_losses(self.y_true[self.split.holdout], self.main_scores_hold),
+            bootstrap=boot,
+            confidence_level=level,
+            rng=rng,
+        )
+        original: AttackResult | str
+        score = self.context.outcomes.y_score
+        column = self.settings.membership_column
+        if column is None:
+            original = ERR_MEMBERSHIP_UNKNOWN
+        elif score is None:
+            original = ERR_NO_SCORES
+        else:
+            rows = np.sort(np.concatenate([self.split.train, self.split.holdout]))
+            member = self.context.data[column].iloc[rows].fillna(False).astype(bool).to_numpy()
+            losses = example_losses(self.y_true[rows], np.asarray(score, dtype=np.float64)[rows])
+            if member.all() or not member.any():
+                original = (
+                    f"membership column {column!r} marks {'all' if member.any() else 'no'} rows"
+                )
+            else:
+                original = loss_threshold_attack(
+                    losses[member], losses[~member], bootstrap=boot, confidence_level=level, rng=rng
+                )
+        return original, dp
+
+    def output(self) -> AuditorOutput:
+        """Everything measured, as the auditor's output."""
+        before = self.original_utility()
+        after = self.sweep_point(self.settings.target_epsilon)
+        original, dp = self.attacks()
+        report = self.main.report
+        metrics: list[MetricResult] = [
+            self._scalar("epsilon", report.epsilon),
+            self._scalar("delta", report.delta),
+            self._scalar("accuracy_drop", _drop(before[()][0].accuracy, after[()][0].accuracy)),
+            self._scalar(
+                "auc_drop",
+                _drop(before[()][0].auc, after[()][0].auc),
+                reason=None if before[()][0].auc is not None else ERR_NO_SCORES,
+            ),
+        ]
+        if isinstance(original, str):
+            metrics.append(self._scalar("attack_auc", None, reason=original))
+            metrics.append(self._scalar("attack_advantage", None, reason=original))
+        else:
+            metrics.append(self._scalar("attack_auc", original.auc))
+            metrics.append(self._scalar("attack_advantage", original.advantage))
+        metrics.append(self._scalar("dp_attack_auc", dp.auc))
+        metrics.append(self._scalar("dp_attack_advantage", dp.advantage))
+        metrics.extend(self._grouped(before, after))
+        return AuditorOutput(
+            auditor=AUDITOR,
+            metrics=tuple(metrics),
+            method=_method_text(self.settings, self, report.device),
+            tables=(
+                self._training_table(),
+                self._utility_table(before, after),
+                self._sweep_table(),
+                _attack_table(original, dp, self.settings),
+                self._saved_table(),
+            ),
+            charts=self._charts(before, after),
+            limitations=LIMITATIONS,
+            warnings=tuple(dict.fromkeys(self.warnings)),
+            config=self.settings.model_dump(mode="json"),
+        )
+
+    def sweep_point(self, epsilon: float) -> dict[tuple[str, ...], list[Utility]]:
+        """The DP utility at target ``epsilon`` (the main model's when not in the sweep)."""
+        for point in self.sweep:
+            if point.trained is self.main:
+                return point.utility
+        return self._dp_utility(self.main)
+
+    def _scalar(self, name: str, value: float | None, reason: str | None = None) -> MetricResult:
+        return MetricResult(
+            metric=name,
+            auditor=AUDITOR,
+            grouping=(),
+            value=value,
+            description=METRICS[name],
+            reason=reason if value is None else None,
+        )
+
+    def _grouped(
+        self,
+        before: dict[tuple[str, ...], list[Utility]],
+        after: dict[tuple[str, ...], list[Utility]],
+    ) -> list[MetricResult]:
+        results: list[MetricResult] = []
+        planned = _planned(self.context.roles.sensitive)
+        for columns in planned:
+            for name, attribute in (
+                ("accuracy_drop_by_group", "accuracy"),
+                ("auc_drop_by_group", "auc"),
+            ):
+                if columns not in before:
+                    results.append(
+                        MetricResult(
+                            metric=name,
+                            auditor=AUDITOR,
+                            grouping=columns,
+                            value=None,
+                            description=METRICS[name],
+                            reason="no rows of these groups in the holdout",
+                        )
+                    )
+                    continue
+                groups = []
+                for orig, dpu in zip(before[columns], after[columns], strict=True):
+                    value = _drop(getattr(orig, attribute), getattr(dpu, attribute))
+                    status, note = GroupStatus.OK, None
+                    if orig.count < self.settings.min_group_size:
+                        status = GroupStatus.SMALL
+                        note = f"fewer than {self.settings.min_group_size} holdout rows"
+                    elif value is None:
+                        status = GroupStatus.UNDEFINED
+                        note = f"{attribute} undefined in this group"
+                    groups.append(
+                        GroupValue(
+                            group=orig.label,
+                            count=orig.count,
+                            value=value,
+                            status=status,
+                            note=note,
+                        )
+                    )
+                overall = _drop(getattr(before[()][0], attribute), getattr(after[()][0], attribute))
+                results.append(
+                    MetricResult(
+                        metric=name,
+                        auditor=AUDITOR,
+                        grouping=columns,
+                        value=overall,
+                        groups=tuple(groups),
+                        description=METRICS[name],
+                        reason=None if overall is not None else f"{attribute} undefined overall",
+                    )
+                )
+        return results
+
+    # ------------------------------------------------------------------ evidence
+
+    def _training_table(self) -> EvidenceTable:
+        r = self.main.report
+        model = (
+            "stand-in " + str(self.retrainable.architecture.get("model"))
+            if (self.retrainable.stand_in)
+            else "audited network, fresh weights ("
+            + str(self.retrainable.architecture["class"])
+            + ")"
+        )
+        rows: list[tuple[Cell, Cell]] = [
+            ("DP model", model),
+            ("target epsilon", r.target_epsilon),
+            ("epsilon spent", _fmt(r.epsilon)),
+            ("delta", r.delta),
+            ("accountant", r.accountant),
+            ("noise multiplier", _fmt(r.noise_multiplier)),
+            ("max grad norm (clipping)", r.max_grad_norm),
+            ("sample rate (Poisson)", _fmt(r.sample_rate, 6)),
+            ("expected batch size", r.batch_size),
+            ("epochs", r.epochs),
+            ("steps", r.steps),
+            ("per-sample gradients (grad_sample_mode)", r.grad_sample_mode),
+            ("device", r.device),
+            (
+                "training rows / holdout rows",
+                f"{len(self.split.train)} / {len(self.split.holdout)}",
+            ),
+            ("training throughput (rows/s)", _fmt(r.samples_per_second, 1)),
+        ]
+        return EvidenceTable(
+            title="DP training",
+            columns=("setting", "value"),
+            rows=tuple(rows),
+            caption="How the DP model was trained; epsilon spent is read from the accountant.",
+        )
+
+    def _utility_table(
+        self,
+        before: dict[tuple[str, ...], list[Utility]],
+        after: dict[tuple[str, ...], list[Utility]],
+    ) -> EvidenceTable:
+        rows: list[tuple[Cell, ...]] = []
+        for columns, found in before.items():
+            label = " \u00d7 ".join(columns) if columns else "overall"
+            for orig, dpu in zip(found, after[columns], strict=True):
+                rows.append(
+                    (
+                        label,
+                        orig.label,
+                        orig.count,
+                        _fmt(orig.accuracy),
+                        _fmt(dpu.accuracy),
+                        _fmt(_drop(orig.accuracy, dpu.accuracy)),
+                        _fmt(orig.auc),
+                        _fmt(dpu.auc),
+                        _fmt(_drop(orig.auc, dpu.auc)),
+                    )
+                )
+        return EvidenceTable(
+            title="Utility on the holdout: audited vs DP model "
+            f"(\u03b5={self.settings.target_epsilon:g})",
+            columns=(
+                "grouping",
+                "group",
+                "rows",
+                "accuracy (audited)",
+                "accuracy (DP)",
+                "accuracy drop",
+                "AUC (audited)",
+                "AUC (DP)",
+                "AUC drop",
+            ),
+            rows=tuple(rows),
+            caption="A positive drop is utility lost to DP; the per-group drop is the headline.",
+        )
+
+    def _sweep_table(self) -> EvidenceTable:
+        rows: list[tuple[Cell, ...]] = []
+        for point in self.sweep:
+            r = point.trained.report
+            for columns, found in point.utility.items():
+                label = " \u00d7 ".join(columns) if columns else "overall"
+                for u in found:
+                    rows.append(
+                        (
+                            point.label,
+                            _fmt(r.epsilon),
+                            _fmt(r.noise_multiplier),
+                            label,
+                            u.label,
+                            u.count,
+                            _fmt(u.accuracy),
+                            _fmt(u.auc),
+                        )
+                    )
+        return EvidenceTable(
+            title="Epsilon sweep: utility per group against epsilon",
+            columns=(
+                "target",
+                "epsilon spent",
+                "noise multiplier",
+                "grouping",
+                "group",
+                "rows",
+                "accuracy",
+                "AUC",
+            ),
+            rows=tuple(rows),
+            caption="The same model and data trained at each target epsilon, and without DP.",
+        )
+
+    def _saved_table(self) -> EvidenceTable:
+        rows: tuple[tuple[Cell, Cell], ...] = (
+            ("folder", self.saved or "not saved"),
+            ("files", f"{STATE_FILE}, {METADATA_FILE}" if self.saved else None),
+            (
+                "load with",
+                "audit.auditors.privacy.load_dp_model(folder)"
+                + ("" if self.retrainable.stand_in else " with module= and encode=")
+                if self.saved
+                else None,
+            ),
+        )
+        return EvidenceTable(
+            title="Saved DP model",
+            columns=("item", "value"),
+            rows=rows,
+            caption="State dict and metadata (epsilon, delta, accountant, data SHA-256, columns).",
+        )
+
+    def _charts(
+        self,
+        before: dict[tuple[str, ...], list[Utility]],
+        after: dict[tuple[str, ...], list[Utility]],
+    ) -> tuple[BarChart, ...]:
+        charts: list[BarChart] = []
+        labels: list[str] = []
+        values: list[float] = []
+        for columns, found in before.items():
+            for orig, dpu in zip(found, after[columns], strict=True):
+                value = _drop(orig.accuracy, dpu.accuracy)
+                if value is not None:
+                    labels.append(orig.label)
+                    values.append(value)
+        if labels:
+            charts.append(
+                BarChart(
+                    title="Accuracy lost to DP per group "
+                    f"(\u03b5={self.settings.target_epsilon:g})",
+                    labels=tuple(labels),
+                    values=tuple(values),
+                    value_label="accuracy drop (audited - DP)",
+                    caption="Longer bars: groups that pay more for the privacy guarantee.",
+                )
+            )
+        for columns in [(), *(g.columns for g in self.groupings[:3])]:
+            labels, values = [], []
+            for point in self.sweep:
+                for u in point.utility.get(columns, []):
+                    if u.accuracy is not None:
+                        labels.append(f"{point.label} \u00b7 {u.label}")
+                        values.append(u.accuracy)
+            if labels:
+                name = " \u00d7 ".join(columns) if columns else "overall"
+                charts.append(
+                    BarChart(
+                        title=f"Accuracy against epsilon ({name})",
+                        labels=tuple(labels),
+                        values=tuple(values),
+                        highlighted=tuple(b for b in labels if b.startswith("non-private")),
+                        highlight_label="non-private reference",
+                        value_label="holdout accuracy",
+                        caption="The trade-off curve: each bar is one target epsilon and group.",
+                    )
+                )
+        return tuple(charts)
+
+
+def _ci(bounds: tuple[float | None, float | None]) -> str | None:
+    low, high = bounds
+    return None if low is None or high is None else f"[{low:.3f}, {high:.3f}]"
+
+
+def _attack_table(
+    original: AttackResult | str, dp: AttackResult, settings: PrivacyConfig
+) -> EvidenceTable:
+    level = f"{settings.confidence_level:.0%}"
+    rows: list[tuple[Cell, ...]] = []
+    if isinstance(original, str):
+        rows.append(("audited model", None, None, None, None, None, None, original))
+    else:
+        rows.append(
+            (
+                "audited model",
+                original.members,
+                original.non_members,
+                _fmt(original.auc),
+                _ci(original.auc_ci),
+                _fmt(original.advantage),
+                _ci(original.advantage_ci),
+                f"members: rows where {settings.membership_column!r} is true",
+            )
+        )
+    rows.append(
+        (
+            "DP model",
+            dp.members,
+            dp.non_members,
+            _fmt(dp.auc),
+            _ci(dp.auc_ci),
+            _fmt(dp.advantage),
+            _ci(dp.advantage_ci),
+            "members: the training split; non-members: the holdout",
+        )
+    )
+    return EvidenceTable(
+        title="Membership inference (loss threshold, Yeom et al. 2018)",
+        columns=(
+            "model",
+            "members",
+            "non-members",
+            "attack AUC",
+            f"AUC {level} CI",
+            "advantage",
+            f"advantage {level} CI",
+            "note",
+        ),
+        rows=tuple(rows),
+        caption="AUC 0.5 and advantage 0 mean the attacker does no better than chance.",
+    )
+
+
+def _method_text(
+    settings: PrivacyConfig, measurement: _Measurement | None, device: str | None
+) -> str:
+    where = f" on {device}" if device else " (CUDA when available, else CPU)"
+    model = (
+        "a stand-in (DP logistic regression or MLP on the same columns, one-hot categories and "
+        "standardised numbers fitted on the training split)"
+        if measurement is None or measurement.retrainable.stand_in
+        else "the audited PyTorch network, deep-copied with its parameters reset"
+    )
+    return (
+        f"The audit rows (at most {settings.max_rows}) are split at random, seeded, into a "
+        f"training split and a {settings.holdout_fraction:.0%} holdout. The DP model is "
+        f"{model}, trained on the training split with DP-SGD through Opacus{where}: the noise "
+        f"multiplier is found for the target (epsilon={settings.target_epsilon:g}, "
+        f"delta={settings.target_delta:g}) by make_private_with_epsilon over "
+        f"{settings.epochs} epochs; batches are Poisson samples (expected size "
+        f"{settings.batch_size}); each row's gradient is clipped to L2 norm "
+        f"{settings.max_grad_norm:g} (grad_sample_mode {settings.resolved_mode()!r}); "
+        f"epsilon is read from the {settings.accountant.upper()} accountant. Labels are the "
+        "audit's ground truth (the target compared with the positive label). The holdout "
+        "measures accuracy and AUC of the audited model (its recorded decisions and scores) and "
+        "of the DP model, overall and per sensitive group; the sweep retrains at each epsilon "
+        "and without DP. Membership inference is the loss-threshold attack (Yeom et al., 2018): "
+        "for the DP model the training split are members and the holdout non-members; for the "
+        "audited model members are the rows marked by membership_column (when given). Attack "
+        f"intervals are percentile bootstrap intervals ({settings.bootstrap} resamples)."
+    )

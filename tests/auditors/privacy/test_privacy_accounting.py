@@ -1,0 +1,99 @@
+"""The DP training's epsilon: Opacus's accountant recomputed independently, and the target met."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from opacus.accountants import PRVAccountant, RDPAccountant
+from opacus.accountants.analysis import rdp as rdp_analysis
+
+from audit.auditors.privacy import TrainingSettings, train_module
+from audit.auditors.privacy.models import stand_in_module
+
+
+def _data(n: int = 1500, width: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, width)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * rng.normal(size=n) > 0).astype(np.int64)
+    return x, y
+
+
+def _settings(accountant: str = "rdp", epochs: int = 3) -> TrainingSettings:
+    return TrainingSettings(
+        epochs=epochs,
+        batch_size=100,
+        learning_rate=0.05,
+        max_grad_norm=1.0,
+        target_delta=1e-5,
+        accountant=accountant,
+        grad_sample_mode="hooks",
+        device="cpu",
+        seed=0,
+    )
+
+
+def test_rdp_epsilon_equals_a_hand_stepped_accountant() -> None:
+    x, y = _data()
+    trained = train_module(
+        stand_in_module(x.shape[1], 0), x, y, head="logit", settings=_settings(), target_epsilon=2.0
+    )
+    report = trained.report
+    assert report.private and report.noise_multiplier is not None and report.epsilon is not None
+    assert report.sample_rate == pytest.approx(100 / 1500)
+    assert report.steps == sum(k for _, _, k in report.history)
+
+    by_hand = RDPAccountant()
+    for _ in range(report.steps):
+        by_hand.step(noise_multiplier=report.noise_multiplier, sample_rate=report.sample_rate)
+    assert by_hand.get_epsilon(1e-5) == pytest.approx(report.epsilon, rel=1e-9)
+
+    # and from the RDP analysis functions directly, without an accountant object
+    orders = RDPAccountant.DEFAULT_ALPHAS
+    rdp = rdp_analysis.compute_rdp(
+        q=report.sample_rate,
+        noise_multiplier=report.noise_multiplier,
+        steps=report.steps,
+        orders=orders,
+    )
+    epsilon, _ = rdp_analysis.get_privacy_spent(orders=orders, rdp=rdp, delta=1e-5)
+    assert float(epsilon) == pytest.approx(report.epsilon, rel=1e-9)
+
+
+@pytest.mark.parametrize(("accountant", "target"), [("rdp", 1.0), ("prv", 3.0)])
+def test_dp_model_respects_the_target_epsilon(accountant: str, target: float) -> None:
+    x, y = _data()
+    trained = train_module(
+        stand_in_module(x.shape[1], 0),
+        x,
+        y,
+        head="logit",
+        settings=_settings(accountant, epochs=2),
+        target_epsilon=target,
+    )
+    epsilon = trained.report.epsilon
+    assert epsilon is not None
+    # make_private_with_epsilon searches the noise to within Opacus's tolerance (0.01)
+    assert target * 0.9 <= epsilon <= target + 0.01
+    if accountant == "prv":
+        check = PRVAccountant()
+        for _ in range(trained.report.steps):
+            check.step(
+                noise_multiplier=trained.report.noise_multiplier,
+                sample_rate=trained.report.sample_rate,
+            )
+        assert check.get_epsilon(1e-5) == pytest.approx(epsilon, rel=1e-6)
+
+
+def test_non_private_training_reports_no_guarantee() -> None:
+    x, y = _data(400)
+    trained = train_module(
+        stand_in_module(x.shape[1], 0),
+        x,
+        y,
+        head="logit",
+        settings=_settings(epochs=1),
+        target_epsilon=None,
+    )
+    assert not trained.report.private
+    assert trained.report.epsilon is None and trained.report.noise_multiplier is None
+    assert trained.report.samples_seen == 400
