@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, ClassVar
 from pydantic import BaseModel
 
 from audit.auditors.masking.config import MaskingConfig
-from audit.auditors.masking.patterns import recognizers_for
+from audit.auditors.masking.patterns import Recognizer, recognizers_for
+from audit.auditors.masking.probes import ProbeRun, run_probes
 from audit.auditors.masking.redact import mask_sample
 from audit.auditors.masking.risk import Risk, measure_risk
 from audit.auditors.masking.scanner import ColumnScan, scan_table
@@ -47,12 +48,15 @@ METRICS: Mapping[str, str] = {
     "l_diversity": "Fewest distinct sensitive values in an equivalence class.",
     "rows_at_risk_share": "Share of rows in classes below the k target or the l target.",
     "classes_below_k": "Equivalence classes smaller than the k target.",
+    "output_pii_findings": "PII found in a chat model's answers to the policy's probe "
+    "prompts: (answer, entity) pairs; per entity.",
 }
 
 ERR_NO_ROWS = "the data has no rows"
 ERR_NO_RULES = "the policy's 'auditors.masking' block declares no rules"
 ERR_NO_QI = "the policy's 'auditors.masking' block names no quasi_identifiers"
 ERR_NO_SENSITIVE = "the policy's 'auditors.masking' block names no sensitive_attribute"
+ERR_NO_PROBES = "the policy's 'auditors.masking' block declares no probes"
 ERR_MISSING_COLUMNS = "{what} column(s) {names} not in the data; its columns are: {columns}"
 
 LIMITATIONS = (
@@ -67,7 +71,8 @@ LIMITATIONS = (
     "when its input is a value found elsewhere in the data, a ZIP code, a year or a date.",
     "Detection is by pattern; precision and recall were measured on a synthetic Faker "
     "table, not on this data.",
-    "Output leakage (PII in the answers of a text-generating model) is not checked.",
+    "Output leakage is checked only on the policy's probe prompts, each sent once at "
+    "temperature 0; a model may still leak on other prompts or when sampled.",
 )
 
 
@@ -168,6 +173,45 @@ def _risk_metrics(risk: Risk | None, problem: str | None, rows: int) -> list[Met
         _scalar("rows_at_risk_share", risk.rows_at_risk / rows),
         _scalar("classes_below_k", float(risk.classes_below_k)),
     ]
+
+
+def _probe_metric(run: ProbeRun | None) -> MetricResult:
+    if run is None or run.error is not None:
+        return _scalar("output_pii_findings", None, ERR_NO_PROBES if run is None else run.error)
+    counts = Counter(leak.entity for leak in run.leaks)
+    answers: Counter[str] = Counter({e: run.sent for e in counts})
+    return _per_entity("output_pii_findings", counts, answers)
+
+
+def _probe_table(run: ProbeRun, prompts: Sequence[str]) -> EvidenceTable:
+    def shown(index: int) -> str:
+        prompt = " ".join(prompts[index].split())
+        return prompt if len(prompt) <= 60 else prompt[:59] + "\N{HORIZONTAL ELLIPSIS}"
+
+    rows = [
+        (leak.prompt + 1, shown(leak.prompt), leak.entity, leak.masked, leak.recognizers)
+        for leak in run.leaks
+    ]
+    return EvidenceTable(
+        title="Output leakage: PII in the answers to probe prompts",
+        columns=("Prompt #", "Prompt", "Entity", "Masked example", "Recognizers"),
+        rows=tuple(rows),
+        caption=f"{run.sent} prompt(s) sent to {run.endpoint}; answers are never shown, "
+        "only the masked first match of each entity.",
+    )
+
+
+def _probe(
+    settings: MaskingConfig, context: AuditContext, recognizers: Sequence[Recognizer]
+) -> tuple[MetricResult, list[EvidenceTable], list[str]]:
+    """Probe the chat model when the policy asks: metric, evidence table, warnings."""
+    if settings.probes is None:
+        return _probe_metric(None), [], []
+    model = context.model if context.has_model else None
+    run = run_probes(settings.probes, model, recognizers, max_chars=settings.max_cell_chars)
+    if run.error is not None:
+        return _probe_metric(run), [], [run.error]
+    return _probe_metric(run), [_probe_table(run, settings.probes.prompts)], []
 
 
 def _first_rows(rows: Sequence[int]) -> str:
@@ -299,11 +343,13 @@ class MaskingAuditor:
         """
         settings = _settings(config)
         data = context.data
-        if len(data) == 0 or len(data.columns) == 0:
-            return self._output(
-                settings, [_scalar(m, None, ERR_NO_ROWS) for m in METRICS], [], [ERR_NO_ROWS]
-            )
         recognizers = recognizers_for(settings.entities, settings.custom_patterns)
+        probed, probe_tables, probe_warnings = _probe(settings, context, recognizers)
+        if len(data) == 0 or len(data.columns) == 0:
+            empty = [_scalar(m, None, ERR_NO_ROWS) for m in METRICS if m != probed.metric]
+            return self._output(
+                settings, [*empty, probed], probe_tables, [ERR_NO_ROWS, *probe_warnings]
+            )
         bar = context.progress("masking: scanning columns", 3)
         try:
             scans = scan_table(
@@ -355,13 +401,16 @@ class MaskingAuditor:
             _scalar("unsalted_hash_cells", float(unsalted)),
             _scalar("pii_columns", float(holding)),
             *_risk_metrics(risk, problem, len(data)),
+            probed,
         ]
         tables = [_pii_table(scans, settings.samples)]
         if checks:
             tables.append(_rules_table(checks))
         if risk is not None:
             tables.append(_risk_table(risk))
+        tables += probe_tables
         warnings = [f"column '{s.column}': {note}" for s in scans for note in s.notes]
+        warnings += probe_warnings
         return self._output(settings, metrics, tables, warnings)
 
     def _output(

@@ -26,11 +26,16 @@ from audit.auditors.masking.entities import Entity
 from audit.auditors.masking.regex import compile_pattern
 
 __all__ = [
+    "MODEL_ENDPOINT",
     "CustomPattern",
     "MaskingConfig",
     "MaskingRule",
+    "ProbeConfig",
     "Treatment",
 ]
+
+MODEL_ENDPOINT = "model"
+"""``probes.endpoint`` value meaning: the audited model, when it is a chat endpoint."""
 
 Treatment = Literal["drop", "redact", "mask", "hmac", "tokenize", "generalize", "keep"]
 """What a rule requires of the delivered values.
@@ -106,6 +111,34 @@ class CustomPattern(_Frozen):
         return value
 
 
+class ProbeConfig(_Frozen):
+    """Prompts sent to a text-generating model, whose answers are scanned for PII."""
+
+    endpoint: str = Field(
+        description="URL of an OpenAI-compatible chat endpoint (base URL or "
+        "'.../v1/chat/completions'), or 'model' for the audited model when it is one."
+    )
+    model: str = Field("default", min_length=1, description="The 'model' field of requests.")
+    prompts: tuple[Annotated[str, Field(min_length=1, max_length=8_000)], ...] = Field(
+        min_length=1, description="Probe prompts, sent one per request, in order."
+    )
+    header_env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Header name -> environment variable holding its value (never the value).",
+    )
+    max_prompts: int = Field(50, ge=1, le=1_000, description="Most prompts sent.")
+    max_tokens: int = Field(256, ge=1, le=32_768, description="max_tokens of each request.")
+    timeout: float = Field(30.0, gt=0, le=600, description="Seconds per request.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries per request.")
+
+    @field_validator("endpoint")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value != MODEL_ENDPOINT and not value.startswith(("http://", "https://")):
+            raise ValueError(f"probes.endpoint must be an http(s) URL or '{MODEL_ENDPOINT}'")
+        return value
+
+
 class MaskingConfig(_Frozen):
     """What the masking auditor checks, and how hard it looks."""
 
@@ -138,6 +171,9 @@ class MaskingConfig(_Frozen):
         10_000, ge=64, description="Longer cells are scanned up to this many characters."
     )
     samples: int = Field(3, ge=0, le=20, description="Masked examples per evidence row.")
+    probes: ProbeConfig | None = Field(
+        None, description="Output leakage: prompts sent to a chat model, answers scanned."
+    )
 
     @field_validator("rules")
     @classmethod

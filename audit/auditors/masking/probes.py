@@ -1,0 +1,124 @@
+"""Output leakage: send a policy's probe prompts to a chat model and scan its answers for PII.
+
+The answers are scanned by the same recognizers as the data (as one free-text column,
+one cell per answer), so a leak is found exactly as a raw value in a table would be.
+Only masked matches leave this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from audit.adapters.http.openai_chat import chat_client
+from audit.auditors.masking.config import MODEL_ENDPOINT, ProbeConfig
+from audit.auditors.masking.patterns import Recognizer
+from audit.auditors.masking.redact import mask_sample
+from audit.auditors.masking.scanner import scan_column
+from audit.errors import AuditError
+
+__all__ = ["Leak", "ProbeRun", "run_probes"]
+
+CompleteFn = Callable[[Sequence[str]], list[str]]
+
+ERR_NOT_CHAT = (
+    "probes.endpoint is 'model', but the audited model is not a chat endpoint "
+    "(its adapter has no complete(prompts) method)"
+)
+ERR_NO_MODEL = "probes.endpoint is 'model', but this audit has no model"
+
+
+@dataclass(frozen=True)
+class Leak:
+    """One entity found in the answer to one prompt (masked; never the raw value)."""
+
+    prompt: int
+    """Position of the prompt in ``probes.prompts`` (0 is the first)."""
+    entity: str
+    masked: str
+    recognizers: str
+
+
+@dataclass
+class ProbeRun:
+    """What probing found, or why it could not run."""
+
+    endpoint: str
+    sent: int = 0
+    leaks: list[Leak] = field(default_factory=list)
+    error: str | None = None
+
+
+def _model_complete(model: object | None) -> CompleteFn | str:
+    if model is None:
+        return ERR_NO_MODEL
+    complete = getattr(model, "complete", None)
+    return complete if callable(complete) else ERR_NOT_CHAT
+
+
+def _answers(probes: ProbeConfig, model: object | None, prompts: Sequence[str]) -> list[str]:
+    """The answers to ``prompts``; raises :class:`AuditError` (or ``ValueError``) on failure."""
+    if probes.endpoint == MODEL_ENDPOINT:
+        complete = _model_complete(model)
+        if isinstance(complete, str):
+            raise ValueError(complete)
+        answers = list(complete(prompts))
+    else:
+        with chat_client(
+            probes.endpoint,
+            model=probes.model,
+            header_env=probes.header_env,
+            timeout=probes.timeout,
+            max_retries=probes.max_retries,
+            max_prompts=probes.max_prompts,
+            max_tokens=probes.max_tokens,
+        ) as client:
+            answers = client.complete(prompts)
+    if len(answers) != len(prompts):
+        raise ValueError(f"{len(prompts)} prompts sent but {len(answers)} answers returned")
+    return [a if isinstance(a, str) else str(a) for a in answers]
+
+
+def run_probes(
+    probes: ProbeConfig,
+    model: object | None,
+    recognizers: Sequence[Recognizer],
+    *,
+    max_chars: int,
+) -> ProbeRun:
+    """Send the probe prompts and scan the answers.
+
+    Parameters
+    ----------
+    probes : ProbeConfig
+        Endpoint, prompts and limits.
+    model : object or None
+        The audited model, used when ``probes.endpoint`` is ``"model"``.
+    recognizers : sequence of Recognizer
+        What to look for in the answers.
+    max_chars : int
+        Longer answers are scanned up to this many characters.
+
+    Returns
+    -------
+    ProbeRun
+        Masked leaks per prompt and entity; ``error`` holds a one-line reason when the
+        endpoint could not be used (nothing raises).
+    """
+    where = probes.endpoint
+    prompts = list(probes.prompts[: probes.max_prompts])
+    try:
+        answers = _answers(probes, model, prompts)
+    except (AuditError, ValueError) as exc:
+        reason = " ".join(str(exc).split())
+        return ProbeRun(endpoint=where, error=f"probes not answered: {reason}")
+    run = ProbeRun(endpoint=where, sent=len(prompts))
+    scan = scan_column("answer", pd.Series(answers, dtype=object), recognizers, max_chars=max_chars)
+    for entity, hits in sorted(scan.hits.items()):
+        named = ", ".join(sorted(hits.recognizers))
+        for row, text in zip(hits.rows.tolist(), hits.texts, strict=True):
+            run.leaks.append(Leak(int(row), entity, mask_sample(text), named))
+    run.leaks.sort(key=lambda leak: (leak.prompt, leak.entity))
+    return run
