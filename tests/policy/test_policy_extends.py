@@ -146,8 +146,8 @@ def test_depth_limit(write, policy_text):
         ("base.json", "'base.json' is neither a pack name nor a .yaml/.yml file"),
         (
             "no-such-pack",
-            "no shipped policy pack named 'no-such-pack'; packs are: eu-ai-act-high-risk, "
-            "four-fifths, nyc-ll144",
+            "no shipped policy pack named 'no-such-pack'; packs are: ecoa-reg-b, "
+            "eu-ai-act-high-risk, four-fifths, gdpr-masking, nyc-ll144",
         ),
     ],
 )

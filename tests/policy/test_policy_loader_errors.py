@@ -269,7 +269,7 @@ def test_missing_file(write):
         load_policy("nope.yaml")
     assert str(info.value) == (
         "policy 'nope.yaml' not found: no such file, and no shipped pack of that name; "
-        "packs are: eu-ai-act-high-risk, four-fifths, nyc-ll144"
+        "packs are: ecoa-reg-b, eu-ai-act-high-risk, four-fifths, gdpr-masking, nyc-ll144"
     )
 
 

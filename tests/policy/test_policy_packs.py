@@ -18,7 +18,7 @@ from audit.policy import (
 from audit.policy.packs import packs_dir
 
 REPO = Path(__file__).resolve().parents[2]
-PACKS = ["eu-ai-act-high-risk", "four-fifths", "nyc-ll144"]
+PACKS = ["ecoa-reg-b", "eu-ai-act-high-risk", "four-fifths", "gdpr-masking", "nyc-ll144"]
 
 
 def test_packs_link_points_at_policies_folder():
