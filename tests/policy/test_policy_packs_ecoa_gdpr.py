@@ -267,15 +267,21 @@ def test_gdpr_leaky_delivery_fails_every_blocking_requirement(leaky, extending_p
     assert unsalted.value == 1
 
 
-def test_gdpr_pack_alone_leaves_k_anonymity_inconclusive_with_its_reason(clean):
+def test_gdpr_pack_alone_cannot_establish_what_it_was_not_told(clean):
+    # Without quasi-identifiers k-anonymity is unmeasured, and without columns declared
+    # hashed no value was checked for being a plain hash: neither may pass.
     result = run_audit(data=clean, policy="gdpr-masking")
     by_id = {f.requirement_id: f for f in result.findings}
     k = by_id["gdpr-k-anonymity-indicator"]
     assert k.verdict is Verdict.INCONCLUSIVE
     assert any("names no quasi_identifiers" in r for r in k.reasons), k.reasons
-    blocking = {i: f.verdict for i, f in by_id.items() if i != "gdpr-k-anonymity-indicator"}
-    assert blocking == dict.fromkeys(blocking, Verdict.PASS)
-    assert result.passed  # an advisory INCONCLUSIVE does not fail the audit
+    hashes = by_id["gdpr-no-unkeyed-hashes"]
+    assert hashes.verdict is Verdict.INCONCLUSIVE
+    assert any("no column present in the data is governed" in r for r in hashes.reasons)
+    unestablished = {"gdpr-k-anonymity-indicator", "gdpr-no-unkeyed-hashes"}
+    others = {i: f.verdict for i, f in by_id.items() if i not in unestablished}
+    assert others == dict.fromkeys(others, Verdict.PASS)
+    assert not result.passed  # a blocking requirement that cannot be established fails
 
 
 # ---------------------------------------------------------------- ECOA on UCI Adult

@@ -91,6 +91,14 @@ def _kept(settings: MaskingConfig) -> tuple[set[str], set[str]]:
     return columns, entities
 
 
+HASHED_TREATMENTS = frozenset({"hmac", "tokenize"})
+"""Treatments whose values are digests or tokens, and so can be checked for plain hashes."""
+ERR_NO_HASHED_COLUMNS = (
+    "no column present in the data is governed by an 'hmac' or 'tokenize' rule, so no value "
+    "was checked for being a plain hash; name the hashed columns in the masking rules"
+)
+
+
 def _scalar(metric: str, value: float | None, reason: str | None = None) -> MetricResult:
     return MetricResult(
         metric=metric,
@@ -388,6 +396,9 @@ class MaskingAuditor:
                 if scan.free_text:
                     free[entity] += len(hits.rows)
         unsalted = sum(c.problems.get("unsalted hash", 0) for c in checks)
+        hashed_checked = any(
+            c.rule.treatment in HASHED_TREATMENTS and c.columns and c.cells for c in checks
+        )
         holding = sum(
             1
             for s in scans
@@ -398,7 +409,11 @@ class MaskingAuditor:
             _per_entity("unmasked_pii_cells", unmasked, unmasked),
             _per_entity("free_text_pii_cells", free, free),
             _rules_metric(checks),
-            _scalar("unsalted_hash_cells", float(unsalted)),
+            _scalar(
+                "unsalted_hash_cells",
+                float(unsalted) if hashed_checked else None,
+                ERR_NO_HASHED_COLUMNS,
+            ),
             _scalar("pii_columns", float(holding)),
             *_risk_metrics(risk, problem, len(data)),
             probed,
