@@ -5,7 +5,8 @@
    MLflow scoring protocol (``POST /invocations``);
 3. audits it through the HTTP adapter, on the other half of the data, against the shipped
    four-fifths and NYC Local Law 144 policies (examples/demo-policy.yaml);
-4. writes reports/demo/report.html and reports/demo/report.json.
+4. writes reports/demo/report.html and reports/demo/report.json, and report.pdf when a
+   Chromium is installed to print it.
 
 Run from the repository root: ``python examples/demo.py``.  Exits 0 when the report was
 written, whatever the verdict (a failing verdict is what the demo shows); 2 on an error.
@@ -27,6 +28,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from audit.cli.main import main as maas_audit
+from audit.errors import UsageError
+from audit.reporting.pdf import find_chromium
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "adult.csv"
@@ -90,6 +93,12 @@ def main() -> int:
     data_path = args.out / "audit-data.csv"
     audit_rows.to_csv(data_path, index=False)
 
+    try:
+        find_chromium()
+        pdf = ["--pdf"]
+    except UsageError:
+        pdf = []
+        print("demo: no Chromium found, so no report.pdf (apt-get install chromium)")
     server, base_url = serve(model_path)
     print(f"demo: model served at {base_url}/invocations (MLflow scoring protocol)")
     try:
@@ -112,6 +121,12 @@ def main() -> int:
                 str(POLICY),
                 "--out",
                 str(args.out),
+                "--data-description",
+                "UCI Adult (1994 US Census extract), held-out half; income above $50K "
+                "stands in for a favourable screening decision",
+                "--data-dates",
+                "1994 Current Population Survey",
+                *pdf,
             ]
         )
     finally:
@@ -119,7 +134,8 @@ def main() -> int:
         server.wait(timeout=10)
     if code not in (0, 1):
         return code
-    print(f"demo: open {args.out / 'report.html'} in a browser")
+    also = f", or {args.out / 'report.pdf'}" if pdf else ""
+    print(f"demo: open {args.out / 'report.html'} in a browser{also}")
     return 0
 
 
