@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
+from audit.auditors._settings import settings_as
 from audit.auditors.explanations.config import ExplanationsConfig
 from audit.auditors.explanations.engine import Explained, explain
 from audit.auditors.explanations.proxies import ProxyScore, score_proxies
@@ -84,12 +85,6 @@ LIMITATIONS = (
 
 _MAX_GROUP_CHARTS = 8
 _LOCAL_CHARTS_COLUMNS = 15
-
-
-def _settings(config: BaseModel) -> ExplanationsConfig:
-    if isinstance(config, ExplanationsConfig):
-        return config
-    return ExplanationsConfig.model_validate(config.model_dump())
 
 
 def _list(columns: Sequence[Any], limit: int = 20) -> str:
@@ -170,7 +165,7 @@ class ExplanationsAuditor:
             Metrics per grouping, evidence tables, charts, cost and method.  Bad data,
             a failing model or a missing Captum never raise: metrics carry the reason.
         """
-        settings = _settings(config)
+        settings = settings_as(config, ExplanationsConfig)
         columns = [str(c) for c in (context.model.input_columns or context.roles.features)]
         problem = _input_problem(context, columns)
         if problem is not None:

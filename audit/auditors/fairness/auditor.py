@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
+from audit.auditors._settings import settings_as
 from audit.auditors.fairness.bootstrap import (
     MAX_UNDEFINED_SHARE,
     percentile_interval,
@@ -204,12 +205,6 @@ def _input_problem(context: AuditContext) -> str | None:
     return None
 
 
-def _settings(config: BaseModel) -> FairnessConfig:
-    if isinstance(config, FairnessConfig):
-        return config
-    return FairnessConfig.model_validate(config.model_dump())
-
-
 class FairnessAuditor:
     """Group fairness of a model's decisions, measured with Fairlearn's definitions.
 
@@ -251,7 +246,7 @@ class FairnessAuditor:
             Metric results per grouping, evidence tables, method and limitations.
             Bad data never raises: unmeasurable values carry a reason.
         """
-        settings = _settings(config)
+        settings = settings_as(config, FairnessConfig)
         task = context.outcomes.task
         problem = _input_problem(context)
         if problem is not None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel
 
+from audit.auditors._settings import settings_as
 from audit.auditors.masking.config import MaskingConfig
 from audit.auditors.masking.patterns import Recognizer, recognizers_for
 from audit.auditors.masking.probes import ProbeRun, run_probes
@@ -74,12 +75,6 @@ LIMITATIONS = (
     "Output leakage is checked only on the policy's probe prompts, each sent once at "
     "temperature 0; a model may still leak on other prompts or when sampled.",
 )
-
-
-def _settings(config: BaseModel) -> MaskingConfig:
-    if isinstance(config, MaskingConfig):
-        return config
-    return MaskingConfig.model_validate(config.model_dump())
 
 
 def _kept(settings: MaskingConfig) -> tuple[set[str], set[str]]:
@@ -349,7 +344,7 @@ class MaskingAuditor:
             Metrics, evidence tables with masked examples, method and limitations. Bad
             data never raises: unmeasurable metrics carry a reason.
         """
-        settings = _settings(config)
+        settings = settings_as(config, MaskingConfig)
         data = context.data
         recognizers = recognizers_for(settings.entities, settings.custom_patterns)
         probed, probe_tables, probe_warnings = _probe(settings, context, recognizers)

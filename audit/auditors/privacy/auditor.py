@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
+from audit.auditors._settings import settings_as
 from audit.auditors.fairness.groups import Grouping, groupings_for
 from audit.auditors.privacy.config import PrivacyConfig
 from audit.auditors.privacy.dp_training import (
@@ -102,12 +103,6 @@ LIMITATIONS = (
 )
 
 
-def _settings(config: BaseModel) -> PrivacyConfig:
-    if isinstance(config, PrivacyConfig):
-        return config
-    return PrivacyConfig.model_validate(config.model_dump())
-
-
 def _planned(sensitive: Sequence[str]) -> list[tuple[str, ...]]:
     planned: list[tuple[str, ...]] = [(c,) for c in sensitive]
     if len(sensitive) >= 2:
@@ -190,7 +185,7 @@ class PrivacyAuditor:
             Metrics, tables, charts, method and limitations.  Bad data, a missing Opacus
             or a failing training never raise: metrics carry the reason.
         """
-        settings = _settings(config)
+        settings = settings_as(config, PrivacyConfig)
         problem = _input_problem(context, settings)
         if problem is not None:
             return _unmeasured(context, settings, problem)
