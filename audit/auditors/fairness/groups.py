@@ -129,6 +129,50 @@ def encode_column(values: pd.Series) -> tuple[IntArray, tuple[str, ...], BoolArr
     return codes, tuple(names), unknown
 
 
+_DENSE_LIMIT = 1 << 24
+"""Largest combined-code range compacted with a bincount table rather than a sort."""
+
+
+def _compact(wide: IntArray, span: int) -> tuple[IntArray, IntArray]:
+    """The sorted codes present in ``wide`` (all in ``[0, span)``) and each row's index among them.
+
+    A bincount over the range is linear in the rows; a sort (``np.unique``) is kept for
+    ranges too large to tabulate.
+    """
+    if span <= _DENSE_LIMIT:
+        present = np.flatnonzero(np.bincount(wide, minlength=span))
+        lookup = np.zeros(span, dtype=np.int64)
+        lookup[present] = np.arange(len(present), dtype=np.int64)
+        return present, lookup[wide]
+    present, inverse = np.unique(wide, return_inverse=True)
+    return present, inverse.astype(np.int64).reshape(-1)
+
+
+def _combine(
+    encoded: Sequence[tuple[str, IntArray, tuple[str, ...], BoolArray]],
+) -> Grouping:
+    """Combine encoded columns into one grouping of the value combinations present."""
+    combined: IntArray | None = None
+    labels: list[tuple[str, ...]] = []
+    unknown: BoolArray = np.zeros(0, dtype=bool)
+    for column, codes, names, is_unknown in encoded:
+        parts = [f"{column}={name}" for name in names]
+        if combined is None:
+            combined, labels, unknown = codes, [(p,) for p in parts], is_unknown
+            continue
+        present, combined = _compact(combined * len(names) + codes, len(labels) * len(names))
+        outer, inner = np.divmod(present, len(names))
+        labels = [(*labels[o], parts[i]) for o, i in zip(outer, inner, strict=True)]
+        unknown = unknown[outer] | is_unknown[inner]
+    assert combined is not None
+    return Grouping(
+        columns=tuple(column for column, *_ in encoded),
+        codes=combined,
+        labels=tuple(", ".join(parts) for parts in labels),
+        unknown=np.asarray(unknown, dtype=bool),
+    )
+
+
 def make_grouping(data: pd.DataFrame, columns: Sequence[str]) -> Grouping:
     """Group the rows of ``data`` by the value combinations of ``columns``.
 
@@ -150,28 +194,7 @@ def make_grouping(data: pd.DataFrame, columns: Sequence[str]) -> Grouping:
     """
     if not columns:
         raise ValueError("a grouping needs at least one column.")
-    combined: IntArray | None = None
-    labels: list[tuple[str, ...]] = []
-    unknown: BoolArray = np.zeros(0, dtype=bool)
-    for column in columns:
-        codes, names, is_unknown = encode_column(data[column])
-        parts = [f"{column}={name}" for name in names]
-        if combined is None:
-            combined, labels, unknown = codes, [(p,) for p in parts], is_unknown
-            continue
-        wide = combined * len(names) + codes
-        present, inverse = np.unique(wide, return_inverse=True)
-        outer, inner = np.divmod(present, len(names))
-        labels = [(*labels[o], parts[i]) for o, i in zip(outer, inner, strict=True)]
-        unknown = unknown[outer] | is_unknown[inner]
-        combined = inverse.astype(np.int64).reshape(-1)
-    assert combined is not None
-    return Grouping(
-        columns=tuple(columns),
-        codes=combined,
-        labels=tuple(", ".join(parts) for parts in labels),
-        unknown=np.asarray(unknown, dtype=bool),
-    )
+    return _combine([(column, *encode_column(data[column])) for column in columns])
 
 
 def groupings_for(
@@ -193,9 +216,10 @@ def groupings_for(
     list of Grouping
         Each column alone, then (optionally) their intersection.
     """
-    groupings = [make_grouping(data, [column]) for column in sensitive]
-    if intersectional and len(sensitive) >= 2:
-        groupings.append(make_grouping(data, list(sensitive)))
+    encoded = [(column, *encode_column(data[column])) for column in sensitive]
+    groupings = [_combine([one]) for one in encoded]
+    if intersectional and len(encoded) >= 2:
+        groupings.append(_combine(encoded))
     return groupings
 
 

@@ -181,3 +181,26 @@ def test_share_note_never_rounds_up_to_the_threshold():
         exclude_unknown=False,
     )
     assert statuses[1] == (GroupStatus.EXCLUDED, "under 2% of rows (1.97%)")
+
+
+def test_dense_and_sorted_compaction_give_the_same_groups(monkeypatch):
+    from audit.auditors.fairness import groups
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "a": rng.choice(["x", "y", "z"], 5000),
+            "b": rng.choice([1, 2, 3, 4, None], 5000),
+            "c": rng.choice(["p", "q"], 5000),
+        }
+    )
+    dense = groups.make_grouping(frame, ["a", "b", "c"])
+    monkeypatch.setattr(groups, "_DENSE_LIMIT", 0)  # force the np.unique path
+    sorted_ = groups.make_grouping(frame, ["a", "b", "c"])
+    assert dense.labels == sorted_.labels
+    assert np.array_equal(dense.codes, sorted_.codes)
+    assert np.array_equal(dense.unknown, sorted_.unknown)
+    # and the codes mean what the labels say
+    first = dense.labels[dense.codes[0]]
+    row = frame.iloc[0]
+    assert first.startswith(f"a={row['a']}, ")
