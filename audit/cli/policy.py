@@ -115,14 +115,22 @@ def _explain(source: str, sensitive: Sequence[str]) -> ExitCode:
 
     loaded = load_policy(source)
     policy = loaded.policy
+    plugins = {p.name: p for p in discover_auditors()}
     print(f"{policy.name} {policy.version}")
     if policy.description:
         print(" ".join(policy.description.split()))
     for requirement in policy.requirements:
         print()
         print(f"{requirement.id}: {requirement.title}")
-        print(f"  {explain_requirement(requirement, sensitive=sensitive)}")
-    installed = {p.name for p in discover_auditors()}
+        plugin = plugins.get(requirement.auditor)
+        population: frozenset[str] = frozenset()
+        if plugin is not None and plugin.auditor is not None:
+            population = getattr(plugin.auditor, "population_metrics", frozenset())
+        sentence = explain_requirement(
+            requirement, sensitive=sensitive, whole_population=requirement.metric in population
+        )
+        print(f"  {sentence}")
+    installed = set(plugins)
     missing: dict[str, list[str]] = {}
     for requirement in policy.requirements:
         if requirement.auditor not in installed:

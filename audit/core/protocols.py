@@ -117,6 +117,10 @@ class Auditor(Protocol):
     attribute ``needs_model = False``; when every auditor of a policy does, an audit
     may be run without a model (``run_audit(model=None)``, ``maas-audit run`` without
     ``--model``) and nothing is scored.  Auditors without the attribute need a model.
+
+    The optional class attribute ``population_metrics`` (a frozenset of metric names)
+    names the metrics measured once for the whole data rather than per group, so that
+    ``maas-audit policy explain`` words their requirements right.
     """
 
     name: ClassVar[str]

@@ -62,7 +62,9 @@ def _rule(requirement: Requirement) -> str:
     return f"the {metric} must be {bound} {_number(t)}"
 
 
-def explain_requirement(requirement: Requirement, *, sensitive: Sequence[str] = ()) -> str:
+def explain_requirement(
+    requirement: Requirement, *, sensitive: Sequence[str] = (), whole_population: bool = False
+) -> str:
     """Say what ``requirement`` demands, in one sentence, with its severity and citation.
 
     Parameters
@@ -72,6 +74,9 @@ def explain_requirement(requirement: Requirement, *, sensitive: Sequence[str] = 
     sensitive : sequence of str
         The sensitive columns of an audit, to name the groups; without them the
         sentence speaks of "each sensitive column".
+    whole_population : bool
+        The metric is measured once for the whole data, not per group (the auditor's
+        ``population_metrics``); the sentence then names no groups.
 
     Returns
     -------
@@ -81,7 +86,10 @@ def explain_requirement(requirement: Requirement, *, sensitive: Sequence[str] = 
     severity = "BLOCKING" if requirement.severity is Severity.BLOCKING else "ADVISORY"
     scope = _scope(requirement.group_by, sensitive)
     grouped = requirement.compare in (Comparison.RATIO_TO_MAX, Comparison.MAX_DIFFERENCE)
-    lead = f"For every group of {scope}" if grouped else f"For {scope}"
+    if whole_population:
+        lead = "For the data as a whole"
+    else:
+        lead = f"For every group of {scope}" if grouped else f"For {scope}"
     citation = " ".join(requirement.citation.split())
     return f"{severity} {_DASH} {lead}, {_rule(requirement)} ({citation})."
 

@@ -143,6 +143,7 @@ class ExplanationsAuditor:
     """
 
     name: ClassVar[str] = AUDITOR
+    population_metrics: ClassVar[frozenset[str]] = frozenset({"attribution_stability"})
     Config: ClassVar[type[BaseModel]] = ExplanationsConfig
 
     def metrics(self) -> Mapping[str, str]:

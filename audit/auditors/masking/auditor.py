@@ -323,6 +323,7 @@ class MaskingAuditor:
     name: ClassVar[str] = AUDITOR
     Config: ClassVar[type[BaseModel]] = MaskingConfig
     needs_model: ClassVar[bool] = False
+    population_metrics: ClassVar[frozenset[str]] = frozenset(METRICS)
 
     def metrics(self) -> Mapping[str, str]:
         """Name and one-line description of every metric this auditor measures."""

@@ -163,6 +163,7 @@ class PrivacyAuditor:
     """
 
     name: ClassVar[str] = AUDITOR
+    population_metrics: ClassVar[frozenset[str]] = frozenset(SCALARS)
     Config: ClassVar[type[BaseModel]] = PrivacyConfig
 
     def metrics(self) -> Mapping[str, str]:
