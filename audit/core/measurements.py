@@ -15,9 +15,12 @@ from typing import Any
 __all__ = [
     "AuditorOutput",
     "BarChart",
+    "Chart",
     "EvidenceTable",
     "GroupStatus",
     "GroupValue",
+    "LineChart",
+    "LineSeries",
     "MetricResult",
 ]
 
@@ -161,6 +164,58 @@ class BarChart:
 
 
 @dataclass(frozen=True)
+class LineSeries:
+    """One line of a :class:`LineChart`: a name and one value (or gap) per x position."""
+
+    name: str
+    values: tuple[float | None, ...]
+
+
+@dataclass(frozen=True)
+class LineChart:
+    """Numbers an auditor wants drawn as lines over ordered positions (a trade-off curve).
+
+    For example accuracy per group against epsilon.
+
+    The chart carries every number it shows; reports draw it and compute nothing.
+
+    Attributes
+    ----------
+    title:
+        Heading of the figure.
+    x_labels:
+        The ordered positions along the x axis, e.g. ``("ε=0.5", "ε=1", "non-private")``.
+    series:
+        The lines, each with one value per position (``None`` leaves a gap).
+    x_label, y_label:
+        What the axes show.
+    caption:
+        One sentence on how to read the chart.
+    """
+
+    title: str
+    x_labels: tuple[str, ...]
+    series: tuple[LineSeries, ...]
+    x_label: str = ""
+    y_label: str = ""
+    caption: str = ""
+
+    def __post_init__(self) -> None:
+        for line in self.series:
+            if len(line.values) != len(self.x_labels):
+                raise ValueError(
+                    f"chart {self.title!r}: series {line.name!r} has {len(line.values)} values "
+                    f"for {len(self.x_labels)} positions."
+                )
+            if any(v is not None and not math.isfinite(v) for v in line.values):
+                raise ValueError(f"chart {self.title!r}: values must be finite or None.")
+
+
+Chart = BarChart | LineChart
+"""Any chart an auditor may attach to its output."""
+
+
+@dataclass(frozen=True)
 class AuditorOutput:
     """Everything one auditor measured in one audit."""
 
@@ -173,8 +228,8 @@ class AuditorOutput:
     warnings: tuple[str, ...] = ()
     config: Mapping[str, Any] = field(default_factory=dict)
     """The settings the auditor ran with, JSON-safe."""
-    charts: tuple[BarChart, ...] = ()
-    """Bar charts of numbers that are not per-group metrics (e.g. attribution per column)."""
+    charts: tuple[Chart, ...] = ()
+    """Charts of numbers that are not per-group metrics (attribution per column, trade-offs)."""
 
     def find(self, metric: str) -> tuple[MetricResult, ...]:
         """All results of ``metric``, one per grouping."""

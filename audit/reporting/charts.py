@@ -16,17 +16,26 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from audit.core.measurements import BarChart, GroupStatus, GroupValue, MetricResult
+from audit.core.measurements import (
+    BarChart,
+    Chart,
+    GroupStatus,
+    GroupValue,
+    LineChart,
+    MetricResult,
+)
 
 __all__ = [
     "ReferenceLine",
     "bar_chart",
+    "chart_svg",
     "column_chart",
     "format_count",
     "format_interval",
     "format_number",
     "format_threshold",
     "humanize",
+    "line_chart",
 ]
 
 # Okabe & Ito (2008), "Color Universal Design".
@@ -261,13 +270,15 @@ def _axis(scale: _Scale, bottom: float) -> Markup:
     return _el("g", {"aria-hidden": "true"}, _join(parts))
 
 
-def _legend(items: Sequence[tuple[str, Markup]], top: float) -> tuple[Markup, float]:
+def _legend(
+    items: Sequence[tuple[str, Markup]], top: float, left: float = _PLOT_LEFT
+) -> tuple[Markup, float]:
     """Legend entries (label, 16x10 swatch) laid out in rows; returns markup and its height."""
-    parts, x, y = [], float(_PLOT_LEFT), top
+    parts, x, y = [], float(left), top
     for label, swatch in items:
         width = 22 + len(label) * _CHAR_W + 18
-        if x + width > _WIDTH and x > _PLOT_LEFT:
-            x, y = float(_PLOT_LEFT), y + _LEGEND_ROW
+        if x + width > _WIDTH and x > left:
+            x, y = float(left), y + _LEGEND_ROW
         parts.append(_el("g", {"transform": f"translate({_px(x)} {_px(y)})"}, swatch))
         parts.append(_el("text", {"x": _px(x + 22), "y": _px(y + 5), "class": "chart-tick"}, label))
         x += width
@@ -566,3 +577,177 @@ def column_chart(chart: BarChart, *, chart_id: str) -> Markup:
         },
         _join([_el("title", {}, chart.title), _axis(scale, bottom), *rows, legend]),
     )
+
+
+# --- line charts (ordered positions, several series) -----------------------------------------
+
+# Okabe & Ito colours beyond blue and vermillion, then black; each series also gets its own
+# marker shape and dash pattern, so no line is told apart by colour alone.
+_SERIES_COLOURS = (BLUE, VERMILLION, "#009E73", "#CC79A7", "#E69F00", "#56B4E9", INK)
+_MARKERS = ("circle", "square", "triangle", "diamond")
+_DASHES = ("", "6 3", "2 3", "8 3 2 3")
+_LINE_LEFT = 84
+_LINE_RIGHT = 840
+_LINE_HEIGHT = 240
+_LINE_SERIES = 12  # more lines than this are unreadable: they are named, not drawn
+
+
+def _range_scale(numbers: Sequence[float]) -> tuple[float, float, tuple[float, ...]]:
+    """An axis around the data (zero need not show), with round ticks."""
+    low, high = min(numbers), max(numbers)
+    if high - low <= 1e-12:
+        low, high = low - 0.5 * (abs(low) or 1.0), high + 0.5 * (abs(high) or 1.0)
+    step = _nice_step(high - low)
+    low = math.floor(low / step + 1e-9) * step
+    high = math.ceil(high / step - 1e-9) * step
+    count = round((high - low) / step)
+    return low, high, tuple(round(low + i * step, 10) for i in range(count + 1))
+
+
+def _marker(shape: str, x: float, y: float, colour: str) -> Markup:
+    if shape == "circle":
+        return _el("circle", {"cx": _px(x), "cy": _px(y), "r": 4, "fill": colour})
+    if shape == "square":
+        return _el(
+            "rect", {"x": _px(x - 4), "y": _px(y - 4), "width": 8, "height": 8, "fill": colour}
+        )
+    if shape == "triangle":
+        points = f"{_px(x)},{_px(y - 5)} {_px(x - 5)},{_px(y + 4)} {_px(x + 5)},{_px(y + 4)}"
+    else:
+        corners = ((x, y - 5), (x + 5, y), (x, y + 5), (x - 5, y))
+        points = " ".join(f"{_px(cx)},{_px(cy)}" for cx, cy in corners)
+    return _el("polygon", {"points": points, "fill": colour})
+
+
+def line_chart(chart: LineChart, *, chart_id: str) -> Markup:
+    """Draw a :class:`~audit.core.measurements.LineChart` as lines with markers in inline SVG.
+
+    Positions are spaced evenly along x; every series has its own colour, marker shape and
+    dash pattern; a missing value breaks its line.  The accessible label lists every point.
+
+    Parameters
+    ----------
+    chart : LineChart
+        The numbers; a chart with no value gives an empty string.
+    chart_id : str
+        Unique within the document: the ``id`` of the ``<svg>``.
+
+    Returns
+    -------
+    Markup
+        ``<svg role="img" aria-label=...>`` with a ``<title>``; safe to embed.
+    """
+    numbers = [v for s in chart.series for v in s.values if v is not None]
+    if not numbers or not chart.x_labels:
+        return Markup("")
+    low, high, ticks = _range_scale(numbers)
+    top, bottom = float(_TOP + 26), float(_TOP + 26 + _LINE_HEIGHT)
+    count = len(chart.x_labels)
+    step = (_LINE_RIGHT - _LINE_LEFT) / max(count - 1, 1)
+
+    def x_at(index: int) -> float:
+        return _LINE_LEFT + (index * step if count > 1 else (_LINE_RIGHT - _LINE_LEFT) / 2)
+
+    def y_at(value: float) -> float:
+        return bottom - (value - low) / (high - low) * (bottom - top)
+
+    grid = []
+    for tick in ticks:
+        tick_y = _px(y_at(tick))
+        grid.append(
+            _el(
+                "line",
+                {"x1": _LINE_LEFT, "x2": _LINE_RIGHT, "y1": tick_y, "y2": tick_y, "stroke": GRID},
+            )
+        )
+        grid.append(
+            _el(
+                "text",
+                {"x": _LINE_LEFT - 8, "y": tick_y, "text-anchor": "end", "class": "chart-tick"},
+                format_threshold(tick),
+            )
+        )
+    for index, label in enumerate(chart.x_labels):
+        grid.append(
+            _el(
+                "text",
+                {
+                    "x": _px(x_at(index)),
+                    "y": _px(bottom + 16),
+                    "text-anchor": "middle",
+                    "class": "chart-tick",
+                },
+                label,
+            )
+        )
+    if chart.y_label:
+        grid.append(_el("text", {"x": 4, "y": _px(_TOP + 6), "class": "chart-tick"}, chart.y_label))
+    lines, items, described = [], [], []
+    for number, series in enumerate(chart.series[:_LINE_SERIES]):
+        colour = _SERIES_COLOURS[number % len(_SERIES_COLOURS)]
+        shape = _MARKERS[number % len(_MARKERS)]
+        dash = _DASHES[number % len(_DASHES)]
+        runs: list[list[str]] = [[]]
+        marks = []
+        for index, value in enumerate(series.values):
+            if value is None:
+                runs.append([])
+                continue
+            x, y = x_at(index), y_at(value)
+            runs[-1].append(f"{_px(x)},{_px(y)}")
+            marks.append(_marker(shape, x, y, colour))
+        style = {"fill": "none", "stroke": colour, "stroke-width": 2}
+        if dash:
+            style["stroke-dasharray"] = dash
+        for run in runs:
+            if len(run) > 1:
+                lines.append(_el("polyline", {"points": " ".join(run), **style}))
+        lines.extend(marks)
+        swatch = _join(
+            [
+                _el("line", {"x1": 0, "x2": 16, "y1": 5, "y2": 5, **style}),
+                _marker(shape, 8, 5, colour),
+            ]
+        )
+        items.append((series.name, swatch))
+        points = ", ".join(
+            f"{label} {format_number(value)}"
+            for label, value in zip(chart.x_labels, series.values, strict=True)
+            if value is not None
+        )
+        described.append(f"{series.name}: {points}")
+    legend, legend_height = _legend(items, bottom + 30, left=_LINE_LEFT)
+    height = bottom + 30 + legend_height
+    if len(chart.series) > _LINE_SERIES:
+        described.append(f"and {len(chart.series) - _LINE_SERIES} more series not drawn")
+    aria = f"Line chart: {chart.title}. " + "; ".join(described) + "."
+    return _el(
+        "svg",
+        {
+            "id": re.sub(r"[^A-Za-z0-9_-]", "-", chart_id),
+            "class": "chart",
+            "role": "img",
+            "aria-label": aria,
+            "viewBox": f"0 0 {_WIDTH} {_px(height)}",
+            "width": "100%",
+            "font-family": _FONT,
+            "font-size": 12,
+            "fill": INK,
+            "dominant-baseline": "middle",
+        },
+        _join(
+            [
+                _el("title", {}, chart.title),
+                _el("g", {"aria-hidden": "true"}, _join(grid)),
+                _el("g", {"aria-hidden": "true"}, _join(lines)),
+                legend,
+            ]
+        ),
+    )
+
+
+def chart_svg(chart: Chart, *, chart_id: str) -> Markup:
+    """Draw any auditor chart: bars for a :class:`BarChart`, lines for a :class:`LineChart`."""
+    if isinstance(chart, LineChart):
+        return line_chart(chart, chart_id=chart_id)
+    return column_chart(chart, chart_id=chart_id)

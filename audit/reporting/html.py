@@ -32,7 +32,7 @@ from audit.core.measurements import (
 from audit.reporting.charts import (
     ReferenceLine,
     bar_chart,
-    column_chart,
+    chart_svg,
     format_count,
     format_interval,
     format_number,
@@ -138,7 +138,7 @@ def environment() -> Environment:
         timestamp=_timestamp,
         grouping=_grouping,
         percent=_percent,
-        column_chart=lambda chart, chart_id: column_chart(chart, chart_id=chart_id),
+        chart_svg=lambda chart, chart_id: chart_svg(chart, chart_id=chart_id),
     )
     return env
 

@@ -21,9 +21,10 @@ import numpy as np
 from audit.core.findings import Finding
 from audit.core.measurements import (
     AuditorOutput,
-    BarChart,
+    Chart,
     EvidenceTable,
     GroupValue,
+    LineChart,
     MetricResult,
 )
 from audit.core.provenance import Provenance
@@ -170,8 +171,19 @@ def _table(table: EvidenceTable) -> dict[str, Any]:
     }
 
 
-def _chart(chart: BarChart) -> dict[str, Any]:
+def _chart(chart: Chart) -> dict[str, Any]:
+    if isinstance(chart, LineChart):
+        return {
+            "kind": "line",
+            "title": chart.title,
+            "caption": chart.caption,
+            "x_label": chart.x_label,
+            "y_label": chart.y_label,
+            "x_labels": chart.x_labels,
+            "series": [{"name": s.name, "values": s.values} for s in chart.series],
+        }
     return {
+        "kind": "bar",
         "title": chart.title,
         "caption": chart.caption,
         "value_label": chart.value_label,

@@ -34,9 +34,12 @@ from audit.core.context import Task
 from audit.core.measurements import (
     AuditorOutput,
     BarChart,
+    Chart,
     EvidenceTable,
     GroupStatus,
     GroupValue,
+    LineChart,
+    LineSeries,
     MetricResult,
 )
 
@@ -714,8 +717,8 @@ class _Measurement:
         self,
         before: dict[tuple[str, ...], list[Utility]],
         after: dict[tuple[str, ...], list[Utility]],
-    ) -> tuple[BarChart, ...]:
-        charts: list[BarChart] = []
+    ) -> tuple[Chart, ...]:
+        charts: list[Chart] = []
         labels: list[str] = []
         values: list[float] = []
         for columns, found in before.items():
@@ -735,24 +738,30 @@ class _Measurement:
                     caption="Longer bars: groups that pay more for the privacy guarantee.",
                 )
             )
+        positions = tuple(point.label for point in self.sweep)
         for columns in [(), *(g.columns for g in self.groupings[:3])]:
-            labels, values = [], []
-            for point in self.sweep:
+            accuracy: dict[str, list[float | None]] = {}
+            for index, point in enumerate(self.sweep):
                 for u in point.utility.get(columns, []):
-                    if u.accuracy is not None:
-                        labels.append(f"{point.label} \u00b7 {u.label}")
-                        values.append(u.accuracy)
-            if labels:
+                    line = accuracy.setdefault(u.label, [None] * len(positions))
+                    line[index] = u.accuracy
+            series = tuple(
+                LineSeries(name=label, values=tuple(values))
+                for label, values in accuracy.items()
+                if any(v is not None for v in values)
+            )
+            if series:
                 name = " \u00d7 ".join(columns) if columns else "overall"
                 charts.append(
-                    BarChart(
+                    LineChart(
                         title=f"Accuracy against epsilon ({name})",
-                        labels=tuple(labels),
-                        values=tuple(values),
-                        highlighted=tuple(b for b in labels if b.startswith("non-private")),
-                        highlight_label="non-private reference",
-                        value_label="holdout accuracy",
-                        caption="The trade-off curve: each bar is one target epsilon and group.",
+                        x_labels=positions,
+                        series=series,
+                        x_label="privacy budget",
+                        y_label="holdout accuracy",
+                        caption="The trade-off curve: holdout accuracy of a DP model trained "
+                        "to each epsilon, per group; the last point is the same model "
+                        "trained without privacy.",
                     )
                 )
         return tuple(charts)

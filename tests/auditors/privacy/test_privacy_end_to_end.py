@@ -9,6 +9,7 @@ import yaml
 
 from audit import run_audit
 from audit.core.findings import Verdict
+from audit.core.measurements import LineChart
 from tests.auditors.privacy.conftest import FEATURES, sklearn_pipeline
 
 POLICY = Path(__file__).resolve().parents[3] / "examples" / "privacy-policy.yaml"
@@ -52,7 +53,15 @@ def test_example_policy_judges_epsilon_and_the_worst_group_drop(
     assert (tmp_path / "dp" / "metadata.json").is_file()
     titles = [t.title for t in output.tables]
     assert any(t.startswith("Epsilon sweep") for t in titles)
-    assert any(c.title.startswith("Accuracy against epsilon") for c in output.charts)
+    curves = {c.title: c for c in output.charts if isinstance(c, LineChart)}
+    curve = curves["Accuracy against epsilon (sex)"]
+    assert len(curve.x_labels) == len(output.config["sweep_epsilons"]) + 1  # + non-private
+    assert {s.name for s in curve.series} == {"sex=Female", "sex=Male"}
+    # the curve carries the sweep table's numbers (which the table shows to 4 decimals)
+    (sweep,) = [t for t in output.tables if t.title.startswith("Epsilon sweep")]
+    table_values = {v for row in sweep.rows for v in row if isinstance(v, float)}
+    curve_values = {round(v, 4) for s in curve.series for v in s.values if v is not None}
+    assert curve_values and curve_values <= table_values
     report = tmp_path / "report.html"
     result.to_html(report)
     html = report.read_text(encoding="utf-8")
