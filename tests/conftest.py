@@ -6,6 +6,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from audit.reporting.pdf import CHROMIUM_ARGS
+
 REPO = Path(__file__).resolve().parents[1]
 ADULT_CSV = REPO / "examples" / "data" / "adult.csv"
 
@@ -59,14 +61,6 @@ def parse():
 
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
@@ -84,7 +78,9 @@ def browser_page(chromium_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium_path), args=list(CHROMIUM_ARGS)
+        )
         try:
             yield browser.new_page(viewport={"width": 1366, "height": 900})
         finally:

@@ -18,7 +18,6 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from audit.errors import UsageError
-from audit.reporting.bundle import REPORT_NAMES
 
 __all__ = [
     "ERR_HEADER",
@@ -64,12 +63,15 @@ def check_out_folder(out: Path) -> None:
     ------
     UsageError
         When ``out`` is a symbolic link or an existing non-folder, or holds a report
-        file name (:data:`REPORT_NAMES`) that is a link or not a regular file.
+        file name (:data:`audit.reporting.bundle.REPORT_NAMES`) that is a link or not a
+        regular file.
     """
     if out.is_symlink():
         raise UsageError(ERR_OUT_LINK.format(out=out))
     if out.exists() and not out.is_dir():
         raise UsageError(ERR_OUT_FILE.format(out=out))
+    from audit.reporting.bundle import REPORT_NAMES  # heavy: only when a run needs it
+
     for name in REPORT_NAMES:
         target = out / name
         if target.is_symlink() or (target.exists() and not target.is_file()):

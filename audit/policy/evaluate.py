@@ -276,14 +276,18 @@ def _verdict(passed: bool) -> Verdict:
     return Verdict.PASS if passed else Verdict.FAIL
 
 
-def _finding(
+def _make_finding(
     req: Requirement,
     grouping: tuple[str, ...],
+    *,
     verdict: Verdict,
-    outcome: _Outcome,
+    measured: float | None,
+    summary: str,
     reasons: Sequence[str],
+    worst: str | None = None,
+    reference: str | None = None,
 ) -> Finding:
-    summary = outcome.sentence + (NOTE_NOT_PASS if verdict is Verdict.INCONCLUSIVE else "")
+    """A finding on ``req``: the requirement's own fields plus what was found."""
     return Finding(
         requirement_id=req.id,
         title=req.title,
@@ -294,32 +298,45 @@ def _finding(
         threshold=req.threshold,
         severity=req.severity,
         verdict=verdict,
-        measured=outcome.measured,
+        measured=measured,
         grouping=grouping,
         summary=summary,
-        worst_group=outcome.worst,
-        reference_group=outcome.reference,
+        worst_group=worst,
+        reference_group=reference,
         reasons=tuple(reasons),
+    )
+
+
+def _finding(
+    req: Requirement,
+    grouping: tuple[str, ...],
+    verdict: Verdict,
+    outcome: _Outcome,
+    reasons: Sequence[str],
+) -> Finding:
+    summary = outcome.sentence + (NOTE_NOT_PASS if verdict is Verdict.INCONCLUSIVE else "")
+    return _make_finding(
+        req,
+        grouping,
+        verdict=verdict,
+        measured=outcome.measured,
+        summary=summary,
+        reasons=reasons,
+        worst=outcome.worst,
+        reference=outcome.reference,
     )
 
 
 def _inconclusive(req: Requirement, grouping: tuple[str, ...], *reasons: str) -> Finding:
     where = f" for {_label(grouping)}" if grouping else ""
     summary = f"{_metric(req).capitalize()}{where} could not be judged: {reasons[0]}."
-    return Finding(
-        requirement_id=req.id,
-        title=req.title,
-        citation=req.citation,
-        auditor=req.auditor,
-        metric=req.metric,
-        comparison=req.compare.value,
-        threshold=req.threshold,
-        severity=req.severity,
+    return _make_finding(
+        req,
+        grouping,
         verdict=Verdict.INCONCLUSIVE,
         measured=None,
-        grouping=grouping,
         summary=summary,
-        reasons=tuple(reasons),
+        reasons=reasons,
     )
 
 

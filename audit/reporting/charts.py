@@ -133,6 +133,25 @@ def _px(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+def _svg(*, aria: str, height: float, body: Markup, chart_id: str | None = None) -> Markup:
+    """The ``<svg>`` every chart shares: an accessible image scaled to the page's width."""
+    attrs: dict[str, object] = {}
+    if chart_id is not None:
+        attrs["id"] = re.sub(r"[^A-Za-z0-9_-]", "-", chart_id)
+    attrs |= {
+        "class": "chart",
+        "role": "img",
+        "aria-label": aria,
+        "viewBox": f"0 0 {_WIDTH} {_px(height)}",
+        "width": "100%",
+        "font-family": _FONT,
+        "font-size": 12,
+        "fill": INK,
+        "dominant-baseline": "middle",
+    }
+    return _el("svg", attrs, body)
+
+
 @dataclass(frozen=True)
 class ReferenceLine:
     """A dashed vertical line on a chart, e.g. a policy threshold; ``label`` goes in the legend."""
@@ -422,21 +441,7 @@ def bar_chart(
             )
         )
     parts.append(legend)
-    return _el(
-        "svg",
-        {
-            "class": "chart",
-            "role": "img",
-            "aria-label": _aria_label(metric, reference, highlight),
-            "viewBox": f"0 0 {_WIDTH} {_px(height)}",
-            "width": "100%",
-            "font-family": _FONT,
-            "font-size": 12,
-            "fill": INK,
-            "dominant-baseline": "middle",
-        },
-        _join(parts),
-    )
+    return _svg(aria=_aria_label(metric, reference, highlight), height=height, body=_join(parts))
 
 
 def _hatch(hatch_id: str) -> Markup:
@@ -561,22 +566,8 @@ def column_chart(chart: BarChart, *, chart_id: str) -> Markup:
     if len(described) > _ARIA_GROUPS:
         shown_described.append(f"and {len(described) - _ARIA_GROUPS} more")
     aria = f"Bar chart: {chart.title}. " + "; ".join(shown_described) + "."
-    return _el(
-        "svg",
-        {
-            "id": re.sub(r"[^A-Za-z0-9_-]", "-", chart_id),
-            "class": "chart",
-            "role": "img",
-            "aria-label": aria,
-            "viewBox": f"0 0 {_WIDTH} {_px(height)}",
-            "width": "100%",
-            "font-family": _FONT,
-            "font-size": 12,
-            "fill": INK,
-            "dominant-baseline": "middle",
-        },
-        _join([_el("title", {}, chart.title), _axis(scale, bottom), *rows, legend]),
-    )
+    body = _join([_el("title", {}, chart.title), _axis(scale, bottom), *rows, legend])
+    return _svg(aria=aria, height=height, body=body, chart_id=chart_id)
 
 
 # --- line charts (ordered positions, several series) -----------------------------------------
@@ -721,29 +712,15 @@ def line_chart(chart: LineChart, *, chart_id: str) -> Markup:
     if len(chart.series) > _LINE_SERIES:
         described.append(f"and {len(chart.series) - _LINE_SERIES} more series not drawn")
     aria = f"Line chart: {chart.title}. " + "; ".join(described) + "."
-    return _el(
-        "svg",
-        {
-            "id": re.sub(r"[^A-Za-z0-9_-]", "-", chart_id),
-            "class": "chart",
-            "role": "img",
-            "aria-label": aria,
-            "viewBox": f"0 0 {_WIDTH} {_px(height)}",
-            "width": "100%",
-            "font-family": _FONT,
-            "font-size": 12,
-            "fill": INK,
-            "dominant-baseline": "middle",
-        },
-        _join(
-            [
-                _el("title", {}, chart.title),
-                _el("g", {"aria-hidden": "true"}, _join(grid)),
-                _el("g", {"aria-hidden": "true"}, _join(lines)),
-                legend,
-            ]
-        ),
+    body = _join(
+        [
+            _el("title", {}, chart.title),
+            _el("g", {"aria-hidden": "true"}, _join(grid)),
+            _el("g", {"aria-hidden": "true"}, _join(lines)),
+            legend,
+        ]
     )
+    return _svg(aria=aria, height=height, body=body, chart_id=chart_id)
 
 
 def chart_svg(chart: Chart, *, chart_id: str) -> Markup:

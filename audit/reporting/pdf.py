@@ -29,13 +29,13 @@ from audit.reporting.write import write_atomic
 if TYPE_CHECKING:
     from audit.core.result import AuditResult
 
-__all__ = ["CHROMIUM_ENV", "find_chromium", "render_pdf", "write_pdf"]
+__all__ = ["CHROMIUM_ARGS", "CHROMIUM_ENV", "find_chromium", "render_pdf", "write_pdf"]
 
 CHROMIUM_ENV = "MAAS_AUDIT_CHROMIUM"
 """Environment variable naming the Chromium executable to print with."""
 
 _CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-_ARGS = (
+CHROMIUM_ARGS = (
     "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
@@ -43,6 +43,7 @@ _ARGS = (
     "--no-first-run",
     "--disable-sync",
 )
+"""Headless flags: no sandbox (root in containers), no GPU, and no background network."""
 _PAPER = "A4"
 _MARGIN: Final = ("20mm", "14mm", "18mm", "14mm")
 """Top, right, bottom, left: room for the running header and the page-number footer."""
@@ -139,7 +140,9 @@ def render_pdf(result: AuditResult) -> bytes:
     header, footer = _header_footer(result)
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(chromium), args=list(_ARGS))
+            browser = playwright.chromium.launch(
+                executable_path=str(chromium), args=list(CHROMIUM_ARGS)
+            )
             try:
                 page = browser.new_page()
                 page.route("**/*", _refuse)

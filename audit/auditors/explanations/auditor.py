@@ -22,7 +22,7 @@ from audit.auditors.explanations.summaries import (
     top_k,
     top_k_overlap,
 )
-from audit.auditors.fairness.groups import Grouping, groupings_for
+from audit.core.groups import Grouping, groupings_for
 from audit.core.measurements import (
     AuditorOutput,
     BarChart,

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from audit.auditors.fairness.groups import Grouping
 from audit.core.context import Outcomes, Task
+from audit.core.groups import Grouping
 
 __all__ = ["RowPlan", "plan_rows"]
 

@@ -30,8 +30,8 @@ from audit.auditors.fairness.counts import (
     confusion_counts,
     rate_values,
 )
-from audit.auditors.fairness.groups import Grouping, group_statuses, groupings_for
 from audit.core.context import Task
+from audit.core.groups import Grouping, group_statuses, groupings_for
 from audit.core.measurements import (
     AuditorOutput,
     EvidenceTable,

@@ -12,7 +12,6 @@ import numpy.typing as npt
 from pydantic import BaseModel
 
 from audit.auditors._settings import settings_as
-from audit.auditors.fairness.groups import Grouping, groupings_for
 from audit.auditors.privacy.config import PrivacyConfig
 from audit.auditors.privacy.dp_training import (
     TrainedModel,
@@ -31,6 +30,7 @@ from audit.auditors.privacy.persistence import METADATA_FILE, STATE_FILE, save_d
 from audit.auditors.privacy.split import Split, data_sha256, split_rows
 from audit.auditors.privacy.utility import Utility, utility_by_group
 from audit.core.context import Task
+from audit.core.groups import Grouping, groupings_for
 from audit.core.measurements import (
     AuditorOutput,
     BarChart,

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.metrics import roc_auc_score
 
-from audit.auditors.fairness.groups import Grouping
+from audit.core.groups import Grouping
 
 __all__ = ["Utility", "accuracy", "auc", "utility_by_group"]
 

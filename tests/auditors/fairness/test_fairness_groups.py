@@ -9,7 +9,7 @@ from fairlearn.metrics import demographic_parity_difference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit.auditors.fairness.groups import (
+from audit.core.groups import (
     encode_column,
     group_statuses,
     groupings_for,
@@ -184,7 +184,7 @@ def test_share_note_never_rounds_up_to_the_threshold():
 
 
 def test_dense_and_sorted_compaction_give_the_same_groups(monkeypatch):
-    from audit.auditors.fairness import groups
+    from audit.core import groups
 
     rng = np.random.default_rng(3)
     frame = pd.DataFrame(

@@ -1,4 +1,4 @@
-"""Turn sensitive columns into integer group codes with display labels.
+"""Turn sensitive columns into integer group codes with display labels (shared by auditors).
 
 A *grouping* is one sensitive column, or several combined (intersectional groups).
 Each row gets a code in ``range(n_groups)``; codes follow a stable sorted order of
