@@ -15,6 +15,8 @@ from pydantic import BaseModel
 
 from audit.auditors._settings import settings_as
 from audit.auditors.masking.config import MaskingConfig
+from audit.auditors.masking.entities import Entity
+from audit.auditors.masking.ner import NerEngine, load_ner
 from audit.auditors.masking.patterns import Recognizer, recognizers_for
 from audit.auditors.masking.probes import ProbeRun, run_probes
 from audit.auditors.masking.redact import mask_sample
@@ -42,6 +44,8 @@ METRICS: Mapping[str, str] = {
     "rule allows; per entity.",
     "free_text_pii_cells": "Cells of free-text columns holding raw PII; per entity.",
     "masking_rule_violations": "Cells breaking the policy's masking rules; per rule.",
+    "rule_violations": "Cells breaking one masking rule, measured once per rule: name the "
+    "rule's id with group_by (group_by: [email-hmac]) to judge that rule alone.",
     "unsalted_hash_cells": "Cells holding a plain, unkeyed hash of a value found in the data "
     "or of a ZIP code, year or date.",
     "pii_columns": "Columns in which most non-empty cells hold one kind of PII.",
@@ -49,8 +53,8 @@ METRICS: Mapping[str, str] = {
     "l_diversity": "Fewest distinct sensitive values in an equivalence class.",
     "rows_at_risk_share": "Share of rows in classes below the k target or the l target.",
     "classes_below_k": "Equivalence classes smaller than the k target.",
-    "output_pii_findings": "PII found in a chat model's answers to the policy's probe "
-    "prompts: (answer, entity) pairs; per entity.",
+    "output_pii_findings": "PII found in a text model's answers to the policy's probe "
+    "prompts (chat endpoint, MLflow or OIP v2): (answer, entity) pairs; per entity.",
 }
 
 ERR_NO_ROWS = "the data has no rows"
@@ -60,10 +64,16 @@ ERR_NO_SENSITIVE = "the policy's 'auditors.masking' block names no sensitive_att
 ERR_NO_PROBES = "the policy's 'auditors.masking' block declares no probes"
 ERR_MISSING_COLUMNS = "{what} column(s) {names} not in the data; its columns are: {columns}"
 
-LIMITATIONS = (
+LIMIT_NAMES_PATTERNS = (
     "Person names are found without an NER model: in columns named for names, and in free "
     "text after a title (Mr, Dr, ...) or a phrase such as 'my name is'. Names elsewhere in "
-    "free text are missed.",
+    "free text are missed."
+)
+LIMIT_NAMES_NER = (
+    "Person names found by the spaCy pipeline are as good as that pipeline: its recall and "
+    "precision were not measured on this data. It ran on free-text and name columns only."
+)
+LIMITATIONS = (
     "Postal codes are found only with context (a US state or the word zip/postcode before a "
     "ZIP code, a ZIP+4, a UK postcode) or in columns named for them; dates of birth only "
     "after words such as 'born' or 'DOB', or in columns named for them.",
@@ -144,6 +154,46 @@ def _rules_metric(checks: Sequence[RuleCheck]) -> MetricResult:
     )
 
 
+def _rule_target(check: RuleCheck) -> str:
+    rule = check.rule
+    where = ", ".join(rule.columns)
+    if rule.entity:
+        where = f"{where}; {rule.entity} anywhere" if where else f"{rule.entity} anywhere"
+    return f"{rule.treatment} of {where}"
+
+
+def _rule_evidence(check: RuleCheck) -> str:
+    """What one rule's check found, in words, with masked examples only."""
+    if check.unverifiable:
+        return f"not verifiable: {check.unverifiable}"
+    if not check.violations:
+        return f"obeyed in {check.cells:,} cell(s) checked"
+    problems = ", ".join(f"{k}: {n:,}" for k, n in sorted(check.problems.items()))
+    shown = f"; masked examples: {'; '.join(check.samples)}" if check.samples else ""
+    return (
+        f"{check.violations:,} of {check.cells:,} cell(s) break it ({problems}){shown}; "
+        f"first rows: {_first_rows(check.rows)}"
+    )
+
+
+def _per_rule_metrics(checks: Sequence[RuleCheck]) -> list[MetricResult]:
+    """``rule_violations`` once per rule, grouped by the rule's id (see :data:`METRICS`)."""
+    if not checks:
+        return [_scalar("rule_violations", None, ERR_NO_RULES)]
+    return [
+        MetricResult(
+            metric="rule_violations",
+            auditor=AUDITOR,
+            grouping=(c.rule.id,),
+            value=None if c.unverifiable else float(c.violations),
+            description=f"Cells breaking masking rule '{c.rule.id}' ({_rule_target(c)}): "
+            f"{_rule_evidence(c)}.",
+            reason=c.unverifiable,
+        )
+        for c in checks
+    ]
+
+
 def _risk_problem(context: AuditContext, settings: MaskingConfig) -> str | None:
     if not settings.quasi_identifiers:
         return ERR_NO_QI
@@ -205,13 +255,18 @@ def _probe_table(run: ProbeRun, prompts: Sequence[str]) -> EvidenceTable:
 
 
 def _probe(
-    settings: MaskingConfig, context: AuditContext, recognizers: Sequence[Recognizer]
+    settings: MaskingConfig,
+    context: AuditContext,
+    recognizers: Sequence[Recognizer],
+    ner: NerEngine | None,
 ) -> tuple[MetricResult, list[EvidenceTable], list[str]]:
     """Probe the chat model when the policy asks: metric, evidence table, warnings."""
     if settings.probes is None:
         return _probe_metric(None), [], []
     model = context.model if context.has_model else None
-    run = run_probes(settings.probes, model, recognizers, max_chars=settings.max_cell_chars)
+    run = run_probes(
+        settings.probes, model, recognizers, max_chars=settings.max_cell_chars, ner=ner
+    )
     if run.error is not None:
         return _probe_metric(run), [], [run.error]
     return _probe_metric(run), [_probe_table(run, settings.probes.prompts)], []
@@ -234,7 +289,7 @@ def _pii_table(scans: Sequence[ColumnScan], samples: int) -> EvidenceTable:
                     hits.score,
                     ", ".join(sorted(hits.recognizers)),
                     "yes" if scan.free_text else "no",
-                    "; ".join(mask_sample(t) for t in hits.texts[:samples]),
+                    "; ".join(mask_sample(t) for t in hits.texts[:samples].to_pylist()),
                     _first_rows(hits.rows.tolist()[:11]),
                 )
             )
@@ -323,7 +378,9 @@ class MaskingAuditor:
     name: ClassVar[str] = AUDITOR
     Config: ClassVar[type[BaseModel]] = MaskingConfig
     needs_model: ClassVar[bool] = False
-    population_metrics: ClassVar[frozenset[str]] = frozenset(METRICS)
+    # every metric is measured for the data as a whole, except rule_violations: once per
+    # rule, the rule named by a requirement's group_by
+    population_metrics: ClassVar[frozenset[str]] = frozenset(METRICS) - {"rule_violations"}
 
     def metrics(self) -> Mapping[str, str]:
         """Name and one-line description of every metric this auditor measures."""
@@ -348,16 +405,23 @@ class MaskingAuditor:
         settings = settings_as(config, MaskingConfig)
         data = context.data
         recognizers = recognizers_for(settings.entities, settings.custom_patterns)
-        probed, probe_tables, probe_warnings = _probe(settings, context, recognizers)
+        ner, names = _names(settings)
+        probed, probe_tables, probe_warnings = _probe(settings, context, recognizers, ner)
+        if settings.ner_model is not None and ner is None:
+            probe_warnings.insert(0, f"person names by patterns only: {names}")
         if len(data) == 0 or len(data.columns) == 0:
             empty = [_scalar(m, None, ERR_NO_ROWS) for m in METRICS if m != probed.metric]
             return self._output(
-                settings, [*empty, probed], probe_tables, [ERR_NO_ROWS, *probe_warnings]
+                settings, [*empty, probed], probe_tables, [ERR_NO_ROWS, *probe_warnings], names
             )
         bar = context.progress("masking: scanning columns", 3)
         try:
             scans = scan_table(
-                data, recognizers, skip=settings.skip_columns, max_chars=settings.max_cell_chars
+                data,
+                recognizers,
+                skip=settings.skip_columns,
+                max_chars=settings.max_cell_chars,
+                ner=ner,
             )
             bar.update(1)
             checks = check_rules(
@@ -405,6 +469,7 @@ class MaskingAuditor:
             _per_entity("unmasked_pii_cells", unmasked, unmasked),
             _per_entity("free_text_pii_cells", free, free),
             _rules_metric(checks),
+            *_per_rule_metrics(checks),
             _scalar(
                 "unsalted_hash_cells",
                 float(unsalted) if hashed_checked else None,
@@ -422,7 +487,7 @@ class MaskingAuditor:
         tables += probe_tables
         warnings = [f"column '{s.column}': {note}" for s in scans for note in s.notes]
         warnings += probe_warnings
-        return self._output(settings, metrics, tables, warnings)
+        return self._output(settings, metrics, tables, warnings, names)
 
     def _output(
         self,
@@ -430,25 +495,59 @@ class MaskingAuditor:
         metrics: Sequence[MetricResult],
         tables: Sequence[EvidenceTable],
         warnings: Sequence[str],
+        names: str,
     ) -> AuditorOutput:
+        ner_ran = names.startswith(NER_USED)
         return AuditorOutput(
             auditor=AUDITOR,
             metrics=tuple(metrics),
-            method=_method(settings),
+            method=_method(settings, names),
             tables=tuple(tables),
-            limitations=LIMITATIONS,
+            limitations=(LIMIT_NAMES_NER if ner_ran else LIMIT_NAMES_PATTERNS, *LIMITATIONS),
             warnings=tuple(warnings),
             config=settings.model_dump(mode="json"),
         )
 
 
-def _method(settings: MaskingConfig) -> str:
+NER_USED = "spaCy pipeline"
+"""How :func:`~audit.auditors.masking.ner.load_ner` states that a pipeline was loaded."""
+NER_OFF = "the policy turned NER off (ner: false)"
+NER_UNWANTED = "person names are not among the entities to detect"
+
+
+def _names(settings: MaskingConfig) -> tuple[NerEngine | None, str]:
+    """The spaCy pipeline for person names, if one is wanted and installed, and a statement."""
+    if not settings.ner:
+        return None, NER_OFF
+    if settings.entities is not None and Entity.PERSON not in settings.entities:
+        return None, NER_UNWANTED
+    return load_ner(settings.ner_model, max_values=settings.ner_max_values)
+
+
+def _names_method(names: str) -> str:
+    if names.startswith(NER_USED):
+        return (
+            f"Person names: the {names} (named-entity recognition) ran over the distinct "
+            "values of free-text and name columns, in batches, and its PERSON entities count "
+            "with the pattern matches (a title, 'my name is', a column named for names). "
+        )
+    if names == NER_UNWANTED:
+        return ""
+    return (
+        "Person names: pattern fallback only (a title, 'my name is', a column named for "
+        f"names), because {names}. "
+    )
+
+
+def _method(settings: MaskingConfig, names: str) -> str:
     qi = ", ".join(settings.quasi_identifiers) or "none named"
     return (
         "Every column is scanned with RE2 patterns over whole Arrow columns; candidates are "
         "validated (Luhn for cards, ISO 7064 mod-97 for IBANs, SSA ranges for SSNs, calendar "
         "dates, IP ranges) before they count. A column holds an entity when at least "
-        f"{settings.column_share:.0%} of its non-empty cells match it. Each masking rule is "
+        f"{settings.column_share:.0%} of its non-empty cells match it. "
+        + _names_method(names)
+        + "Each masking rule is "
         "checked cell by cell against its treatment; digests are compared with plain MD5, "
         "SHA-1, SHA-256 and SHA-512 hashes of values found in the data and of every ZIP "
         "code, year and date. k-anonymity and l-diversity are computed over the "

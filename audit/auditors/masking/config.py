@@ -18,7 +18,9 @@ people out, and extra patterns to detect:
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -31,7 +33,9 @@ __all__ = [
     "MaskingConfig",
     "MaskingRule",
     "ProbeConfig",
+    "ProbeProtocol",
     "Treatment",
+    "probe_protocol",
 ]
 
 MODEL_ENDPOINT = "model"
@@ -111,14 +115,36 @@ class CustomPattern(_Frozen):
         return value
 
 
+ProbeProtocol = Literal["auto", "openai-chat", "mlflow", "oip-v2"]
+"""How probes reach the model; ``auto`` tells it from the URL (see :func:`probe_protocol`)."""
+
+
 class ProbeConfig(_Frozen):
     """Prompts sent to a text-generating model, whose answers are scanned for PII."""
 
     endpoint: str = Field(
-        description="URL of an OpenAI-compatible chat endpoint (base URL or "
-        "'.../v1/chat/completions'), or 'model' for the audited model when it is one."
+        description="URL of the text model: an OpenAI-compatible chat endpoint (base URL or "
+        "'.../v1/chat/completions'), an MLflow scoring server ('.../invocations') or an Open "
+        "Inference Protocol v2 model ('.../v2/models/<name>[/infer]'); or 'model' for the "
+        "audited model when it is a chat endpoint."
     )
-    model: str = Field("default", min_length=1, description="The 'model' field of requests.")
+    protocol: ProbeProtocol = Field(
+        "auto",
+        description="'openai-chat', 'mlflow' or 'oip-v2'; 'auto' reads it from the URL: "
+        "'.../invocations' is MLflow, '.../v2/models/...' is OIP v2, anything else chat.",
+    )
+    input_column: str = Field(
+        "prompt",
+        min_length=1,
+        description="MLflow and OIP v2: the column (input tensor) the prompts are sent in, "
+        "one row per prompt; the model's text output (its labels) is read as the answers.",
+    )
+    output_name: str | None = Field(
+        None, min_length=1, description="OIP v2: the output holding the text, if several."
+    )
+    model: str = Field(
+        "default", min_length=1, description="Chat only: the 'model' field of requests."
+    )
     prompts: tuple[Annotated[str, Field(min_length=1, max_length=8_000)], ...] = Field(
         min_length=1, description="Probe prompts, sent one per request, in order."
     )
@@ -137,6 +163,34 @@ class ProbeConfig(_Frozen):
         if value != MODEL_ENDPOINT and not value.startswith(("http://", "https://")):
             raise ValueError(f"probes.endpoint must be an http(s) URL or '{MODEL_ENDPOINT}'")
         return value
+
+    @model_validator(mode="after")
+    def _protocol_needs_url(self) -> ProbeConfig:
+        if self.endpoint == MODEL_ENDPOINT and self.protocol in ("mlflow", "oip-v2"):
+            raise ValueError(
+                f"probes.protocol '{self.protocol}' needs the model's URL as probes.endpoint"
+            )
+        return self
+
+
+def probe_protocol(probes: ProbeConfig) -> str:
+    """The protocol probes speak: the one set, else read from the endpoint's URL.
+
+    >>> probe_protocol(ProbeConfig(endpoint="http://h:5000/invocations", prompts=["hi"]))
+    'mlflow'
+    >>> probe_protocol(ProbeConfig(endpoint="http://h/v2/models/gpt/infer", prompts=["hi"]))
+    'oip-v2'
+    >>> probe_protocol(ProbeConfig(endpoint="http://h:8000/v1", prompts=["hi"]))
+    'openai-chat'
+    """
+    if probes.protocol != "auto":
+        return probes.protocol
+    path = urlsplit(probes.endpoint).path.rstrip("/")
+    if path.endswith("/invocations"):
+        return "mlflow"
+    if re.search(r"/v2/models/[^/]+", path):
+        return "oip-v2"
+    return "openai-chat"
 
 
 class MaskingConfig(_Frozen):
@@ -173,6 +227,23 @@ class MaskingConfig(_Frozen):
     samples: int = Field(3, ge=0, le=20, description="Masked examples per evidence row.")
     probes: ProbeConfig | None = Field(
         None, description="Output leakage: prompts sent to a chat model, answers scanned."
+    )
+    ner: bool = Field(
+        True,
+        description="Also find person names with a spaCy pipeline when one is installed "
+        "(never downloaded); false keeps to the pattern fallback.",
+    )
+    ner_model: str | None = Field(
+        None,
+        min_length=1,
+        description="The spaCy pipeline for person names: an installed package (e.g. "
+        "'en_core_web_sm') or a directory written by nlp.to_disk; default: the first "
+        "installed en_core_web_* package.",
+    )
+    ner_max_values: int = Field(
+        50_000,
+        ge=1,
+        description="Most distinct values of one column run through the spaCy pipeline.",
     )
 
     @field_validator("rules")

@@ -70,11 +70,28 @@ def _encodings(raw: bytes) -> tuple[str, ...]:
     )
 
 
+_SIZES = {"md5": 16, "sha1": 20, "sha256": 32, "sha512": 64}
+"""Digest size in bytes of each algorithm."""
+
+
+def _spelled_lengths(size: int) -> set[int]:
+    """Lengths of a digest of ``size`` bytes in hex and in padded or unpadded base64."""
+    return {2 * size, 4 * ((size + 2) // 3), (4 * size + 2) // 3}
+
+
+def _algorithms(lengths: set[int] | None) -> tuple[str, ...]:
+    """The algorithms whose digests can be spelled in one of ``lengths`` characters."""
+    if lengths is None:
+        return ALGORITHMS
+    return tuple(a for a in ALGORITHMS if _spelled_lengths(_SIZES[a]) & lengths)
+
+
 def plain_digests(
     candidates: Iterable[str],
     *,
     enumerate_domains: bool = True,
     within: set[str] | None = None,
+    lengths: set[int] | None = None,
 ) -> set[str]:
     """Unkeyed digests of the candidates (every normalisation, algorithm and spelling).
 
@@ -87,26 +104,38 @@ def plain_digests(
     within : set of str, optional
         Keep only digests in this set (the distinct values of the checked column, hex
         in lower case), so the domains are streamed, never stored.
+    lengths : set of int, optional
+        Only digests spelled in one of these many characters (those of the checked
+        column's values): an algorithm none of whose spellings fits is not run, and
+        digests of other lengths are not kept.  Default: the lengths in ``within``, or
+        every length.
 
     Returns
     -------
     set of str
         The digests found (all of them when ``within`` is ``None``).
     """
+    if lengths is None and within is not None:
+        lengths = {len(w) for w in within}
+    algorithms = _algorithms(lengths)
+    if not algorithms:
+        return set()
     values: set[str] = set()
     for candidate in candidates:
         values |= _normalisations(candidate)
     found: set[str] = set()
     for value in values:
         data = value.encode("utf-8")
-        for name in ALGORITHMS:
+        for name in algorithms:
             for digest in _encodings(hashlib.new(name, data).digest()):
-                if within is None or digest in within:
+                if (within is None or digest in within) and (
+                    lengths is None or len(digest) in lengths
+                ):
                     found.add(digest)
     if enumerate_domains:
         for value in _domains():
             data = value.encode("ascii")
-            for name in ALGORITHMS:
+            for name in algorithms:
                 digest = hashlib.new(name, data).hexdigest()
                 if within is None or digest in within:
                     found.add(digest)

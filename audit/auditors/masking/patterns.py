@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from audit.auditors.masking.config import CustomPattern
 from audit.auditors.masking.entities import Entity
 
-__all__ = ["RECOGNIZERS", "Recognizer", "recognizers_for"]
+__all__ = ["NAME_COLUMNS", "RECOGNIZERS", "Recognizer", "recognizers_for"]
 
 _STATES = (
     "A[LKZR]|C[AOT]|D[EC]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI|"
@@ -74,10 +74,11 @@ class Recognizer:
     needs_digit: bool = True
 
 
-_NAME_COLUMNS = (
+NAME_COLUMNS = (
     r"(?i)^(?:(?:first|last|full|given|middle|family|maiden|customer|patient|person|contact"
     r"|applicant|employee)[_ -]?name|name|surname|forename|fname|lname)$"
 )
+"""Column names that say the column holds person names."""
 
 RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
@@ -122,7 +123,14 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         column_hint=r"(?i)(?:^|_)(?:ssn|social_?security(?:_?number)?)(?:$|_)",
     ),
     Recognizer(
-        Entity.CREDIT_CARD, "credit_card", r"\b(?:\d[ -]?){11,18}\d\b", 1.0, validator="luhn"
+        Entity.CREDIT_CARD,
+        "credit_card",
+        # what the validator accepts: 13 to 19 digits after a network's first digit (1 to
+        # 6), 12 for Maestro (5, 6 or 0604); so "+44 20 7451 2914" is not a candidate
+        r"\b(?:[1-4](?:[ -]?\d){11,17}|[56](?:[ -]?\d){10,17}|0[ -]?6[ -]?0[ -]?4(?:[ -]?\d){7,14})"
+        r"[ -]?\d\b",
+        1.0,
+        validator="luhn",
     ),
     Recognizer(
         Entity.IBAN_CODE,
@@ -201,7 +209,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         "person_name_column",
         rf"^\s*{_NAME_WORD}(?:[ -]{_NAME_WORD}){{0,3}}\s*$",
         0.5,
-        column_hint=_NAME_COLUMNS,
+        column_hint=NAME_COLUMNS,
         needs_digit=False,
     ),
 )

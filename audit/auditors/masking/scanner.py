@@ -1,14 +1,27 @@
 """The vectorised column scanner: every recognizer over whole Arrow columns at once.
 
-For each column and recognizer, one RE2 pass over the column (Arrow's
-``match_substring_regex``) finds the candidate cells.  The first match of each is the
-trimmed cell when an anchored pass shows the cell is one match as a whole (the usual
-case in a structured column), else it is extracted (slower: RE2 must track a capture
-group).  The recognizer's validator (Luhn, mod-97, SSN ranges, ...) runs on those
-matches only, vectorised over Arrow arrays.  Only cells whose first match fails
+Passes over a column are what cost (RE2 through Arrow's ``match_substring_regex``
+scans every byte at about the same speed whatever the pattern), so a column gets as
+few as possible:
+
+* every recognizer runs on a sample of the column; those that find nothing there are
+  searched for together, in one pass of their alternation, and routed again among the
+  (usually few) cells that match it;
+* recognizers run in entity priority order (:data:`PRIORITY`), and a cell that is, as
+  a whole, a valid match of one entity is not searched for the entities after it:
+  their matches would lie inside it and be dropped as overlaps.  A column of IBANs is
+  not searched for card numbers, one of SSNs not for phone numbers;
+* in a structured column one anchored pass finds the cells that are one match as a
+  whole, whose match is the trimmed cell; only the other cells are searched, and only
+  their matches extracted (slower: RE2 must track a capture group).  Free-text
+  columns skip the anchored pass;
+* cells without ``@`` skip the e-mail pattern.
+
+The recognizer's validator (Luhn, mod-97, SSN ranges, ...) runs on the candidates
+only, vectorised with NumPy over the Arrow buffers.  Only cells whose first match fails
 validation (decoys, mostly) are searched again, match by match, for a later valid one.
-Cells without ``@`` skip the e-mail pattern, and recognizers that find nothing in a
-sample of the column are searched for together, in one pass of their alternation.
+With a spaCy pipeline (:mod:`~audit.auditors.masking.ner`), person names are also looked
+for in free-text and name columns, once per distinct value.
 
 Bad input never raises: values that are not text (bytes, mixed types) are decoded with
 replacement characters, cells longer than the limit are scanned up to it, and both are
@@ -30,13 +43,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from audit.auditors.masking.entities import Entity
-from audit.auditors.masking.patterns import Recognizer
+from audit.auditors.masking.ner import NerEngine, person_names
+from audit.auditors.masking.patterns import NAME_COLUMNS, Recognizer
 from audit.auditors.masking.regex import finditer
 from audit.auditors.masking.validators import VALIDATORS
 
 __all__ = ["ColumnScan", "Hits", "column_text", "scan_column", "scan_table"]
 
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 PRIORITY = (
     Entity.IBAN_CODE,
@@ -66,7 +81,7 @@ class Hits:
         Where and what.
     rows : numpy.ndarray
         Row positions of the cells, ascending.
-    texts : list of str
+    texts : pyarrow.StringArray
         The first valid match in each cell, aligned with ``rows`` (never reported raw).
     recognizers : set of str
         Recognizers that found them; ``score`` is the highest confidence among them.
@@ -75,7 +90,7 @@ class Hits:
     column: str
     entity: str
     rows: IntArray
-    texts: list[str]
+    texts: pa.Array
     recognizers: set[str] = field(default_factory=set)
     score: float = 0.0
 
@@ -135,8 +150,9 @@ def column_text(series: pd.Series, max_chars: int) -> tuple[pa.Array | None, lis
             notes.append(NOTE_DECODED.format(n=odd or len(decoded)))
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
-    lengths = pc.utf8_length(array)
-    too_long = pc.sum(pc.greater(lengths, max_chars)).as_py() or 0
+    too_long = 0
+    if (pc.max(pc.binary_length(array)).as_py() or 0) > max_chars:  # bytes >= characters
+        too_long = pc.sum(pc.greater(pc.utf8_length(array), max_chars)).as_py() or 0
     if too_long:
         array = pc.utf8_slice_codeunits(array, 0, max_chars)
         notes.append(NOTE_TRUNCATED.format(n=too_long, limit=max_chars))
@@ -148,10 +164,28 @@ def _positions(mask: pa.Array) -> IntArray:
     return np.flatnonzero(values).astype(np.int64)
 
 
-def _validate(recognizer: Recognizer, texts: Sequence[str] | pa.Array) -> npt.NDArray[np.bool_]:
+def _take(array: pa.Array, rows: IntArray) -> pa.Array:
+    """``array[rows]``, without a copy when ``rows`` is every position in order."""
+    if len(rows) == len(array):
+        return array
+    return array.take(pa.array(rows, type=pa.int64()))
+
+
+VALIDATE_CHUNK = 65_536
+"""Candidates validated at once: the validators' NumPy temporaries then stay small enough
+to be reused from the allocator's free lists and to stay in cache (a million at once is
+slower, and much slower when the system must find fresh pages for them)."""
+
+
+def _validate(recognizer: Recognizer, texts: Sequence[str] | pa.Array) -> BoolArray:
     if recognizer.validator is None:
         return np.ones(len(texts), dtype=np.bool_)
-    return VALIDATORS[recognizer.validator](texts)
+    check = VALIDATORS[recognizer.validator]
+    if len(texts) <= VALIDATE_CHUNK:
+        return check(texts)
+    return np.concatenate(
+        [check(texts[i : i + VALIDATE_CHUNK]) for i in range(0, len(texts), VALIDATE_CHUNK)]
+    )
 
 
 def _second_chance(recognizer: Recognizer, cells: Sequence[str]) -> list[str | None]:
@@ -165,56 +199,126 @@ def _second_chance(recognizer: Recognizer, cells: Sequence[str]) -> list[str | N
     return found
 
 
-def _first_matches(pattern: str, cells: pa.Array) -> pa.Array:
-    """The first match of ``pattern`` in each cell (every cell holds one), as Arrow strings.
+def _non_capturing(pattern: str) -> str:
+    """``pattern`` with its unnamed groups made non-capturing (Arrow extracts named ones only)."""
+    out: list[str] = []
+    escaped = in_class = False
+    for i, char in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]" or pattern[i - 1] == "["
+        elif char == "[":
+            in_class = True
+        elif char == "(" and not pattern.startswith("?", i + 1):
+            out.append("(?:")
+            continue
+        out.append(char)
+    return "".join(out)
 
-    Extraction with a capture group is several times slower in RE2 than matching, so
-    cells that are one match as a whole, apart from surrounding blanks (the usual case
-    in a structured column), are found by an anchored match and trimmed instead; only
-    the others are extracted.
+
+def _extract(pattern: str, cells: pa.Array) -> pa.Array:
+    """The first match of ``pattern`` in each cell (every cell holds one), as Arrow strings."""
+    found = pc.extract_regex(cells, pattern=f"(?P<m>{_non_capturing(pattern)})")
+    return pc.struct_field(found, [0]).fill_null("")
+
+
+@dataclass
+class _Found:
+    """One recognizer's valid hits in a column."""
+
+    rows: IntArray
+    texts: pa.Array
+    whole: BoolArray
+    """The cell is this match alone (apart from blanks): no other entity's match can lie
+    outside it."""
+
+
+def _none() -> _Found:
+    return _Found(np.zeros(0, np.int64), pa.array([], pa.string()), np.zeros(0, np.bool_))
+
+
+def _run(
+    recognizer: Recognizer, subset: pa.Array, rows: IntArray, *, whole_cells: bool = True
+) -> _Found:
+    """Rows (positions in the column) and first valid matches of ``recognizer``.
+
+    ``subset`` holds the cells at ``rows``, in order.
+
+    One anchored pass finds the cells that are one match as a whole, apart from blanks
+    (the usual case in a structured column): their match is the trimmed cell.  Only the
+    other cells are searched, and only their matches are extracted (slower: RE2 must
+    track a capture group).  ``whole_cells=False`` (a free-text column, whose cells are
+    rarely one match) skips the anchored pass.
     """
-    whole = pc.match_substring_regex(cells, pattern=rf"^\s*(?:{pattern})\s*$")
-    rest = np.flatnonzero(~whole.to_numpy(zero_copy_only=False))
-    trimmed = pc.utf8_trim_whitespace(cells)
-    if not len(rest):
-        return trimmed
-    extracted = pc.struct_field(
-        pc.extract_regex(cells.take(pa.array(rest)), pattern=f"(?P<m>{pattern})"), [0]
-    ).fill_null("")
-    if len(rest) == len(cells):
-        return extracted
-    values = np.asarray(trimmed.to_pylist(), dtype=object)
-    values[rest] = np.asarray(extracted.to_pylist(), dtype=object)
-    return pa.array(values, type=pa.string())
-
-
-def _run(recognizer: Recognizer, array: pa.Array, rows: IntArray) -> tuple[IntArray, list[str]]:
-    """Rows (positions in the column) and first valid matches of ``recognizer``."""
-    subset = array.take(pa.array(rows)) if len(rows) != len(array) else array
     if recognizer.requires:
         keep = _positions(pc.match_substring(subset, recognizer.requires))
-        subset, rows = subset.take(pa.array(keep)), rows[keep]
-    matched = _positions(pc.match_substring_regex(subset, pattern=recognizer.pattern))
-    if not len(matched):
-        return np.zeros(0, dtype=np.int64), []
-    cells = subset.take(pa.array(matched))
-    found = _first_matches(recognizer.pattern, cells)
-    ok = _validate(recognizer, found)
+        subset, rows = _take(subset, keep), rows[keep]
+    if not len(rows):
+        return _none()
+    whole = np.zeros(0, dtype=np.int64)
+    if whole_cells:
+        anchored = rf"^\s*(?:{recognizer.pattern})\s*$"
+        whole = _positions(pc.match_substring_regex(subset, pattern=anchored))
+    texts = pc.ascii_trim_whitespace(_take(subset, whole))
+    at = whole
+    if len(whole) < len(rows):
+        rest = np.setdiff1d(np.arange(len(rows)), whole, assume_unique=True)
+        cells = _take(subset, rest)
+        hit = _positions(pc.match_substring_regex(cells, pattern=recognizer.pattern))
+        if len(hit):
+            extracted = _extract(recognizer.pattern, _take(cells, hit))
+            at = np.concatenate([whole, rest[hit]])
+            texts = pa.concat_arrays([texts, extracted])
+            if len(whole):
+                order = np.argsort(at, kind="stable")
+                at, texts = at[order], texts.take(pa.array(order))
+    if not len(at):
+        return _none()
+    is_whole = np.isin(at, whole, assume_unique=True)
+    ok = _validate(recognizer, texts)
     if ok.all():
-        return rows[matched], found.to_pylist()
-    failed = np.flatnonzero(~ok)
-    several = pc.count_substring_regex(cells.take(pa.array(failed)), pattern=recognizer.pattern)
-    failed = failed[several.to_numpy(zero_copy_only=False) > 1]
-    retry = _second_chance(recognizer, cells.take(pa.array(failed)).to_pylist())
-    rescued = {i: t for i, t in zip(failed.tolist(), retry, strict=True) if t is not None}
-    if rescued:
-        ok[list(rescued)] = True
+        return _Found(rows[at], texts, is_whole)
+    texts, rescued = _rescue(recognizer, subset, at, texts, ok, is_whole)
     kept = np.flatnonzero(ok)
-    texts: list[str] = found.take(pa.array(kept)).to_pylist()
-    for position, index in enumerate(kept.tolist()):
-        if index in rescued:
-            texts[position] = rescued[index]
-    return rows[matched][kept], texts
+    return _Found(rows[at[kept]], texts.take(pa.array(kept)), (is_whole & ~rescued)[kept])
+
+
+def _rescue(
+    recognizer: Recognizer,
+    subset: pa.Array,
+    at: IntArray,
+    texts: pa.Array,
+    ok: BoolArray,
+    whole: BoolArray,
+) -> tuple[pa.Array, BoolArray]:
+    """Search again, match by match, the cells whose first match failed validation.
+
+    Those are decoys, mostly.  Cells that are one match as a whole (``whole``) have no
+    other match to offer.  ``ok`` is set where a later valid match is found; returns the
+    texts with those matches in place, and where they are.
+    """
+    rescued = np.zeros(len(ok), dtype=np.bool_)
+    failed = np.flatnonzero(~ok & ~whole)
+    if not len(failed):
+        return texts, rescued
+    cells = subset.take(pa.array(at[failed]))
+    several = pc.count_substring_regex(cells, pattern=recognizer.pattern)
+    many = several.to_numpy(zero_copy_only=False) > 1
+    if not many.any():
+        return texts, rescued
+    retry = _second_chance(recognizer, cells.filter(pa.array(many)).to_pylist())
+    found = [(i, t) for i, t in zip(failed[many].tolist(), retry, strict=True) if t is not None]
+    if not found:
+        return texts, rescued
+    where = np.array([i for i, _ in found], dtype=np.int64)
+    ok[where] = rescued[where] = True
+    texts = pc.replace_with_mask(
+        texts, pa.array(rescued), pa.array([t for _, t in found], pa.string())
+    )
+    return texts, rescued
 
 
 def _resolve_overlaps(hits: dict[str, Hits]) -> None:
@@ -226,16 +330,18 @@ def _resolve_overlaps(hits: dict[str, Hits]) -> None:
             common, li, ui = np.intersect1d(lower.rows, upper.rows, return_indices=True)
             if not len(common):
                 continue
+            low_texts = lower.texts.take(pa.array(li)).to_pylist()
+            high_texts = upper.texts.take(pa.array(ui)).to_pylist()
             inside = [
                 j
-                for j, k in zip(li.tolist(), ui.tolist(), strict=True)
-                if lower.texts[j] in upper.texts[k] or upper.texts[k] in lower.texts[j]
+                for j, a, b in zip(li.tolist(), low_texts, high_texts, strict=True)
+                if a in b or b in a
             ]
             if inside:
                 keep = np.ones(len(lower.rows), dtype=np.bool_)
                 keep[inside] = False
                 lower.rows = lower.rows[keep]
-                lower.texts = [t for t, good in zip(lower.texts, keep, strict=True) if good]
+                lower.texts = lower.texts.filter(pa.array(keep))
     for entity in [e for e, h in hits.items() if not len(h.rows)]:
         del hits[entity]
 
@@ -244,20 +350,47 @@ SAMPLE = 2_000
 """Cells per column on which every recognizer runs to decide the column's routing."""
 
 
+def _sample(array: pa.Array, everything: IntArray) -> pa.Array:
+    """At most :data:`SAMPLE` non-empty cells, evenly spread over the column."""
+    step = max(1, len(everything) // SAMPLE)
+    return array.take(pa.array(everything[::step][:SAMPLE]))
+
+
+def _share_wordy(cells: pa.Array) -> float:
+    # three spaces or more: several words (one regex pass is faster than counting spaces)
+    wordy = pc.match_substring_regex(cells, pattern=" [^ ]* [^ ]* ").fill_null(False)
+    return float(np.mean(wordy.to_numpy(zero_copy_only=False))) if len(cells) else 0.0
+
+
+def _wordy(array: pa.Array, everything: IntArray) -> bool:
+    """Whether most non-empty cells hold several words (a free-text column).
+
+    Decided on the sample when its share is clearly above or below one half, else on
+    every cell.
+    """
+    if not len(everything):
+        return False
+    if len(everything) > SAMPLE:
+        share = _share_wordy(_sample(array, everything))
+        if abs(share - 0.5) > 0.1:
+            return share >= 0.5
+    return _share_wordy(_take(array, everything)) >= 0.5
+
+
 def _route(
     array: pa.Array, everything: IntArray, recognizers: Sequence[Recognizer]
 ) -> list[tuple[Recognizer, IntArray]]:
     """Which rows each recognizer must search, with as few passes over the column as possible.
 
-    Every recognizer runs on a sample of the column; those with candidates there run on
-    the whole column.  The others are searched for together, in one pass of their
-    alternation, and each then runs only on the (usually no) cells that pass: exact,
-    because a cell matching a pattern matches the alternation.
+    Every recognizer runs on a sample of the cells; those with candidates there search
+    every cell.  The others are searched for together, in one pass of their alternation,
+    and are routed again among the (usually few) cells that pass: exact, because a cell
+    matching a pattern matches the alternation.  Each round removes a recognizer or
+    shrinks the cells, so it ends.
     """
-    if len(everything) <= SAMPLE:
+    if len(everything) <= SAMPLE or len(recognizers) <= 1:
         return [(r, everything) for r in recognizers]
-    step = max(1, len(everything) // SAMPLE)
-    sample = array.take(pa.array(everything[::step][:SAMPLE]))
+    sample = _sample(array, everything)
     seen = [
         r
         for r in recognizers
@@ -268,33 +401,85 @@ def _route(
     if rest:
         union = "|".join(f"(?:{r.pattern})" for r in rest)
         cells = everything[
-            _positions(pc.match_substring_regex(array.take(pa.array(everything)), pattern=union))
+            _positions(pc.match_substring_regex(_take(array, everything), pattern=union))
         ]
-        routes += [(r, cells) for r in rest if len(cells)]
+        if len(cells):
+            routes += _route(array, cells, rest)
     return routes
 
 
-def _add(scan: ColumnScan, recognizer: Recognizer, found_rows: IntArray, texts: list[str]) -> None:
+def _add(scan: ColumnScan, recognizer: Recognizer, found: _Found) -> None:
     """Merge one recognizer's hits into the column's hits for its entity."""
     hits = scan.hits.get(recognizer.entity)
     if hits is None:
         scan.hits[recognizer.entity] = Hits(
-            scan.column, recognizer.entity, found_rows, texts, {recognizer.name}, recognizer.score
+            scan.column,
+            recognizer.entity,
+            found.rows,
+            found.texts,
+            {recognizer.name},
+            recognizer.score,
         )
         return
-    new = ~np.isin(found_rows, hits.rows)
+    new = ~np.isin(found.rows, hits.rows)
     if not new.any():
         return
-    rows = np.concatenate([hits.rows, found_rows[new]])
-    merged = hits.texts + [t for t, fresh in zip(texts, new, strict=True) if fresh]
+    rows = np.concatenate([hits.rows, found.rows[new]])
+    merged = pa.concat_arrays([hits.texts, found.texts.filter(pa.array(new))])
     order = np.argsort(rows, kind="stable")
-    hits.rows, hits.texts = rows[order], [merged[i] for i in order]
+    hits.rows, hits.texts = rows[order], merged.take(pa.array(order))
     hits.recognizers.add(recognizer.name)
     hits.score = max(hits.score, recognizer.score)
 
 
+_RANKS = {entity.value: rank for rank, entity in enumerate(PRIORITY)}
+UNRANKED = len(PRIORITY)
+"""Rank of custom patterns: their cells are never skipped, and they take none."""
+
+
+def _rank(recognizer: Recognizer) -> int:
+    return _RANKS.get(recognizer.entity, UNRANKED)
+
+
+def _search(
+    scan: ColumnScan, array: pa.Array, routes: Sequence[tuple[Recognizer, IntArray]]
+) -> None:
+    """Run the routed recognizers by entity priority, skipping cells already taken.
+
+    A cell that is, as a whole, a valid match of one entity is not searched for the
+    entities after it in :data:`PRIORITY`: any match of theirs would lie inside it and
+    be dropped as an overlap.  So a column of IBANs is searched for card numbers only in
+    its cells that are not an IBAN.
+    """
+    taken = np.full(len(array), UNRANKED, dtype=np.int8)
+    subsets: dict[int, tuple[IntArray, pa.Array]] = {}
+    for recognizer, rows in sorted(routes, key=lambda route: _rank(route[0])):
+        rank = _rank(recognizer)
+        if rank < UNRANKED:
+            free = taken[rows] > rank
+            if not free.all():
+                rows = rows[free]
+        if not len(rows):
+            continue
+        # recognizers routed to the same cells share one copy of them
+        if id(rows) not in subsets:
+            subsets[id(rows)] = (rows, _take(array, rows))
+        found = _run(recognizer, subsets[id(rows)][1], rows, whole_cells=not scan.free_text)
+        if not len(found.rows):
+            continue
+        if rank < UNRANKED:
+            whole = found.rows[found.whole]
+            taken[whole] = np.minimum(taken[whole], rank)
+        _add(scan, recognizer, found)
+
+
 def scan_column(
-    name: str, series: pd.Series, recognizers: Sequence[Recognizer], *, max_chars: int
+    name: str,
+    series: pd.Series,
+    recognizers: Sequence[Recognizer],
+    *,
+    max_chars: int,
+    ner: NerEngine | None = None,
 ) -> ColumnScan:
     """Find every entity of ``recognizers`` in one column.
 
@@ -308,33 +493,62 @@ def scan_column(
         What to look for.
     max_chars : int
         Longer cells are scanned up to this many characters.
+    ner : NerEngine, optional
+        A spaCy pipeline that also looks for person names, when the column is free text
+        or named for names.
 
     Returns
     -------
     ColumnScan
         Hits per entity, with row positions and the first valid match of each cell.
     """
+    scan = _scan_patterns(name, series, recognizers, max_chars=max_chars)
+    if ner is not None:
+        _add_names(scan, series, ner, max_chars)
+    return scan
+
+
+def _needs_names(scan: ColumnScan) -> bool:
+    return scan.free_text or re.search(NAME_COLUMNS, scan.column) is not None
+
+
+def _add_names(scan: ColumnScan, series: pd.Series, ner: NerEngine, max_chars: int) -> None:
+    """Add the person names ``ner`` finds in the column, when it is free text or names."""
+    if not scan.cells or not _needs_names(scan):
+        return
+    array, _ = column_text(series, max_chars)
+    if array is None:
+        return
+    present = pc.and_(pc.is_valid(array), pc.greater(pc.binary_length(array), 0))
+    found = person_names(ner, array, _positions(present))
+    scan.notes.extend(found.notes)
+    if len(found.rows):
+        recognizer = Recognizer(Entity.PERSON, "spacy_ner", "", NER_SCORE, needs_digit=False)
+        _add(scan, recognizer, _Found(found.rows, found.texts, np.zeros(len(found.rows), bool)))
+        _resolve_overlaps(scan.hits)
+
+
+NER_SCORE = 0.85
+"""Confidence given to a person name found by the spaCy pipeline."""
+
+
+def _scan_patterns(
+    name: str, series: pd.Series, recognizers: Sequence[Recognizer], *, max_chars: int
+) -> ColumnScan:
     array, notes = column_text(series, max_chars)
     if array is None:
         return ColumnScan(column=name, cells=0, free_text=False, notes=notes)
-    present = pc.and_(pc.is_valid(array), pc.greater(pc.utf8_length(array), 0))
+    present = pc.and_(pc.is_valid(array), pc.greater(pc.binary_length(array), 0))
     everything = _positions(present)
     cells = len(everything)
-    # three spaces or more: several words (one regex pass is faster than counting spaces)
-    wordy = pc.match_substring_regex(array, pattern=" [^ ]* [^ ]* ").fill_null(False)
-    free_text = (
-        bool(cells) and float(np.mean(wordy.to_numpy(zero_copy_only=False)[everything])) >= 0.5
-    )
+    free_text = _wordy(array, everything)
     scan = ColumnScan(column=name, cells=cells, free_text=free_text, notes=notes)
     if not cells:
         return scan
     applicable = [
         r for r in recognizers if not r.column_hint or re.search(r.column_hint, str(name))
     ]
-    for recognizer, rows in _route(array, everything, applicable):
-        found_rows, texts = _run(recognizer, array, rows)
-        if len(found_rows):
-            _add(scan, recognizer, found_rows, texts)
+    _search(scan, array, _route(array, everything, applicable))
     _resolve_overlaps(scan.hits)
     return scan
 
@@ -346,8 +560,12 @@ def scan_table(
     skip: Sequence[str] = (),
     max_chars: int = 10_000,
     workers: int | None = None,
+    ner: NerEngine | None = None,
 ) -> list[ColumnScan]:
     """Scan every column of ``frame`` not in ``skip``; one :class:`ColumnScan` per column.
+
+    With ``ner``, the spaCy pipeline then looks for person names in the free-text and
+    name columns, one column after another (a pipeline is not shared between threads).
 
     Columns are scanned in a pool of ``workers`` threads (default: one per CPU, at most
     8): Arrow's regex kernels and NumPy release the GIL, so columns scan in parallel.
@@ -358,15 +576,20 @@ def scan_table(
     count = max(1, min(count, len(chosen)))
 
     def scan(item: tuple[int, str]) -> ColumnScan:
-        return scan_column(item[1], frame.iloc[:, item[0]], recognizers, max_chars=max_chars)
+        return _scan_patterns(item[1], frame.iloc[:, item[0]], recognizers, max_chars=max_chars)
 
     if count == 1:
-        return [scan(item) for item in chosen]
-    # the widest columns first, so that no thread is left alone with a long one at the end
-    order = sorted(chosen, key=lambda item: -_weight(frame.iloc[:, item[0]]))
-    with ThreadPoolExecutor(max_workers=count, thread_name_prefix="masking-scan") as pool:
-        done = dict(zip(order, pool.map(scan, order), strict=True))
-    return [done[item] for item in chosen]
+        scans = [scan(item) for item in chosen]
+    else:
+        # the widest columns first, so that no thread is left alone with a long one at the end
+        order = sorted(chosen, key=lambda item: -_weight(frame.iloc[:, item[0]]))
+        with ThreadPoolExecutor(max_workers=count, thread_name_prefix="masking-scan") as pool:
+            done = dict(zip(order, pool.map(scan, order), strict=True))
+        scans = [done[item] for item in chosen]
+    if ner is not None:
+        for (index, _), found in zip(chosen, scans, strict=True):
+            _add_names(found, frame.iloc[:, index], ner, max_chars)
+    return scans
 
 
 MAX_WORKERS = 8

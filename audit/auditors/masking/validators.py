@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -57,28 +58,72 @@ def _fixed_matrix(array: pa.Array, width: int) -> npt.NDArray[np.uint8]:
     return data[offsets[0] : offsets[-1]].reshape(len(array), width)
 
 
-def _digit_matrix(
-    texts: Sequence[str] | pa.Array, width: int
-) -> tuple[npt.NDArray[np.int16], BoolArray, npt.NDArray[np.int64], pa.Array]:
-    """Digits of each text right-aligned in ``width`` columns (zeros on the left).
+_DIGIT, _SEPARATOR, _OTHER = 0, 1, 2
+_CLASSES = np.full(256, _OTHER, dtype=np.uint8)
+_CLASSES[48:58] = _DIGIT
+_CLASSES[list(b" ./()+\t-")] = _SEPARATOR
+"""Per byte: a digit, a separator of digit groups, or anything else."""
 
-    Returns the matrix; a mask of the texts that held only digits (after removing
-    separators) and at most ``width`` of them; the digit counts; the digit strings.
-    Vectorised: Arrow kernels pad the digit strings, NumPy reads their bytes.
+
+@dataclass(frozen=True)
+class _Digits:
+    """The digits of a batch of texts, as one stream (vectorised, no per-text loop).
+
+    ``values`` holds every digit of every text, in order; text ``i`` owns
+    ``values[first[i]:end[i]]``.  ``others`` counts, per text, the characters that are
+    neither digits nor separators (space . / ( ) + tab -).
     """
+
+    values: npt.NDArray[np.uint8]
+    first: npt.NDArray[np.int64]
+    end: npt.NDArray[np.int64]
+    others: npt.NDArray[np.int64]
+
+    @property
+    def count(self) -> npt.NDArray[np.int64]:
+        return self.end - self.first
+
+    def leading(self, width: int) -> npt.NDArray[np.int64]:
+        """The first ``width`` digits of each text, one row each (zeros past its digits)."""
+        index = self.first[:, None] + np.arange(width)
+        inside = index < self.end[:, None]
+        values = np.zeros(index.shape, dtype=np.int64)
+        values[inside] = self.values[index[inside]]
+        return values
+
+
+def _digits(texts: Sequence[str] | pa.Array, stop: str | None = None) -> _Digits:
+    """The digit stream of ``texts``; with ``stop``, only what comes before its first occurrence."""
     array = _arrow(texts)
-    compact = pc.replace_substring_regex(array, pattern=r"[ ./()+\t-]", replacement="")
-    lengths = pc.utf8_length(compact).to_numpy(zero_copy_only=False).astype(np.int64)
-    ok = pc.match_substring_regex(compact, pattern=r"^[0-9]+$").to_numpy(zero_copy_only=False)
-    ok = ok & (lengths <= width)
-    padded = pc.if_else(
-        pa.array(ok, type=pa.bool_()), pc.utf8_lpad(compact, width, "0"), "0" * width
+    raw = np.frombuffer(array.buffers()[1], dtype=np.int32)
+    offsets: npt.NDArray[np.int64] = raw[array.offset : array.offset + len(array) + 1].astype(
+        np.int64
     )
-    matrix = _fixed_matrix(padded, width).astype(np.int16) - ord("0")
-    return matrix, ok, lengths, compact
+    data = np.frombuffer(array.buffers()[2] or b"", dtype=np.uint8)[offsets[0] : offsets[-1]]
+    offsets -= offsets[0]
+    starts, ends = offsets[:-1], offsets[1:]
+    if stop is not None:
+        at = pc.find_substring(array, stop).to_numpy(zero_copy_only=False).astype(np.int64)
+        ends = np.where(at >= 0, starts + at, ends)
+    classes = _CLASSES[data]
+    digit = classes == _DIGIT
+    if stop is None and digit.all():
+        # digits only, the usual case in a column of numbers: the bytes are the stream
+        return _Digits(data - np.uint8(ord("0")), starts, ends, np.zeros(len(starts), np.int64))
+    # cumulative counts in int32: Arrow's offsets are int32, so no text batch overflows them
+    digits_before = np.zeros(len(data) + 1, dtype=np.int32)
+    np.cumsum(digit, out=digits_before[1:])
+    others_before = np.zeros(len(data) + 1, dtype=np.int32)
+    np.cumsum(classes == _OTHER, out=others_before[1:])
+    return _Digits(
+        values=data[digit] - np.uint8(ord("0")),
+        first=digits_before[starts].astype(np.int64),
+        end=digits_before[ends].astype(np.int64),
+        others=(others_before[ends] - others_before[starts]).astype(np.int64),
+    )
 
 
-_LUHN_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.int16)
+_LUHN_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.uint8)
 """A digit doubled, less 9 when above 9 (Luhn's rule)."""
 
 
@@ -91,20 +136,30 @@ def luhn(texts: Sequence[str] | pa.Array) -> BoolArray:
     """
     if not len(texts):
         return np.zeros(0, dtype=np.bool_)
-    width = 19
-    digits, ok, lengths, compact = _digit_matrix(texts, width)
-    odd_from_right = (width - 1 - np.arange(width)) % 2 == 1
-    total = digits[:, ~odd_from_right].sum(axis=1) + _LUHN_DOUBLED[digits[:, odd_from_right]].sum(
-        axis=1
-    )
-    valid_sum = total % 10 == 0
-    rows = np.arange(len(digits))
-    first = np.where(ok, digits[rows, np.clip(width - lengths, 0, width - 1)], -1)
-    starts_0604 = pc.starts_with(compact, "0604").to_numpy(zero_copy_only=False)
-    maestro = np.isin(first, [5, 6]) | (ok & starts_0604)
-    known_prefix = np.isin(first, [1, 2, 3, 4, 5, 6]) | maestro
+    d = _digits(texts)
+    lengths = d.count
+    ok = (d.others == 0) & (lengths >= 12) & (lengths <= 19)
+    # Every second digit from the right is doubled: digit k of the stream is doubled when
+    # its parity differs from that of its text's last digit.  Two running sums, one
+    # doubling the odd positions of the stream and one the even, give every text's total.
+    odd = np.zeros(len(d.values), dtype=np.bool_)
+    odd[1::2] = True
+    doubled = _LUHN_DOUBLED[d.values]
+    sums = []
+    for double_odd in (True, False):
+        weighted = np.where(odd == double_odd, doubled, d.values)
+        running = np.zeros(len(weighted) + 1, dtype=np.int32)
+        np.cumsum(weighted, dtype=np.int32, out=running[1:])
+        sums.append(running[d.end] - running[d.first])
+    last_even = (d.end - 1) % 2 == 0
+    valid_sum = np.where(last_even, sums[0], sums[1]) % 10 == 0
+    head = d.leading(4)
+    first = np.where(ok, head[:, 0], -1)
+    starts_0604 = (head == [0, 6, 0, 4]).all(axis=1) & (lengths >= 4)
+    maestro = (first == 5) | (first == 6) | (ok & starts_0604)
+    known_prefix = ((first >= 1) & (first <= 6)) | maestro
     long_enough = (lengths >= 13) | ((lengths == 12) & maestro)
-    return np.asarray(ok & valid_sum & long_enough & (lengths <= 19) & known_prefix, np.bool_)
+    return np.asarray(ok & valid_sum & long_enough & known_prefix, dtype=np.bool_)
 
 
 _IBAN_LENGTHS = {
@@ -130,31 +185,39 @@ _IBAN_VALUES[65:91] = np.arange(10, 36)
 _IBAN_SHIFTS = np.ones(256, dtype=np.int64)
 _IBAN_SHIFTS[48:58] = 10
 _IBAN_SHIFTS[65:91] = 100
-"""Per byte: its value in the mod-97 check, and the power of ten it shifts the number by (a
-digit one place, a letter 10..35 two, a padding space none)."""
+_IBAN_ALLOWED = np.zeros(256, dtype=np.bool_)
+_IBAN_ALLOWED[48:58] = _IBAN_ALLOWED[65:91] = _IBAN_ALLOWED[32] = True
+"""Per byte: its value in the mod-97 check, the power of ten it shifts the number by (a
+digit one place, a letter 10..35 two, a padding space none), and whether it may appear
+(a digit, a capital letter or the padding)."""
 
 
 def iban_mod97(texts: Sequence[str] | pa.Array) -> BoolArray:
-    """IBANs: a registered country, its length, and the ISO 7064 mod-97 check equal to 1."""
+    """IBANs: a registered country, its length, and the ISO 7064 mod-97 check equal to 1.
+
+    The check reads the IBAN from its fifth character on, then its first four; padding
+    (a space: value 0, no shift) past an IBAN's end leaves its remainder as it is.
+    """
     n = len(texts)
     if not n:
         return np.zeros(0, dtype=np.bool_)
-    compact = pc.utf8_upper(pc.replace_substring(_arrow(texts), " ", ""))
+    compact = pc.ascii_upper(pc.replace_substring(_arrow(texts), " ", ""))
     where = pc.index_in(pc.utf8_slice_codeunits(compact, 0, 2), value_set=_IBAN_COUNTRIES)
     expected = _IBAN_SIZES[where.fill_null(-1).to_numpy(zero_copy_only=False)]
     lengths = pc.binary_length(compact).to_numpy(zero_copy_only=False)
-    alnum = pc.match_substring_regex(compact, pattern=r"^[A-Z0-9]+$")
-    ok = (expected == lengths) & alnum.to_numpy(zero_copy_only=False)
+    ok = np.asarray(expected == lengths, dtype=np.bool_)
+    if not ok.any():
+        return ok
     width = 34
-    moved = pc.binary_join_element_wise(
-        pc.utf8_slice_codeunits(compact, 4, width + 4), pc.utf8_slice_codeunits(compact, 0, 4), ""
-    )
-    moved = pc.if_else(pa.array(ok, type=pa.bool_()), pc.utf8_rpad(moved, width, " "), " " * width)
-    codes = np.ascontiguousarray(_fixed_matrix(moved, width).T)
-    values, shifts = _IBAN_VALUES[codes], _IBAN_SHIFTS[codes]
+    padded = pc.if_else(pa.array(ok), pc.utf8_rpad(compact, width, " "), " " * width)
+    codes = np.ascontiguousarray(_fixed_matrix(padded, width).T)
+    steps = int(lengths[ok].max())
     remainder = np.zeros(n, dtype=np.int64)
-    for step, (value, shift) in enumerate(zip(values, shifts, strict=True)):
-        remainder = remainder * shift + value
+    for step, position in enumerate([*range(4, steps), *range(4)]):
+        code = codes[position]
+        ok &= _IBAN_ALLOWED[code]
+        remainder *= _IBAN_SHIFTS[code]
+        remainder += _IBAN_VALUES[code]
         if step % 7 == 6:  # < 97 * 100**7 before the reduction: no int64 overflow
             remainder %= 97
     remainder %= 97
@@ -165,18 +228,18 @@ def us_ssn(texts: Sequence[str] | pa.Array) -> BoolArray:
     """US SSNs: nine digits; area not 000, 666 or 900-999; group not 00; serial not 0000."""
     if not len(texts):
         return np.zeros(0, dtype=np.bool_)
-    digits, ok, lengths, compact = _digit_matrix(texts, 9)
+    d = _digits(texts)
+    digits = d.leading(9)
     weights = 10 ** np.arange(2, -1, -1)
     area = digits[:, 0:3] @ weights
     group = digits[:, 3:5] @ weights[1:]
     serial = digits[:, 5:9] @ (10 ** np.arange(3, -1, -1))
     same = (digits == digits[:, :1]).all(axis=1)
-    blocked = pc.is_in(compact, value_set=pa.array(sorted(_INVALID_SSNS))).to_numpy(
-        zero_copy_only=False
-    )
+    number = digits.astype(np.int64) @ (10 ** np.arange(8, -1, -1))
+    blocked = np.isin(number, [int(n) for n in _INVALID_SSNS])
     valid: BoolArray = (
-        ok
-        & (lengths == 9)
+        (d.others == 0)
+        & (d.count == 9)
         & (area != 0)
         & (area != 666)
         & (area < 900)
@@ -189,17 +252,24 @@ def us_ssn(texts: Sequence[str] | pa.Array) -> BoolArray:
 
 
 def phone_digits(texts: Sequence[str] | pa.Array) -> BoolArray:
-    """Phone numbers: 10 to 15 digits (E.164 allows 15) before any extension, not all alike."""
+    """Phone numbers: 10 to 15 digits (E.164 allows 15) before any extension, not all alike.
+
+    An extension starts at the first ``x`` (``x`` or ``ext``), which phone patterns allow
+    only there.
+    """
     if not len(texts):
         return np.zeros(0, dtype=np.bool_)
-    number = _arrow(texts)
-    if pc.any(pc.match_substring(number, "x")).as_py():  # an extension, maybe
-        number = pc.replace_substring_regex(number, pattern=r"(?:x|ext\.?)\s?\d+$", replacement="")
-    digits = pc.replace_substring_regex(number, pattern=r"\D", replacement="")
-    counts = pc.utf8_length(digits).to_numpy(zero_copy_only=False)
-    repeated = pc.match_substring_regex(digits, pattern=r"^(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$")
+    d = _digits(texts, stop="x")
+    counts = d.count
+    if not len(d.values):
+        return np.zeros(len(counts), dtype=np.bool_)
+    # changes[k]: how often a digit differs from the one before it, up to digit k
+    changes = np.zeros(len(d.values), dtype=np.int64)
+    np.cumsum(d.values[1:] != d.values[:-1], out=changes[1:])
+    last = np.clip(d.end - 1, 0, len(changes) - 1)
+    repeated = (counts > 0) & (changes[last] == changes[np.clip(d.first, 0, len(changes) - 1)])
     enough = (counts >= 10) & (counts <= 15)
-    return np.asarray(enough & ~repeated.to_numpy(zero_copy_only=False), dtype=np.bool_)
+    return np.asarray(enough & ~repeated, dtype=np.bool_)
 
 
 def ip_address(texts: Sequence[str] | pa.Array) -> BoolArray:

@@ -154,11 +154,10 @@ def check_rules(
     list of RuleCheck
         One per rule, in order.
     """
-    candidates = {t for scan in scans.values() for h in scan.hits.values() for t in h.texts}
     digest_columns = {
         c for r in rules if r.treatment in HASH_TREATMENTS for c in r.columns if c in frame.columns
     }
-    hashed = _plain_hashes(frame, digest_columns, candidates, max_chars)
+    hashed = pa.array(list(_plain_hashes(frame, digest_columns, scans, max_chars)), pa.string())
     checks = []
     for rule in rules:
         check = RuleCheck(rule)
@@ -182,27 +181,40 @@ def check_rules(
                 if len(check.rows) < 10:
                     check.rows += hits.rows[: 10 - len(check.rows)].tolist()
                 if len(check.samples) < samples:
-                    shown = hits.texts[: samples - len(check.samples)]
+                    shown = hits.texts[: samples - len(check.samples)].to_pylist()
                     check.samples += [mask_sample(t) for t in shown]
         checks.append(check)
     return checks
 
 
+def _candidates(scans: Mapping[str, ColumnScan]) -> list[str]:
+    """Every distinct value the scanner found, in any column."""
+    texts = [h.texts for scan in scans.values() for h in scan.hits.values() if len(h.texts)]
+    if not texts:
+        return []
+    values: list[str] = pc.unique(pa.concat_arrays(texts)).to_pylist()
+    return values
+
+
 def _plain_hashes(
-    frame: pd.DataFrame, columns: set[str], candidates: set[str], max_chars: int
+    frame: pd.DataFrame, columns: set[str], scans: Mapping[str, ColumnScan], max_chars: int
 ) -> set[str]:
-    """Digests in ``columns`` that are plain hashes of a candidate or a small domain."""
-    within: set[str] = set()
+    """Plain digests, of a value found or of a small domain, spelled as in ``columns``.
+
+    Only the algorithms and spellings whose lengths occur among the digests of
+    ``columns`` are computed; the cells are then matched against them in one vectorised
+    pass (see :func:`_check_column`), never turned into Python strings.
+    """
+    lengths: set[int] = set()
     for column in columns:
         text, _ = column_text(frame[column], max_chars)
         if text is None:
             continue
-        digests = text.filter(looks_like_digest(text).fill_null(False))
-        within |= {v.strip() for v in digests.to_pylist() if v}
-        within |= {v.strip().lower() for v in digests.to_pylist() if v}
-    if not within:
+        digests = pc.utf8_trim_whitespace(text.filter(looks_like_digest(text).fill_null(False)))
+        lengths.update(pc.unique(pc.binary_length(digests)).to_pylist())
+    if not lengths:
         return set()
-    return plain_digests(candidates, enumerate_domains=True, within=within)
+    return plain_digests(_candidates(scans), enumerate_domains=True, lengths=lengths)
 
 
 def _check_column(
@@ -210,7 +222,7 @@ def _check_column(
     frame: pd.DataFrame,
     column: str,
     scan: ColumnScan | None,
-    hashed: set[str],
+    hashed: pa.Array,
     max_chars: int,
     samples: int,
 ) -> None:
@@ -232,11 +244,11 @@ def _check_column(
         for hits in scan.hits.values():
             raw[hits.rows] = True
         problems["raw value"] = raw & present
-    if rule.treatment in HASH_TREATMENTS and hashed:
+    if rule.treatment in HASH_TREATMENTS and len(hashed):
         stripped = pc.utf8_trim_whitespace(text)
         plain = pc.or_(
-            pc.is_in(stripped, value_set=pa.array(sorted(hashed))),
-            pc.is_in(pc.utf8_lower(stripped), value_set=pa.array(sorted(hashed))),
+            pc.is_in(stripped, value_set=hashed),
+            pc.is_in(pc.utf8_lower(stripped), value_set=hashed),
         )
         problems["unsalted hash"] = present & _mask(plain)
     if rule.treatment in HASH_TREATMENTS and not rule.linkable:

@@ -1,11 +1,13 @@
 """Each treatment, and the weak masking the auditor must catch."""
 
+import base64
 import hashlib
 
 import pandas as pd
 import pytest
 
 from audit.auditors.masking import MaskingAuditor, MaskingConfig
+from audit.auditors.masking.hashes import plain_digests
 from audit.core.context import AuditContext
 
 
@@ -109,3 +111,17 @@ def test_keep_allows_raw_values():
     output = MaskingAuditor().run(AuditContext(data=pd.DataFrame(data)), config)
     assert output.find("unmasked_pii_cells")[0].value == 0
     assert output.find("masking_rule_violations")[0].value == 0
+
+
+@pytest.mark.parametrize("algorithm", ["md5", "sha1", "sha256", "sha512"])
+@pytest.mark.parametrize("spelling", ["hex", "b64", "b64-unpadded", "urlsafe-unpadded"])
+def test_a_plain_hash_is_found_in_every_spelling(algorithm, spelling):
+    raw = hashlib.new(algorithm, b"jane@example.com").digest()
+    digest = {
+        "hex": raw.hex(),
+        "b64": base64.b64encode(raw).decode(),
+        "b64-unpadded": base64.b64encode(raw).decode().rstrip("="),
+        "urlsafe-unpadded": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    }[spelling]
+    within = {digest, "0" * 7}  # the other value's length matches no digest
+    assert plain_digests(["Jane@Example.com"], enumerate_domains=False, within=within) == {digest}
