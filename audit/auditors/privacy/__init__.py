@@ -13,8 +13,10 @@ from audit.auditors.privacy.membership_inference import (
     AttackResult,
     example_losses,
     loss_threshold_attack,
+    squared_errors,
 )
 from audit.auditors.privacy.persistence import (
+    DPRegressor,
     load_dp_model,
     read_metadata,
     read_state_dict,
@@ -23,6 +25,7 @@ from audit.auditors.privacy.persistence import (
 
 __all__ = [
     "AttackResult",
+    "DPRegressor",
     "PrivacyAuditor",
     "PrivacyConfig",
     "TabularEncoding",
@@ -34,5 +37,6 @@ __all__ = [
     "read_metadata",
     "read_state_dict",
     "save_dp_model",
+    "squared_errors",
     "train_module",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -24,11 +23,25 @@ from audit.auditors.privacy.membership_inference import (
     AttackResult,
     example_losses,
     loss_threshold_attack,
+    squared_errors,
 )
-from audit.auditors.privacy.models import Retrainable, stand_in, torch_retrainable
+from audit.auditors.privacy.models import (
+    Retrainable,
+    stand_in,
+    stand_in_name,
+    torch_retrainable,
+)
 from audit.auditors.privacy.persistence import METADATA_FILE, STATE_FILE, save_dp_model
 from audit.auditors.privacy.split import Split, data_sha256, split_rows
-from audit.auditors.privacy.utility import Utility, utility_by_group
+from audit.auditors.privacy.utility import (
+    BINARY_MEASURES,
+    REGRESSION_MEASURES,
+    Measure,
+    Utility,
+    lost,
+    regression_by_group,
+    utility_by_group,
+)
 from audit.core.context import Task
 from audit.core.groups import Grouping, groupings_for
 from audit.core.measurements import (
@@ -59,6 +72,14 @@ SCALARS: Mapping[str, str] = {
     "delta": "Delta of the DP model's (epsilon, delta) guarantee.",
     "accuracy_drop": "Holdout accuracy of the audited model minus that of the DP model.",
     "auc_drop": "Holdout ROC AUC of the audited model minus that of the DP model.",
+    "mae_increase": (
+        "Regression: holdout mean absolute error of the DP model minus that of the audited "
+        "model, in the target's units."
+    ),
+    "rmse_increase": (
+        "Regression: holdout root mean squared error of the DP model minus that of the "
+        "audited model, in the target's units."
+    ),
     "attack_auc": (
         "ROC AUC of a loss-threshold membership attack on the audited model (0.5 = chance); "
         "needs membership_column."
@@ -76,6 +97,13 @@ GROUPED: Mapping[str, str] = {
         "at_most judges the worst group."
     ),
     "auc_drop_by_group": "Per group, holdout ROC AUC of the audited model minus the DP model's.",
+    "mae_increase_by_group": (
+        "Regression, per group: holdout MAE of the DP model minus the audited model's; "
+        "at_most judges the worst group."
+    ),
+    "rmse_increase_by_group": (
+        "Regression, per group: holdout RMSE of the DP model minus the audited model's."
+    ),
 }
 METRICS: Mapping[str, str] = {**SCALARS, **GROUPED}
 
@@ -85,12 +113,17 @@ NOTE_STAND_IN = (
     "fitted on the training split). Its cost and leakage describe that stand-in, not a DP "
     "version of the audited model itself."
 )
+ERR_OTHER_TASK = "{metric} is measured for {wanted} tasks; this task is {task}"
 ERR_MEMBERSHIP_UNKNOWN = (
     "the rows the audited model was trained on are not known (set membership_column to a "
     "column that is true on them); a random split of the audit data gives both halves the "
     "same membership, so the attack would measure nothing"
 )
 ERR_NO_SCORES = "the audited model gives no scores, so its per-row loss is unknown"
+ERR_TORCH_REGRESSION = (
+    "the torch adapter reads a network's output as classifier scores, so the audited "
+    "network's predictions are not regression values"
+)
 
 LIMITATIONS = (
     "The DP model is retrained on a split of the audit data, not on the audited model's own "
@@ -103,6 +136,9 @@ LIMITATIONS = (
     "the absence of leakage; stronger attacks (shadow models, LiRA) can find more.",
     "Per-group drops on small groups are noisy: groups under min_group_size are reported and "
     "never judged.",
+    "Outside the DP guarantee: a stand-in's encoding (means, scales and categories of the "
+    "columns) and, for regression, the target's mean and scale are fitted on the training "
+    "split without noise.",
 )
 
 
@@ -122,8 +158,8 @@ def _list(columns: Sequence[Any], limit: int = 20) -> str:
 def _input_problem(context: AuditContext, settings: PrivacyConfig) -> str | None:
     data = context.data
     outcomes = context.outcomes
-    if outcomes.task is not Task.BINARY:
-        return f"the privacy auditor measures binary classifiers; this task is {outcomes.task}"
+    if outcomes.task not in (Task.BINARY, Task.REGRESSION):
+        return f"the privacy auditor measures binary and regression tasks; this is {outcomes.task}"
     if len(data) < 20:
         return f"the data has {len(data)} rows; DP retraining needs at least 20"
     columns = list(context.model.input_columns or context.roles.features)
@@ -140,11 +176,43 @@ def _input_problem(context: AuditContext, settings: PrivacyConfig) -> str | None
     y_true = np.asarray(outcomes.y_true)
     if y_true.shape != (len(data),):
         return f"y_true has shape {y_true.shape} for {len(data)} rows"
+    if outcomes.task is Task.REGRESSION:
+        return _regression_problem(y_true, np.asarray(outcomes.y_pred))
     if not np.isin(y_true, [0, 1]).all():
         return "y_true holds values other than 0 and 1"
     if len(np.unique(y_true)) < 2:
         return "the target has a single class, so there is nothing to learn"
     return None
+
+
+def _regression_problem(y_true: np.ndarray, y_pred: np.ndarray) -> str | None:
+    try:
+        values = y_true.astype(np.float64)
+        predicted = y_pred.astype(np.float64)
+    except (TypeError, ValueError):
+        return "the regression target or predictions are not numbers"
+    if predicted.shape != values.shape:
+        return f"y_pred has shape {predicted.shape} for {len(values)} rows"
+    bad = int((~np.isfinite(values)).sum())
+    if bad:
+        return f"the regression target has {bad} missing or infinite values"
+    bad = int((~np.isfinite(predicted)).sum())
+    if bad:
+        return f"the model's predictions have {bad} missing or infinite values"
+    if np.ptp(values) == 0:
+        return "the regression target is constant, so there is nothing to learn"
+    return None
+
+
+def _measures(task: Task) -> tuple[Measure, ...]:
+    return REGRESSION_MEASURES if task is Task.REGRESSION else BINARY_MEASURES
+
+
+def _other_task(task: Task) -> tuple[tuple[Measure, ...], str]:
+    """The measures of the other task, and the name of the task they are for."""
+    if task is Task.REGRESSION:
+        return BINARY_MEASURES, "binary"
+    return REGRESSION_MEASURES, "regression"
 
 
 class PrivacyAuditor:
@@ -154,9 +222,9 @@ class PrivacyAuditor:
     on a seeded training split of the audit data: a PyTorch network
     (:class:`~audit.adapters.torch.TorchAdapter`) in its own architecture from fresh
     weights, any other model as a stated stand-in (a DP logistic regression or MLP on the
-    same columns).  On the holdout it compares accuracy and AUC of the audited and the DP
-    model overall and per sensitive group, sweeps epsilon, runs a loss-threshold membership
-    attack on both models, and saves the DP model.
+    same columns).  On the holdout it compares accuracy and AUC (regression: MAE and RMSE)
+    of the audited and the DP model overall and per sensitive group, sweeps epsilon, runs a
+    loss-threshold membership attack on both models, and saves the DP model.
 
     Examples
     --------
@@ -236,8 +304,8 @@ def _unmeasured(context: AuditContext, settings: PrivacyConfig, problem: str) ->
     )
 
 
-def _scores(module: Any, head: str, inputs: npt.NDArray[np.float32]) -> FloatArray:
-    """Positive-class probabilities of a trained module."""
+def _outputs(module: Any, head: str, inputs: npt.NDArray[np.float32]) -> FloatArray:
+    """Positive-class probabilities of a trained classifier, or a regressor's raw values."""
     import torch
 
     with torch.no_grad():
@@ -253,15 +321,16 @@ def _scores(module: Any, head: str, inputs: npt.NDArray[np.float32]) -> FloatArr
     return np.ascontiguousarray(out.numpy(), dtype=np.float64)
 
 
-def _drop(before: float | None, after: float | None) -> float | None:
-    if before is None or after is None:
-        return None
-    value = before - after
-    return None if math.isnan(value) else value
-
-
 def _fmt(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
+
+
+def _grouping_label(columns: tuple[str, ...]) -> str:
+    return " \u00d7 ".join(columns) if columns else "overall"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 @dataclass(frozen=True)
@@ -278,6 +347,9 @@ class _Measurement:
         self.context = context
         self.settings = settings
         self.seed = abs(int(context.seed))
+        self.task = context.outcomes.task
+        self.regression = self.task is Task.REGRESSION
+        self.measures = _measures(self.task)
         data = context.data
         self.columns = [str(c) for c in (context.model.input_columns or context.roles.features)]
         self.split: Split = split_rows(
@@ -286,12 +358,16 @@ class _Measurement:
             max_rows=settings.max_rows,
             seed=self.seed,
         )
-        self.y_true = np.asarray(context.outcomes.y_true).astype(np.int64)
+        y_true = np.asarray(context.outcomes.y_true)
+        self.y_true: FloatArray | IntArray = (
+            y_true.astype(np.float64) if self.regression else y_true.astype(np.int64)
+        )
         train_rows = data.iloc[self.split.train]
         self.warnings: list[str] = []
         self.retrainable = self._retrainable(train_rows)
         self.x_train = self.retrainable.encode(train_rows.loc[:, self.columns])
         self.x_hold = self.retrainable.encode(data.iloc[self.split.holdout].loc[:, self.columns])
+        self.labels, self.scaling = self._training_labels()
         self.device = choose_device(settings.device)
         self.groupings: list[Grouping] = (
             groupings_for(
@@ -307,7 +383,7 @@ class _Measurement:
             max_grad_norm=settings.max_grad_norm,
             target_delta=settings.target_delta,
             accountant=settings.accountant,
-            grad_sample_mode=settings.resolved_mode(),
+            grad_sample_mode=settings.grad_sample_mode,
             device=self.device,
             seed=self.seed,
         )
@@ -318,7 +394,7 @@ class _Measurement:
             self.sweep = self._sweep(bar)
         finally:
             bar.close()
-        self.main_scores_hold = _scores(self.main.module, self.retrainable.head, self.x_hold)
+        self.main_hold = self.predict(self.main, self.x_hold)
         self.saved = self._save()
 
     # ------------------------------------------------------------------ setup
@@ -328,27 +404,48 @@ class _Measurement:
 
         model = self.context.model
         if isinstance(model, TorchAdapter):
-            found = torch_retrainable(model, train_rows.loc[:, self.columns].head(8))
+            found = torch_retrainable(
+                model, train_rows.loc[:, self.columns].head(8), regression=self.regression
+            )
             if isinstance(found, Retrainable):
+                if self.regression:
+                    self.warnings.append(
+                        f"{ERR_TORCH_REGRESSION}: the audited utility below is of those "
+                        "predictions; the DP network is retrained as a regressor"
+                    )
                 return found
             self.warnings.append(f"{found}; a stand-in was trained instead")
             why = "could not be retrained privately as it is"
         else:
             why = "is not a PyTorch network"
-        what = (
-            "logistic regression"
-            if self.settings.hidden_units == 0
-            else f"one-hidden-layer MLP ({self.settings.hidden_units} units)"
+        what = stand_in_name(self.settings.hidden_units, regression=self.regression)
+        chosen = stand_in(
+            train_rows, self.columns, self.settings.hidden_units, regression=self.regression
         )
-        chosen = stand_in(train_rows, self.columns, self.settings.hidden_units)
         self.warnings.append(NOTE_STAND_IN.format(why=why, what=what))
         return chosen
+
+    def _training_labels(
+        self,
+    ) -> tuple[npt.NDArray[np.int64] | npt.NDArray[np.float32], tuple[float, float] | None]:
+        """The training split's labels; a regression target standardised, with its scaling.
+
+        Standardising keeps the squared-error gradients on the scale that the clipping
+        bound and the learning rate are set for, whatever the target's units.
+        """
+        train = self.y_true[self.split.train]
+        if not self.regression:
+            return train.astype(np.int64), None
+        mean = float(np.mean(train))
+        scale = float(np.std(train))
+        scale = scale if scale > 0 else 1.0
+        return ((train - mean) / scale).astype(np.float32), (mean, scale)
 
     def _train(self, epsilon: float | None) -> TrainedModel:
         trained = train_module(
             self.retrainable.build(self.seed),
             self.x_train,
-            self.y_true[self.split.train],
+            self.labels,
             head=self.retrainable.head,
             settings=self.training,
             target_epsilon=epsilon,
@@ -356,20 +453,39 @@ class _Measurement:
         self.warnings.extend(f"Opacus: {w}" for w in trained.report.warnings)
         return trained
 
+    def predict(self, trained: TrainedModel, inputs: npt.NDArray[np.float32]) -> FloatArray:
+        """Positive-class scores of a classifier, predicted values of a regressor."""
+        out = _outputs(trained.module, self.retrainable.head, inputs)
+        if self.scaling is None:
+            return out
+        mean, scale = self.scaling
+        return out * scale + mean
+
     def _utility(
-        self, scores: FloatArray | None, labels: IntArray
+        self, predicted: FloatArray | None, labels: FloatArray | IntArray
     ) -> dict[tuple[str, ...], list[Utility]]:
+        """Utility on the holdout of ``labels`` (decisions or values) and scores."""
         y = self.y_true[self.split.holdout]
-        found: dict[tuple[str, ...], list[Utility]] = {
-            (): utility_by_group(y, labels, scores, None)
-        }
+
+        def measure(grouping: Grouping | None) -> list[Utility]:
+            if self.regression:
+                return regression_by_group(
+                    y.astype(np.float64), labels.astype(np.float64), grouping
+                )
+            return utility_by_group(
+                y.astype(np.int64), labels.astype(np.int64), predicted, grouping
+            )
+
+        found: dict[tuple[str, ...], list[Utility]] = {(): measure(None)}
         for grouping in self.groupings:
-            found[grouping.columns] = utility_by_group(y, labels, scores, grouping)[1:]
+            found[grouping.columns] = measure(grouping)[1:]
         return found
 
     def _dp_utility(self, trained: TrainedModel) -> dict[tuple[str, ...], list[Utility]]:
-        scores = _scores(trained.module, self.retrainable.head, self.x_hold)
-        return self._utility(scores, (scores >= 0.5).astype(np.int64))
+        out = self.predict(trained, self.x_hold)
+        if self.regression:
+            return self._utility(None, out)
+        return self._utility(out, (out >= 0.5).astype(np.int64))
 
     def _sweep(self, bar: Any) -> list[_SweepPoint]:
         points: list[_SweepPoint] = []
@@ -391,6 +507,7 @@ class _Measurement:
         data = self.context.data
         used = data.iloc[self.split.train].loc[:, [*self.columns, self.context.roles.target]]
         metadata: dict[str, Any] = {
+            "task": str(self.task),
             "epsilon": report.epsilon,
             "target_epsilon": report.target_epsilon,
             "delta": report.delta,
@@ -407,7 +524,10 @@ class _Measurement:
             "data_sha256": data_sha256(used),
             "columns": self.columns,
             "target": self.context.roles.target,
-            "positive_label": str(self.context.roles.positive_label),
+            "positive_label": None if self.regression else str(self.context.roles.positive_label),
+            "target_scaling": None
+            if self.scaling is None
+            else {"mean": self.scaling[0], "scale": self.scaling[1]},
             "stand_in": self.retrainable.stand_in,
             "architecture": self.retrainable.architecture,
             "encoding": (
@@ -426,35 +546,43 @@ class _Measurement:
         """The audited model's utility on the holdout, from the audit's outcomes."""
         outcomes = self.context.outcomes
         hold = self.split.holdout
+        if self.regression:
+            return self._utility(None, np.asarray(outcomes.y_pred, dtype=np.float64)[hold])
         labels = np.asarray(outcomes.y_pred).astype(np.int64)[hold]
         score = outcomes.y_score
         scores = None if score is None else np.asarray(score, dtype=np.float64)[hold]
         return self._utility(scores, labels)
+
+    def losses(self, rows: IntArray, predicted: FloatArray) -> FloatArray:
+        """Per-row loss: cross-entropy of scores, or squared error of predicted values."""
+        if self.regression:
+            return squared_errors(self.y_true[rows].astype(np.float64), predicted)
+        return example_losses(self.y_true[rows].astype(np.int64), predicted)
 
     def attacks(self) -> tuple[AttackResult | str, AttackResult]:
         """The membership attack on the audited model (or why not) and on the DP model."""
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, 7]))
         level = self.settings.confidence_level
         boot = self.settings.bootstrap
-        train_scores = _scores(self.main.module, self.retrainable.head, self.x_train)
         dp = loss_threshold_attack(
-            example_losses(self.y_true[self.split.train], train_scores),
-            example_losses(self.y_true[self.split.holdout], self.main_scores_hold),
+            self.losses(self.split.train, self.predict(self.main, self.x_train)),
+            self.losses(self.split.holdout, self.main_hold),
             bootstrap=boot,
             confidence_level=level,
             rng=rng,
         )
         original: AttackResult | str
-        score = self.context.outcomes.y_score
+        outcomes = self.context.outcomes
+        audited = outcomes.y_pred if self.regression else outcomes.y_score
         column = self.settings.membership_column
         if column is None:
             original = ERR_MEMBERSHIP_UNKNOWN
-        elif score is None:
+        elif audited is None:
             original = ERR_NO_SCORES
         else:
             rows = np.sort(np.concatenate([self.split.train, self.split.holdout]))
             member = self.context.data[column].iloc[rows].fillna(False).astype(bool).to_numpy()
-            losses = example_losses(self.y_true[rows], np.asarray(score, dtype=np.float64)[rows])
+            losses = self.losses(rows, np.asarray(audited, dtype=np.float64)[rows])
             if member.all() or not member.any():
                 original = (
                     f"membership column {column!r} marks {'all' if member.any() else 'no'} rows"
@@ -468,19 +596,25 @@ class _Measurement:
     def output(self) -> AuditorOutput:
         """Everything measured, as the auditor's output."""
         before = self.original_utility()
-        after = self.sweep_point(self.settings.target_epsilon)
+        after = self.sweep_point()
         original, dp = self.attacks()
         report = self.main.report
         metrics: list[MetricResult] = [
             self._scalar("epsilon", report.epsilon),
             self._scalar("delta", report.delta),
-            self._scalar("accuracy_drop", _drop(before[()][0].accuracy, after[()][0].accuracy)),
-            self._scalar(
-                "auc_drop",
-                _drop(before[()][0].auc, after[()][0].auc),
-                reason=None if before[()][0].auc is not None else ERR_NO_SCORES,
-            ),
         ]
+        overall_before, overall_after = before[()][0].values, after[()][0].values
+        for measure in self.measures:
+            value = lost(measure, overall_before[measure.key], overall_after[measure.key])
+            reason = f"{measure.title} undefined overall"
+            if measure.key == "auc" and overall_before["auc"] is None:
+                reason = ERR_NO_SCORES
+            metrics.append(self._scalar(measure.metric, value, reason=reason))
+        others, wanted = _other_task(self.task)
+        metrics.extend(
+            self._scalar(m.metric, None, reason=self._other_reason(m.metric, wanted))
+            for m in others
+        )
         if isinstance(original, str):
             metrics.append(self._scalar("attack_auc", None, reason=original))
             metrics.append(self._scalar("attack_advantage", None, reason=original))
@@ -498,7 +632,7 @@ class _Measurement:
                 self._training_table(),
                 self._utility_table(before, after),
                 self._sweep_table(),
-                _attack_table(original, dp, self.settings),
+                _attack_table(original, dp, self.settings, self.regression),
                 self._saved_table(),
             ),
             charts=self._charts(before, after),
@@ -507,12 +641,15 @@ class _Measurement:
             config=self.settings.model_dump(mode="json"),
         )
 
-    def sweep_point(self, epsilon: float) -> dict[tuple[str, ...], list[Utility]]:
-        """The DP utility at target ``epsilon`` (the main model's when not in the sweep)."""
+    def sweep_point(self) -> dict[tuple[str, ...], list[Utility]]:
+        """The DP utility of the main model (the target epsilon's point of the sweep)."""
         for point in self.sweep:
             if point.trained is self.main:
                 return point.utility
         return self._dp_utility(self.main)
+
+    def _other_reason(self, metric: str, wanted: str) -> str:
+        return ERR_OTHER_TASK.format(metric=metric, wanted=wanted, task=self.task)
 
     def _scalar(self, name: str, value: float | None, reason: str | None = None) -> MetricResult:
         return MetricResult(
@@ -530,56 +667,65 @@ class _Measurement:
         after: dict[tuple[str, ...], list[Utility]],
     ) -> list[MetricResult]:
         results: list[MetricResult] = []
-        planned = _planned(self.context.roles.sensitive)
-        for columns in planned:
-            for name, attribute in (
-                ("accuracy_drop_by_group", "accuracy"),
-                ("auc_drop_by_group", "auc"),
-            ):
-                if columns not in before:
-                    results.append(
-                        MetricResult(
-                            metric=name,
-                            auditor=AUDITOR,
-                            grouping=columns,
-                            value=None,
-                            description=METRICS[name],
-                            reason="no rows of these groups in the holdout",
-                        )
-                    )
-                    continue
-                groups = []
-                for orig, dpu in zip(before[columns], after[columns], strict=True):
-                    value = _drop(getattr(orig, attribute), getattr(dpu, attribute))
-                    status, note = GroupStatus.OK, None
-                    if orig.count < self.settings.min_group_size:
-                        status = GroupStatus.SMALL
-                        note = f"fewer than {self.settings.min_group_size} holdout rows"
-                    elif value is None:
-                        status = GroupStatus.UNDEFINED
-                        note = f"{attribute} undefined in this group"
-                    groups.append(
-                        GroupValue(
-                            group=orig.label,
-                            count=orig.count,
-                            value=value,
-                            status=status,
-                            note=note,
-                        )
-                    )
-                overall = _drop(getattr(before[()][0], attribute), getattr(after[()][0], attribute))
-                results.append(
-                    MetricResult(
-                        metric=name,
-                        auditor=AUDITOR,
-                        grouping=columns,
-                        value=overall,
-                        groups=tuple(groups),
-                        description=METRICS[name],
-                        reason=None if overall is not None else f"{attribute} undefined overall",
-                    )
+        others, wanted = _other_task(self.task)
+        for columns in _planned(self.context.roles.sensitive):
+            for measure in self.measures:
+                results.append(self._grouped_one(measure, columns, before, after))
+            results.extend(
+                MetricResult(
+                    metric=m.grouped_metric,
+                    auditor=AUDITOR,
+                    grouping=columns,
+                    value=None,
+                    description=METRICS[m.grouped_metric],
+                    reason=self._other_reason(m.grouped_metric, wanted),
                 )
+                for m in others
+            )
         return results
+
+    def _grouped_one(
+        self,
+        measure: Measure,
+        columns: tuple[str, ...],
+        before: dict[tuple[str, ...], list[Utility]],
+        after: dict[tuple[str, ...], list[Utility]],
+    ) -> MetricResult:
+        name = measure.grouped_metric
+        if columns not in before:
+            return MetricResult(
+                metric=name,
+                auditor=AUDITOR,
+                grouping=columns,
+                value=None,
+                description=METRICS[name],
+                reason="no rows of these groups in the holdout",
+            )
+        groups = []
+        for orig, dpu in zip(before[columns], after[columns], strict=True):
+            value = lost(measure, orig.values[measure.key], dpu.values[measure.key])
+            status, note = GroupStatus.OK, None
+            if orig.count < self.settings.min_group_size:
+                status = GroupStatus.SMALL
+                note = f"fewer than {self.settings.min_group_size} holdout rows"
+            elif value is None:
+                status = GroupStatus.UNDEFINED
+                note = f"{measure.title} undefined in this group"
+            groups.append(
+                GroupValue(
+                    group=orig.label, count=orig.count, value=value, status=status, note=note
+                )
+            )
+        overall = lost(measure, before[()][0].values[measure.key], after[()][0].values[measure.key])
+        return MetricResult(
+            metric=name,
+            auditor=AUDITOR,
+            grouping=columns,
+            value=overall,
+            groups=tuple(groups),
+            description=METRICS[name],
+            reason=None if overall is not None else f"{measure.title} undefined overall",
+        )
 
     # ------------------------------------------------------------------ evidence
 
@@ -593,6 +739,7 @@ class _Measurement:
             + ")"
         )
         rows: list[tuple[Cell, Cell]] = [
+            ("task", str(self.task)),
             ("DP model", model),
             ("target epsilon", r.target_epsilon),
             ("epsilon spent", _fmt(r.epsilon)),
@@ -612,6 +759,13 @@ class _Measurement:
             ),
             ("training throughput (rows/s)", _fmt(r.samples_per_second, 1)),
         ]
+        if self.scaling is not None:
+            rows.append(
+                (
+                    "target standardised (mean, scale)",
+                    f"{self.scaling[0]:.6g}, {self.scaling[1]:.6g}",
+                )
+            )
         return EvidenceTable(
             title="DP training",
             columns=("setting", "value"),
@@ -626,37 +780,23 @@ class _Measurement:
     ) -> EvidenceTable:
         rows: list[tuple[Cell, ...]] = []
         for columns, found in before.items():
-            label = " \u00d7 ".join(columns) if columns else "overall"
             for orig, dpu in zip(found, after[columns], strict=True):
-                rows.append(
-                    (
-                        label,
-                        orig.label,
-                        orig.count,
-                        _fmt(orig.accuracy),
-                        _fmt(dpu.accuracy),
-                        _fmt(_drop(orig.accuracy, dpu.accuracy)),
-                        _fmt(orig.auc),
-                        _fmt(dpu.auc),
-                        _fmt(_drop(orig.auc, dpu.auc)),
-                    )
-                )
+                cells: list[Cell] = [_grouping_label(columns), orig.label, orig.count]
+                for m in self.measures:
+                    a, b = orig.values[m.key], dpu.values[m.key]
+                    cells.extend((_fmt(a), _fmt(b), _fmt(lost(m, a, b))))
+                rows.append(tuple(cells))
+        headers: list[str] = ["grouping", "group", "rows"]
+        for m in self.measures:
+            headers.extend((f"{m.title} (audited)", f"{m.title} (DP)", m.lost_title))
+        lost_word = "an increase in error" if self.regression else "a positive drop"
         return EvidenceTable(
             title="Utility on the holdout: audited vs DP model "
             f"(\u03b5={self.settings.target_epsilon:g})",
-            columns=(
-                "grouping",
-                "group",
-                "rows",
-                "accuracy (audited)",
-                "accuracy (DP)",
-                "accuracy drop",
-                "AUC (audited)",
-                "AUC (DP)",
-                "AUC drop",
-            ),
+            columns=tuple(headers),
             rows=tuple(rows),
-            caption="A positive drop is utility lost to DP; the per-group drop is the headline.",
+            caption=f"Utility lost to DP shows as {lost_word}; the per-group cost is the "
+            "headline." + (" Errors are in the target's units." if self.regression else ""),
         )
 
     def _sweep_table(self) -> EvidenceTable:
@@ -664,18 +804,16 @@ class _Measurement:
         for point in self.sweep:
             r = point.trained.report
             for columns, found in point.utility.items():
-                label = " \u00d7 ".join(columns) if columns else "overall"
                 for u in found:
                     rows.append(
                         (
                             point.label,
                             _fmt(r.epsilon),
                             _fmt(r.noise_multiplier),
-                            label,
+                            _grouping_label(columns),
                             u.label,
                             u.count,
-                            _fmt(u.accuracy),
-                            _fmt(u.auc),
+                            *(_fmt(u.values[m.key]) for m in self.measures),
                         )
                     )
         return EvidenceTable(
@@ -687,8 +825,7 @@ class _Measurement:
                 "grouping",
                 "group",
                 "rows",
-                "accuracy",
-                "AUC",
+                *(m.title for m in self.measures),
             ),
             rows=tuple(rows),
             caption="The same model and data trained at each target epsilon, and without DP.",
@@ -718,49 +855,52 @@ class _Measurement:
         before: dict[tuple[str, ...], list[Utility]],
         after: dict[tuple[str, ...], list[Utility]],
     ) -> tuple[Chart, ...]:
+        headline = self.measures[0]
         charts: list[Chart] = []
         labels: list[str] = []
         values: list[float] = []
         for columns, found in before.items():
             for orig, dpu in zip(found, after[columns], strict=True):
-                value = _drop(orig.accuracy, dpu.accuracy)
+                value = lost(headline, orig.values[headline.key], dpu.values[headline.key])
                 if value is not None:
                     labels.append(orig.label)
                     values.append(value)
         if labels:
+            verb = "added by" if self.regression else "lost to"
             charts.append(
                 BarChart(
-                    title="Accuracy lost to DP per group "
+                    title=f"{_capital(headline.title)} {verb} DP per group "
                     f"(\u03b5={self.settings.target_epsilon:g})",
                     labels=tuple(labels),
                     values=tuple(values),
-                    value_label="accuracy drop (audited - DP)",
+                    value_label=f"{headline.lost_title} "
+                    + ("(DP - audited)" if self.regression else "(audited - DP)"),
                     caption="Longer bars: groups that pay more for the privacy guarantee.",
                 )
             )
         positions = tuple(point.label for point in self.sweep)
         for columns in [(), *(g.columns for g in self.groupings[:3])]:
-            accuracy: dict[str, list[float | None]] = {}
+            lines: dict[str, list[float | None]] = {}
             for index, point in enumerate(self.sweep):
                 for u in point.utility.get(columns, []):
-                    line = accuracy.setdefault(u.label, [None] * len(positions))
-                    line[index] = u.accuracy
+                    line = lines.setdefault(u.label, [None] * len(positions))
+                    line[index] = u.values[headline.key]
             series = tuple(
-                LineSeries(name=label, values=tuple(values))
-                for label, values in accuracy.items()
-                if any(v is not None for v in values)
+                LineSeries(name=label, values=tuple(points))
+                for label, points in lines.items()
+                if any(v is not None for v in points)
             )
             if series:
-                name = " \u00d7 ".join(columns) if columns else "overall"
                 charts.append(
                     LineChart(
-                        title=f"Accuracy against epsilon ({name})",
+                        title=f"{_capital(headline.title)} against epsilon "
+                        f"({_grouping_label(columns)})",
                         x_labels=positions,
                         series=series,
                         x_label="privacy budget",
-                        y_label="holdout accuracy",
-                        caption="The trade-off curve: holdout accuracy of a DP model trained "
-                        "to each epsilon, per group; the last point is the same model "
+                        y_label=f"holdout {headline.title}",
+                        caption=f"The trade-off curve: holdout {headline.title} of a DP model "
+                        "trained to each epsilon, per group; the last point is the same model "
                         "trained without privacy.",
                     )
                 )
@@ -773,7 +913,7 @@ def _ci(bounds: tuple[float | None, float | None]) -> str | None:
 
 
 def _attack_table(
-    original: AttackResult | str, dp: AttackResult, settings: PrivacyConfig
+    original: AttackResult | str, dp: AttackResult, settings: PrivacyConfig, regression: bool
 ) -> EvidenceTable:
     level = f"{settings.confidence_level:.0%}"
     rows: list[tuple[Cell, ...]] = []
@@ -817,7 +957,12 @@ def _attack_table(
             "note",
         ),
         rows=tuple(rows),
-        caption="AUC 0.5 and advantage 0 mean the attacker does no better than chance.",
+        caption="AUC 0.5 and advantage 0 mean the attacker does no better than chance. "
+        + (
+            "The loss is the squared error of the predicted value."
+            if regression
+            else "The loss is the cross-entropy of the positive-class score."
+        ),
     )
 
 
@@ -825,12 +970,33 @@ def _method_text(
     settings: PrivacyConfig, measurement: _Measurement | None, device: str | None
 ) -> str:
     where = f" on {device}" if device else " (CUDA when available, else CPU)"
+    regression = measurement is not None and measurement.regression
     model = (
-        "a stand-in (DP logistic regression or MLP on the same columns, one-hot categories and "
-        "standardised numbers fitted on the training split)"
+        "a stand-in (a DP logistic regression, or for regression a linear regression, or an "
+        "MLP, on the same columns: one-hot categories and standardised numbers fitted on the "
+        "training split)"
         if measurement is None or measurement.retrainable.stand_in
         else "the audited PyTorch network, deep-copied with its parameters reset"
     )
+    mode: str = settings.grad_sample_mode
+    if measurement is not None and measurement.main.report.grad_sample_mode is not None:
+        mode = measurement.main.report.grad_sample_mode
+    if regression:
+        task = (
+            "It is trained with squared error on the target standardised by its training-split "
+            "mean and scale, and predicts in the target's units. The holdout measures mean "
+            "absolute and root mean squared error of the audited model (its recorded "
+            "predictions) and of the DP model, overall and per sensitive group (utility lost: "
+            "DP error minus audited error)"
+        )
+        loss = "squared error"
+    else:
+        task = (
+            "Labels are the audit's ground truth (the target compared with the positive "
+            "label). The holdout measures accuracy and AUC of the audited model (its recorded "
+            "decisions and scores) and of the DP model, overall and per sensitive group"
+        )
+        loss = "cross-entropy"
     return (
         f"The audit rows (at most {settings.max_rows}) are split at random, seeded, into a "
         f"training split and a {settings.holdout_fraction:.0%} holdout. The DP model is "
@@ -838,14 +1004,12 @@ def _method_text(
         f"multiplier is found for the target (epsilon={settings.target_epsilon:g}, "
         f"delta={settings.target_delta:g}) by make_private_with_epsilon over "
         f"{settings.epochs} epochs; batches are Poisson samples (expected size "
-        f"{settings.batch_size}); each row's gradient is clipped to L2 norm "
-        f"{settings.max_grad_norm:g} (grad_sample_mode {settings.resolved_mode()!r}); "
-        f"epsilon is read from the {settings.accountant.upper()} accountant. Labels are the "
-        "audit's ground truth (the target compared with the positive label). The holdout "
-        "measures accuracy and AUC of the audited model (its recorded decisions and scores) and "
-        "of the DP model, overall and per sensitive group; the sweep retrains at each epsilon "
-        "and without DP. Membership inference is the loss-threshold attack (Yeom et al., 2018): "
-        "for the DP model the training split are members and the holdout non-members; for the "
-        "audited model members are the rows marked by membership_column (when given). Attack "
-        f"intervals are percentile bootstrap intervals ({settings.bootstrap} resamples)."
+        f"{settings.batch_size}) drawn by Opacus's sampler; each row's gradient is clipped to "
+        f"L2 norm {settings.max_grad_norm:g} (grad_sample_mode {mode!r}); epsilon is read "
+        f"from the {settings.accountant.upper()} accountant. {task}; the sweep retrains at "
+        "each epsilon and without DP. Membership inference is the loss-threshold attack "
+        f"(Yeom et al., 2018) on the per-row {loss}: for the DP model the training split are "
+        "members and the holdout non-members; for the audited model members are the rows "
+        "marked by membership_column (when given). Attack intervals are percentile bootstrap "
+        f"intervals ({settings.bootstrap} resamples)."
     )

@@ -11,8 +11,9 @@ __all__ = ["DEFAULT_SWEEP", "GradSampleMode", "PrivacyConfig"]
 DEFAULT_SWEEP: tuple[float, ...] = (0.5, 1.0, 3.0, 8.0)
 """Target epsilons of the utility sweep when left unset."""
 
-GradSampleMode = Literal["hooks", "ew", "functorch"]
-"""Opacus's per-sample-gradient engines: layer hooks, expanded weights, functorch."""
+GradSampleMode = Literal["hooks", "ghost", "ew", "functorch"]
+"""Opacus's per-sample-gradient engines: layer hooks, ghost clipping (per-sample gradient
+norms without the per-sample gradients, two backward passes), expanded weights, functorch."""
 
 
 class PrivacyConfig(BaseModel):
@@ -54,8 +55,8 @@ class PrivacyConfig(BaseModel):
         0,
         ge=0,
         le=4096,
-        description="Stand-in model for non-PyTorch models: 0 = logistic regression, "
-        "otherwise a one-hidden-layer MLP of this width.",
+        description="Stand-in model for non-PyTorch models: 0 = logistic regression (linear "
+        "regression for a regression task), otherwise a one-hidden-layer MLP of this width.",
     )
     holdout_fraction: float = Field(
         0.3,
@@ -79,8 +80,8 @@ class PrivacyConfig(BaseModel):
     )
     grad_sample_mode: Literal["auto"] | GradSampleMode = Field(
         "auto",
-        description="Opacus per-sample-gradient mode; 'auto': 'hooks' (vectorised per-layer "
-        "rules, functorch for layers without one).",
+        description="Opacus per-sample-gradient mode; 'auto': ghost clipping for networks of "
+        "several Linear/Embedding layers, else 'hooks' (vectorised per-layer rules).",
     )
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="Where to train; 'auto': CUDA when available, else CPU."
@@ -104,7 +105,3 @@ class PrivacyConfig(BaseModel):
         if any(not 0.0 < e <= 100.0 for e in self.sweep_epsilons):
             raise ValueError("every sweep epsilon must be in (0, 100]")
         return self
-
-    def resolved_mode(self) -> GradSampleMode:
-        """The per-sample-gradient mode actually used."""
-        return "hooks" if self.grad_sample_mode == "auto" else self.grad_sample_mode

@@ -1,9 +1,10 @@
 """Membership inference by loss threshold (Yeom et al., 2018), with bootstrap intervals.
 
 The attacker guesses that a row was in the training data when the model's loss on it is
-low.  Sweeping the threshold over all values gives a ROC curve of members against
-non-members: its AUC (0.5 = no better than chance) and the membership advantage, the
-largest TPR - FPR over thresholds (0 = no leakage).
+low: cross-entropy for a classifier, squared error for a regression model.  Sweeping the
+threshold over all values gives a ROC curve of members against non-members: its AUC
+(0.5 = no better than chance) and the membership advantage, the largest TPR - FPR over
+thresholds (0 = no leakage).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.metrics import roc_curve
 
-__all__ = ["AttackResult", "example_losses", "loss_threshold_attack"]
+__all__ = ["AttackResult", "example_losses", "loss_threshold_attack", "squared_errors"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -32,6 +33,17 @@ def example_losses(y_true: IntArray, score: FloatArray) -> FloatArray:
     """
     p = np.clip(np.asarray(score, dtype=np.float64), _EPS, 1.0 - _EPS)
     return np.where(np.asarray(y_true) == 1, -np.log(p), -np.log(1.0 - p))
+
+
+def squared_errors(y_true: FloatArray, y_pred: FloatArray) -> FloatArray:
+    """Per-row squared error, the loss of a regression model.
+
+    Examples
+    --------
+    >>> squared_errors(np.array([1.0, 2.0]), np.array([1.5, 0.0])).tolist()
+    [0.25, 4.0]
+    """
+    return (np.asarray(y_pred, dtype=np.float64) - np.asarray(y_true, dtype=np.float64)) ** 2
 
 
 @dataclass(frozen=True)

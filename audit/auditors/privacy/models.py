@@ -3,7 +3,9 @@
 A PyTorch model (:class:`~audit.adapters.torch.TorchAdapter`) is deep-copied and its
 parameters reset, so the DP model has the audited architecture and input encoding.  Any
 other model is replaced by a stand-in of the same task on the same columns: a logistic
-regression (or a one-hidden-layer MLP) over one-hot categories and standardised numbers.
+regression (or a one-hidden-layer MLP) over one-hot categories and standardised numbers,
+and for regression the same networks read as a value (linear regression or MLP, trained
+with squared error).
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ import pandas as pd
 from audit.auditors.privacy.dp_training import Head
 from audit.auditors.privacy.encoding import TabularEncoding
 
-__all__ = ["Retrainable", "fresh_copy", "stand_in", "stand_in_module", "torch_retrainable"]
+__all__ = [
+    "Retrainable",
+    "fresh_copy",
+    "stand_in",
+    "stand_in_module",
+    "stand_in_name",
+    "torch_retrainable",
+]
 
 Encoder = Callable[[pd.DataFrame], npt.NDArray[np.float32]]
 
@@ -75,18 +84,38 @@ def _seeded(factory: Callable[[], Any], seed: int) -> Any:
         return factory()
 
 
-def stand_in(train_rows: pd.DataFrame, columns: list[str], hidden_units: int) -> Retrainable:
-    """A stand-in over ``columns``, its encoding fitted on ``train_rows``."""
+def stand_in_name(hidden_units: int, *, regression: bool) -> str:
+    """How the report names a stand-in.
+
+    Examples
+    --------
+    >>> stand_in_name(0, regression=True), stand_in_name(64, regression=False)
+    ('linear regression', 'one-hidden-layer MLP (64 units)')
+    """
+    if hidden_units:
+        return f"one-hidden-layer MLP ({hidden_units} units)"
+    return "linear regression" if regression else "logistic regression"
+
+
+def stand_in(
+    train_rows: pd.DataFrame, columns: list[str], hidden_units: int, *, regression: bool = False
+) -> Retrainable:
+    """A stand-in over ``columns``, its encoding fitted on ``train_rows``.
+
+    Classification stand-ins return one logit; regression stand-ins one value.
+    """
     encoding = TabularEncoding.fit(train_rows, columns)
     width = encoding.width
     return Retrainable(
         build=lambda seed: _seeded(lambda: stand_in_module(width, hidden_units), seed),
         encode=encoding,
-        head="logit",
+        head="value" if regression else "logit",
         stand_in=True,
         architecture={
             "kind": "stand-in",
-            "model": "logistic regression" if hidden_units == 0 else "mlp",
+            "model": ("linear regression" if regression else "logistic regression")
+            if hidden_units == 0
+            else "mlp",
             "inputs": width,
             "hidden_units": hidden_units,
         },
@@ -108,7 +137,9 @@ def fresh_copy(module: Any, seed: int) -> Any:
     return _seeded(factory, seed)
 
 
-def _head(width: int, output: str) -> Head | None:
+def _head(width: int, output: str, regression: bool) -> Head | None:
+    if regression:
+        return "value" if width == 1 else None
     if width == 1:
         return "logit" if output == "logits" else "probability"
     if width == 2:
@@ -116,7 +147,9 @@ def _head(width: int, output: str) -> Head | None:
     return None
 
 
-def torch_retrainable(adapter: Any, sample: pd.DataFrame) -> Retrainable | str:
+def torch_retrainable(
+    adapter: Any, sample: pd.DataFrame, *, regression: bool = False
+) -> Retrainable | str:
     """The audited network as a :class:`Retrainable`, or why it cannot be retrained privately.
 
     Parameters
@@ -125,6 +158,9 @@ def torch_retrainable(adapter: Any, sample: pd.DataFrame) -> Retrainable | str:
         A :class:`~audit.adapters.torch.TorchAdapter`.
     sample:
         A few rows, to probe the encoding and the output width.
+    regression:
+        Whether the task is regression: the network's one output is then read as the
+        predicted value and retrained with squared error.
     """
     import torch
     from opacus.validators import ModuleValidator
@@ -149,9 +185,10 @@ def torch_retrainable(adapter: Any, sample: pd.DataFrame) -> Retrainable | str:
     with torch.no_grad():
         out = probe(torch.from_numpy(encode(sample)))
     width = 1 if out.ndim == 1 else int(out.shape[1])
-    head = _head(width, str(adapter.output))
+    head = _head(width, str(adapter.output), regression)
     if head is None:
-        return f"the network returns {width} outputs; only binary networks are retrained"
+        wanted = "one output (regression)" if regression else "one or two outputs (binary)"
+        return f"the network returns {width} outputs; only networks with {wanted} are retrained"
     if head.startswith("two") and int(adapter.positive_index) != 1:
         return "two-output networks are retrained only when column 1 is the positive class"
     return Retrainable(

@@ -9,6 +9,10 @@ sample rate, epochs), the SHA-256 of the training data, the columns, and for a s
 architecture and fitted encoding, so :func:`load_dp_model` rebuilds it without other input.
 A retrained audited network needs its module (any instance of the same architecture) and
 its encoding, which are code and not saved.
+
+A regression model is trained on the standardised target; the metadata's
+``target_scaling`` (mean and scale of the training target) turns its output back into the
+target's units, which the loaded model does.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from audit.auditors.privacy.encoding import TabularEncoding
 from audit.auditors.privacy.models import stand_in_module
 
 __all__ = [
+    "DPRegressor",
     "METADATA_FILE",
     "STATE_FILE",
     "load_dp_model",
@@ -99,6 +104,39 @@ def read_state_dict(folder: str | Path) -> dict[str, Any]:
     return state
 
 
+class DPRegressor:
+    """A regression network and its scaling: rows to predicted values in the target's units.
+
+    Parameters
+    ----------
+    module:
+        The network, one output per row (on the standardised target's scale).
+    encode:
+        Rows to the module's inputs: a callable or a fitted transformer.
+    mean, scale:
+        The training target's mean and scale: a prediction is ``output * scale + mean``.
+    """
+
+    def __init__(self, module: Any, encode: Any, mean: float, scale: float) -> None:
+        self.module = module.to("cpu").eval()
+        self.encode = encode
+        self.mean = float(mean)
+        self.scale = float(scale)
+
+    def __call__(self, rows: Any) -> np.ndarray:
+        """Predicted values of ``rows``."""
+        import torch
+
+        transform = getattr(self.encode, "transform", None)
+        encoded = transform(rows) if callable(transform) else self.encode(rows)
+        if hasattr(encoded, "toarray"):
+            encoded = encoded.toarray()
+        inputs = torch.as_tensor(np.asarray(encoded, dtype=np.float32))
+        with torch.no_grad():
+            out = self.module(inputs).to(torch.float64).reshape(len(rows))
+        return np.asarray(out.numpy() * self.scale + self.mean, dtype=np.float64)
+
+
 def load_dp_model(
     folder: str | Path,
     *,
@@ -121,27 +159,39 @@ def load_dp_model(
 
     Returns
     -------
-    TorchAdapter
-        A drop-in replacement of the audited model.
+    TorchAdapter or CallableAdapter
+        A drop-in replacement of the audited model: a classifier as a
+        :class:`~audit.adapters.torch.TorchAdapter`, a regression model as a
+        :class:`~audit.adapters.callable.CallableAdapter` of a :class:`DPRegressor`
+        (the torch adapter reads outputs as classifier scores).
 
     Raises
     ------
     ValueError
         When the folder holds no DP model, or a network's module or encoding is missing.
     """
+    from audit.adapters.callable import CallableAdapter
     from audit.adapters.torch import TorchAdapter
 
     metadata = read_metadata(folder)
     architecture = metadata["architecture"]
     state = read_state_dict(folder)
     if architecture["kind"] == "stand-in":
-        net = stand_in_module(int(architecture["inputs"]), int(architecture["hidden_units"]))
-        encoding = TabularEncoding.from_json(metadata["encoding"])
-        net.load_state_dict(state)
-        return TorchAdapter(net, encode=encoding, output="logits", device=device)
-    if module is None or encode is None:
+        module = stand_in_module(int(architecture["inputs"]), int(architecture["hidden_units"]))
+        encode = TabularEncoding.from_json(metadata["encoding"])
+    elif module is None or encode is None:
         raise ValueError(
             "this DP model retrains the audited network; give its module and encode to load it"
         )
     module.load_state_dict(state)
-    return TorchAdapter(module, encode=encode, output=architecture["output"], device=device)
+    scaling = metadata.get("target_scaling")
+    if metadata.get("task") == "regression" and scaling is not None:
+        regressor = DPRegressor(module, encode, scaling["mean"], scaling["scale"])
+        return CallableAdapter(regressor, name=f"DP regression model ({Path(folder).name})")
+    output = "logits" if architecture["kind"] == "stand-in" else architecture["output"]
+    return TorchAdapter(
+        module,
+        encode=encode,
+        output="probabilities" if output == "probabilities" else "logits",
+        device=device,
+    )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from opacus.accountants import PRVAccountant, RDPAccountant
 from opacus.accountants.analysis import rdp as rdp_analysis
 
 from audit.auditors.privacy import TrainingSettings, train_module
+from audit.auditors.privacy.dp_training import resolve_mode
 from audit.auditors.privacy.models import stand_in_module
 
 
@@ -97,3 +99,71 @@ def test_non_private_training_reports_no_guarantee() -> None:
     assert not trained.report.private
     assert trained.report.epsilon is None and trained.report.noise_multiplier is None
     assert trained.report.samples_seen == 400
+
+
+def test_reported_sample_rate_is_the_one_opacus_accounted() -> None:
+    # 1500 rows in batches of 128: Opacus samples at 1 / 12 batches, not 128 / 1500
+    x, y = _data()
+    settings = TrainingSettings(**{**_settings(epochs=1).__dict__, "batch_size": 128})
+    trained = train_module(
+        stand_in_module(x.shape[1], 0), x, y, head="logit", settings=settings, target_epsilon=2.0
+    )
+    report = trained.report
+    assert report.sample_rate == pytest.approx(1 / 12)
+    assert {r for _, r, _ in report.history} == {report.sample_rate}
+    by_hand = RDPAccountant()
+    for _ in range(report.steps):
+        by_hand.step(noise_multiplier=report.noise_multiplier, sample_rate=report.sample_rate)
+    assert by_hand.get_epsilon(1e-5) == pytest.approx(report.epsilon, rel=1e-9)
+
+
+def test_ghost_clipping_trains_the_same_model_as_per_sample_gradients() -> None:
+    # Ghost clipping computes each row's gradient norm without the row's gradient; with the
+    # same seed it must clip, noise and step exactly as Opacus's per-sample-gradient hooks.
+    x, y = _data()
+    trained = {}
+    for mode in ("hooks", "ghost"):
+        settings = TrainingSettings(**{**_settings(epochs=2).__dict__, "grad_sample_mode": mode})
+        torch.manual_seed(3)
+        module = stand_in_module(x.shape[1], 16)
+        trained[mode] = train_module(
+            module, x, y, head="logit", settings=settings, target_epsilon=2.0
+        )
+    hooks, ghost = trained["hooks"], trained["ghost"]
+    assert ghost.report.grad_sample_mode == "ghost"
+    assert ghost.report.epsilon == hooks.report.epsilon
+    assert ghost.report.samples_seen == hooks.report.samples_seen
+    for name, value in hooks.module.state_dict().items():
+        torch.testing.assert_close(ghost.module.state_dict()[name], value, rtol=0, atol=1e-5)
+
+
+def test_auto_mode_uses_ghost_clipping_for_networks_of_linear_layers() -> None:
+    assert resolve_mode("auto", stand_in_module(8, 0)) == "hooks"
+    assert resolve_mode("auto", stand_in_module(8, 16)) == "ghost"
+    with_norm = torch.nn.Sequential(
+        torch.nn.Linear(8, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 1)
+    )
+    assert resolve_mode("auto", with_norm) == "hooks"
+    assert resolve_mode("ew", stand_in_module(8, 16)) == "ew"
+
+
+def test_empty_poisson_batches_take_the_same_noise_steps_with_ghost_clipping() -> None:
+    # 20 rows sampled at 1/20: a batch is empty with probability (19/20)^20 = 0.36, so
+    # some of the 60 are (all 60 non-empty has probability 3e-12)
+    x, y = _data(20, 5)
+    trained = {}
+    for mode in ("hooks", "ghost"):
+        settings = TrainingSettings(
+            **{**_settings(epochs=3).__dict__, "batch_size": 1, "grad_sample_mode": mode}
+        )
+        torch.manual_seed(0)
+        trained[mode] = train_module(
+            stand_in_module(5, 4), x, y, head="logit", settings=settings, target_epsilon=8.0
+        )
+    hooks, ghost = trained["hooks"].report, trained["ghost"].report
+    assert hooks.steps == ghost.steps == 60
+    assert hooks.samples_seen == ghost.samples_seen
+    for name, value in trained["hooks"].module.state_dict().items():
+        torch.testing.assert_close(
+            trained["ghost"].module.state_dict()[name], value, rtol=0, atol=1e-5
+        )

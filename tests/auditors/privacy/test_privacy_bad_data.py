@@ -58,21 +58,24 @@ def test_too_few_rows_and_one_class(
     )
 
 
-def test_regression_is_not_measured(
+def _regression(context: AuditContext, y_true: np.ndarray) -> AuditContext:
+    return AuditContext(
+        data=context.data,
+        roles=context.roles,
+        outcomes=Outcomes(task=Task.REGRESSION, y_true=y_true, y_pred=np.zeros(len(y_true))),
+        model=context.model,
+    )
+
+
+def test_constant_or_missing_regression_target_is_a_reason(
     adult: pd.DataFrame, sklearn_model: ModelAdapter, tmp_path: Path
 ) -> None:
     context = make_context(adult, sklearn_model)
-    regression = AuditContext(
-        data=context.data,
-        roles=context.roles,
-        outcomes=Outcomes(
-            task=Task.REGRESSION,
-            y_true=np.asarray(adult["age"], dtype=np.float64),
-            y_pred=np.asarray(adult["age"], dtype=np.float64),
-        ),
-        model=context.model,
-    )
-    _all_unmeasured(run(regression, fast_settings(tmp_path)), "binary classifiers")
+    constant = _regression(context, np.full(len(adult), 40.0))
+    _all_unmeasured(run(constant, fast_settings(tmp_path)), "target is constant")
+    missing = np.asarray(adult["age"], dtype=np.float64)
+    missing[:3] = np.nan
+    _all_unmeasured(run(_regression(context, missing), fast_settings(tmp_path)), "3 missing")
 
 
 def test_cuda_asked_for_without_cuda_is_a_reason(

@@ -37,7 +37,7 @@ def test_sklearn_model_gets_a_stated_stand_in_that_reloads_identically(
     assert "stand-in" in output.method
     rows = dict(table(output, "DP training").rows)
     assert rows["DP model"] == "stand-in logistic regression"
-    assert rows["device"] == "cpu"
+    assert rows["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
     assert rows["per-sample gradients (grad_sample_mode)"] == "hooks"
 
     folder = tmp_path / "dp-model"

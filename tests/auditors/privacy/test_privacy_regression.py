@@ -1,0 +1,283 @@
+"""Regression tasks on UCI Adult (``hours-per-week``): error cost of DP, the sweep, the attack.
+
+Every figure is recomputed independently: MAE and RMSE with scikit-learn on the saved DP
+model's predictions, epsilon with Opacus's RDP accountant stepped by hand, the attack AUC
+with scikit-learn's ``roc_auc_score`` on the audited model's squared errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import yaml
+from opacus.accountants import RDPAccountant
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import Ridge
+from sklearn.metrics import mean_absolute_error, roc_auc_score, root_mean_squared_error
+from sklearn.neighbors import KNeighborsRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from audit import run_audit
+from audit.adapters.callable import CallableAdapter
+from audit.adapters.sklearn import SklearnAdapter
+from audit.adapters.torch import TorchAdapter
+from audit.auditors.privacy import TrainingSettings, load_dp_model, read_metadata, train_module
+from audit.auditors.privacy.models import stand_in_module
+from audit.auditors.privacy.split import split_rows
+from audit.core.context import AuditContext, ColumnRoles, Outcomes, Task
+from audit.core.findings import Verdict
+from audit.core.measurements import AuditorOutput, LineChart
+from tests.auditors.privacy.conftest import CATEGORICAL, fast_settings, metric, run, table
+
+TARGET = "hours-per-week"
+NUMERIC = ["age", "education-num", "capital-gain"]
+FEATURES = CATEGORICAL + NUMERIC
+POLICY = Path(__file__).resolve().parents[3] / "examples" / "privacy-policy.yaml"
+
+
+def _encoder() -> ColumnTransformer:
+    return ColumnTransformer(
+        [
+            ("c", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL),
+            ("n", StandardScaler(), NUMERIC),
+        ],
+        sparse_threshold=0.0,
+    )
+
+
+def _context(data: pd.DataFrame, model: Any, y_pred: np.ndarray) -> AuditContext:
+    return AuditContext(
+        data=data,
+        roles=ColumnRoles(
+            target=TARGET,
+            sensitive=("sex",),
+            features=tuple(FEATURES),
+            task=Task.REGRESSION,
+        ),
+        outcomes=Outcomes(
+            task=Task.REGRESSION,
+            y_true=data[TARGET].to_numpy(dtype=np.float64),
+            y_pred=np.asarray(y_pred, dtype=np.float64),
+        ),
+        model=model,
+        seed=0,
+    )
+
+
+def _sklearn_context(adult: pd.DataFrame, estimator: Any) -> AuditContext:
+    fitted = make_pipeline(_encoder(), estimator).fit(adult[FEATURES], adult[TARGET])
+    adapter = SklearnAdapter(fitted)
+    predicted = adapter.predict_batch(adult[FEATURES]).labels
+    assert predicted is not None
+    return _context(adult, adapter, predicted)
+
+
+@pytest.fixture(scope="module")
+def ridge_run(
+    adult: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[AuditContext, AuditorOutput, Path]:
+    """The auditor on a ridge regression of hours-per-week, with a one-point sweep."""
+    folder = tmp_path_factory.mktemp("ridge")
+    context = _sklearn_context(adult, Ridge())
+    settings = fast_settings(folder, epochs=3, sweep_epsilons=(1.0,), sweep_non_private=True)
+    return context, run(context, settings), folder / "dp-model"
+
+
+def test_error_cost_matches_sklearn_on_the_saved_dp_model(
+    adult: pd.DataFrame, ridge_run: tuple[AuditContext, AuditorOutput, Path]
+) -> None:
+    context, output, folder = ridge_run
+    assert any("linear regression" in w and "STAND-IN" in w for w in output.warnings)
+    holdout = split_rows(len(adult), holdout_fraction=0.3, max_rows=50_000, seed=0).holdout
+    rows = adult.iloc[holdout]
+    truth = rows[TARGET].to_numpy(dtype=np.float64)
+    audited = context.outcomes.y_pred[holdout]
+    dp_model = load_dp_model(folder)
+    assert isinstance(dp_model, CallableAdapter)
+    dp = dp_model.predict_batch(rows[FEATURES]).labels
+    assert dp is not None
+
+    mae = metric(output, "mae_increase").value
+    rmse = metric(output, "rmse_increase").value
+    expected_mae = mean_absolute_error(truth, dp) - mean_absolute_error(truth, audited)
+    expected_rmse = root_mean_squared_error(truth, dp) - root_mean_squared_error(truth, audited)
+    assert mae == pytest.approx(expected_mae, abs=1e-9)
+    assert rmse == pytest.approx(expected_rmse, abs=1e-9)
+    # predictions are in hours, not on the standardised scale the network was trained on
+    assert abs(float(np.mean(dp)) - float(truth.mean())) < 3.0
+    assert mean_absolute_error(truth, dp) < 2 * mean_absolute_error(truth, np.full_like(truth, 40))
+
+    by_group = metric(output, "mae_increase_by_group", ("sex",))
+    assert by_group.value == pytest.approx(expected_mae, abs=1e-9)
+    sex = rows["sex"].astype(str).str.strip().to_numpy()
+    for group in by_group.groups:
+        mask = sex == group.group.split("=", 1)[1]
+        assert group.count == int(mask.sum())
+        want = mean_absolute_error(truth[mask], dp[mask]) - mean_absolute_error(
+            truth[mask], audited[mask]
+        )
+        assert group.value == pytest.approx(want, abs=1e-9)
+
+    utility = table(output, "Utility on the holdout")
+    assert "MAE increase" in utility.columns and "accuracy drop" not in utility.columns
+
+
+def test_epsilon_of_the_regression_model_is_opacus_accountants(
+    ridge_run: tuple[AuditContext, AuditorOutput, Path],
+) -> None:
+    _, output, folder = ridge_run
+    meta = read_metadata(folder)
+    assert meta["task"] == "regression" and meta["target_scaling"]["scale"] > 0
+    by_hand = RDPAccountant()
+    for _ in range(meta["steps"]):
+        by_hand.step(noise_multiplier=meta["noise_multiplier"], sample_rate=meta["sample_rate"])
+    epsilon = metric(output, "epsilon").value
+    assert epsilon is not None and epsilon <= 3.0 + 0.01
+    assert by_hand.get_epsilon(1e-5) == pytest.approx(epsilon, rel=1e-9)
+
+
+def test_classification_metrics_are_not_judged_on_regression(
+    ridge_run: tuple[AuditContext, AuditorOutput, Path],
+) -> None:
+    _, output, _ = ridge_run
+    for name, grouping in (("accuracy_drop", ()), ("auc_drop_by_group", ("sex",))):
+        result = metric(output, name, grouping)
+        assert result.value is None
+        assert result.reason == f"{name} is measured for binary tasks; this task is regression"
+
+
+def test_sweep_draws_mae_against_epsilon_per_group(
+    ridge_run: tuple[AuditContext, AuditorOutput, Path],
+) -> None:
+    _, output, _ = ridge_run
+    curves = {c.title: c for c in output.charts if isinstance(c, LineChart)}
+    curve = curves["MAE against epsilon (sex)"]
+    assert curve.x_labels == ("\u03b5=1", "non-private")
+    assert {s.name for s in curve.series} == {"sex=Female", "sex=Male"}
+    sweep = table(output, "Epsilon sweep")
+    mae_column = sweep.columns.index("MAE")
+    rows = {(r[0], r[4]): r[mae_column] for r in sweep.rows}
+    for series in curve.series:
+        for label, value in zip(curve.x_labels, series.values, strict=True):
+            assert value is not None and round(value, 4) == rows[(label, series.name)]
+
+
+def test_squared_error_attack_matches_roc_auc_on_an_overfit_regressor(
+    adult: pd.DataFrame, tmp_path: Path
+) -> None:
+    data = adult.copy()
+    data["trained_on"] = np.arange(len(data)) < 1000
+    members = data[data["trained_on"]]
+    fitted = make_pipeline(_encoder(), KNeighborsRegressor(n_neighbors=1)).fit(
+        members[FEATURES], members[TARGET]
+    )
+    predicted = fitted.predict(data[FEATURES])
+    context = _context(data, SklearnAdapter(fitted), predicted)
+    output = run(context, fast_settings(tmp_path, membership_column="trained_on"))
+
+    errors = (predicted - data[TARGET].to_numpy(dtype=np.float64)) ** 2
+    expected = roc_auc_score(data["trained_on"], -errors)
+    assert metric(output, "attack_auc").value == pytest.approx(expected, abs=1e-12)
+    advantage = metric(output, "attack_advantage").value
+    assert advantage is not None and advantage > 0.1
+    dp = metric(output, "dp_attack_advantage").value
+    assert dp is not None and dp < 0.1
+
+
+def test_torch_regressor_is_retrained_in_its_own_architecture(
+    adult: pd.DataFrame, tmp_path: Path
+) -> None:
+    encode = _encoder().fit(adult[FEATURES])
+    width = encode.transform(adult[FEATURES].head(2)).shape[1]
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Linear(width, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    adapter = TorchAdapter(module, encode=encode, device="cpu")
+    with torch.no_grad():
+        raw = module(torch.as_tensor(encode.transform(adult[FEATURES]), dtype=torch.float32))
+    output = run(_context(adult, adapter, raw[:, 0].numpy()), fast_settings(tmp_path))
+
+    training = dict(table(output, "DP training").rows)
+    assert str(training["DP model"]).startswith("audited network")
+    assert training["per-sample gradients (grad_sample_mode)"] == "ghost"
+    assert any("classifier scores" in w for w in output.warnings)
+    folder = tmp_path / "dp-model"
+    template = torch.nn.Sequential(
+        torch.nn.Linear(width, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1)
+    )
+    loaded = load_dp_model(folder, module=template, encode=encode)
+    scaling = read_metadata(folder)["target_scaling"]
+    rows = adult[FEATURES].head(50)
+    with torch.no_grad():
+        direct = template(torch.as_tensor(encode.transform(rows), dtype=torch.float32))[:, 0]
+    got = loaded.predict_batch(rows).labels
+    assert got is not None
+    want = direct.numpy().astype(np.float64) * scaling["scale"] + scaling["mean"]
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_policy_bounds_the_mae_added_in_any_group(adult: pd.DataFrame, tmp_path: Path) -> None:
+    policy = yaml.safe_load(POLICY.read_text(encoding="utf-8"))
+    policy["auditors"]["privacy"].update(
+        {"output_dir": str(tmp_path / "dp"), "epochs": 3, "sweep_epsilons": [], "bootstrap": 20}
+    )
+    policy["requirements"] = [
+        {
+            "id": "dp-mae-cost-any-group",
+            "title": "At most 1 hour of MAE added in any group",
+            "citation": "Internal standard for DP regression models",
+            "auditor": "privacy",
+            "metric": "mae_increase_by_group",
+            "compare": "at_most",
+            "threshold": 1.0,
+            "group_by": "each",
+        }
+    ]
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy), encoding="utf-8")
+    model = make_pipeline(_encoder(), Ridge()).fit(adult[FEATURES], adult[TARGET])
+
+    result = run_audit(
+        model=model,
+        data=adult,
+        policy=path,
+        target=TARGET,
+        sensitive=["sex"],
+        features=FEATURES,
+    )
+    (finding,) = result.findings
+    output = next(o for o in result.outputs if o.auditor == "privacy")
+    (by_group,) = [m for m in output.metrics if m.metric == "mae_increase_by_group"]
+    worst = max(g.value for g in by_group.groups if g.value is not None)
+    assert finding.measured == worst
+    assert finding.verdict is (Verdict.PASS if worst <= 1.0 else Verdict.FAIL)
+
+
+def test_value_head_trains_least_squares_without_dp() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2000, 5)).astype(np.float32)
+    y = (x @ np.array([1.0, -2.0, 0.5, 0.0, 3.0]) + 0.1 * rng.normal(size=2000)).astype(np.float32)
+    settings = TrainingSettings(
+        epochs=30,
+        batch_size=200,
+        learning_rate=0.05,
+        max_grad_norm=1.0,
+        target_delta=1e-5,
+        accountant="rdp",
+        grad_sample_mode="auto",
+        device="cpu",
+        seed=0,
+    )
+    trained = train_module(
+        stand_in_module(5, 0), x, y, head="value", settings=settings, target_epsilon=None
+    )
+    weights = trained.module[0].weight.detach().numpy()[0]
+    least_squares, *_ = np.linalg.lstsq(
+        np.c_[x, np.ones(len(x))].astype(np.float64), y.astype(np.float64), rcond=None
+    )
+    np.testing.assert_allclose(weights, least_squares[:5], atol=0.05)
