@@ -1,14 +1,119 @@
-"""One scoring pass: the model's predictions for every row, batch by batch."""
+"""One scoring pass: the model's predictions for every row, batch by batch.
+
+Concurrency
+    An adapter that declares an int attribute ``concurrency`` (served models: 4)
+    declares that :meth:`~audit.core.protocols.ModelAdapter.predict_batch` is safe
+    to call from several threads at once; the pass then keeps up to that many
+    batches in flight (or the number the caller asks for), from a pool of threads.
+    A new batch is sent only when one comes back, so no more than that many
+    requests are ever built or waiting, however large the table.  Predictions are
+    put back in row order.  The first failure stops the pass: no new batch is sent,
+    the batches in flight finish (each within its adapter's own time-out and
+    retries), and that failure is raised.  Adapters without the attribute (models
+    that run in this process, which threads would not speed up) are called one
+    batch at a time.
+
+Cache
+    With a :class:`~audit.cache.PredictionCache`, each batch is looked up before it is
+    sent and stored as soon as it comes back: a rerun sends nothing, and a rerun after
+    a crash sends only the batches that had not come back (see :mod:`audit.cache`).
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
 import pandas as pd
 
+from audit.cache import CachedRun, PredictionCache
 from audit.core.context import ColumnRoles, ProgressFactory, no_progress
 from audit.core.protocols import ModelAdapter, Predictions
-from audit.errors import AuditError, DataError, ModelError
+from audit.errors import AuditError, DataError, ModelError, UsageError
 
-__all__ = ["score"]
+__all__ = ["ScoringReport", "score", "score_batches", "scoring_concurrency"]
+
+
+@dataclass(frozen=True)
+class ScoringReport:
+    """How a scoring pass went: batches sent, batches read from the cache, concurrency.
+
+    Attributes
+    ----------
+    rows, batch_size, batches:
+        Rows scored, rows per batch, and batches they made.
+    concurrency:
+        Most batches in flight at once.
+    batches_scored, batches_cached:
+        Batches the model was asked for, and batches read from the cache.
+    cache_key, cache_rejected, cache_not_stored:
+        The cache entry's key (``None`` without a cache), entries found corrupt or
+        foreign (and rescored), and batches whose predictions could not be stored.
+    cache_unusable:
+        A cache was given but the inputs hold values that cannot be hashed, so none
+        was used.
+    """
+
+    rows: int
+    batch_size: int
+    batches: int
+    concurrency: int
+    batches_scored: int
+    batches_cached: int = 0
+    cache_key: str | None = None
+    cache_rejected: int = 0
+    cache_not_stored: int = 0
+    cache_unusable: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form for the report's model description."""
+        cache: dict[str, Any] | str = "off"
+        if self.cache_unusable:
+            cache = "off: the inputs hold values that cannot be hashed"
+        if self.cache_key is not None:
+            cache = {
+                "key": self.cache_key,
+                "entries_rejected": self.cache_rejected,
+                "batches_not_stored": self.cache_not_stored,
+            }
+        return {
+            "rows": self.rows,
+            "batch_size": self.batch_size,
+            "batches": self.batches,
+            "concurrency": self.concurrency,
+            "batches_scored": self.batches_scored,
+            "batches_from_cache": self.batches_cached,
+            "cache": cache,
+        }
+
+
+def scoring_concurrency(adapter: ModelAdapter, requested: int | None = None) -> int:
+    """Batches in flight at once for ``adapter``: 1 unless it declares ``concurrency``.
+
+    Parameters
+    ----------
+    adapter:
+        The model; its optional ``concurrency`` attribute is the default.
+    requested:
+        The caller's choice (``--concurrency``), used when the adapter declares the
+        attribute; ``None`` keeps the adapter's own.
+
+    Raises
+    ------
+    UsageError
+        If ``requested`` is not an int >= 1.
+    """
+    if requested is not None and (
+        isinstance(requested, bool) or not isinstance(requested, int) or requested < 1
+    ):
+        raise UsageError(f"concurrency must be an int >= 1; got {requested!r} instead.")
+    declared = getattr(adapter, "concurrency", None)
+    if isinstance(declared, bool) or not isinstance(declared, int) or declared < 1:
+        return 1
+    return declared if requested is None else requested
 
 
 def score(
@@ -17,11 +122,14 @@ def score(
     roles: ColumnRoles,
     *,
     progress: ProgressFactory = no_progress,
+    concurrency: int | None = None,
+    cache: PredictionCache | str | os.PathLike[str] | None = None,
 ) -> Predictions:
     """Predict every row of ``frame`` in batches of ``adapter.batch_size``.
 
     The adapter receives its own ``input_columns`` when it declares them, otherwise
-    the feature columns of ``roles``.
+    the feature columns of ``roles``.  See :func:`score_batches` for ``concurrency``
+    and ``cache``.
 
     Raises
     ------
@@ -30,33 +138,165 @@ def score(
     ModelError
         When the model raises, or returns a wrong number of predictions.
     """
+    predictions, _ = score_batches(
+        adapter, frame, roles, progress=progress, concurrency=concurrency, cache=cache
+    )
+    return predictions
+
+
+def score_batches(
+    adapter: ModelAdapter,
+    frame: pd.DataFrame,
+    roles: ColumnRoles,
+    *,
+    progress: ProgressFactory = no_progress,
+    concurrency: int | None = None,
+    cache: PredictionCache | str | os.PathLike[str] | None = None,
+) -> tuple[Predictions, ScoringReport]:
+    """Predict every row of ``frame`` and say how: see the module docstring.
+
+    Parameters
+    ----------
+    adapter, frame, roles, progress:
+        As :func:`score`.
+    concurrency:
+        Batches in flight at once, for adapters that declare ``concurrency``;
+        ``None`` keeps the adapter's own (see :func:`scoring_concurrency`).
+    cache:
+        A :class:`~audit.cache.PredictionCache` or its folder; ``None``: no cache.
+
+    Returns
+    -------
+    tuple
+        The predictions in row order, and a :class:`ScoringReport`.
+
+    Raises
+    ------
+    DataError
+        When a column the adapter reads is missing.
+    ModelError
+        When the model raises, or returns a wrong number of predictions.
+    UsageError
+        When ``concurrency`` is invalid, or the cache folder cannot be written.
+    """
+    workers = scoring_concurrency(adapter, concurrency)
     columns = list(adapter.input_columns or roles.features)
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise DataError(f"the model reads columns missing from the data: {', '.join(missing)}")
     inputs = frame[columns]
     size = max(int(adapter.batch_size), 1)
+    spans = [(start, min(start + size, len(inputs))) for start in range(0, len(inputs), size)]
+    run = _open_run(cache, adapter, inputs, size)
+    parts: dict[int, Predictions] = {}
     bar = progress("Scoring", len(inputs))
-    parts: list[Predictions] = []
     try:
-        for start in range(0, len(inputs), size):
-            batch = inputs.iloc[start : start + size]
-            try:
-                predictions = adapter.predict_batch(batch)
-            except AuditError:
-                raise
-            except Exception as exc:
-                detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                raise ModelError(
-                    f"the model failed on rows {start}-{start + len(batch) - 1}: "
-                    f"{type(exc).__name__}: {detail}"
-                ) from None
-            if len(predictions) != len(batch):
-                raise ModelError(
-                    f"the model returned {len(predictions)} predictions for {len(batch)} rows"
-                )
-            parts.append(predictions)
-            bar.update(len(batch))
+        todo: list[int] = []
+        for index, (start, stop) in enumerate(spans):
+            hit = run.load(index, start, stop) if run is not None else None
+            if hit is None:
+                todo.append(index)
+            else:
+                parts[index] = hit
+                bar.update(stop - start)
+
+        def done(index: int, predictions: Predictions) -> None:
+            parts[index] = predictions
+            if run is not None:
+                run.store(index, *spans[index], predictions)
+            bar.update(len(predictions))
+
+        def call(index: int) -> Callable[[], Predictions]:
+            start, stop = spans[index]
+            batch = inputs.iloc[start:stop]  # sliced here, in this thread; predicted in a worker
+            return lambda: _predict(adapter, batch, start)
+
+        _run_batches(call, todo, workers, done)
     finally:
         bar.close()
-    return Predictions.concatenate(parts)
+    report = ScoringReport(
+        rows=len(inputs),
+        batch_size=size,
+        batches=len(spans),
+        concurrency=workers,
+        batches_scored=len(todo),
+        batches_cached=len(spans) - len(todo),
+        cache_key=run.key if run is not None else None,
+        cache_rejected=run.rejected if run is not None else 0,
+        cache_not_stored=run.not_stored if run is not None else 0,
+        cache_unusable=cache is not None and run is None,
+    )
+    return Predictions.concatenate([parts[i] for i in range(len(spans))]), report
+
+
+def _open_run(
+    cache: PredictionCache | str | os.PathLike[str] | None,
+    adapter: ModelAdapter,
+    inputs: pd.DataFrame,
+    size: int,
+) -> CachedRun | None:
+    if cache is None:
+        return None
+    folder = cache if isinstance(cache, PredictionCache) else PredictionCache(cache)
+    return folder.open(adapter, inputs, size)
+
+
+def _predict(adapter: ModelAdapter, batch: pd.DataFrame, start: int) -> Predictions:
+    stop = start + len(batch)
+    try:
+        predictions = adapter.predict_batch(batch)
+    except AuditError:
+        raise
+    except Exception as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise ModelError(
+            f"the model failed on rows {start}-{stop - 1}: {type(exc).__name__}: {detail}"
+        ) from None
+    if len(predictions) != len(batch):
+        raise ModelError(f"the model returned {len(predictions)} predictions for {len(batch)} rows")
+    return predictions
+
+
+def _run_batches(
+    call: Callable[[int], Callable[[], Predictions]],
+    todo: Sequence[int],
+    workers: int,
+    done: Callable[[int, Predictions], None],
+) -> None:
+    """Predict every batch of ``todo``, at most ``workers`` at once.
+
+    ``call(index)`` (run in this thread) gives the call that predicts batch ``index``
+    (run in a worker); ``done`` runs in this thread.
+
+    Only ``workers`` batches are ever submitted and not yet finished, so the pool's
+    queue stays empty: that is the backpressure.  After the first failure no batch
+    is submitted; those in flight are waited for, and the ones that succeed still
+    go to ``done`` (so the cache keeps them), then the failure is raised.  No thread
+    uses the adapter once this returns.
+    """
+    if workers <= 1 or len(todo) <= 1:
+        for index in todo:
+            done(index, call(index)())
+        return
+    queue = iter(todo)
+    failure: BaseException | None = None
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="maas-audit-score") as pool:
+        pending: dict[Future[Predictions], int] = {}
+        for index in queue:
+            pending[pool.submit(call(index))] = index
+            if len(pending) == workers:
+                break
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(finished, key=pending.__getitem__):
+                index = pending.pop(future)
+                error = future.exception()
+                if error is not None:
+                    failure = failure or error
+                    continue
+                done(index, future.result())
+                following = next(queue, None) if failure is None else None
+                if following is not None:
+                    pending[pool.submit(call(following))] = following
+    if failure is not None:
+        raise failure

@@ -10,13 +10,16 @@ on ``127.0.0.1`` (never another interface) from a daemon thread:
   ``GET /v2/models/<name>`` (metadata) and ``GET /v2/models/<name>/ready``.
 
 ``faults`` injects failures into the first prediction requests, e.g.
-``[Fault("status", times=2, status=503, retry_after="0")]``.
+``[Fault("status", times=2, status=503, retry_after="0")]``; ``latency`` makes every
+prediction request wait, like a real model behind a network.  The server counts
+the prediction requests it receives and the most it was handling at once.
 
 From the command line it serves a scikit-learn model saved with skops::
 
     python -m audit.testing.endpoint --model model.skops --port 8080 [--model-name adult]
 
-printing ``serving on http://127.0.0.1:PORT`` once ready and stopping on SIGTERM
+(``--latency SECONDS`` delays every prediction answer), printing
+``serving on http://127.0.0.1:PORT`` once ready and stopping on SIGTERM
 or SIGINT.  Only types from ``sklearn``, ``numpy``, ``scipy``, ``collections``
 and ``builtins`` are trusted when loading; anything else exits with status 2.
 """
@@ -69,9 +72,10 @@ RespondMode = Literal["labels", "probabilities", "records"]
 ``[{"label": ..., "probability": ...}, ...]``."""
 
 FaultKind = Literal[
-    "status", "wrong_row_count", "malformed_json", "delay", "reset", "drip", "wrong_shape"
+    "ok", "status", "wrong_row_count", "malformed_json", "delay", "reset", "drip", "wrong_shape"
 ]
-"""``status``: answer ``Fault.status`` (with ``Retry-After`` when set);
+"""``ok``: answer normally (a plan may begin with healthy requests, e.g. to fail
+after the first few); ``status``: answer ``Fault.status`` (with ``Retry-After`` when set);
 ``wrong_row_count``: leave out the last prediction; ``malformed_json``: answer 200
 with a truncated JSON body; ``delay``: wait ``Fault.seconds``, then answer;
 ``reset``: read the request, then reset the connection (TCP RST) without answering;
@@ -148,6 +152,7 @@ class _ScoringServer(ThreadingHTTPServer):
         require_token: str | None,
         faults: Sequence[Fault],
         respond: RespondMode,
+        latency: float,
     ) -> None:
         super().__init__((HOST, port), _Handler)
         self.fn = fn
@@ -155,9 +160,12 @@ class _ScoringServer(ThreadingHTTPServer):
         self.require_token = require_token
         self.plan = _FaultPlan(faults)
         self.respond = respond
+        self.latency = latency
         self.lock = threading.Lock()
         self.requests = 0
         self.rows = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Stay quiet: a client that hung up is not the server's problem."""
@@ -282,6 +290,15 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_json()
         with self.server.lock:
             self.server.requests += 1
+            self.server.in_flight += 1
+            self.server.max_in_flight = max(self.server.max_in_flight, self.server.in_flight)
+        try:
+            self._answer(body, match, mlflow=mlflow)
+        finally:
+            with self.server.lock:
+                self.server.in_flight -= 1
+
+    def _answer(self, body: Any, match: re.Match[str] | None, *, mlflow: bool) -> None:
         self._check_token()
         if match is not None:
             self._check_model(match.group("name"))
@@ -302,6 +319,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise _Reply(200, b'{"predictions": [')
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.seconds)
+        if self.server.latency:
+            time.sleep(self.server.latency)
         predictions = self._predict(rows)
         if fault is not None and fault.kind == "wrong_row_count":
             predictions = _drop_last(predictions)
@@ -458,6 +477,12 @@ class ServedModel:
         with self._server.lock:
             return self._server.rows
 
+    @property
+    def max_in_flight(self) -> int:
+        """The most prediction requests the server was handling at the same time."""
+        with self._server.lock:
+            return self._server.max_in_flight
+
     def close(self) -> None:
         """Stop serving and release the port; safe to call twice."""
         if self._closed:
@@ -490,8 +515,11 @@ def start_server(
     require_token: str | None = None,
     faults: Sequence[Fault] | None = None,
     respond: RespondMode = "labels",
+    latency: float = 0.0,
 ) -> ServedModel:
     """Start serving ``fn`` on ``127.0.0.1`` in a daemon thread; see :func:`serve_model`."""
+    if not latency >= 0:
+        raise UsageError(f"The latency must be a number of seconds >= 0; got {latency!r}.")
     if respond not in get_args(RespondMode):
         raise UsageError(
             f"The 'respond' parameter of serve_model must be one of {list(get_args(RespondMode))}; "
@@ -506,6 +534,7 @@ def start_server(
         require_token=require_token,
         faults=list(faults or ()),
         respond=respond,
+        latency=float(latency),
     )
     return ServedModel(server)
 
@@ -519,6 +548,7 @@ def serve_model(
     require_token: str | None = None,
     faults: Sequence[Fault] | None = None,
     respond: RespondMode = "labels",
+    latency: float = 0.0,
 ) -> Iterator[ServedModel]:
     """Serve a predict function over MLflow and OIP v2 on ``127.0.0.1`` while in the block.
 
@@ -536,11 +566,14 @@ def serve_model(
         Failures for the first prediction requests, applied in order.
     respond:
         The shape of MLflow answers; see :data:`RespondMode`.
+    latency:
+        Seconds every prediction request waits before it is answered (default 0).
 
     Yields
     ------
     ServedModel
-        With ``mlflow_url``, ``oip_url`` and request and row counters.
+        With ``mlflow_url``, ``oip_url``, request and row counters and
+        ``max_in_flight``.
 
     Examples
     --------
@@ -557,6 +590,7 @@ def serve_model(
         require_token=require_token,
         faults=faults,
         respond=respond,
+        latency=latency,
     )
     try:
         yield served
@@ -599,6 +633,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="labels",
         help="shape of MLflow answers (default: labels)",
     )
+    parser.add_argument(
+        "--latency",
+        type=float,
+        default=0.0,
+        help="seconds every prediction request waits before it is answered (default 0)",
+    )
     args = parser.parse_args(argv)
     try:
         model = load_skops(args.model)
@@ -607,6 +647,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             model_name=args.model_name,
             port=args.port,
             respond=args.respond,
+            latency=args.latency,
         )
     except (AuditError, OSError) as exc:
         sys.stderr.write(f"error: {exc}\n")

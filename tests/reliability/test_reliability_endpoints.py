@@ -144,7 +144,8 @@ FAILURES = [
         "a later batch fails",
         [Fault("delay", times=2, seconds=0), Fault("status", times=10, status=502)],
         "mlflow",
-        ("--batch-size", "50", "--max-retries", "1"),
+        # one batch in flight, so batches 1-2 are answered before batch 3 fails
+        ("--batch-size", "50", "--max-retries", "1", "--concurrency", "1"),
         4,
         "HTTP 502 Bad Gateway",
     ),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from audit.adapters.http.adapter import (
     DEFAULT_BATCH_SIZE,
+    DEFAULT_CONCURRENCY,
     HttpAdapter,
     ProtocolName,
     http_adapter,
@@ -25,6 +26,7 @@ from audit.adapters.http.transport import DEFAULT_TOKEN_ENV, HttpTransport, safe
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "DEFAULT_CONCURRENCY",
     "DEFAULT_TOKEN_ENV",
     "HttpAdapter",
     "HttpTransport",

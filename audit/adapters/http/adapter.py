@@ -32,6 +32,7 @@ from audit.errors import DataError, EndpointError, ModelSpecError, UsageError
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
+    "DEFAULT_CONCURRENCY",
     "HttpAdapter",
     "ProtocolName",
     "http_adapter",
@@ -43,6 +44,9 @@ ProtocolName = Literal["mlflow", "oip-v2"]
 
 DEFAULT_BATCH_SIZE = 1000
 """Rows per request unless told otherwise."""
+
+DEFAULT_CONCURRENCY = 4
+"""Requests in flight at once while scoring, unless told otherwise."""
 
 _OIP_PATH = re.compile(r"^(?P<prefix>.*)/v2/models/[^/]+(?:/versions/[^/]+)?(?P<infer>/infer)?/?$")
 _ACCEPTED = (
@@ -84,11 +88,10 @@ def parse_endpoint_url(url: str) -> tuple[ProtocolName, str]:
     return "oip-v2", urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
 
 
-def _check_batch_size(batch_size: object, *, owner: str) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+def _check_positive(value: object, *, owner: str, name: str = "batch_size") -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise UsageError(
-            f"The 'batch_size' parameter of {owner} must be an int >= 1; "
-            f"got {batch_size!r} instead."
+            f"The {name!r} parameter of {owner} must be an int >= 1; got {value!r} instead."
         )
 
 
@@ -110,15 +113,21 @@ class HttpAdapter:
     transport:
         The :class:`HttpTransport` (timeouts, retries, credentials); a default one
         when left out.
+    concurrency:
+        Requests the runner keeps in flight at once while scoring (default 4); see
+        :attr:`concurrency`.
 
     Raises
     ------
     UsageError
-        If ``protocol`` or ``batch_size`` is invalid.
+        If ``protocol``, ``batch_size`` or ``concurrency`` is invalid.
 
     Notes
     -----
     Close the adapter (or use it as a context manager) to release its connections.
+    :meth:`predict_batch` is safe to call from several threads at once: they share
+    the transport's thread-safe connection pool, and each request keeps the
+    transport's timeout and retries.
     """
 
     def __init__(
@@ -130,16 +139,21 @@ class HttpAdapter:
         input_columns: Sequence[str] | None = None,
         output_name: str | None = None,
         transport: HttpTransport | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         if protocol not in get_args(ProtocolName):
             raise UsageError(
                 f"The 'protocol' parameter of HttpAdapter must be one of "
                 f"{list(get_args(ProtocolName))}; got {protocol!r} instead."
             )
-        _check_batch_size(batch_size, owner="HttpAdapter")
+        _check_positive(batch_size, owner="HttpAdapter")
+        _check_positive(concurrency, owner="HttpAdapter", name="concurrency")
         self.url = url
         self.protocol: ProtocolName = protocol
         self.batch_size = batch_size
+        # a served model spends its time waiting on the network: the runner keeps this
+        # many batches in flight, each from its own thread (see audit.scoring)
+        self.concurrency = concurrency
         self.output_name = output_name
         self.transport = transport if transport is not None else HttpTransport()
         self._input_columns = list(input_columns) if input_columns is not None else None
@@ -280,6 +294,7 @@ def http_adapter(
     max_retries: int | None = None,
     header_env: Mapping[str, str] | None = None,
     output_name: str | None = None,
+    concurrency: int | None = None,
 ) -> HttpAdapter:
     """Build an :class:`HttpAdapter` for ``url``, telling its protocol from the URL's path.
 
@@ -296,6 +311,8 @@ def http_adapter(
         :mod:`audit.adapters.http.transport`.
     output_name:
         OIP v2 only: the output to read.
+    concurrency:
+        Requests in flight at once while scoring (4); ``None`` keeps the default.
 
     Raises
     ------
@@ -311,7 +328,9 @@ def http_adapter(
     """
     protocol, post_url = parse_endpoint_url(url)
     if batch_size is not None:
-        _check_batch_size(batch_size, owner="http_adapter")
+        _check_positive(batch_size, owner="http_adapter")
+    if concurrency is not None:
+        _check_positive(concurrency, owner="http_adapter", name="concurrency")
     settings: dict[str, Any] = {}
     if timeout is not None:
         settings["timeout"] = timeout
@@ -324,4 +343,5 @@ def http_adapter(
         batch_size=DEFAULT_BATCH_SIZE if batch_size is None else batch_size,
         output_name=output_name,
         transport=transport,
+        concurrency=DEFAULT_CONCURRENCY if concurrency is None else concurrency,
     )

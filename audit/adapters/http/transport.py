@@ -13,6 +13,11 @@ Timeouts
     byte by byte times out like one that never answers.  Answers larger than
     :data:`MAX_ANSWER_BYTES` are refused.
 
+Threads
+    One transport may be shared by several threads at once: the ``httpx`` client
+    and its connection pool are thread-safe, and the counters are updated under a
+    lock.  Each thread's request keeps the transport's own timeout and retries.
+
 Credentials
     ``header_env`` maps header names to the names of environment variables that
     hold their values, e.g. ``{"Authorization": "MY_TOKEN_VAR"}`` with
@@ -29,6 +34,7 @@ import json
 import math
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -151,6 +157,7 @@ class HttpTransport:
         self.requests_sent = 0
         self.rows_sent = 0
         self.retries = 0
+        self._lock = threading.Lock()
 
     @property
     def auth_headers(self) -> list[str]:
@@ -233,9 +240,10 @@ class HttpTransport:
         reason = "no attempt made"
         for attempt in range(1, attempts + 1):
             if retry:  # prediction requests are counted; metadata look-ups are not
-                self.requests_sent += 1
-                self.rows_sent += rows
-                self.retries += int(attempt > 1)
+                with self._lock:
+                    self.requests_sent += 1
+                    self.rows_sent += rows
+                    self.retries += int(attempt > 1)
             wait: float | None = None
             try:
                 response, body = self._exchange(method, url, content=content, headers=headers)
@@ -281,7 +289,8 @@ class HttpTransport:
         if retry_after is not None:
             return min(retry_after, self.backoff_max)
         full = min(self.backoff_max, self.backoff_base * 2.0 ** (attempt - 1))
-        return full / 2 + self._random.uniform(0, full / 2)
+        with self._lock:
+            return full / 2 + self._random.uniform(0, full / 2)
 
     def _redact(self, text: str) -> str:
         for secret in self._secrets:

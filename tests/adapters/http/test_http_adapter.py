@@ -106,6 +106,7 @@ def test_batch_size_is_validated(batch_size: int) -> None:
 def test_public_names_are_exported() -> None:
     assert set(http_pkg.__all__) == {
         "DEFAULT_BATCH_SIZE",
+        "DEFAULT_CONCURRENCY",
         "DEFAULT_TOKEN_ENV",
         "HttpAdapter",
         "HttpTransport",

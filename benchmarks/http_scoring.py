@@ -1,0 +1,197 @@
+"""Scoring a served model: one request at a time, several in flight, and a cached rerun.
+
+A synthetic table is scored through :func:`audit.scoring.score_batches` against
+:func:`audit.testing.serve_model` on localhost (MLflow protocol), whose every prediction
+request waits ``--latency`` seconds, like a model behind a network.  Every mode must give
+the same predictions, in the same order, before any figure is printed.
+
+    python benchmarks/http_scoring.py                       # 20,000 rows, 50 ms per request
+    python benchmarks/http_scoring.py --rows 100000 --latency 0.1 --concurrency 4,8,16
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from rows import Row, markdown_table, throughput  # noqa: E402  (beside this file)
+
+from audit.adapters.http import http_adapter  # noqa: E402
+from audit.core.context import ColumnRoles  # noqa: E402
+from audit.core.protocols import Predictions  # noqa: E402
+from audit.scoring import ScoringReport, score_batches  # noqa: E402
+from audit.testing import serve_model  # noqa: E402
+
+BATCH_SIZE = 500
+
+
+def decision_log(rows: int, seed: int = 0) -> pd.DataFrame:
+    """Numeric and string features of a synthetic credit decision log."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "income": rng.lognormal(10, 0.6, rows).round(2),
+            "age": rng.integers(18, 90, rows),
+            "debt_ratio": rng.uniform(0, 1.5, rows).round(4),
+            "region": rng.choice(["north", "south", "east", "west"], rows),
+            "sex": rng.choice(["female", "male"], rows),
+            "approved": rng.integers(0, 2, rows),
+        }
+    )
+
+
+def predict(rows: pd.DataFrame) -> Predictions:
+    """A logistic score of the numeric features; label 'approve' at 0.5."""
+    z = 0.8 * (np.log(rows["income"].astype(float)) - 10) - 2.0 * (rows["debt_ratio"] - 0.5)
+    scores = 1 / (1 + np.exp(-z.to_numpy(dtype=float)))
+    labels = np.where(scores >= 0.5, "approve", "decline").astype(object)
+    return Predictions(labels=labels, scores=scores)
+
+
+def _timed(
+    url: str,
+    frame: pd.DataFrame,
+    roles: ColumnRoles,
+    concurrency: int,
+    cache: Path | None = None,
+    repeat: int = 1,
+) -> tuple[float, Predictions, ScoringReport]:
+    """The best of ``repeat`` timings, each with a fresh adapter (new connections)."""
+    best = float("inf")
+    for _ in range(repeat):
+        with http_adapter(url, batch_size=BATCH_SIZE) as adapter:
+            adapter.fingerprint()  # not part of the timing
+            started = time.perf_counter()
+            predictions, report = score_batches(
+                adapter, frame, roles, concurrency=concurrency, cache=cache
+            )
+            best = min(best, time.perf_counter() - started)
+    return best, predictions, report
+
+
+def _same(a: Predictions, b: Predictions) -> None:
+    same_labels = a.labels is not None and b.labels is not None
+    same_labels = same_labels and a.labels.tolist() == b.labels.tolist()  # type: ignore[union-attr]
+    if not same_labels or not np.array_equal(a.scores, b.scores):  # type: ignore[arg-type]
+        raise AssertionError("the modes disagree on the predictions")
+
+
+def benchmark(
+    quick: bool,
+    rows: int | None = None,
+    latency: float = 0.05,
+    concurrency: Sequence[int] = (4, 8, 16),
+    repeats: int = 3,
+) -> list[Row]:
+    """Rows/s of sequential, concurrent and cached scoring of one served model (best of
+    ``repeats``; the run that writes the cache runs once, on an empty cache)."""
+    n = rows if rows is not None else (4_000 if quick else 20_000)
+    frame = decision_log(n)
+    roles = ColumnRoles(
+        target="approved", sensitive=("sex",), features=("income", "age", "debt_ratio", "region")
+    )
+    batches = -(-n // BATCH_SIZE)
+    size = f"{n:,} rows, {batches} requests of {BATCH_SIZE}, {latency * 1000:g} ms each"
+    out: list[Row] = []
+    with serve_model(predict, latency=latency, respond="records") as served:
+        _timed(served.mlflow_url, frame.iloc[: 2 * BATCH_SIZE], roles, 2)  # warm up
+        seconds, reference, _ = _timed(served.mlflow_url, frame, roles, 1, repeat=repeats)
+        sequential = n / seconds
+        out.append(
+            throughput(
+                f"HTTP scoring, one request at a time ({size})",
+                sequential,
+                "rows/s",
+                "",
+                None,
+                notes=f"{seconds:.2f} s",
+            )
+        )
+        for workers in concurrency:
+            seconds, predictions, _ = _timed(
+                served.mlflow_url, frame, roles, workers, repeat=repeats
+            )
+            _same(predictions, reference)
+            out.append(
+                throughput(
+                    f"HTTP scoring, {workers} requests in flight ({size})",
+                    n / seconds,
+                    "rows/s",
+                    "one at a time",
+                    sequential,
+                    notes=f"{seconds:.2f} s",
+                )
+            )
+        with tempfile.TemporaryDirectory() as folder:
+            cache = Path(folder)
+            workers = concurrency[0] if concurrency else 4
+            sent = served.requests
+            seconds, predictions, _ = _timed(served.mlflow_url, frame, roles, workers, cache)
+            _same(predictions, reference)
+            out.append(
+                throughput(
+                    f"HTTP scoring, {workers} in flight, writing the cache ({size})",
+                    n / seconds,
+                    "rows/s",
+                    "one at a time",
+                    sequential,
+                    notes=f"{seconds:.2f} s; {served.requests - sent} requests",
+                )
+            )
+            sent = served.requests
+            seconds, predictions, report = _timed(
+                served.mlflow_url, frame, roles, workers, cache, repeat=repeats
+            )
+            _same(predictions, reference)
+            if served.requests != sent or report.batches_cached != batches:
+                raise AssertionError("the cached rerun sent requests")
+            out.append(
+                throughput(
+                    f"HTTP scoring, cached rerun ({size})",
+                    n / seconds,
+                    "rows/s",
+                    "one at a time",
+                    sequential,
+                    notes=f"{seconds:.3f} s; 0 requests, {report.batches_cached} batches read",
+                )
+            )
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print the table (and write it as JSON with ``--json``)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, help="rows to score (default 20,000)")
+    parser.add_argument("--latency", type=float, default=0.05, help="seconds per request")
+    parser.add_argument(
+        "--concurrency",
+        default="4,8,16",
+        help="requests in flight to compare with one at a time (default 4,8,16)",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="best of this many (default 3)")
+    parser.add_argument("--quick", action="store_true", help="4,000 rows")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    args = parser.parse_args(argv)
+    levels = [int(v) for v in args.concurrency.split(",") if v.strip()]
+    rows = benchmark(
+        args.quick, rows=args.rows, latency=args.latency, concurrency=levels, repeats=args.repeats
+    )
+    print(markdown_table(rows))
+    if args.json is not None:
+        args.json.write_text(json.dumps([r.as_dict() for r in rows], indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
