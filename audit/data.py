@@ -15,7 +15,7 @@ from audit.core.context import ColumnRoles, Task
 from audit.core.outcomes import infer_task
 from audit.errors import DataError
 
-__all__ = ["load_table", "resolve_roles"]
+__all__ = ["check_columns", "load_table", "resolve_roles"]
 
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -83,7 +83,8 @@ def _check_csv_header(path: Path, sep: str) -> None:
         raise DataError(f"data file '{path}' has duplicated column names: {', '.join(repeated)}")
 
 
-def _check_columns(frame: pd.DataFrame, names: Sequence[str], role: str) -> None:
+def check_columns(frame: pd.DataFrame, names: Sequence[str], role: str) -> None:
+    """Raise a :class:`DataError` naming the first of ``names`` missing from ``frame``."""
     available = [str(c) for c in frame.columns]
     for name in names:
         if name not in frame.columns:
@@ -122,15 +123,15 @@ def resolve_roles(
         raise DataError(f"the data has duplicated column names: {', '.join(duplicated)}")
     if not sensitive:
         raise DataError("name at least one sensitive column (--sensitive)")
-    _check_columns(frame, [target], "target")
-    _check_columns(frame, sensitive, "sensitive")
+    check_columns(frame, [target], "target")
+    check_columns(frame, sensitive, "sensitive")
     if target in sensitive:
         raise DataError(f"column '{target}' cannot be both the target and a sensitive column")
     if features is None:
         excluded = {target, *reserved}
         features = [str(c) for c in frame.columns if c not in excluded]
     else:
-        _check_columns(frame, features, "feature")
+        check_columns(frame, features, "feature")
         if target in features:
             raise DataError(f"the target column '{target}' cannot also be a model feature")
     if threshold is not None and not 0.0 <= threshold <= 1.0:

@@ -7,25 +7,31 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from pydantic import BaseModel
 
 from audit.adapters import load_model
-from audit.core.context import AuditContext, ProgressFactory, Task, no_progress
+from audit.core.context import AuditContext, ColumnRoles, ProgressFactory, Task, no_progress
 from audit.core.details import AuditDetails
 from audit.core.measurements import AuditorOutput
-from audit.core.outcomes import resolve_outcomes
-from audit.core.protocols import Auditor
-from audit.core.provenance import Provenance, sha256_file, sha256_frame, utc_now
+from audit.core.outcomes import infer_positive_label, infer_task, resolve_outcomes
+from audit.core.protocols import Auditor, ChunkedAuditor, Tally
+from audit.core.provenance import Provenance, sha256_frame, sha256_path, utc_now
 from audit.core.result import AuditResult
-from audit.data import load_table, resolve_roles
-from audit.errors import DataError, ModelSpecError
+from audit.data import check_columns, load_table, resolve_roles
+from audit.engine import DEFAULT_CHUNK_ROWS, Engine
+from audit.engine.chunked import tally_chunked
+from audit.engine.cluster import tally_dask
+from audit.engine.job import ChunkJob
+from audit.engine.source import TableSource, open_source
+from audit.errors import DataError, ModelSpecError, PolicyError
 from audit.policy import LoadedPolicy, evaluate_policy, load_policy
 from audit.policy.bind import BoundAuditor, bind_auditors
-from audit.scoring import score
+from audit.scoring import score_batches
 
 __all__ = ["run_audit"]
 
@@ -44,8 +50,7 @@ def _load_data(data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, str, str]
         return frame, "in-memory DataFrame", sha256_frame(frame)
     path = Path(data)
     frame = load_table(path)
-    digest = sha256_file(path) if path.is_file() else sha256_frame(frame)
-    return frame, str(path), digest
+    return frame, str(path), sha256_path(path)
 
 
 def _close(adapter: object) -> None:
@@ -59,12 +64,16 @@ def _run_one(auditor: Auditor, context: AuditContext, config: BaseModel) -> Audi
     try:
         return auditor.run(context, config)
     except Exception as exc:  # a plugin bug must yield INCONCLUSIVE findings, not a PASS
-        return AuditorOutput(
-            auditor=auditor.name,
-            metrics=(),
-            method="",
-            warnings=(f"auditor '{auditor.name}' failed: {type(exc).__name__}: {exc}",),
-        )
+        return _crashed(auditor, exc)
+
+
+def _crashed(auditor: Auditor, exc: Exception) -> AuditorOutput:
+    return AuditorOutput(
+        auditor=auditor.name,
+        metrics=(),
+        method="",
+        warnings=(f"auditor '{auditor.name}' failed: {type(exc).__name__}: {exc}",),
+    )
 
 
 def _needs_model(auditors: Sequence[BoundAuditor]) -> list[str]:
@@ -89,6 +98,11 @@ def run_audit(
     progress: ProgressFactory = no_progress,
     command: Sequence[str] = (),
     details: AuditDetails | None = None,
+    engine: Engine | str = Engine.PANDAS,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    dask_scheduler: str | None = None,
+    concurrency: int | None = None,
+    cache_dir: str | Path | None = None,
 ) -> AuditResult:
     """Audit a model against a policy and return the result (writes no files).
 
@@ -126,6 +140,24 @@ def run_audit(
     details
         Statements for the report that the data cannot tell: the data's source and
         dates in words, and the auditor's sign-off (see :class:`~audit.core.details.AuditDetails`).
+    engine
+        ``"pandas"`` reads the whole table into memory and runs every auditor.
+        ``"chunked"`` reads a Parquet file or folder ``chunk_rows`` rows at a time, and
+        ``"dask"`` tallies its files as Dask tasks (on the cluster at ``dask_scheduler``,
+        or on local threads); both keep memory bounded, need a model and a binary
+        decision, run only auditors that count chunk by chunk (fairness), and give the
+        same findings as ``"pandas"``.  Naming ``dask_scheduler`` selects ``"dask"``.
+    chunk_rows
+        Rows per chunk of the chunked and Dask engines.
+    dask_scheduler
+        Address of a ``dask.distributed`` scheduler, e.g. ``"tcp://10.0.0.5:8786"``.
+    concurrency
+        Batches in flight at once for models that allow it (served models: 4 unless
+        told); others are scored one batch at a time.  See :mod:`audit.scoring`.
+    cache_dir
+        Keep predictions in this folder batch by batch, so that a rerun, or a resume
+        after a crash, does not score again (see :mod:`audit.cache`); ``None``: no cache.
+        The report's ``model.scoring`` says how many batches came from the cache.
 
     Raises
     ------
@@ -135,8 +167,37 @@ def run_audit(
         The model raised, or an endpoint failed after its retries.
     """
     started = utc_now()
+    engine = _choose_engine(engine, dask_scheduler)
     loaded = policy if isinstance(policy, LoadedPolicy) else load_policy(policy)
     auditors = bind_auditors(loaded)
+    if engine is not Engine.PANDAS:
+        if model is None:
+            raise ModelSpecError(ERR_CHUNKS_NEED_MODEL.format(engine=engine.value))
+        if target is None:
+            raise DataError(ERR_NO_TARGET)
+        if chunk_rows < 1:
+            raise DataError(f"chunk_rows must be 1 or more; got {chunk_rows}")
+        return _chunked_audit(
+            loaded,
+            _chunked_auditors(auditors, engine),
+            open_source(data, partitions=DATAFRAME_PARTITIONS),
+            ChunkSettings(engine, chunk_rows, dask_scheduler),
+            ScoringSettings(concurrency, None if cache_dir is None else str(cache_dir)),
+            model=model,
+            model_options=dict(model_options or {}),
+            trust_pickle=trust_pickle,
+            target=target,
+            sensitive=sensitive,
+            features=features,
+            positive_label=positive_label,
+            threshold=threshold,
+            task=Task(task) if task is not None else None,
+            seed=seed,
+            progress=progress,
+            command=command,
+            details=details,
+            started=started,
+        )
     frame, data_source, data_sha = _load_data(data)
     if model is None:
         needing = _needs_model(auditors)
@@ -173,7 +234,9 @@ def run_audit(
             threshold=threshold,
             task=Task(task) if task is not None else None,
         )
-        predictions = score(adapter, frame, roles, progress=progress)
+        predictions, scoring = score_batches(
+            adapter, frame, roles, progress=progress, concurrency=concurrency, cache=cache_dir
+        )
         outcomes, positive = resolve_outcomes(
             frame[roles.target],
             predictions,
@@ -191,36 +254,61 @@ def run_audit(
         )
         outputs = tuple(_run_one(auditor, context, config) for auditor, config in auditors)
         fingerprint = adapter.fingerprint()
-        description = dict(adapter.describe())
+        description = {**adapter.describe(), "scoring": scoring.to_dict()}
     finally:
         if adapter is not model:  # adapters the runner made may hold connections
             _close(adapter)
-    findings = evaluate_policy(loaded.policy, outputs, sensitive=roles.sensitive)
-    provenance = Provenance(
-        data_sha256=data_sha,
-        model_sha256=fingerprint,
-        policy_sha256=loaded.sha256,
-        seed=seed,
-        started_at=started,
-        finished_at=utc_now(),
-        command=tuple(command),
-        data_source=data_source,
+    return _model_result(
+        loaded,
+        outputs,
+        roles=roles,
+        positive=positive,
+        model=description,
+        provenance=Provenance(
+            data_sha256=data_sha,
+            model_sha256=fingerprint,
+            policy_sha256=loaded.sha256,
+            seed=seed,
+            started_at=started,
+            finished_at=utc_now(),
+            command=tuple(command),
+            data_source=data_source,
+        ),
+        rows=len(frame),
+        engine="pandas (the whole table in memory)",
+        details=details,
     )
+
+
+def _model_result(
+    loaded: LoadedPolicy,
+    outputs: tuple[AuditorOutput, ...],
+    *,
+    roles: ColumnRoles,
+    positive: Any,
+    model: dict[str, Any],
+    provenance: Provenance,
+    rows: int,
+    engine: str,
+    details: AuditDetails | None,
+) -> AuditResult:
+    """Evaluate the policy on a model audit's outputs and assemble the result."""
     return AuditResult(
-        findings=findings,
+        findings=evaluate_policy(loaded.policy, outputs, sensitive=roles.sensitive),
         outputs=outputs,
         policy=loaded.summary(),
         provenance=provenance,
-        model=description,
+        model=model,
         data={
-            "source": data_source,
-            "rows": len(frame),
+            "source": provenance.data_source,
+            "rows": rows,
             "target": roles.target,
             "sensitive": list(roles.sensitive),
             "features": list(roles.features),
             "task": roles.task.value,
             "positive_label": None if positive is None else str(positive),
             "threshold": roles.threshold,
+            "engine": engine,
         },
         details=details or AuditDetails(),
     )
@@ -248,3 +336,203 @@ def _data_only_audit(
         data={"source": provenance.data_source, "rows": len(frame)},
         details=details or AuditDetails(),
     )
+
+
+ERR_CHUNKS_NEED_MODEL = (
+    "the {engine} engine audits a model's decisions chunk by chunk; pass a model (--model), "
+    "or use --engine pandas for a data-only audit"
+)
+ERR_NOT_CHUNKED = (
+    "auditor(s) {auditors} need the whole table in memory, so they cannot run on the "
+    "{engine} engine; use --engine pandas, or a policy whose auditors count chunk by chunk "
+    "(fairness)"
+)
+ERR_SCHEDULER_ENGINE = "--dask-scheduler runs on the dask engine; it cannot be used with {engine}"
+DATAFRAME_PARTITIONS = 4
+"""Slices an in-memory DataFrame is cut into for the Dask engine."""
+_HEAD_ROWS = 1000
+"""Rows read to check the columns' roles before the chunked pass."""
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How the chunked and Dask engines read the table."""
+
+    engine: Engine
+    chunk_rows: int
+    scheduler: str | None
+
+    def describe(self) -> str:
+        """The engine, in words, for the report."""
+        rows = f"{self.chunk_rows:,} rows per chunk"
+        if self.engine is Engine.CHUNKED:
+            return f"chunked ({rows})"
+        where = f"Dask cluster at {self.scheduler}" if self.scheduler else "local Dask threads"
+        return f"dask ({where}; {rows})"
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """How each chunk is scored: batches in flight, and the prediction cache's folder."""
+
+    concurrency: int | None
+    cache_dir: str | None
+
+
+def _choose_engine(engine: Engine | str, scheduler: str | None) -> Engine:
+    try:
+        chosen = Engine(engine)
+    except ValueError:
+        names = ", ".join(e.value for e in Engine)
+        raise DataError(f"unknown engine {engine!r}; choose one of {names}") from None
+    if scheduler is not None:
+        if chosen is Engine.CHUNKED:
+            raise DataError(ERR_SCHEDULER_ENGINE.format(engine=chosen.value))
+        return Engine.DASK
+    return chosen
+
+
+def _chunked_auditors(
+    auditors: Sequence[BoundAuditor], engine: Engine
+) -> tuple[tuple[ChunkedAuditor, BaseModel], ...]:
+    """The policy's auditors, refused unless every one counts chunk by chunk."""
+    refused = [a.name for a, _ in auditors if not isinstance(a, ChunkedAuditor)]
+    if refused:
+        raise PolicyError(
+            ERR_NOT_CHUNKED.format(auditors=", ".join(map(repr, refused)), engine=engine.value)
+        )
+    return tuple((cast(ChunkedAuditor, a), config) for a, config in auditors)
+
+
+def _settle_target(
+    source: TableSource, target: str, task: Task | None, positive_label: Any
+) -> tuple[Task, Any, frozenset[Any]]:
+    """Task, positive label and target labels of the whole table, from one pass over the target."""
+    check_columns(source.head(_HEAD_ROWS), [target], "target")
+    values, missing = source.distinct(target)
+    if missing:
+        raise DataError(f"target column {target!r} has {missing} missing values")
+    task = task or infer_task(values, positive_label)
+    if task is Task.REGRESSION:
+        raise DataError(
+            "the chunked and dask engines audit binary decisions; regression fairness needs "
+            "every row's error in memory: use --engine pandas"
+        )
+    labels = frozenset(values.tolist())
+    if positive_label is None:
+        positive_label = infer_positive_label(values)
+    elif str(positive_label) not in {str(v) for v in labels}:
+        raise DataError(
+            f"positive label {positive_label!r} does not occur in target column {target!r}"
+        )
+    return task, positive_label, labels | {positive_label}
+
+
+def _chunked_audit(
+    loaded: LoadedPolicy,
+    auditors: tuple[tuple[ChunkedAuditor, BaseModel], ...],
+    source: TableSource,
+    chunking: ChunkSettings,
+    scoring: ScoringSettings,
+    *,
+    model: Any,
+    model_options: dict[str, Any],
+    trust_pickle: bool,
+    target: str,
+    sensitive: Sequence[str],
+    features: Sequence[str] | None,
+    positive_label: Any,
+    threshold: float | None,
+    task: Task | None,
+    seed: int,
+    progress: ProgressFactory,
+    command: Sequence[str],
+    details: AuditDetails | None,
+    started: str,
+) -> AuditResult:
+    """Score and tally the table chunk by chunk (or on Dask), then let each auditor finish."""
+    if source.rows == 0:
+        raise DataError(f"data file '{source.description}' has no rows")
+    task, positive, labels = _settle_target(source, target, task, positive_label)
+    adapter = load_model(model, trust_pickle=trust_pickle, **model_options)
+    try:
+        head = source.head(_HEAD_ROWS)
+        roles = resolve_roles(
+            head,
+            target=target,
+            sensitive=list(sensitive),
+            features=features,
+            reserved=list(adapter.input_columns or ()),
+            positive_label=positive,
+            threshold=threshold,
+            task=task,
+        )
+        reads = list(adapter.input_columns or roles.features)
+        missing = [c for c in reads if c not in source.columns]
+        if missing:
+            raise DataError(f"the model reads columns missing from the data: {', '.join(missing)}")
+        job = ChunkJob(
+            model=model,
+            model_options=model_options,
+            trust_pickle=trust_pickle,
+            roles=roles,
+            positive_label=positive,
+            target_labels=labels,
+            auditors=auditors,
+            seed=seed,
+            concurrency=scoring.concurrency,
+            cache_dir=scoring.cache_dir,
+            _adapter=adapter,
+        )
+        if chunking.engine is Engine.DASK:
+            tallies = tally_dask(
+                source, job, chunk_rows=chunking.chunk_rows, scheduler=chunking.scheduler
+            )
+        else:
+            tallies = tally_chunked(source, job, chunk_rows=chunking.chunk_rows, progress=progress)
+        fingerprint = adapter.fingerprint()
+        description = dict(adapter.describe())
+    finally:
+        if adapter is not model:
+            _close(adapter)
+    assert tallies is not None  # the source has rows, so at least one chunk was tallied
+    outputs = tuple(
+        _finish_one(auditor, tally, config, roles=roles, seed=seed, progress=progress)
+        for (auditor, config), tally in zip(auditors, tallies, strict=True)
+    )
+    return _model_result(
+        loaded,
+        outputs,
+        roles=roles,
+        positive=positive,
+        model=description,
+        provenance=Provenance(
+            data_sha256=source.sha256(),
+            model_sha256=fingerprint,
+            policy_sha256=loaded.sha256,
+            seed=seed,
+            started_at=started,
+            finished_at=utc_now(),
+            command=tuple(command),
+            data_source=source.description,
+        ),
+        rows=source.rows,
+        engine=chunking.describe(),
+        details=details,
+    )
+
+
+def _finish_one(
+    auditor: ChunkedAuditor,
+    tally: Tally,
+    config: BaseModel,
+    *,
+    roles: ColumnRoles,
+    seed: int,
+    progress: ProgressFactory,
+) -> AuditorOutput:
+    """Finish an auditor from its tally; a crash becomes an output with the reason."""
+    try:
+        return auditor.finish(tally, config, roles=roles, seed=seed, progress=progress)
+    except Exception as exc:  # a plugin bug must yield INCONCLUSIVE findings, not a PASS
+        return _crashed(auditor, exc)

@@ -57,7 +57,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "column:NAME[,score=COL], or FILE.pkl with --trust-pickle; leave out for a "
         "data-only audit (policies whose auditors read only the data, e.g. masking)",
     )
-    parser.add_argument("--data", required=True, help="CSV or Parquet file")
+    parser.add_argument(
+        "--data", required=True, help="CSV or Parquet file, or a folder of Parquet files"
+    )
     parser.add_argument("--target", help="ground-truth column (needed with --model)")
     parser.add_argument(
         "--sensitive",
@@ -90,6 +92,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, help="seconds per HTTP request")
     parser.add_argument(
         "--max-retries", type=int, help="retries on HTTP 429/5xx and connection errors"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="batches in flight at once for served models (default 4); "
+        "models that run in this process are scored one batch at a time",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep predictions in DIR, batch by batch: a rerun, or a resume after a "
+        "crash, does not score again (default: no cache)",
+    )
+    scale = parser.add_argument_group("tables larger than memory")
+    scale.add_argument(
+        "--engine",
+        choices=["pandas", "chunked", "dask"],
+        default="pandas",
+        help="pandas: the whole table in memory (default); chunked: a Parquet file or "
+        "folder read chunk by chunk; dask: its files tallied as Dask tasks (fairness only)",
+    )
+    scale.add_argument(
+        "--chunk-rows",
+        type=int,
+        default=1_000_000,
+        metavar="N",
+        help="rows per chunk of the chunked and dask engines (default 1,000,000)",
+    )
+    scale.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="run on the dask.distributed cluster at ADDRESS, e.g. tcp://10.0.0.5:8786 "
+        "(implies --engine dask)",
     )
     parser.add_argument(
         "--header",
@@ -127,6 +164,14 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
     from audit.runner import run_audit
 
     check_out_folder(args.out)
+    if args.concurrency is not None and args.concurrency < 1:
+        raise UsageError(f"--concurrency must be 1 or more; got {args.concurrency}")
+    if args.cache_dir is not None:
+        from audit.cache import PredictionCache
+
+        PredictionCache(args.cache_dir)  # a folder that cannot be made fails now
+    if args.chunk_rows < 1:
+        raise UsageError(f"--chunk-rows must be 1 or more; got {args.chunk_rows}")
     if args.pdf:
         from audit.reporting.pdf import find_chromium
 
@@ -155,9 +200,14 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
         seed=args.seed,
         trust_pickle=args.trust_pickle,
         model_options=options,
+        concurrency=args.concurrency,
+        cache_dir=args.cache_dir,
         progress=no_progress if args.no_progress else terminal_progress,
         command=(PROG, *redact_argv(argv)),
         details=_details(args),
+        engine=args.engine,
+        chunk_rows=args.chunk_rows,
+        dask_scheduler=args.dask_scheduler,
     )
     from audit.reporting.bundle import write_reports
 

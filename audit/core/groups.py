@@ -9,23 +9,33 @@ string.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from audit.core.measurements import GroupStatus
 
 __all__ = [
     "UNKNOWN_LABEL",
-    "Grouping",
+    "compact_codes",
+    "display_value",
     "encode_column",
+    "encode_values",
     "group_statuses",
+    "Grouping",
     "groupings_for",
     "make_grouping",
+    "SizedGroups",
+    "sort_order",
 ]
 
 UNKNOWN_LABEL = "unknown"
@@ -66,7 +76,7 @@ class Grouping:
         return np.bincount(self.codes, minlength=self.n_groups).astype(np.int64)
 
 
-def _sort_order(values: Sequence[Any]) -> list[int]:
+def sort_order(values: Sequence[Any]) -> list[int]:
     """Return the indices sorting ``values`` naturally (by type and text if mixed)."""
     indices = range(len(values))
     try:
@@ -79,11 +89,163 @@ def _is_blank(value: Any) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def _display(value: Any) -> str:
+def display_value(value: Any) -> str:
     """Text of a category value; whole floats (codes read with NaN) lose their ``.0``."""
     if isinstance(value, float | np.floating) and float(value).is_integer():
         return str(int(value))
     return str(value)
+
+
+_PIECE_ROWS = 1 << 20
+"""Fewest rows per thread when Arrow strings are encoded in pieces in parallel."""
+
+_ARROW_STRINGS = (pa.string(), pa.large_string(), pa.string_view())
+
+_COMPARE_CATEGORIES = 32
+"""Most categories whose use is checked with one comparison per category."""
+
+
+def _threads(rows: int) -> int:
+    """Threads worth starting for ``rows`` rows: one per CPU, each with enough rows."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every platform
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, rows // _PIECE_ROWS))
+
+
+def _arrow_strings(values: pd.Series) -> pa.Array | pa.ChunkedArray | None:
+    """The Arrow string array behind ``values``, or ``None`` when it is not one."""
+    if not isinstance(values.dtype, pd.StringDtype | pd.ArrowDtype):
+        return None
+    if getattr(values.dtype, "storage", "pyarrow") != "pyarrow":
+        return None  # StringDtype("python") holds Python objects
+    arrow = pa.array(values.array)  # zero-copy: the array's own buffers
+    kind = arrow.type.value_type if pa.types.is_dictionary(arrow.type) else arrow.type
+    return arrow if kind in _ARROW_STRINGS else None
+
+
+def _encode_arrow_strings(
+    arrow: pa.Array | pa.ChunkedArray,
+) -> tuple[IntArray, tuple[Any, ...], bool]:
+    """Encode Arrow strings with Arrow's hash kernel, in pieces on several threads.
+
+    Each piece is dictionary-encoded on its own (Arrow releases the GIL), unless it is
+    dictionary-encoded already; the small dictionaries are merged and sorted, then each
+    piece's indices are mapped to the sorted codes, again in parallel.
+    """
+    chunks = arrow.chunks if isinstance(arrow, pa.ChunkedArray) else [arrow]
+    threads = _threads(len(arrow))
+    size = max(1, -(-len(arrow) // threads))
+    pieces: list[tuple[int, pa.Array]] = []
+    offset = 0
+    for chunk in chunks:
+        for start in range(0, len(chunk), size):
+            pieces.append((offset + start, chunk.slice(start, size)))
+        offset += len(chunk)
+
+    def encode(piece: pa.Array) -> tuple[npt.NDArray[np.integer[Any]], list[Any], list[Any]]:
+        """Indices, dictionary, and the dictionary's values that some row holds."""
+        if not pa.types.is_dictionary(piece.type):
+            encoded = pc.dictionary_encode(piece, null_encoding="encode")
+            dictionary = encoded.dictionary.to_pylist()
+            return encoded.indices.to_numpy(), dictionary, dictionary
+        dictionary = [*piece.dictionary.to_pylist(), None]  # nulls index the last entry
+        indices = piece.indices.fill_null(len(dictionary) - 1).to_numpy()
+        used = np.zeros(len(dictionary), dtype=bool)
+        used[indices] = True  # a dictionary may hold values no row uses
+        return indices, dictionary, [v for v, u in zip(dictionary, used, strict=True) if u]
+
+    with ThreadPoolExecutor(max_workers=threads) if threads > 1 else nullcontext() as pool:
+        run = pool.map if pool is not None else map
+        encoded = list(run(encode, [piece for _, piece in pieces]))
+        seen = {value: None for *_, present in encoded for value in present}
+        has_missing = any(value is None or _is_blank(value) for value in seen)
+        observed = [value for value in seen if value is not None and not _is_blank(value)]
+        known = tuple(observed[i] for i in sort_order(observed))
+        code = {value: c for c, value in enumerate(known)}
+        codes = np.empty(len(arrow), dtype=np.int64)
+
+        def remap(start: int, indices: npt.NDArray[np.integer[Any]], dictionary: list[Any]) -> None:
+            lookup = np.array([code.get(v, len(known)) for v in dictionary], dtype=np.int64)
+            np.take(lookup, indices, out=codes[start : start + len(indices)])
+
+        starts = [start for start, _ in pieces]
+        indices, dictionaries, _ = zip(*encoded, strict=True) if encoded else ((), (), ())
+        list(run(remap, starts, indices, dictionaries))
+    return codes, known, has_missing
+
+
+def _encode_categorical(values: pd.Series) -> tuple[IntArray, tuple[Any, ...], bool]:
+    """Encode a categorical from its codes: the used categories, in category order."""
+    categorical = values.array
+    assert isinstance(categorical, pd.Categorical)
+    raw = categorical.codes
+    categories = categorical.categories.tolist()
+    if len(categories) <= _COMPARE_CATEGORIES:
+        # A vectorised comparison per category beats a scatter over every row.
+        used = np.array([bool((raw == i).any()) for i in range(len(categories))] + [False])
+        used[-1] = len(raw) > 0 and raw.min() < 0
+    else:
+        used = np.zeros(len(categories) + 1, dtype=bool)
+        used[raw] = True  # code -1 (missing) marks the last slot
+    blank = [_is_blank(c) for c in categories]
+    kept = [i for i in range(len(categories)) if used[i] and not blank[i]]
+    has_missing = bool(used[-1]) or any(used[i] and blank[i] for i in range(len(categories)))
+    missing_code = len(kept)
+    if missing_code == len(categories) and not has_missing:
+        return raw.astype(np.int64), tuple(categories), False
+    lookup = np.full(len(categories) + 1, missing_code, dtype=np.int64)
+    lookup[kept] = np.arange(len(kept), dtype=np.int64)
+    return np.take(lookup, raw), tuple(categories[i] for i in kept), has_missing
+
+
+def _encode_factorized(values: pd.Series) -> tuple[IntArray, tuple[Any, ...], bool]:
+    """Encode any other column with :func:`pandas.factorize`, then sort its values."""
+    raw, uniques = pd.factorize(values, use_na_sentinel=True)
+    unique_list = uniques.tolist()
+    blank = [_is_blank(v) for v in unique_list]
+    kept = np.flatnonzero(~np.array(blank, dtype=bool))
+    order = sort_order([unique_list[i] for i in kept])
+    lookup = np.full(len(unique_list) + 1, len(order), dtype=np.int64)  # last slot: code -1
+    lookup[kept[order]] = np.arange(len(order), dtype=np.int64)
+    has_missing = any(blank) or bool((raw < 0).any())
+    return np.take(lookup, raw), tuple(unique_list[i] for i in kept[order]), has_missing
+
+
+def encode_values(values: pd.Series) -> tuple[IntArray, tuple[Any, ...], bool]:
+    """Encode one sensitive column as integer codes of its sorted raw values.
+
+    Categoricals are encoded from their codes and Arrow-backed strings with Arrow's
+    hash kernel (on several threads for large columns); other columns with
+    :func:`pandas.factorize`.  Every path gives the same codes for the same values.
+
+    Parameters
+    ----------
+    values:
+        The column.  Missing values (NaN, None, ``pd.NA``, blank strings) are
+        coded after every observed value.
+
+    Returns
+    -------
+    codes, known, has_missing:
+        A code per row; the observed non-missing values (raw Python objects) in code
+        order: sorted, or in category order for a categorical, only values that some
+        row holds; and whether any row is missing, in which case those rows have code
+        ``len(known)``.
+
+    Examples
+    --------
+    >>> codes, known, has_missing = encode_values(pd.Series(["b", None, "a", "b"]))
+    >>> codes.tolist(), known, has_missing
+    ([1, 2, 0, 1], ('a', 'b'), True)
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return _encode_categorical(values)
+    arrow = _arrow_strings(values)
+    if arrow is not None:
+        return _encode_arrow_strings(arrow)
+    return _encode_factorized(values)
 
 
 def encode_column(values: pd.Series) -> tuple[IntArray, tuple[str, ...], BoolArray]:
@@ -103,29 +265,13 @@ def encode_column(values: pd.Series) -> tuple[IntArray, tuple[str, ...], BoolArr
         A code per row, the display value of each code (``str(value)`` or
         ``"unknown"``), and whether each code is the missing-value group.
     """
-    raw_codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    unique_list = list(uniques)
-    blank = np.fromiter((_is_blank(v) for v in unique_list), dtype=bool, count=len(unique_list))
-    known = np.flatnonzero(~blank)
-    known_values = [unique_list[i] for i in known]
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        categories = values.dtype.categories
-        order = sorted(range(len(known_values)), key=lambda i: categories.get_loc(known_values[i]))
-    else:
-        order = _sort_order(known_values)
-    names = [_display(known_values[i]) for i in order]
-    has_missing = bool((raw_codes < 0).any() or blank.any())
-    missing_code = len(names)
-    # Lookup from factorize's codes, shifted by one (missing -1 -> 0), to sorted codes.
-    lookup = np.full(len(unique_list) + 1, missing_code, dtype=np.int64)
-    lookup[known[order] + 1] = np.arange(len(names), dtype=np.int64)
-    codes = lookup[np.asarray(raw_codes, dtype=np.int64) + 1]
+    codes, known, has_missing = encode_values(values)
+    names = [display_value(value) for value in known]
+    unknown = np.zeros(len(names) + has_missing, dtype=bool)
     if has_missing:
         unknown_name = UNKNOWN_LABEL if UNKNOWN_LABEL not in names else f"{UNKNOWN_LABEL} (missing)"
         names.append(unknown_name)
-    unknown = np.zeros(len(names), dtype=bool)
-    if has_missing:
-        unknown[missing_code] = True
+        unknown[-1] = True
     return codes, tuple(names), unknown
 
 
@@ -133,7 +279,7 @@ _DENSE_LIMIT = 1 << 24
 """Largest combined-code range compacted with a bincount table rather than a sort."""
 
 
-def _compact(wide: IntArray, span: int) -> tuple[IntArray, IntArray]:
+def compact_codes(wide: IntArray, span: int) -> tuple[IntArray, IntArray]:
     """The sorted codes present in ``wide`` (all in ``[0, span)``) and each row's index among them.
 
     A bincount over the range is linear in the rows; a sort (``np.unique``) is kept for
@@ -160,7 +306,7 @@ def _combine(
         if combined is None:
             combined, labels, unknown = codes, [(p,) for p in parts], is_unknown
             continue
-        present, combined = _compact(combined * len(names) + codes, len(labels) * len(names))
+        present, combined = compact_codes(combined * len(names) + codes, len(labels) * len(names))
         outer, inner = np.divmod(present, len(names))
         labels = [(*labels[o], parts[i]) for o, i in zip(outer, inner, strict=True)]
         unknown = unknown[outer] | is_unknown[inner]
@@ -235,8 +381,21 @@ def _share_below(share: float, threshold: float) -> str:
     return f"{share:.{digits}%}"
 
 
+class SizedGroups(Protocol):
+    """Groups whose sizes and unknown flags are known (a :class:`Grouping`, or counts)."""
+
+    @property
+    def unknown(self) -> BoolArray:
+        """Per group, whether any of its column values is missing."""
+        ...
+
+    def counts(self) -> IntArray:
+        """Rows per group, in group order."""
+        ...
+
+
 def group_statuses(
-    grouping: Grouping,
+    grouping: SizedGroups,
     *,
     min_group_size: int,
     exclude_below_share: float,

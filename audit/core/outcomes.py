@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -12,7 +13,7 @@ from audit.core.context import Outcomes, Task
 from audit.core.protocols import Predictions
 from audit.errors import DataError
 
-__all__ = ["infer_task", "resolve_outcomes"]
+__all__ = ["infer_positive_label", "infer_task", "resolve_outcomes"]
 
 _BOOLEAN_LIKE = ({0, 1}, {False, True})
 
@@ -39,7 +40,8 @@ def infer_task(target: pd.Series, positive_label: Any) -> Task:
     )
 
 
-def _infer_positive_label(target: pd.Series) -> Any:
+def infer_positive_label(target: pd.Series) -> Any:
+    """The favourable label of a 0/1 (or False/True) target; other targets must name it."""
     distinct = set(target.dropna().unique().tolist())
     if distinct and distinct <= {0, 1}:  # {0, 1} == {False, True}: tell them apart by type
         return True if all(isinstance(v, bool) for v in distinct) else 1
@@ -118,10 +120,13 @@ def resolve_outcomes(
     task: Task | None = None,
     positive_label: Any = None,
     threshold: float | None = None,
+    target_labels: Collection[Any] | None = None,
 ) -> tuple[Outcomes, Any]:
     """Align ground truth and predictions as numeric arrays.
 
     Returns the outcomes and the positive label actually used (``None`` for regression).
+    ``target_labels`` are the target's distinct values in the whole table, when
+    ``target`` is only a chunk of it (default: the values of ``target``).
 
     Raises
     ------
@@ -147,8 +152,8 @@ def resolve_outcomes(
         return Outcomes(task=task, y_true=y_true, y_pred=y_pred), None
     inferred = positive_label is None
     if inferred:
-        positive_label = _infer_positive_label(target)
-    target_labels = set(target.unique().tolist())
+        positive_label = infer_positive_label(target)
+    target_labels = set(target.unique().tolist() if target_labels is None else target_labels)
     y_true = _matches(target.to_numpy(), positive_label).astype(np.int8)
     # An inferred 0/1 label may be absent (every row 0): the audit runs, and what needs
     # positives is undefined.  A label the user named but the data lacks is likely a typo.

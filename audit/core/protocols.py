@@ -9,17 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, runtime_checkable
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
-    from audit.core.context import AuditContext
+    from audit.core.context import AuditContext, ColumnRoles, ProgressFactory
     from audit.core.measurements import AuditorOutput
 
-__all__ = ["Auditor", "ModelAdapter", "Predictions"]
+__all__ = ["Auditor", "ChunkedAuditor", "ModelAdapter", "Predictions", "Tally"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,6 +77,14 @@ class ModelAdapter(Protocol):
     The runner cuts the data into batches of at most :attr:`batch_size` rows and
     calls :meth:`predict_batch` once per batch.  Adapters must not print, and must
     never put credentials into :meth:`describe` or into error messages.
+
+    An adapter may set the optional int attribute ``concurrency``: it then declares
+    that :meth:`predict_batch` is safe to call from several threads at once, and how
+    many batches the runner keeps in flight by default (served models set 4; the
+    caller may ask for another number, ``--concurrency``).  Predictions are put back
+    in row order.  Adapters without it are called one batch at a time from one
+    thread: models that run in this process gain nothing from threads.  See
+    :mod:`audit.scoring`.
     """
 
     batch_size: int
@@ -135,4 +143,40 @@ class Auditor(Protocol):
 
     def run(self, context: AuditContext, config: BaseModel) -> AuditorOutput:
         """Measure ``context`` with settings ``config`` (an instance of :attr:`Config`)."""
+        ...
+
+
+@runtime_checkable
+class Tally(Protocol):
+    """What an auditor counted in one chunk of rows; tallies of chunks add up."""
+
+    def merge(self, other: Self) -> Self:
+        """Add ``other`` (a tally of other rows of the same audit) to this one."""
+        ...
+
+
+@runtime_checkable
+class ChunkedAuditor(Auditor, Protocol):
+    """An auditor whose measurements are sums over rows, so tables larger than memory work.
+
+    The chunked and Dask engines (``run_audit(engine=...)``) give each chunk of rows
+    to :meth:`tally`, merge the tallies in any order, and call :meth:`finish` once;
+    the result must equal :meth:`run` on the whole table.  Only policies whose
+    auditors all implement this protocol run on those engines.
+    """
+
+    def tally(self, context: AuditContext, config: BaseModel) -> Tally:
+        """Count what ``context``'s rows contribute (a chunk of the audited table)."""
+        ...
+
+    def finish(
+        self,
+        tally: Any,
+        config: BaseModel,
+        *,
+        roles: ColumnRoles,
+        seed: int,
+        progress: ProgressFactory,
+    ) -> AuditorOutput:
+        """Measure from the merged tally of every chunk."""
         ...

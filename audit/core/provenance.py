@@ -19,6 +19,7 @@ __all__ = [
     "sha256_bytes",
     "sha256_file",
     "sha256_frame",
+    "sha256_path",
     "utc_now",
 ]
 
@@ -49,6 +50,23 @@ def sha256_file(path: Path) -> str:
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_path(path: Path) -> str:
+    """Hex SHA-256 of a file, or of a folder: every file's relative path and bytes, in path order.
+
+    A folder of Parquet files hashes the same whichever engine reads it.
+    """
+    if path.is_file():
+        return sha256_file(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(f"{file.relative_to(path).as_posix()}\x1f".encode())
+        with file.open("rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+        digest.update(b"\x1e")
     return digest.hexdigest()
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -27,11 +27,11 @@ from audit.auditors.fairness.counts import (
     Comparison,
     Rate,
     compare_groups,
-    confusion_counts,
     rate_values,
 )
-from audit.core.context import Task
-from audit.core.groups import Grouping, group_statuses, groupings_for
+from audit.auditors.fairness.tally import FairnessTally, GroupedCounts, tally_outcomes
+from audit.core.context import ColumnRoles, ProgressFactory, Task, no_progress
+from audit.core.groups import Grouping, SizedGroups, group_statuses, groupings_for
 from audit.core.measurements import (
     AuditorOutput,
     EvidenceTable,
@@ -39,6 +39,7 @@ from audit.core.measurements import (
     GroupValue,
     MetricResult,
 )
+from audit.errors import DataError
 
 if TYPE_CHECKING:
     from audit.core.context import AuditContext
@@ -47,8 +48,14 @@ __all__ = ["FairnessAuditor"]
 
 FloatArray = npt.NDArray[np.float64]
 Cell = str | int | float | None
+_G = TypeVar("_G", Grouping, GroupedCounts)
 
 AUDITOR = "fairness"
+
+ERR_REGRESSION_CHUNKS = (
+    "fairness of a regression model needs every row's error in memory, so it cannot be "
+    "counted chunk by chunk; use the in-memory engine (--engine pandas)"
+)
 
 DISPARITIES: Mapping[str, str] = {
     "demographic_parity_difference": (
@@ -173,9 +180,12 @@ def _outcome_problem(name: str, values: Any, rows: int, task: Task) -> str | Non
         return None
     if not np.issubdtype(array.dtype, np.number):
         return f"{name} is not numeric (dtype {array.dtype})"
-    if not np.isfinite(array).all():
+    integers = np.issubdtype(array.dtype, np.integer)
+    if not integers and not np.isfinite(array).all():
         return f"{name} has {int((~np.isfinite(array)).sum())} missing or infinite values"
-    if task is Task.BINARY:
+    # integers within [0, 1] are 0/1 (two passes); anything else is listed (a sort)
+    within = integers and (len(array) == 0 or (array.min() >= 0 and array.max() <= 1))
+    if task is Task.BINARY and not within:
         odd = np.setdiff1d(np.unique(array), [0, 1])
         if len(odd):
             shown = ", ".join(str(v) for v in odd[:5].tolist())
@@ -227,8 +237,7 @@ class FairnessAuditor:
 
     def metrics(self) -> Mapping[str, str]:
         """Name and one-line description of every metric this auditor measures."""
-        described = {rate.name: rate.description for rate in RATES}
-        return {**described, **DISPARITIES, **REGRESSION_METRICS}
+        return _descriptions()
 
     def run(self, context: AuditContext, config: BaseModel) -> AuditorOutput:
         """Measure the fairness of ``context``'s outcomes across its sensitive groups.
@@ -247,77 +256,179 @@ class FairnessAuditor:
             Bad data never raises: unmeasurable values carry a reason.
         """
         settings = settings_as(config, FairnessConfig)
-        task = context.outcomes.task
+        if context.outcomes.task is Task.REGRESSION:
+            problem = _input_problem(context)
+            if problem is not None:
+                return _unmeasured(context.roles, Task.REGRESSION, settings, problem, context.seed)
+            return _regression_output(context, settings)
+        return self.finish(
+            self.tally(context, settings),
+            settings,
+            roles=context.roles,
+            seed=context.seed,
+            progress=context.progress,
+        )
+
+    def tally(self, context: AuditContext, config: BaseModel) -> FairnessTally:
+        """Count the confusion cells of each group in ``context``'s rows (binary tasks).
+
+        Tallies of separate chunks of one table merge (:meth:`FairnessTally.merge`),
+        and :meth:`finish` turns the merged tally into the same output as :meth:`run`
+        on the whole table.
+        """
+        settings = settings_as(config, FairnessConfig)
+        if context.outcomes.task is Task.REGRESSION:
+            raise DataError(ERR_REGRESSION_CHUNKS)
         problem = _input_problem(context)
         if problem is not None:
-            return self._unmeasured(context, settings, problem)
-
-        groupings = groupings_for(
-            context.data, context.roles.sensitive, intersectional=settings.intersectional
-        )
-        seeds = np.random.SeedSequence(abs(int(context.seed))).spawn(len(groupings))
-        bar = context.progress("fairness: groups and confidence intervals", len(groupings))
-        parts: list[_Part] = []
-        try:
-            for grouping, seed in zip(groupings, seeds, strict=True):
-                rng = np.random.default_rng(seed)
-                statuses = group_statuses(
-                    grouping,
-                    min_group_size=settings.min_group_size,
-                    exclude_below_share=settings.exclude_below_share,
-                    exclude_unknown=settings.unknown_group == "exclude",
-                )
-                if task is Task.REGRESSION:
-                    parts.append(_regression_part(context, grouping, statuses, settings, rng))
-                else:
-                    parts.append(_binary_part(context, grouping, statuses, settings, rng))
-                bar.update(1)
-        finally:
-            bar.close()
-
-        warnings = [w for part in parts for w in part.warnings]
-        warnings.extend(_missing_value_warnings(groupings))
-        return AuditorOutput(
-            auditor=AUDITOR,
-            metrics=tuple(m for part in parts for m in part.metrics),
-            method=_method(settings, task, context.seed),
-            tables=(_summary_table(task, parts), *(t for part in parts for t in part.tables)),
-            limitations=LIMITATIONS,
-            warnings=tuple(warnings),
-            config=settings.model_dump(mode="json"),
+            return FairnessTally(groupings=[], rows=len(context.data), problem=problem)
+        return tally_outcomes(
+            context.data,
+            context.roles.sensitive,
+            context.outcomes.y_true,
+            context.outcomes.y_pred,
+            intersectional=settings.intersectional,
         )
 
-    def _unmeasured(
-        self, context: AuditContext, settings: FairnessConfig, problem: str
+    def finish(
+        self,
+        tally: FairnessTally,
+        config: BaseModel,
+        *,
+        roles: ColumnRoles,
+        seed: int,
+        progress: ProgressFactory = no_progress,
     ) -> AuditorOutput:
-        """Every metric of the task, for every planned grouping, without a value."""
-        task = context.outcomes.task
-        names = (
-            list(REGRESSION_METRICS)
-            if task is Task.REGRESSION
-            else [rate.name for rate in RATES] + list(DISPARITIES)
-        )
-        descriptions = self.metrics()
-        metrics = tuple(
-            MetricResult(
-                metric=name,
-                auditor=AUDITOR,
-                grouping=grouping,
-                value=None,
-                description=descriptions[name],
-                reason=problem,
-            )
-            for grouping in _planned_groupings(context.roles.sensitive, settings.intersectional)
-            for name in names
-        )
-        return AuditorOutput(
+        """Turn a (merged) tally into per-group rates, disparities and their intervals.
+
+        Parameters
+        ----------
+        tally:
+            Confusion counts of every group, from :meth:`tally` over one or more chunks.
+        config:
+            A :class:`FairnessConfig` (or a model with the same fields).
+        roles:
+            The columns' roles (the sensitive columns name the groupings).
+        seed:
+            Seed of the bootstrap resamples.
+        progress:
+            Factory of progress bars.
+        """
+        settings = settings_as(config, FairnessConfig)
+        if tally.problem is not None:
+            return _unmeasured(roles, Task.BINARY, settings, tally.problem, seed)
+        grouped = tally.grouped_counts()
+
+        def measure(groups: GroupedCounts, rng: np.random.Generator) -> _Part:
+            return _binary_part(groups, _statuses(groups, settings), settings, rng)
+
+        parts = _measure_each(grouped, measure, seed=seed, progress=progress)
+        return _output(parts, grouped, tally.rows, settings, Task.BINARY, seed)
+
+
+def _descriptions() -> dict[str, str]:
+    return {
+        **{rate.name: rate.description for rate in RATES},
+        **DISPARITIES,
+        **REGRESSION_METRICS,
+    }
+
+
+def _statuses(
+    groups: SizedGroups, settings: FairnessConfig
+) -> list[tuple[GroupStatus, str | None]]:
+    return group_statuses(
+        groups,
+        min_group_size=settings.min_group_size,
+        exclude_below_share=settings.exclude_below_share,
+        exclude_unknown=settings.unknown_group == "exclude",
+    )
+
+
+def _regression_output(context: AuditContext, settings: FairnessConfig) -> AuditorOutput:
+    """Per-group errors of a regression model (rows are needed: no tally)."""
+    groupings = groupings_for(
+        context.data, context.roles.sensitive, intersectional=settings.intersectional
+    )
+
+    def measure(grouping: Grouping, rng: np.random.Generator) -> _Part:
+        return _regression_part(context, grouping, _statuses(grouping, settings), settings, rng)
+
+    parts = _measure_each(groupings, measure, seed=context.seed, progress=context.progress)
+    return _output(parts, groupings, len(context.data), settings, Task.REGRESSION, context.seed)
+
+
+def _measure_each(
+    groupings: Sequence[_G],
+    measure: Callable[[_G, np.random.Generator], _Part],
+    *,
+    seed: int,
+    progress: ProgressFactory,
+) -> list[_Part]:
+    """Measure each grouping with its own random stream, spawned from the audit's seed."""
+    seeds = np.random.SeedSequence(abs(int(seed))).spawn(len(groupings))
+    bar = progress("fairness: groups and confidence intervals", len(groupings))
+    parts: list[_Part] = []
+    try:
+        for grouping, grouping_seed in zip(groupings, seeds, strict=True):
+            parts.append(measure(grouping, np.random.default_rng(grouping_seed)))
+            bar.update(1)
+    finally:
+        bar.close()
+    return parts
+
+
+def _output(
+    parts: Sequence[_Part],
+    groupings: Sequence[Grouping | GroupedCounts],
+    rows: int,
+    settings: FairnessConfig,
+    task: Task,
+    seed: int,
+) -> AuditorOutput:
+    warnings = [w for part in parts for w in part.warnings]
+    warnings.extend(_missing_value_warnings(groupings, rows))
+    return AuditorOutput(
+        auditor=AUDITOR,
+        metrics=tuple(m for part in parts for m in part.metrics),
+        method=_method(settings, task, seed),
+        tables=(_summary_table(task, parts), *(t for part in parts for t in part.tables)),
+        limitations=LIMITATIONS,
+        warnings=tuple(warnings),
+        config=settings.model_dump(mode="json"),
+    )
+
+
+def _unmeasured(
+    roles: ColumnRoles, task: Task, settings: FairnessConfig, problem: str, seed: int
+) -> AuditorOutput:
+    """Every metric of the task, for every planned grouping, without a value."""
+    names = (
+        list(REGRESSION_METRICS)
+        if task is Task.REGRESSION
+        else [rate.name for rate in RATES] + list(DISPARITIES)
+    )
+    descriptions = _descriptions()
+    metrics = tuple(
+        MetricResult(
+            metric=name,
             auditor=AUDITOR,
-            metrics=metrics,
-            method=_method(settings, task, context.seed),
-            limitations=LIMITATIONS,
-            warnings=(f"fairness could not be measured: {problem}",),
-            config=settings.model_dump(mode="json"),
+            grouping=grouping,
+            value=None,
+            description=descriptions[name],
+            reason=problem,
         )
+        for grouping in _planned_groupings(roles.sensitive, settings.intersectional)
+        for name in names
+    )
+    return AuditorOutput(
+        auditor=AUDITOR,
+        metrics=metrics,
+        method=_method(settings, task, seed),
+        limitations=LIMITATIONS,
+        warnings=(f"fairness could not be measured: {problem}",),
+        config=settings.model_dump(mode="json"),
+    )
 
 
 def _intervals(
@@ -330,16 +441,13 @@ def _intervals(
 
 
 def _binary_part(
-    context: AuditContext,
-    grouping: Grouping,
+    grouping: GroupedCounts,
     statuses: list[tuple[GroupStatus, str | None]],
     settings: FairnessConfig,
     rng: np.random.Generator,
 ) -> _Part:
     """Rates per group, disparities between groups, and their tables, for one grouping."""
-    y_true = np.asarray(context.outcomes.y_true).astype(np.int64)
-    y_pred = np.asarray(context.outcomes.y_pred).astype(np.int64)
-    counts = confusion_counts(grouping.codes, grouping.n_groups, y_true, y_pred)
+    counts = grouping.cells
     sizes = counts.sum(axis=1)
     level = settings.confidence_level
     resampled = resample_counts(counts, settings.bootstrap, rng) if settings.bootstrap else None
@@ -389,7 +497,7 @@ def _find(metrics: Sequence[MetricResult], name: str) -> float | None:
 
 
 def _rate_result(
-    grouping: Grouping,
+    grouping: GroupedCounts,
     rate: Rate,
     counts: npt.NDArray[np.int64],
     values: FloatArray,
@@ -432,7 +540,7 @@ def _fewer_than_two(what: str, comparison: Comparison, groups: int) -> str:
 
 
 def _disparity_results(
-    grouping: Grouping, selection: Comparison, tpr: Comparison, fpr: Comparison
+    grouping: GroupedCounts, selection: Comparison, tpr: Comparison, fpr: Comparison
 ) -> list[MetricResult]:
     """Demographic parity and equalized odds, difference and ratio, for one grouping."""
     groups = grouping.n_groups
@@ -481,7 +589,7 @@ def _disparity_results(
 
 
 def _binary_tables(
-    grouping: Grouping,
+    grouping: GroupedCounts,
     counts: npt.NDArray[np.int64],
     values: Mapping[str, FloatArray],
     statuses: list[tuple[GroupStatus, str | None]],
@@ -684,7 +792,7 @@ def _summary_table(task: Task, parts: Sequence[_Part]) -> EvidenceTable:
     )
 
 
-def _missing_value_warnings(groupings: Sequence[Grouping]) -> list[str]:
+def _missing_value_warnings(groupings: Sequence[Grouping | GroupedCounts], rows: int) -> list[str]:
     warnings = []
     for grouping in groupings:
         if len(grouping.columns) != 1 or not grouping.unknown.any():
@@ -699,7 +807,7 @@ def _missing_value_warnings(groupings: Sequence[Grouping]) -> list[str]:
         else:
             warnings.append(
                 f"sensitive column {column!r} is missing for {unknown_rows} of "
-                f"{len(grouping.codes)} rows; they form the group '{column}=unknown'"
+                f"{rows} rows; they form the group '{column}=unknown'"
             )
     return warnings
 

@@ -9,18 +9,23 @@ same functions serve point estimates ``(groups, 4)`` and bootstrap resamples
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 __all__ = [
     "CELLS",
+    "JOINT_LIMIT",
     "RATES",
     "Comparison",
     "Rate",
     "compare_groups",
     "confusion_counts",
+    "joint_confusion_counts",
     "rate_parts",
     "rate_values",
 ]
@@ -34,6 +39,12 @@ CELLS = ("true negatives", "false positives", "false negatives", "true positives
 """Names of the confusion cells, indexed by ``2 * y_true + y_pred``."""
 
 _ALL = (TN, FP, FN, TP)
+
+_BLOCK_ROWS = 1 << 18
+"""Rows whose combined codes :func:`confusion_counts` builds and counts at a time."""
+
+JOINT_LIMIT = 1 << 24
+"""Most bins (combinations x 4 cells) :func:`joint_confusion_counts` tabulates."""
 
 
 @dataclass(frozen=True)
@@ -131,8 +142,84 @@ def confusion_counts(
     array([[0, 1, 0, 1],
            [0, 0, 1, 0]])
     """
-    cell = codes.astype(np.int64) * 4 + 2 * y_true.astype(np.int64) + y_pred.astype(np.int64)
-    return np.bincount(cell, minlength=4 * n_groups).reshape(n_groups, 4).astype(np.int64)
+    group, truth, decision = (_integers(a) for a in (codes, y_true, y_pred))
+    counts = np.zeros(4 * n_groups, dtype=np.int64)
+    cell = np.empty(min(len(group), _BLOCK_ROWS), dtype=np.int64)
+    # Block by block, so that the combined code stays in cache and is never a full copy.
+    for start in range(0, len(group), _BLOCK_ROWS):
+        rows = slice(start, start + _BLOCK_ROWS)
+        block = cell[: len(group[rows])]
+        np.multiply(group[rows], 4, out=block, casting="unsafe")
+        block += truth[rows]
+        block += truth[rows]
+        block += decision[rows]
+        counts += np.bincount(block, minlength=4 * n_groups)
+    return counts.reshape(n_groups, 4)
+
+
+def joint_confusion_counts(
+    codes: Sequence[npt.NDArray[np.integer[Any]]],
+    widths: Sequence[int],
+    y_true: npt.NDArray[np.integer[Any]],
+    y_pred: npt.NDArray[np.integer[Any]],
+) -> IntArray:
+    """Count the confusion cells of every combination of several columns' codes in one pass.
+
+    The counts of any grouping of these columns (each column alone, or their
+    intersection) are sums of this table over the other columns' axes, so one pass
+    over the rows serves every grouping.  Combinations no row holds count zero.
+
+    Parameters
+    ----------
+    codes:
+        One code array per column, column ``i``'s codes in ``range(widths[i])``.
+    widths:
+        Number of codes of each column; their product times 4 bins are counted, so it
+        must stay small enough to tabulate (see :data:`JOINT_LIMIT`).
+    y_true, y_pred:
+        0/1 ground truth and decisions per row.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(*widths, 4)``; the last axis is ``2 * y_true + y_pred`` (see :data:`CELLS`).
+
+    Examples
+    --------
+    >>> sex, race, y = np.array([0, 0, 1]), np.array([1, 0, 1]), np.array([1, 0, 1])
+    >>> joint = joint_confusion_counts([sex, race], [2, 2], y, np.array([1, 1, 0]))
+    >>> joint.sum(axis=1)  # the first column's groups alone
+    array([[0, 1, 0, 1],
+           [0, 0, 1, 0]])
+    """
+    if len(codes) != len(widths) or not codes:
+        raise ValueError("joint_confusion_counts needs one width per code array, at least one.")
+    bins = 4 * math.prod(widths)
+    if bins > JOINT_LIMIT:
+        raise ValueError(f"{bins} combinations x cells are too many to tabulate at once.")
+    columns = [_integers(c) for c in codes]
+    truth, decision = _integers(y_true), _integers(y_pred)
+    radix = [*widths[1:], 4]  # what each column's code is multiplied by, Horner style
+    counts = np.zeros(bins, dtype=np.int64)
+    cell = np.empty(min(len(truth), _BLOCK_ROWS), dtype=np.int64)
+    for start in range(0, len(truth), _BLOCK_ROWS):
+        rows = slice(start, start + _BLOCK_ROWS)
+        block = cell[: len(truth[rows])]
+        np.multiply(columns[0][rows], radix[0], out=block, casting="unsafe")
+        for column, factor in zip(columns[1:], radix[1:], strict=True):
+            block += column[rows]
+            block *= factor
+        block += truth[rows]
+        block += truth[rows]
+        block += decision[rows]
+        counts += np.bincount(block, minlength=bins)
+    return counts.reshape(*widths, 4)
+
+
+def _integers(values: npt.ArrayLike) -> npt.NDArray[np.integer[Any] | np.bool_]:
+    """``values`` as an integer or boolean array, converting only other dtypes."""
+    array = np.asarray(values)
+    return array if array.dtype.kind in "biu" else array.astype(np.int64)
 
 
 def rate_parts(counts: IntArray, rate: Rate) -> tuple[IntArray, IntArray]:

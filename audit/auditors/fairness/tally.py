@@ -1,0 +1,290 @@
+"""Per-group confusion counts that add up across chunks of data.
+
+The fairness auditor's binary metrics need only, per group, the four confusion
+counts.  A :class:`FairnessTally` holds them keyed by the groups' *raw* sensitive
+values, so tallies of separate chunks (a Parquet file read piece by piece, or
+Dask partitions scored on other machines) merge by adding counts; the merged tally
+gives the same groups, in the same order and with the same labels, as the whole
+table read at once.  The in-memory audit is the one-chunk case of the same code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from audit.auditors.fairness.counts import (
+    JOINT_LIMIT,
+    confusion_counts,
+    joint_confusion_counts,
+)
+from audit.core.groups import (
+    UNKNOWN_LABEL,
+    compact_codes,
+    display_value,
+    encode_values,
+    sort_order,
+)
+
+__all__ = ["FairnessTally", "GroupedCounts", "tally_outcomes"]
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+Key = tuple[Any, ...]
+"""The sensitive values of one group, one per column; ``None`` stands for missing."""
+
+
+@dataclass(frozen=True, eq=False)
+class GroupedCounts:
+    """The confusion counts of the groups of one grouping, in report order.
+
+    Attributes
+    ----------
+    columns:
+        The sensitive columns whose value combinations form the groups.
+    labels:
+        Display label per group, e.g. ``"sex=Female, race=Black"``.
+    unknown:
+        Per group, whether any of its column values is missing.
+    cells:
+        Shape ``(groups, 4)``: each group's confusion counts (see
+        :data:`audit.auditors.fairness.counts.CELLS`).
+    """
+
+    columns: tuple[str, ...]
+    labels: tuple[str, ...]
+    unknown: BoolArray
+    cells: IntArray
+
+    @property
+    def n_groups(self) -> int:
+        """Number of groups."""
+        return len(self.labels)
+
+    def counts(self) -> IntArray:
+        """Rows per group, in group order."""
+        return np.asarray(self.cells.sum(axis=1), dtype=np.int64)
+
+
+@dataclass
+class _GroupingTally:
+    columns: tuple[str, ...]
+    cells: dict[Key, IntArray] = field(default_factory=dict)
+
+    def add(self, key: Key, cells: IntArray) -> None:
+        held = self.cells.get(key)
+        self.cells[key] = cells.copy() if held is None else held + cells
+
+
+@dataclass
+class FairnessTally:
+    """Confusion counts per group for every grouping, mergeable across chunks.
+
+    Attributes
+    ----------
+    groupings:
+        One entry per grouping (each sensitive column, then their intersection).
+    categories:
+        For categorical sensitive columns, their categories in order (which then
+        orders the groups, as in the in-memory encoding).
+    rows:
+        Rows counted.
+    problem:
+        Why a chunk could not be counted (e.g. decisions that are not 0/1), or
+        ``None``; a merged tally keeps the first problem, and nothing is measured.
+    """
+
+    groupings: list[_GroupingTally]
+    categories: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    rows: int = 0
+    problem: str | None = None
+
+    def merge(self, other: FairnessTally) -> FairnessTally:
+        """Add ``other``'s counts to this tally (same groupings) and return it."""
+        self.rows += other.rows
+        if self.problem is not None or other.problem is not None:
+            self.problem = self.problem or other.problem
+            self.groupings = []
+            return self
+        if [g.columns for g in other.groupings] != [g.columns for g in self.groupings]:
+            raise ValueError("cannot merge tallies of different groupings.")
+        for mine, theirs in zip(self.groupings, other.groupings, strict=True):
+            for key, cells in theirs.cells.items():
+                mine.add(key, cells)
+        for column, categories in other.categories.items():
+            known = self.categories.get(column, ())
+            self.categories[column] = known + tuple(c for c in categories if c not in known)
+        return self
+
+    def grouped_counts(self) -> list[GroupedCounts]:
+        """The groups of every grouping with their counts, sorted as in-memory encoding sorts."""
+        return [_ordered(tally, self.categories) for tally in self.groupings]
+
+
+def _column_order(values: Sequence[Any], categories: Sequence[Any] | None) -> list[Any]:
+    """``values`` sorted like :func:`audit.core.groups.encode_values` sorts a column's values."""
+    if categories is not None:
+        position = {category: i for i, category in enumerate(categories)}
+        return sorted(values, key=lambda v: position.get(v, len(position)))
+    return [values[i] for i in sort_order(values)]
+
+
+def _ordered(tally: _GroupingTally, categories: Mapping[str, tuple[Any, ...]]) -> GroupedCounts:
+    keys = list(tally.cells)
+    ranks: list[dict[Any, int]] = []
+    names: list[dict[Any, str]] = []
+    for i, column in enumerate(tally.columns):
+        observed = list({key[i]: None for key in keys if key[i] is not None})
+        ordered = _column_order(observed, categories.get(column))
+        ranks.append({value: rank for rank, value in enumerate(ordered)})
+        shown = {value: display_value(value) for value in ordered}
+        unknown_name = (
+            UNKNOWN_LABEL if UNKNOWN_LABEL not in shown.values() else (f"{UNKNOWN_LABEL} (missing)")
+        )
+        names.append({**shown, None: unknown_name})
+
+    def sort_key(key: Key) -> tuple[int, ...]:
+        return tuple(
+            len(rank) if value is None else rank[value]
+            for value, rank in zip(key, ranks, strict=True)
+        )
+
+    keys.sort(key=sort_key)
+    labels = tuple(
+        ", ".join(
+            f"{column}={shown[value]}"
+            for column, value, shown in zip(tally.columns, key, names, strict=True)
+        )
+        for key in keys
+    )
+    cells = (
+        np.stack([tally.cells[key] for key in keys]) if keys else np.zeros((0, 4), dtype=np.int64)
+    )
+    return GroupedCounts(
+        columns=tally.columns,
+        labels=labels,
+        unknown=np.array([any(v is None for v in key) for key in keys], dtype=bool),
+        cells=cells.astype(np.int64),
+    )
+
+
+def _encode(values: pd.Series) -> tuple[IntArray, list[Any]]:
+    """Codes of one column and the raw value of each code (``None`` for the missing code)."""
+    codes, known, _ = encode_values(values)
+    return codes, [*known, None]
+
+
+def tally_outcomes(
+    data: pd.DataFrame,
+    sensitive: Sequence[str],
+    y_true: npt.NDArray[np.integer],
+    y_pred: npt.NDArray[np.integer],
+    *,
+    intersectional: bool,
+) -> FairnessTally:
+    """Count each group's confusion cells in one chunk of rows.
+
+    When the combinations of the sensitive columns' values are few enough to tabulate,
+    one pass over the rows counts them all and every grouping is a sum over that
+    table; otherwise each grouping's combined codes are compacted and counted.
+
+    Parameters
+    ----------
+    data:
+        The rows (at least the ``sensitive`` columns).
+    sensitive:
+        Sensitive column names; each forms a grouping, and with ``intersectional``
+        and two or more columns, so does their combination.
+    y_true, y_pred:
+        0/1 ground truth and decisions, one per row of ``data``.
+    intersectional:
+        Whether to add the combination of all columns.
+
+    Returns
+    -------
+    FairnessTally
+        Counts keyed by raw sensitive values; merge tallies of other chunks into it.
+    """
+    encoded = [_encode(data[column]) for column in sensitive]
+    plans: list[tuple[int, ...]] = [(i,) for i in range(len(sensitive))]
+    if intersectional and len(sensitive) >= 2:
+        plans.append(tuple(range(len(sensitive))))
+    widths = [len(values) for _, values in encoded]
+    if 4 * math.prod(widths) <= JOINT_LIMIT:
+        counted = _from_joint_table(encoded, plans, y_true, y_pred)
+    else:
+        counted = [
+            _from_combined_codes([encoded[i] for i in plan], y_true, y_pred) for plan in plans
+        ]
+    groupings = []
+    for plan, (members, cells) in zip(plans, counted, strict=True):
+        tally = _GroupingTally(columns=tuple(sensitive[i] for i in plan))
+        for member, row in zip(members, cells, strict=True):
+            if row.any():
+                tally.add(member, row)
+        groupings.append(tally)
+    categories = {
+        column: tuple(data[column].dtype.categories)
+        for column in sensitive
+        if isinstance(data[column].dtype, pd.CategoricalDtype)
+    }
+    return FairnessTally(groupings=groupings, categories=categories, rows=len(data))
+
+
+Counted = tuple[list[Key], IntArray]
+"""The groups of one grouping (raw-value keys) and their confusion counts, row by row."""
+
+
+def _from_joint_table(
+    encoded: Sequence[tuple[IntArray, list[Any]]],
+    plans: Sequence[tuple[int, ...]],
+    y_true: npt.NDArray[np.integer],
+    y_pred: npt.NDArray[np.integer],
+) -> list[Counted]:
+    """Every grouping's counts as sums of one table over all columns' value combinations."""
+    joint = joint_confusion_counts(
+        [codes for codes, _ in encoded], [len(v) for _, v in encoded], y_true, y_pred
+    )
+    counted = []
+    for plan in plans:
+        others = tuple(axis for axis in range(len(encoded)) if axis not in plan)
+        table = joint.sum(axis=others) if others else joint
+        flat = table.reshape(-1, 4)
+        present = np.flatnonzero(flat.any(axis=1))
+        positions = np.unravel_index(present, table.shape[:-1])
+        members = [
+            tuple(encoded[column][1][code] for column, code in zip(plan, combination, strict=True))
+            for combination in zip(*(p.tolist() for p in positions), strict=True)
+        ]
+        counted.append((members, flat[present]))
+    return counted
+
+
+def _from_combined_codes(
+    encoded: Sequence[tuple[IntArray, list[Any]]],
+    y_true: npt.NDArray[np.integer],
+    y_pred: npt.NDArray[np.integer],
+) -> Counted:
+    """One grouping's counts over its compacted combined codes (any number of combinations)."""
+    codes, members = _combine(encoded)
+    return members, confusion_counts(codes, len(members), y_true, y_pred)
+
+
+def _combine(encoded: Sequence[tuple[IntArray, list[Any]]]) -> tuple[IntArray, list[Key]]:
+    """Combined codes of several encoded columns, and the raw-value key of each code."""
+    codes, values = encoded[0]
+    members: list[Key] = [(value,) for value in values]
+    for more_codes, more_values in encoded[1:]:
+        width = len(more_values)
+        present, codes = compact_codes(codes * width + more_codes, len(members) * width)
+        outer, inner = np.divmod(present, width)
+        pairs = zip(outer.tolist(), inner.tolist(), strict=True)
+        members = [(*members[o], more_values[i]) for o, i in pairs]
+    return codes, members

@@ -1,0 +1,97 @@
+"""The Dask engine: partitions are scored and tallied in parallel, then merged.
+
+Without a scheduler address the work runs on Dask's local threaded scheduler; with
+one (``--dask-scheduler tcp://host:8786``) it runs on that ``dask.distributed``
+cluster, whose workers must have maas-audit installed and must reach the model
+(a spec string is loaded by each worker; a model object is pickled to them).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, cast
+
+from audit.core.protocols import Tally
+from audit.engine.job import ChunkJob, merge_tallies
+from audit.engine.source import TableSource
+from audit.errors import DataError, ModelSpecError
+
+__all__ = ["tally_dask"]
+
+ERR_NO_DASK = "the dask engine needs Dask: pip install 'maas-audit[dask]' (or dask[distributed])"
+
+
+def _import(name: str) -> Any:
+    """Dask's modules, imported only when the engine runs (Dask is an optional extra)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise DataError(ERR_NO_DASK) from None
+
+
+def _tally_partition(
+    source: TableSource, partition: int | None, job: ChunkJob, chunk_rows: int
+) -> list[Tally] | None:
+    return job.tally_all(source.batches(job.columns(), chunk_rows, partition))
+
+
+def tally_dask(
+    source: TableSource,
+    job: ChunkJob,
+    *,
+    chunk_rows: int,
+    scheduler: str | None = None,
+) -> list[Tally] | None:
+    """Tally the partitions of ``source`` as Dask tasks and merge them in a tree.
+
+    Parameters
+    ----------
+    source:
+        The table; each of its partitions (files, or slices of a DataFrame) is a task.
+    job:
+        What to do with each chunk.
+    chunk_rows:
+        Rows per chunk within a partition (bounds each worker's memory).
+    scheduler:
+        Address of a ``dask.distributed`` scheduler, or ``None`` for the local one.
+
+    Raises
+    ------
+    DataError
+        When Dask is not installed or the scheduler cannot be reached.
+    ModelSpecError
+        When the model object cannot be sent to the workers.
+    """
+    dask = _import("dask")
+    tasks: list[Any] = [
+        dask.delayed(_tally_partition)(part, index, job, chunk_rows)
+        for part, index in source.split()
+    ]
+    while len(tasks) > 1:  # a binary tree of merges, so no single task holds every tally
+        pairs = [tasks[i : i + 2] for i in range(0, len(tasks), 2)]
+        tasks = [
+            dask.delayed(merge_tallies)(*pair) if len(pair) == 2 else pair[0] for pair in pairs
+        ]
+    if scheduler is None:
+        (merged,) = dask.compute(tasks[0], scheduler="threads")
+        return cast("list[Tally] | None", merged)
+    return _on_cluster(tasks[0], scheduler)
+
+
+def _on_cluster(task: Any, scheduler: str) -> list[Tally] | None:
+    distributed = _import("distributed")
+    try:
+        client = distributed.Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise DataError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    try:
+        return cast("list[Tally] | None", client.compute(task).result())
+    except (TypeError, AttributeError) as exc:
+        if "pickle" in str(exc).lower():
+            raise ModelSpecError(
+                "the model object cannot be sent to the Dask workers "
+                f"({type(exc).__name__}: {exc}); pass the model as a spec (a file path or URL)"
+            ) from None
+        raise
+    finally:
+        client.close()

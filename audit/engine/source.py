@@ -1,0 +1,202 @@
+"""Tables read piece by piece: a Parquet file or folder, or a DataFrame already in memory.
+
+A source hands out chunks of a bounded number of rows and never holds the whole
+table, so the chunked and Dask engines can audit data larger than memory.  Its
+*partitions* (the Parquet files, or slices of a DataFrame) are the units of work
+that Dask sends to its workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from audit.core.provenance import sha256_frame, sha256_path
+from audit.errors import DataError
+
+__all__ = ["FrameSource", "ParquetSource", "TableSource", "open_source"]
+
+_PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+
+class ParquetSource:
+    """A Parquet file, or a folder of them (hive-style partition folders included).
+
+    Parameters
+    ----------
+    path:
+        The file or folder.
+
+    Raises
+    ------
+    DataError
+        When the path is missing, not Parquet, or unreadable.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise DataError(f"data file '{self.path}' does not exist")
+        if self.path.is_file() and self.path.suffix.lower() not in _PARQUET_SUFFIXES:
+            raise DataError(
+                f"the chunked and dask engines read Parquet (a .parquet file or a folder of "
+                f"them); '{self.path}' is not one: convert it, or use --engine pandas"
+            )
+        try:
+            self._dataset = ds.dataset(self.path, format="parquet", partitioning="hive")
+            self._files = sorted(self._dataset.files)
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(f"cannot read data file '{self.path}': {_first_line(exc)}") from None
+        if not self._files:
+            raise DataError(f"data folder '{self.path}' holds no Parquet files")
+
+    def __reduce__(self) -> tuple[type[ParquetSource], tuple[Path]]:
+        return (ParquetSource, (self.path,))  # workers reopen the files themselves
+
+    @property
+    def description(self) -> str:
+        """Where the data comes from, for the report."""
+        return str(self.path)
+
+    def split(self) -> list[tuple[ParquetSource, int | None]]:
+        """Units of work for a distributed run: one per file."""
+        return [(self, index) for index in range(len(self._files))]
+
+    @property
+    def columns(self) -> list[str]:
+        """The table's column names."""
+        return list(self._dataset.schema.names)
+
+    @property
+    def rows(self) -> int:
+        """Number of rows (from the files' metadata; nothing is read)."""
+        return int(self._dataset.count_rows())
+
+    @property
+    def partitions(self) -> int:
+        """Number of files: the units of work of a distributed run."""
+        return len(self._files)
+
+    def batches(
+        self, columns: Sequence[str], rows: int, partition: int | None = None
+    ) -> Iterator[pd.DataFrame]:
+        """Yield the table (or one partition of it) as DataFrames of at most ``rows`` rows."""
+        dataset = self._dataset
+        if partition is not None:
+            dataset = ds.dataset(
+                self._files[partition],
+                format="parquet",
+                partitioning=ds.partitioning(flavor="hive"),
+                partition_base_dir=str(self.path) if self.path.is_dir() else None,
+            )
+        try:
+            scanner = dataset.scanner(
+                columns=list(columns), batch_size=rows, batch_readahead=1, fragment_readahead=1
+            )
+            for batch in scanner.to_batches():
+                if batch.num_rows:
+                    yield batch.to_pandas()
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(f"cannot read data file '{self.path}': {_first_line(exc)}") from None
+
+    def distinct(self, column: str) -> tuple[pd.Series, int]:
+        """The distinct non-missing values of ``column`` and its number of missing values."""
+        uniques: list[pa.Array] = []
+        missing = 0
+        scanner = self._dataset.scanner(columns=[column], batch_readahead=1, fragment_readahead=1)
+        for batch in scanner.to_batches():
+            values = batch.column(0)
+            if isinstance(values.type, pa.DictionaryType):
+                values = values.dictionary_decode()
+            missing += values.null_count
+            uniques.append(pc.unique(values.drop_null()))
+        combined = pa.chunked_array(uniques, type=self._dataset.schema.field(column).type)
+        if isinstance(combined.type, pa.DictionaryType):
+            combined = combined.cast(combined.type.value_type)
+        return pd.Series(pc.unique(combined).to_pandas(), name=column), missing
+
+    def head(self, rows: int) -> pd.DataFrame:
+        """The first ``rows`` rows."""
+        return self._dataset.head(rows).to_pandas()
+
+    def sha256(self) -> str:
+        """SHA-256 of the file, or of the folder's files (as the in-memory engine hashes)."""
+        return sha256_path(self.path)
+
+
+class FrameSource:
+    """A DataFrame in memory, cut into slices: the same interface as :class:`ParquetSource`.
+
+    Parameters
+    ----------
+    frame:
+        The table.
+    partitions:
+        Number of slices a distributed run sends to workers.
+    """
+
+    description = "in-memory DataFrame"
+
+    def __init__(self, frame: pd.DataFrame, partitions: int = 1) -> None:
+        self.frame = frame.reset_index(drop=True)
+        self.partitions = max(1, min(int(partitions), max(len(self.frame), 1)))
+
+    @property
+    def columns(self) -> list[str]:
+        """The table's column names."""
+        return [str(c) for c in self.frame.columns]
+
+    def split(self) -> list[tuple[FrameSource, int | None]]:
+        """Units of work for a distributed run: one slice each, shipped on its own."""
+        size = -(-len(self.frame) // self.partitions)
+        return [
+            (FrameSource(self.frame.iloc[start : start + size]), None)
+            for start in range(0, len(self.frame), size)
+        ]
+
+    @property
+    def rows(self) -> int:
+        """Number of rows."""
+        return len(self.frame)
+
+    def batches(
+        self, columns: Sequence[str], rows: int, partition: int | None = None
+    ) -> Iterator[pd.DataFrame]:
+        """Yield the table in DataFrames of at most ``rows`` rows (it is one partition)."""
+        selected = self.frame[list(columns)]
+        for first in range(0, len(selected), max(int(rows), 1)):
+            yield selected.iloc[first : first + rows].reset_index(drop=True)
+
+    def distinct(self, column: str) -> tuple[pd.Series, int]:
+        """The distinct non-missing values of ``column`` and its number of missing values."""
+        values = self.frame[column]
+        return pd.Series(values.dropna().unique(), name=column), int(values.isna().sum())
+
+    def head(self, rows: int) -> pd.DataFrame:
+        """The first ``rows`` rows."""
+        return self.frame.head(rows)
+
+    def sha256(self) -> str:
+        """SHA-256 of the frame's names, dtypes and values (as the in-memory engine hashes)."""
+        return sha256_frame(self.frame)
+
+
+TableSource = ParquetSource | FrameSource
+"""A table the chunked and Dask engines can read."""
+
+
+def open_source(data: pd.DataFrame | str | Path, partitions: int = 1) -> TableSource:
+    """The source of ``data``: a DataFrame, or the path of a Parquet file or folder."""
+    if isinstance(data, pd.DataFrame):
+        return FrameSource(data, partitions)
+    return ParquetSource(data)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
