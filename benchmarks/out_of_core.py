@@ -53,6 +53,19 @@ def write_log(folder: Path, rows: int, seed: int = 0) -> None:
 CHILD = """
 import json, resource, sys, time
 from audit import run_audit
+
+def peak_kib():
+    # VmHWM belongs to this program's memory map; ru_maxrss would also count the parent's
+    # peak from before exec (Linux keeps it across execve)
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
 started = time.perf_counter()
 result = run_audit(model="column:decision", data=sys.argv[1], policy="four-fifths",
                    target="label", sensitive=["region", "age_band", "sex"], positive_label=1,
@@ -64,7 +77,7 @@ rates = next(m for m in fairness.metrics
 print(json.dumps({
     "seconds": elapsed,
     "rows": result.data["rows"],
-    "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+    "peak_kib": peak_kib(),
     "region_rates": {g.group: g.value for g in rates.groups},
 }))
 """

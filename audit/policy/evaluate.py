@@ -27,6 +27,7 @@ ERR_DID_NOT_RUN = "auditor {auditor!r} did not run"
 ERR_NOT_MEASURED = "auditor {auditor!r} measured no {metric!r}"
 ERR_NOT_MEASURED_FOR = "auditor {auditor!r} did not measure {metric!r} for {grouping}"
 ERR_NO_SENSITIVE = "no sensitive columns to group by"
+ERR_NAME_A_GROUPING = "; {metric!r} was measured for {measured}: name them in group_by"
 ERR_NO_VALUE = "no value was measured"
 ERR_TOO_FEW_GROUPS = "fewer than {need} groups could be compared"
 ERR_NEEDS_GROUPS = "{compare} compares groups, but {metric!r} has a single value"
@@ -99,7 +100,11 @@ def evaluate_requirement(
         return [_judge(requirement, overall, ())]
     groupings = resolve_groupings(requirement.group_by, sensitive)
     if not groupings:
-        return [_inconclusive(requirement, (), ERR_NO_SENSITIVE)]
+        reason = ERR_NO_SENSITIVE
+        if mine:  # e.g. a masking metric measured per rule: the policy must name one
+            measured = ", ".join(sorted({_label(r.grouping) for r in mine}))
+            reason += ERR_NAME_A_GROUPING.format(metric=requirement.metric, measured=measured)
+        return [_inconclusive(requirement, (), reason)]
     findings = []
     for grouping in groupings:
         result = _match(mine, grouping)

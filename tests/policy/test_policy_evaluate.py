@@ -270,7 +270,17 @@ def test_grouping_matched_regardless_of_column_order():
 def test_no_sensitive_columns_is_inconclusive():
     f = one(req(), [result(("sex=Male", 0.3), ("sex=Female", 0.3))], sensitive=())
     assert f.verdict is Verdict.INCONCLUSIVE
-    assert f.reasons == ("no sensitive columns to group by",)
+    assert f.reasons == (
+        "no sensitive columns to group by; 'selection_rate' was measured for sex: "
+        "name them in group_by",
+    )
+
+
+def test_metric_measured_per_rule_asks_for_group_by():
+    results = [result(("r=1", 1.0), grouping=("ssn-dropped",)), result(grouping=("email-hmac",))]
+    f = one(req(), results, sensitive=())
+    assert f.verdict is Verdict.INCONCLUSIVE
+    assert "measured for email-hmac, ssn-dropped: name them in group_by" in f.reasons[0]
 
 
 # ------------------------------------------------------------------ other comparisons
