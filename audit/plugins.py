@@ -65,64 +65,94 @@ def _load(entry_point: metadata.EntryPoint) -> tuple[type[Auditor] | None, str |
     return loaded, None
 
 
+@dataclass(frozen=True)
+class _Registration:
+    """An entry point seen, not yet imported (or a clash of two under one name)."""
+
+    name: str
+    distribution: str
+    version: str
+    target: str
+    entry_point: metadata.EntryPoint | None
+    clash: str | None = None
+
+
 @cache
-def _discover(autoload: bool) -> tuple[AuditorPlugin, ...]:
-    plugins: dict[str, AuditorPlugin] = {}
+def _registrations(autoload: bool) -> dict[str, _Registration]:
+    """Every registered auditor by name, read from the metadata; nothing is imported."""
+    found: dict[str, _Registration] = {}
     for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
         distribution, version = _distribution_of(entry_point)
         if not autoload and distribution != _OWN_DISTRIBUTION:
             continue
-        if entry_point.name in plugins:
-            first = plugins[entry_point.name]
-            if first.target == entry_point.value and first.distribution == distribution:
-                continue  # the same distribution seen twice on sys.path
-            plugins[entry_point.name] = AuditorPlugin(
+        first = found.get(entry_point.name)
+        if first is None:
+            found[entry_point.name] = _Registration(
+                entry_point.name, distribution, version, entry_point.value, entry_point
+            )
+        elif not (first.target == entry_point.value and first.distribution == distribution):
+            found[entry_point.name] = _Registration(
                 name=entry_point.name,
                 distribution=f"{first.distribution}, {distribution}",
                 version=first.version,
                 target=first.target,
-                auditor=None,
-                error=(
+                entry_point=None,
+                clash=(
                     f"is registered twice: by {first.distribution} ({first.target}) "
                     f"and by {distribution} ({entry_point.value})"
                 ),
             )
-            continue
-        auditor, error = _load(entry_point)
-        plugins[entry_point.name] = AuditorPlugin(
-            name=entry_point.name,
-            distribution=distribution,
-            version=version,
-            target=entry_point.value,
-            auditor=auditor,
-            error=error,
-        )
-    return tuple(sorted(plugins.values(), key=lambda p: p.name))
+        # else: the same distribution seen twice on sys.path
+    return found
+
+
+@cache
+def _plugin(registration: _Registration) -> AuditorPlugin:
+    """Import one registered auditor (once), recording why it cannot be used."""
+    auditor, error = (None, registration.clash)
+    if registration.entry_point is not None:
+        auditor, error = _load(registration.entry_point)
+    return AuditorPlugin(
+        name=registration.name,
+        distribution=registration.distribution,
+        version=registration.version,
+        target=registration.target,
+        auditor=auditor,
+        error=error,
+    )
+
+
+def _autoload() -> bool:
+    return os.environ.get(DISABLE_AUTOLOAD_ENV, "").strip().lower() not in {"1", "true", "yes"}
 
 
 def discover_auditors(*, refresh: bool = False) -> tuple[AuditorPlugin, ...]:
-    """Every registered auditor, sorted by name, broken ones included with their error."""
+    """Every registered auditor, sorted by name, broken ones included with their error.
+
+    This imports every plugin; :func:`get_auditor` imports only the one asked for.
+    """
     if refresh:
-        _discover.cache_clear()
-    autoload = os.environ.get(DISABLE_AUTOLOAD_ENV, "").strip().lower() not in {"1", "true", "yes"}
-    return _discover(autoload)
+        _registrations.cache_clear()
+        _plugin.cache_clear()
+    registered = _registrations(_autoload())
+    return tuple(_plugin(registered[name]) for name in sorted(registered))
 
 
 def get_auditor(name: str) -> Auditor:
-    """A fresh instance of the auditor registered as ``name``.
+    """A fresh instance of the auditor registered as ``name`` (only its plugin is imported).
 
     Raises
     ------
     PluginError
         When no auditor has that name, or its plugin is broken.
     """
-    plugins = {p.name: p for p in discover_auditors()}
-    plugin = plugins.get(name)
-    if plugin is None:
-        installed = ", ".join(sorted(plugins)) or "none"
+    registered = _registrations(_autoload())
+    if name not in registered:
+        installed = ", ".join(sorted(registered)) or "none"
         raise PluginError(
             f"no auditor named '{name}' is installed; installed auditors: {installed}"
         )
+    plugin = _plugin(registered[name])
     if plugin.auditor is None:
         raise PluginError(f"auditor '{name}' from {plugin.distribution} {plugin.error}")
     try:

@@ -185,3 +185,19 @@ def test_third_party_auditor_runs_in_an_audit(plugin_path, adult_sample):
     assert verdicts["crash"].verdict.value == "INCONCLUSIVE"
     assert any("boom" in w for w in result.output("crashing").warnings)
     assert not result.passed
+
+
+def test_binding_a_policy_imports_only_the_auditors_it_names():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from audit.policy import load_policy\n"
+        "from audit.policy.bind import bind_auditors\n"
+        "bound = bind_auditors(load_policy('four-fifths'))\n"
+        "print([a.name for a, _ in bound], "
+        "[m for m in ('captum', 'opacus', 're2', 'audit.auditors.masking') if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['fairness'] []"
