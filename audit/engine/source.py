@@ -77,11 +77,6 @@ class ParquetSource:
         """Number of rows (from the files' metadata; nothing is read)."""
         return int(self._dataset.count_rows())
 
-    @property
-    def partitions(self) -> int:
-        """Number of files: the units of work of a distributed run."""
-        return len(self._files)
-
     def batches(
         self, columns: Sequence[str], rows: int, partition: int | None = None
     ) -> Iterator[pd.DataFrame]:
@@ -106,19 +101,25 @@ class ParquetSource:
 
     def distinct(self, column: str) -> tuple[pd.Series, int]:
         """The distinct non-missing values of ``column`` and its number of missing values."""
+        kind = self._dataset.schema.field(column).type
+        if isinstance(kind, pa.DictionaryType):
+            kind = kind.value_type
         uniques: list[pa.Array] = []
         missing = 0
-        scanner = self._dataset.scanner(columns=[column], batch_readahead=1, fragment_readahead=1)
-        for batch in scanner.to_batches():
-            values = batch.column(0)
-            if isinstance(values.type, pa.DictionaryType):
-                values = values.dictionary_decode()
-            missing += values.null_count
-            uniques.append(pc.unique(values.drop_null()))
-        combined = pa.chunked_array(uniques, type=self._dataset.schema.field(column).type)
-        if isinstance(combined.type, pa.DictionaryType):
-            combined = combined.cast(combined.type.value_type)
-        return pd.Series(pc.unique(combined).to_pandas(), name=column), missing
+        try:
+            scanner = self._dataset.scanner(
+                columns=[column], batch_readahead=1, fragment_readahead=1
+            )
+            for batch in scanner.to_batches():
+                values = batch.column(0)
+                if isinstance(values.type, pa.DictionaryType):
+                    values = values.dictionary_decode()
+                missing += values.null_count
+                uniques.append(pc.unique(values.drop_null()))
+            combined = pc.unique(pa.chunked_array(uniques, type=kind))
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(f"cannot read data file '{self.path}': {_first_line(exc)}") from None
+        return pd.Series(combined.to_pandas(), name=column), missing
 
     def head(self, rows: int) -> pd.DataFrame:
         """The first ``rows`` rows."""

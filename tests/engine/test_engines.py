@@ -241,3 +241,19 @@ def test_chunked_engine_scores_a_served_model_and_reuses_the_cache(tmp_path, dec
         again = run_audit(data=tmp_path / "rows.parquet", **kwargs, **audit)
         assert served.requests == 24  # every chunk came from the cache
     assert first.findings == whole.findings == again.findings
+
+
+def test_categorical_target_and_hive_partition_folders(tmp_path, decision_log):
+    log = decision_log.head(4000)[["sex", "race", "income", "decision"]].copy()
+    log["income"] = pd.Categorical(log["income"])
+    for region, part in zip(["east", "west"], [log.iloc[:1500], log.iloc[1500:]], strict=True):
+        folder = tmp_path / f"region={region}"
+        folder.mkdir()
+        part.to_parquet(folder / "part.parquet", index=False)
+    audit = {**AUDIT, "sensitive": ["sex", "region"]}
+    whole = run_audit(data=tmp_path, **audit)
+    assert whole.data["rows"] == 4000
+    for engine in ("chunked", "dask"):
+        result = run_audit(data=tmp_path, engine=engine, chunk_rows=700, **audit)
+        assert result.findings == whole.findings
+        assert [o.metrics for o in result.outputs] == [o.metrics for o in whole.outputs]
