@@ -207,8 +207,8 @@ class CachedRun:
     def _read(self, path: Path, index: int, start: int, stop: int) -> Predictions:
         members = _read_npz(path.read_bytes())
         meta = json.loads(str(members.pop("meta")[()]))
-        expected = {"format": FORMAT, "key": self.key, "batch": index, "start": start}
-        if any(meta.get(k) != v for k, v in expected.items()) or meta.get("stop") != stop:
+        expected = {"format": FORMAT, "key": self.key, "batch": index, "start": start, "stop": stop}
+        if any(meta.get(k) != v for k, v in expected.items()):
             raise ValueError("the entry belongs to another run or batch")
         if meta.get("sha256") != _digest(members):
             raise ValueError("checksum mismatch")

@@ -324,9 +324,10 @@ def verify_document(
         return _broken(PROBLEM_UNSEALED)
     block = report[INTEGRITY_KEY]
     try:
-        digest = hashlib.sha256(canonical_bytes(report)).hexdigest()
+        content = canonical_bytes(report)
     except ValueError as exc:  # NaN or infinity smuggled in through a non-standard parser
         return _broken(PROBLEM_MALFORMED.format(detail=str(exc)))
+    digest = hashlib.sha256(content).hexdigest()
     malformed = _check_block(block)
     if malformed is not None:
         return _broken(PROBLEM_MALFORMED.format(detail=malformed), digest)
@@ -340,7 +341,7 @@ def verify_document(
         problems.append(PROBLEM_UNSIGNED)
     if signature is not None and key is not None:
         theirs = signature["key_id"]
-        expected = _sign(key, theirs, canonical_bytes(report))
+        expected = _sign(key, theirs, content)
         valid = hmac.compare_digest(expected, signature["value"])
         ours = {key_id(key), _key_name(key, None)}
         if not valid and theirs not in ours:

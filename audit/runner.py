@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -18,16 +17,14 @@ from audit.adapters import load_model
 from audit.core.context import AuditContext, ColumnRoles, ProgressFactory, Task, no_progress
 from audit.core.details import AuditDetails
 from audit.core.measurements import AuditorOutput
-from audit.core.outcomes import infer_positive_label, infer_task, resolve_outcomes
+from audit.core.outcomes import resolve_outcomes
 from audit.core.protocols import Auditor, ChunkedAuditor, Tally
 from audit.core.provenance import Provenance, sha256_frame, sha256_path, utc_now
 from audit.core.result import AuditResult
-from audit.data import check_columns, load_table, resolve_roles
-from audit.engine import DEFAULT_CHUNK_ROWS, Engine
-from audit.engine.chunked import tally_chunked
-from audit.engine.cluster import tally_dask
-from audit.engine.job import ChunkJob
+from audit.data import load_table, resolve_roles
+from audit.engine import DEFAULT_CHUNK_ROWS, Engine, choose_engine
 from audit.engine.source import TableSource, open_source
+from audit.engine.table import ChunkSettings, tally_table
 from audit.errors import DataError, ModelSpecError, PolicyError
 from audit.policy import LoadedPolicy, evaluate_policy, load_policy
 from audit.policy.bind import BoundAuditor, bind_auditors
@@ -167,7 +164,7 @@ def run_audit(
         The model raised, or an endpoint failed after its retries.
     """
     started = utc_now()
-    engine = _choose_engine(engine, dask_scheduler)
+    engine = choose_engine(engine, dask_scheduler)
     loaded = policy if isinstance(policy, LoadedPolicy) else load_policy(policy)
     auditors = bind_auditors(loaded)
     if engine is not Engine.PANDAS:
@@ -181,8 +178,13 @@ def run_audit(
             loaded,
             _chunked_auditors(auditors, engine),
             open_source(data, partitions=DATAFRAME_PARTITIONS),
-            ChunkSettings(engine, chunk_rows, dask_scheduler),
-            ScoringSettings(concurrency, None if cache_dir is None else str(cache_dir)),
+            ChunkSettings(
+                engine,
+                chunk_rows,
+                dask_scheduler,
+                concurrency,
+                None if cache_dir is None else str(cache_dir),
+            ),
             model=model,
             model_options=dict(model_options or {}),
             trust_pickle=trust_pickle,
@@ -347,49 +349,8 @@ ERR_NOT_CHUNKED = (
     "{engine} engine; use --engine pandas, or a policy whose auditors count chunk by chunk "
     "(fairness)"
 )
-ERR_SCHEDULER_ENGINE = "--dask-scheduler runs on the dask engine; it cannot be used with {engine}"
 DATAFRAME_PARTITIONS = 4
 """Slices an in-memory DataFrame is cut into for the Dask engine."""
-_HEAD_ROWS = 1000
-"""Rows read to check the columns' roles before the chunked pass."""
-
-
-@dataclass(frozen=True)
-class ChunkSettings:
-    """How the chunked and Dask engines read the table."""
-
-    engine: Engine
-    chunk_rows: int
-    scheduler: str | None
-
-    def describe(self) -> str:
-        """The engine, in words, for the report."""
-        rows = f"{self.chunk_rows:,} rows per chunk"
-        if self.engine is Engine.CHUNKED:
-            return f"chunked ({rows})"
-        where = f"Dask cluster at {self.scheduler}" if self.scheduler else "local Dask threads"
-        return f"dask ({where}; {rows})"
-
-
-@dataclass(frozen=True)
-class ScoringSettings:
-    """How each chunk is scored: batches in flight, and the prediction cache's folder."""
-
-    concurrency: int | None
-    cache_dir: str | None
-
-
-def _choose_engine(engine: Engine | str, scheduler: str | None) -> Engine:
-    try:
-        chosen = Engine(engine)
-    except ValueError:
-        names = ", ".join(e.value for e in Engine)
-        raise DataError(f"unknown engine {engine!r}; choose one of {names}") from None
-    if scheduler is not None:
-        if chosen is Engine.CHUNKED:
-            raise DataError(ERR_SCHEDULER_ENGINE.format(engine=chosen.value))
-        return Engine.DASK
-    return chosen
 
 
 def _chunked_auditors(
@@ -404,36 +365,11 @@ def _chunked_auditors(
     return tuple((cast(ChunkedAuditor, a), config) for a, config in auditors)
 
 
-def _settle_target(
-    source: TableSource, target: str, task: Task | None, positive_label: Any
-) -> tuple[Task, Any, frozenset[Any]]:
-    """Task, positive label and target labels of the whole table, from one pass over the target."""
-    check_columns(source.head(_HEAD_ROWS), [target], "target")
-    values, missing = source.distinct(target)
-    if missing:
-        raise DataError(f"target column {target!r} has {missing} missing values")
-    task = task or infer_task(values, positive_label)
-    if task is Task.REGRESSION:
-        raise DataError(
-            "the chunked and dask engines audit binary decisions; regression fairness needs "
-            "every row's error in memory: use --engine pandas"
-        )
-    labels = frozenset(values.tolist())
-    if positive_label is None:
-        positive_label = infer_positive_label(values)
-    elif str(positive_label) not in {str(v) for v in labels}:
-        raise DataError(
-            f"positive label {positive_label!r} does not occur in target column {target!r}"
-        )
-    return task, positive_label, labels | {positive_label}
-
-
 def _chunked_audit(
     loaded: LoadedPolicy,
     auditors: tuple[tuple[ChunkedAuditor, BaseModel], ...],
     source: TableSource,
-    chunking: ChunkSettings,
-    scoring: ScoringSettings,
+    settings: ChunkSettings,
     *,
     model: Any,
     model_options: dict[str, Any],
@@ -451,60 +387,40 @@ def _chunked_audit(
     started: str,
 ) -> AuditResult:
     """Score and tally the table chunk by chunk (or on Dask), then let each auditor finish."""
-    if source.rows == 0:
-        raise DataError(f"data file '{source.description}' has no rows")
-    task, positive, labels = _settle_target(source, target, task, positive_label)
     adapter = load_model(model, trust_pickle=trust_pickle, **model_options)
     try:
-        head = source.head(_HEAD_ROWS)
-        roles = resolve_roles(
-            head,
-            target=target,
-            sensitive=list(sensitive),
-            features=features,
-            reserved=list(adapter.input_columns or ()),
-            positive_label=positive,
-            threshold=threshold,
-            task=task,
-        )
-        reads = list(adapter.input_columns or roles.features)
-        missing = [c for c in reads if c not in source.columns]
-        if missing:
-            raise DataError(f"the model reads columns missing from the data: {', '.join(missing)}")
-        job = ChunkJob(
+        tallied = tally_table(
+            source,
+            auditors,
+            settings,
+            adapter=adapter,
             model=model,
             model_options=model_options,
             trust_pickle=trust_pickle,
-            roles=roles,
-            positive_label=positive,
-            target_labels=labels,
-            auditors=auditors,
+            target=target,
+            sensitive=sensitive,
+            features=features,
+            positive_label=positive_label,
+            threshold=threshold,
+            task=task,
             seed=seed,
-            concurrency=scoring.concurrency,
-            cache_dir=scoring.cache_dir,
-            _adapter=adapter,
+            progress=progress,
         )
-        if chunking.engine is Engine.DASK:
-            tallies = tally_dask(
-                source, job, chunk_rows=chunking.chunk_rows, scheduler=chunking.scheduler
-            )
-        else:
-            tallies = tally_chunked(source, job, chunk_rows=chunking.chunk_rows, progress=progress)
         fingerprint = adapter.fingerprint()
         description = dict(adapter.describe())
     finally:
-        if adapter is not model:
+        if adapter is not model:  # adapters the runner made may hold connections
             _close(adapter)
-    assert tallies is not None  # the source has rows, so at least one chunk was tallied
+    roles = tallied.roles
     outputs = tuple(
         _finish_one(auditor, tally, config, roles=roles, seed=seed, progress=progress)
-        for (auditor, config), tally in zip(auditors, tallies, strict=True)
+        for (auditor, config), tally in zip(auditors, tallied.tallies, strict=True)
     )
     return _model_result(
         loaded,
         outputs,
         roles=roles,
-        positive=positive,
+        positive=tallied.positive_label,
         model=description,
         provenance=Provenance(
             data_sha256=source.sha256(),
@@ -517,7 +433,7 @@ def _chunked_audit(
             data_source=source.description,
         ),
         rows=source.rows,
-        engine=chunking.describe(),
+        engine=settings.describe(),
         details=details,
     )
 

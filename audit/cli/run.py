@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from audit.cli._common import PROG, csv_list
 from audit.cli._guard import ERR_HEADER, check_out_folder, is_env_name, redact_argv
+from audit.engine import DEFAULT_CHUNK_ROWS, Engine
 from audit.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     scale = parser.add_argument_group("tables larger than memory")
     scale.add_argument(
         "--engine",
-        choices=["pandas", "chunked", "dask"],
+        choices=[engine.value for engine in Engine],
         default="pandas",
         help="pandas: the whole table in memory (default); chunked: a Parquet file or "
         "folder read chunk by chunk; dask: its files tallied as Dask tasks (fairness only)",
@@ -118,9 +119,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     scale.add_argument(
         "--chunk-rows",
         type=int,
-        default=1_000_000,
+        default=DEFAULT_CHUNK_ROWS,
         metavar="N",
-        help="rows per chunk of the chunked and dask engines (default 1,000,000)",
+        help=f"rows per chunk of the chunked and dask engines (default {DEFAULT_CHUNK_ROWS:,})",
     )
     scale.add_argument(
         "--dask-scheduler",

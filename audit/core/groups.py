@@ -10,7 +10,7 @@ string.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -36,6 +36,7 @@ __all__ = [
     "make_grouping",
     "SizedGroups",
     "sort_order",
+    "unknown_name",
 ]
 
 UNKNOWN_LABEL = "unknown"
@@ -248,6 +249,15 @@ def encode_values(values: pd.Series) -> tuple[IntArray, tuple[Any, ...], bool]:
     return _encode_factorized(values)
 
 
+def unknown_name(names: Collection[str]) -> str:
+    """Display name of the missing-value group beside ``names``, the observed values' names.
+
+    >>> unknown_name(["a", "b"]), unknown_name(["a", "unknown"])
+    ('unknown', 'unknown (missing)')
+    """
+    return UNKNOWN_LABEL if UNKNOWN_LABEL not in names else f"{UNKNOWN_LABEL} (missing)"
+
+
 def encode_column(values: pd.Series) -> tuple[IntArray, tuple[str, ...], BoolArray]:
     """Encode one sensitive column as sorted integer codes.
 
@@ -269,8 +279,7 @@ def encode_column(values: pd.Series) -> tuple[IntArray, tuple[str, ...], BoolArr
     names = [display_value(value) for value in known]
     unknown = np.zeros(len(names) + has_missing, dtype=bool)
     if has_missing:
-        unknown_name = UNKNOWN_LABEL if UNKNOWN_LABEL not in names else f"{UNKNOWN_LABEL} (missing)"
-        names.append(unknown_name)
+        names.append(unknown_name(names))
         unknown[-1] = True
     return codes, tuple(names), unknown
 

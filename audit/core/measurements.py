@@ -7,7 +7,7 @@ the reports render them.  Every number a report shows lives in one of these obje
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -22,6 +22,7 @@ __all__ = [
     "LineChart",
     "LineSeries",
     "MetricResult",
+    "grouping_label",
 ]
 
 
@@ -61,6 +62,17 @@ class GroupValue:
             raise ValueError(f"group {self.group!r}: a value may be None but never NaN.")
 
 
+def grouping_label(grouping: Sequence[str]) -> str:
+    """``"sex × race"`` for display; ``"overall"`` for the whole population.
+
+    Examples
+    --------
+    >>> grouping_label(("sex", "race")), grouping_label(())
+    ('sex × race', 'overall')
+    """
+    return " × ".join(grouping) if grouping else "overall"
+
+
 @dataclass(frozen=True)
 class MetricResult:
     """One metric measured over one grouping of the population.
@@ -85,7 +97,7 @@ class MetricResult:
     @property
     def grouping_label(self) -> str:
         """``"sex × race"`` for display; ``"overall"`` for an ungrouped metric."""
-        return " × ".join(self.grouping) if self.grouping else "overall"
+        return grouping_label(self.grouping)
 
     def comparable_groups(self) -> tuple[GroupValue, ...]:
         """Groups that may enter a comparison: status ``ok`` and a defined value."""

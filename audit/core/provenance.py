@@ -44,12 +44,17 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
+def _feed(digest: hashlib._Hash, path: Path) -> None:
+    """Add a file's bytes to ``digest``, read in chunks."""
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    _feed(digest, path)
     return digest.hexdigest()
 
 
@@ -63,9 +68,7 @@ def sha256_path(path: Path) -> str:
     digest = hashlib.sha256()
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
         digest.update(f"{file.relative_to(path).as_posix()}\x1f".encode())
-        with file.open("rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                digest.update(chunk)
+        _feed(digest, file)
         digest.update(b"\x1e")
     return digest.hexdigest()
 

@@ -9,6 +9,7 @@ that Dask sends to its workers.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -72,9 +73,9 @@ class ParquetSource:
         """The table's column names."""
         return list(self._dataset.schema.names)
 
-    @property
+    @cached_property
     def rows(self) -> int:
-        """Number of rows (from the files' metadata; nothing is read)."""
+        """Number of rows (from the files' metadata, read once; no data is read)."""
         return int(self._dataset.count_rows())
 
     def batches(

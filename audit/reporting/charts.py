@@ -177,17 +177,21 @@ def _nice_step(span: float) -> float:
     return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
 
 
+def _round_axis(low: float, high: float) -> tuple[float, float, tuple[float, ...]]:
+    """Widen ``low``..``high`` to whole steps of a round size; the ends and the ticks."""
+    step = _nice_step(high - low)
+    low = math.floor(low / step + 1e-9) * step
+    high = math.ceil(high / step - 1e-9) * step
+    count = round((high - low) / step)
+    return low, high, tuple(round(low + i * step, 10) for i in range(count + 1))
+
+
 def _scale(numbers: Sequence[float]) -> _Scale:
     """Choose a linear axis that shows zero; rates (all within 0..1) get the whole 0..1 axis."""
     low, high = min([0.0, *numbers]), max([0.0, *numbers])
     if low >= 0.0 and high <= 1.0:
         low, high = 0.0, 1.0
-    step = _nice_step(high - low)
-    low = math.floor(low / step + 1e-9) * step
-    high = math.ceil(high / step - 1e-9) * step
-    count = round((high - low) / step)
-    ticks = tuple(round(low + i * step, 10) for i in range(count + 1))
-    return _Scale(low, high, ticks)
+    return _Scale(*_round_axis(low, high))
 
 
 def _status_word(group: GroupValue) -> str | None:
@@ -471,11 +475,7 @@ def _free_scale(numbers: Sequence[float]) -> _Scale:
     low, high = min([0.0, *numbers]), max([0.0, *numbers])
     if high - low <= 0:
         high = 1.0
-    step = _nice_step(high - low)
-    low = math.floor(low / step + 1e-9) * step
-    high = math.ceil(high / step - 1e-9) * step
-    count = round((high - low) / step)
-    return _Scale(low, high, tuple(round(low + i * step, 10) for i in range(count + 1)))
+    return _Scale(*_round_axis(low, high))
 
 
 def _chart_label(text: str) -> str:
@@ -588,11 +588,7 @@ def _range_scale(numbers: Sequence[float]) -> tuple[float, float, tuple[float, .
     low, high = min(numbers), max(numbers)
     if high - low <= 1e-12:
         low, high = low - 0.5 * (abs(low) or 1.0), high + 0.5 * (abs(high) or 1.0)
-    step = _nice_step(high - low)
-    low = math.floor(low / step + 1e-9) * step
-    high = math.ceil(high / step - 1e-9) * step
-    count = round((high - low) / step)
-    return low, high, tuple(round(low + i * step, 10) for i in range(count + 1))
+    return _round_axis(low, high)
 
 
 def _marker(shape: str, x: float, y: float, colour: str) -> Markup:

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from audit.core.measurements import grouping_label
 from audit.errors import UsageError
+from audit.reporting.json import SCHEMA
 
 __all__ = [
     "AuditDiff",
@@ -38,7 +40,6 @@ __all__ = [
     "load_report",
 ]
 
-SCHEMA = "maas-audit/report"
 MEASURED_TOLERANCE = 1e-9
 """Measured values closer than this are unchanged."""
 
@@ -163,14 +164,16 @@ def _findings(report: Mapping[str, Any]) -> dict[Key, Mapping[str, Any]]:
     return out
 
 
-def _requirements(report: Mapping[str, Any]) -> dict[str, str]:
+def _requirements(
+    report: Mapping[str, Any], findings: Mapping[Key, Mapping[str, Any]]
+) -> dict[str, str]:
     policy = report.get("policy") or {}
     listed = {
         str(r.get("id")): str(r.get("title", ""))
         for r in policy.get("requirements") or ()
         if isinstance(r, Mapping)
     }
-    for (rid, _), finding in _findings(report).items():
+    for (rid, _), finding in findings.items():
         listed.setdefault(rid, str(finding.get("title", "")))
     return listed
 
@@ -244,7 +247,7 @@ def diff_reports(old: Mapping[str, Any], new: Mapping[str, Any]) -> AuditDiff:
         if moved:
             values.append(ValueChange(key[0], key[1], old_value, new_value))
     regressions.sort(key=lambda c: (c.severity != "blocking", _rank(c.new)))
-    old_reqs, new_reqs = _requirements(old), _requirements(new)
+    old_reqs, new_reqs = _requirements(old, before), _requirements(new, after)
     return AuditDiff(
         old_verdict=str(old.get("verdict")),
         new_verdict=str(new.get("verdict")),
@@ -255,10 +258,6 @@ def diff_reports(old: Mapping[str, Any], new: Mapping[str, Any]) -> AuditDiff:
         removed=tuple(RequirementChange(r, t) for r, t in old_reqs.items() if r not in new_reqs),
         inputs=tuple(_inputs(old, new)),
     )
-
-
-def _scope(grouping: Sequence[str]) -> str:
-    return " \N{MULTIPLICATION SIGN} ".join(grouping) or "overall"
 
 
 def _value(value: float | None) -> str:
@@ -279,24 +278,20 @@ def format_diff(diff: AuditDiff) -> str:
         Lines ending in newlines; "no changes" when nothing differs.
     """
     lines = [f"overall verdict: {diff.old_verdict} -> {diff.new_verdict}"]
-    if diff.regressions:
-        lines.append(f"regressions ({len(diff.regressions)}):")
-        lines += [
-            f"  {c.old} -> {c.new}  {c.requirement_id} [{_scope(c.grouping)}] ({c.severity})"
-            for c in diff.regressions
-        ]
-    if diff.improvements:
-        lines.append(f"improvements ({len(diff.improvements)}):")
-        lines += [
-            f"  {c.old} -> {c.new}  {c.requirement_id} [{_scope(c.grouping)}] ({c.severity})"
-            for c in diff.improvements
-        ]
+    for title, changes in (("regressions", diff.regressions), ("improvements", diff.improvements)):
+        if changes:
+            lines.append(f"{title} ({len(changes)}):")
+            lines += [
+                f"  {c.old} -> {c.new}  {c.requirement_id} "
+                f"[{grouping_label(c.grouping)}] ({c.severity})"
+                for c in changes
+            ]
     if diff.values:
         lines.append(f"measured values ({len(diff.values)}):")
         for v in diff.values:
             delta = "" if v.delta is None else f" ({v.delta:+.4f})"
             lines.append(
-                f"  {v.requirement_id} [{_scope(v.grouping)}]: "
+                f"  {v.requirement_id} [{grouping_label(v.grouping)}]: "
                 f"{_value(v.old)} -> {_value(v.new)}{delta}"
             )
     for title, items in (("new requirements", diff.added), ("removed requirements", diff.removed)):

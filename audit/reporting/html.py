@@ -28,6 +28,7 @@ from audit.core.measurements import (
     GroupStatus,
     GroupValue,
     MetricResult,
+    grouping_label,
 )
 from audit.reporting.charts import (
     ReferenceLine,
@@ -102,10 +103,6 @@ def _percent(value: float | None) -> str:
     return "\u2014" if value is None else f"{value:.0%}"
 
 
-def _grouping(grouping: Sequence[str]) -> str:
-    return " \u00d7 ".join(grouping) if grouping else "overall"
-
-
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """Build (once) the reports' Jinja2 environment: autoescaping, ``StrictUndefined``, filters.
@@ -136,7 +133,7 @@ def environment() -> Environment:
         plain=_plain,
         cell=_cell,
         timestamp=_timestamp,
-        grouping=_grouping,
+        grouping=grouping_label,
         percent=_percent,
         chart_svg=lambda chart, chart_id: chart_svg(chart, chart_id=chart_id),
     )
@@ -395,7 +392,7 @@ def _auditor(index: int, output: AuditorOutput, rows: Sequence[_Row]) -> _Audito
             continue
         figure = _figure(f"{anchor}-metric-{number}", metric, rows)
         by_grouping.setdefault(tuple(metric.grouping), []).append(figure)
-    groupings = tuple(_grouping_view(_grouping(k), v) for k, v in by_grouping.items())
+    groupings = tuple(_grouping_view(grouping_label(k), v) for k, v in by_grouping.items())
     tables = tuple((t, _numeric_columns(t)) for t in output.tables)
     return _Auditor(
         anchor, output, groupings, tuple(scalars), tuple(_flatten(output.config)), tables

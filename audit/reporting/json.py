@@ -29,7 +29,7 @@ from audit.core.measurements import (
 )
 from audit.core.provenance import Provenance
 from audit.core.result import PolicySummary, RequirementSummary
-from audit.integrity import seal
+from audit.integrity import REPORT_SCHEMA, seal
 from audit.reporting.write import write_atomic
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SCHEMA", "SCHEMA_VERSION", "result_to_dict", "to_jsonable", "write_json"]
 
-SCHEMA = "maas-audit/report"
+SCHEMA = REPORT_SCHEMA
 SCHEMA_VERSION = 1
 
 

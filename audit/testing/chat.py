@@ -15,8 +15,9 @@ import json
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
+
+from audit.testing._server import LocalServer
 
 __all__ = ["ChatBot", "RespondFn", "serve_chat"]
 
@@ -82,7 +83,7 @@ class _ChatHandler(BaseHTTPRequestHandler):
         )
 
 
-class ChatBot:
+class ChatBot(LocalServer):
     """A running chat server; close it (or use it as a context manager) to stop it.
 
     Attributes
@@ -93,10 +94,10 @@ class ChatBot:
         Every prompt received, in order.
     """
 
+    _server: _ChatServer
+
     def __init__(self, server: _ChatServer) -> None:
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
-        self._thread.start()
+        super().__init__(server)
         host, port = server.server_address[:2]
         self.url = f"http://{host!s}:{port}{_PATH}"
 
@@ -105,23 +106,6 @@ class ChatBot:
         """Prompts received so far."""
         with self._server.lock:
             return list(self._server.prompts)
-
-    def close(self) -> None:
-        """Stop serving and release the port."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def serve_chat(respond: RespondFn) -> ChatBot:

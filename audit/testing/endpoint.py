@@ -40,8 +40,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import FrameType, TracebackType
-from typing import Any, Literal, Self, get_args
+from types import FrameType
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,7 @@ from audit.adapters.http._values import json_scalar
 from audit.adapters.sklearn import load_skops
 from audit.core.protocols import Predictions
 from audit.errors import AuditError, EndpointError, UsageError
+from audit.testing._server import LocalServer
 
 __all__ = [
     "Fault",
@@ -426,7 +427,7 @@ def _mlflow_answer(predictions: Predictions, respond: RespondMode) -> list[Any]:
     return labels
 
 
-class ServedModel:
+class ServedModel(LocalServer):
     """A running local scoring server; close it, or use :func:`serve_model`.
 
     Attributes
@@ -437,18 +438,12 @@ class ServedModel:
         The OIP v2 model name.
     """
 
+    _server: _ScoringServer
+
     def __init__(self, server: _ScoringServer) -> None:
-        self._server = server
         self.port: int = server.server_address[1]
         self.model_name = server.model_name
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"maas-audit-endpoint-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        self._closed = False
+        super().__init__(server, name=f"maas-audit-endpoint-{self.port}", poll_interval=0.05)
 
     @property
     def base_url(self) -> str:
@@ -482,26 +477,6 @@ class ServedModel:
         """The most prediction requests the server was handling at the same time."""
         with self._server.lock:
             return self._server.max_in_flight
-
-    def close(self) -> None:
-        """Stop serving and release the port; safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"ServedModel({self.base_url!r}, model_name={self.model_name!r})"
@@ -583,7 +558,7 @@ def serve_model(
     ...     served.mlflow_url.startswith("http://127.0.0.1:")
     True
     """
-    served = start_server(
+    with start_server(
         fn,
         model_name=model_name,
         port=port,
@@ -591,11 +566,8 @@ def serve_model(
         faults=faults,
         respond=respond,
         latency=latency,
-    )
-    try:
+    ) as served:
         yield served
-    finally:
-        served.close()
 
 
 def sklearn_predict_fn(model: Any) -> PredictFn:

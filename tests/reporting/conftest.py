@@ -11,6 +11,7 @@ evidence table holding numpy scalars and a NaN, and a full provenance record.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import pytest
@@ -190,16 +191,25 @@ REQUIREMENTS = (
     ),
 )
 
+
+def _finding(req: RequirementSummary, **found: Any) -> Finding:
+    """A finding on ``req``: its own fields plus ``found`` (verdict, measured, ...)."""
+    return Finding(
+        requirement_id=req.id,
+        title=req.title,
+        citation=req.citation,
+        auditor=req.auditor,
+        metric=req.metric,
+        comparison=req.comparison,
+        threshold=req.threshold,
+        severity=req.severity,
+        **found,
+    )
+
+
 FINDINGS = (
-    Finding(
-        requirement_id="ll144-impact-ratio-sex",
-        title="Impact ratio by sex",
-        citation="NYC Local Law 144, 6 RCNY § 5-301",
-        auditor="fairness",
-        metric="selection_rate",
-        comparison="ratio_to_max",
-        threshold=0.8,
-        severity=Severity.BLOCKING,
+    _finding(
+        REQUIREMENTS[0],
         verdict=Verdict.FAIL,
         measured=0.7118,
         grouping=("sex",),
@@ -208,15 +218,8 @@ FINDINGS = (
         reference_group="Male",
         reasons=("Group 'unknown' (312 rows) was excluded: under 2% of rows.",),
     ),
-    Finding(
-        requirement_id="ll144-impact-ratio-race",
-        title="Impact ratio by race",
-        citation="NYC Local Law 144, 6 RCNY § 5-301",
-        auditor="fairness",
-        metric="selection_rate",
-        comparison="ratio_to_max",
-        threshold=0.8,
-        severity=Severity.BLOCKING,
+    _finding(
+        REQUIREMENTS[1],
         verdict=Verdict.INCONCLUSIVE,
         measured=None,
         grouping=("race",),
@@ -226,15 +229,8 @@ FINDINGS = (
             "Group 'Other' has no rows, so its selection rate is undefined.",
         ),
     ),
-    Finding(
-        requirement_id="equal-opportunity",
-        title="Equal opportunity",
-        citation="EU AI Act, Art. 10(2)(f)",
-        auditor="fairness",
-        metric="true_positive_rate",
-        comparison="max_difference",
-        threshold=0.1,
-        severity=Severity.BLOCKING,
+    _finding(
+        REQUIREMENTS[2],
         verdict=Verdict.PASS,
         measured=0.0412,
         grouping=("sex",),
@@ -242,15 +238,8 @@ FINDINGS = (
         worst_group="Female",
         reference_group="Male",
     ),
-    Finding(
-        requirement_id="accuracy-floor",
-        title="Minimum accuracy",
-        citation="Internal model-risk standard 4.2",
-        auditor="fairness",
-        metric="accuracy",
-        comparison="at_least",
-        threshold=0.8,
-        severity=Severity.ADVISORY,
+    _finding(
+        REQUIREMENTS[3],
         verdict=Verdict.PASS,
         measured=0.8462,
         grouping=(),
@@ -405,10 +394,8 @@ def _ll144_frame(adult):
     return frame
 
 
-@pytest.fixture(scope="session")
-def ll144_result(adult, tmp_path_factory):
-    """A real audit of logged decisions against the nyc-ll144 pack, with filing statements."""
-    from audit import AuditDetails, SignOff, run_audit
+def _ll144_audit(adult, details=None):
+    from audit import run_audit
     from audit.policy import parse_policy
 
     return run_audit(
@@ -418,7 +405,18 @@ def ll144_result(adult, tmp_path_factory):
         target="income",
         positive_label=">50K",
         sensitive=["sex", "race"],
-        details=AuditDetails(
+        details=details,
+    )
+
+
+@pytest.fixture(scope="session")
+def ll144_result(adult):
+    """A real audit of logged decisions against the nyc-ll144 pack, with filing statements."""
+    from audit import AuditDetails, SignOff
+
+    return _ll144_audit(
+        adult,
+        AuditDetails(
             data_description="UCI Adult census extract (test)",
             data_dates="1994 Current Population Survey",
             sign_off=SignOff(
@@ -434,14 +432,4 @@ def ll144_result(adult, tmp_path_factory):
 @pytest.fixture(scope="session")
 def ll144_unsigned(adult):
     """The same audit with no filing statements."""
-    from audit import run_audit
-    from audit.policy import parse_policy
-
-    return run_audit(
-        model="column:decision",
-        data=_ll144_frame(adult),
-        policy=parse_policy(LL144_POLICY, source="ll144-test.yaml"),
-        target="income",
-        positive_label=">50K",
-        sensitive=["sex", "race"],
-    )
+    return _ll144_audit(adult)

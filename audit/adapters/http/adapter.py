@@ -18,8 +18,7 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from types import TracebackType
-from typing import Any, Literal, Self, get_args
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
@@ -27,6 +26,7 @@ import pandas as pd
 
 from audit.adapters.http import mlflow, oip_v2
 from audit.adapters.http.transport import HttpTransport, safe_url
+from audit.core.closing import Closing
 from audit.core.protocols import Predictions
 from audit.errors import DataError, EndpointError, ModelSpecError, UsageError
 
@@ -95,7 +95,7 @@ def _check_positive(value: object, *, owner: str, name: str = "batch_size") -> N
         )
 
 
-class HttpAdapter:
+class HttpAdapter(Closing):
     """A model behind an HTTP endpoint, queried in batches of at most :attr:`batch_size` rows.
 
     Parameters
@@ -183,17 +183,6 @@ class HttpAdapter:
     def close(self) -> None:
         """Close the transport's connections."""
         self.transport.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def predict_batch(self, rows: pd.DataFrame) -> Predictions:
         """Predict for every row, in requests of at most :attr:`batch_size` rows.

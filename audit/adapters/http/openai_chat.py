@@ -19,11 +19,11 @@ is one line and never quotes the answer (it may hold personal data).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from audit.adapters.http.transport import HttpTransport, safe_url
+from audit.core.closing import Closing
 from audit.errors import EndpointError, ModelSpecError, UsageError
 
 __all__ = ["DEFAULT_MAX_PROMPTS", "ChatClient", "chat_client", "chat_url", "parse_answer"]
@@ -83,7 +83,7 @@ def parse_answer(body: Any, where: str) -> str:
     return content
 
 
-class ChatClient:
+class ChatClient(Closing):
     """Sends prompts to a chat completions endpoint and returns the answers' texts.
 
     Parameters
@@ -170,17 +170,6 @@ class ChatClient:
     def close(self) -> None:
         """Close the connection pool."""
         self.transport.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def chat_client(

@@ -38,12 +38,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from audit.core.closing import Closing
 from audit.errors import EndpointError, UsageError
 
 __all__ = ["DEFAULT_TOKEN_ENV", "MAX_ANSWER_BYTES", "HttpTransport", "safe_url"]
@@ -83,7 +83,7 @@ def _positive(name: str, value: float, *, minimum: float, strict: bool) -> None:
         )
 
 
-class HttpTransport:
+class HttpTransport(Closing):
     """POSTs JSON to a model endpoint, retrying what may pass and counting what it sent.
 
     Parameters
@@ -181,17 +181,6 @@ class HttpTransport:
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def post_json(self, url: str, payload: Any, *, rows: int = 0) -> Any:
         """POST ``payload`` as JSON to ``url`` and return the parsed JSON answer.

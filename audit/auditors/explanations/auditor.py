@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
+from audit.auditors._groupings import planned_groupings
 from audit.auditors._settings import settings_as
 from audit.auditors.explanations.config import ExplanationsConfig
 from audit.auditors.explanations.engine import Explained, explain
@@ -91,13 +92,6 @@ def _list(columns: Sequence[Any], limit: int = 20) -> str:
     names = [str(c) for c in columns]
     extra = f", ... ({len(names)} in all)" if len(names) > limit else ""
     return ", ".join(names[:limit]) + extra
-
-
-def _planned(sensitive: Sequence[str]) -> list[tuple[str, ...]]:
-    planned: list[tuple[str, ...]] = [(c,) for c in sensitive]
-    if len(sensitive) >= 2:
-        planned.append(tuple(sensitive))
-    return planned
 
 
 def _input_problem(context: AuditContext, columns: Sequence[str]) -> str | None:
@@ -187,7 +181,7 @@ class ExplanationsAuditor:
         self, context: AuditContext, settings: ExplanationsConfig, problem: str
     ) -> AuditorOutput:
         """Every metric, for every planned grouping, without a value."""
-        planned = _planned(context.roles.sensitive)
+        planned = planned_groupings(context.roles.sensitive)
         metrics = [
             MetricResult(
                 metric=name,
@@ -279,6 +273,7 @@ class _Measurement:
         self.group_pos = self._positions(np.concatenate([self.plan.sample, self.plan.top_up]))
         self.importance = importance(self.explained.primary[self.sample_pos])
         self.overall_top = top_k(self.importance, self.columns, settings.top_k)
+        self._by_group: dict[tuple[str, ...], list[tuple[IntArray, FloatArray]]] = {}
 
     def _positions(self, rows: IntArray) -> IntArray:
         return np.asarray([self.position[int(r)] for r in rows], dtype=np.int64)
@@ -300,9 +295,17 @@ class _Measurement:
 
     # ------------------------------------------------------------------ metrics
 
-    def _members(self, grouping: Grouping, code: int) -> IntArray:
-        rows = self.rows[self.group_pos]
-        return np.asarray(self.group_pos[grouping.codes[rows] == code], dtype=np.int64)
+    def _groups(self, grouping: Grouping) -> list[tuple[IntArray, FloatArray]]:
+        """Per group code: its explained rows (positions) and their importance, computed once."""
+        found = self._by_group.get(grouping.columns)
+        if found is None:
+            codes = grouping.codes[self.rows[self.group_pos]]
+            found = []
+            for code in range(grouping.n_groups):
+                members = np.asarray(self.group_pos[codes == code], dtype=np.int64)
+                found.append((members, importance(self.explained.primary[members])))
+            self._by_group[grouping.columns] = found
+        return found
 
     def _status(self, count: int) -> tuple[GroupStatus, str | None]:
         if count < self.settings.min_group_rows:
@@ -316,10 +319,9 @@ class _Measurement:
         self, metric: str, grouping: Grouping, chosen: set[str], note: str | None
     ) -> MetricResult:
         groups = []
-        for code, label in enumerate(grouping.labels):
-            members = self._members(grouping, code)
+        for label, (members, weights) in zip(grouping.labels, self._groups(grouping), strict=True):
             status, why = self._status(len(members))
-            value = share(importance(self.explained.primary[members]), self.columns, chosen)
+            value = share(weights, self.columns, chosen)
             if value is None and status is GroupStatus.OK:
                 status, why = GroupStatus.UNDEFINED, "no attribution at all in this group"
             groups.append(GroupValue(label, len(members), value, status=status, note=why))
@@ -334,12 +336,9 @@ class _Measurement:
 
     def _agreement_metric(self, grouping: Grouping) -> MetricResult:
         groups = []
-        for code, label in enumerate(grouping.labels):
-            members = self._members(grouping, code)
+        for label, (members, weights) in zip(grouping.labels, self._groups(grouping), strict=True):
             status, why = self._status(len(members))
-            own = top_k(
-                importance(self.explained.primary[members]), self.columns, self.settings.top_k
-            )
+            own = top_k(weights, self.columns, self.settings.top_k)
             value = top_k_overlap(own, self.overall_top) if len(members) else None
             if value is None:
                 status, why = GroupStatus.UNDEFINED, "no explained rows in this group"
@@ -474,8 +473,8 @@ class _Measurement:
         tables = []
         k = self.settings.top_k
         for grouping in self.groupings:
-            members = [self._members(grouping, c) for c in range(grouping.n_groups)]
-            weights = [importance(self.explained.primary[m]) for m in members]
+            members = [m for m, _ in self._groups(grouping)]
+            weights = [w for _, w in self._groups(grouping)]
             rows = tuple(
                 (
                     column,
@@ -641,13 +640,12 @@ class _Measurement:
         for grouping in self.groupings:
             if len(grouping.columns) != 1:
                 continue
-            for code, label in enumerate(grouping.labels):
-                members = self._members(grouping, code)
+            groups = zip(grouping.labels, self._groups(grouping), strict=True)
+            for label, (members, weights) in groups:
                 if len(members) < self.settings.min_group_rows:
                     continue
                 if len(charts) > _MAX_GROUP_CHARTS:
                     break
-                weights = importance(self.explained.primary[members])
                 group_order = np.argsort(-weights, kind="stable")[:_LOCAL_CHARTS_COLUMNS]
                 charts.append(
                     BarChart(

@@ -56,6 +56,14 @@ def _adverse_order(outcomes: Outcomes, rows: IntArray) -> IntArray:
     return np.asarray(negative[np.argsort(scores, kind="stable")], dtype=np.int64)
 
 
+def _members(grouping: Grouping) -> list[IntArray]:
+    """Row numbers of each group of ``grouping``, ascending, in group-code order."""
+    if grouping.n_groups == 0:
+        return []
+    order = np.argsort(grouping.codes, kind="stable").astype(np.int64)
+    return np.split(order, np.cumsum(grouping.counts())[:-1])
+
+
 def plan_rows(
     n_data: int,
     *,
@@ -86,14 +94,13 @@ def plan_rows(
     rng:
         Random generator for the sample and the top-ups.
     """
-    everything = np.arange(n_data, dtype=np.int64)
+    members_of = [_members(grouping) for grouping in groupings]
     sample = np.sort(rng.choice(n_data, size=min(n_rows, n_data), replace=False)).astype(np.int64)
     chosen = np.zeros(n_data, dtype=bool)
     chosen[sample] = True
     extra: list[IntArray] = []
-    for grouping in groupings:
-        for code in range(grouping.n_groups):
-            members = everything[grouping.codes == code]
+    for members_by_code in members_of:
+        for members in members_by_code:
             have = int(chosen[members].sum())
             if have >= min_group_rows:
                 continue
@@ -104,10 +111,9 @@ def plan_rows(
     top_up = np.sort(np.concatenate(extra)) if extra else np.zeros(0, dtype=np.int64)
     adverse: dict[str, IntArray] = {}
     if adverse_per_group:
-        for grouping in groupings:
+        for grouping, members_by_code in zip(groupings, members_of, strict=True):
             if len(grouping.columns) != 1:
                 continue
-            for code, label in enumerate(grouping.labels):
-                members = everything[grouping.codes == code]
+            for label, members in zip(grouping.labels, members_by_code, strict=True):
                 adverse[label] = _adverse_order(outcomes, members)[:adverse_per_group]
     return RowPlan(sample=sample, top_up=top_up.astype(np.int64), adverse=adverse)

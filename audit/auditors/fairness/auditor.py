@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
+from audit.auditors._groupings import planned_groupings
 from audit.auditors._settings import settings_as
 from audit.auditors.fairness.bootstrap import (
     MAX_UNDEFINED_SHARE,
@@ -158,15 +159,6 @@ def _list_columns(columns: Sequence[Any], limit: int = 20) -> str:
     names = [str(c) for c in columns]
     extra = f", ... ({len(names)} in all)" if len(names) > limit else ""
     return ", ".join(names[:limit]) + extra
-
-
-def _planned_groupings(sensitive: Sequence[str], intersectional: bool) -> list[tuple[str, ...]]:
-    if not sensitive:
-        return [()]
-    planned: list[tuple[str, ...]] = [(column,) for column in sensitive]
-    if intersectional and len(sensitive) >= 2:
-        planned.append(tuple(sensitive))
-    return planned
 
 
 def _outcome_problem(name: str, values: Any, rows: int, task: Task) -> str | None:
@@ -409,6 +401,8 @@ def _unmeasured(
         else [rate.name for rate in RATES] + list(DISPARITIES)
     )
     descriptions = _descriptions()
+    # without sensitive columns the data as a whole is the one grouping
+    planned = planned_groupings(roles.sensitive, intersectional=settings.intersectional) or [()]
     metrics = tuple(
         MetricResult(
             metric=name,
@@ -418,7 +412,7 @@ def _unmeasured(
             description=descriptions[name],
             reason=problem,
         )
-        for grouping in _planned_groupings(roles.sensitive, settings.intersectional)
+        for grouping in planned
         for name in names
     )
     return AuditorOutput(
@@ -682,7 +676,7 @@ def _regression_part(
     y_pred = np.asarray(context.outcomes.y_pred, dtype=np.float64)
     errors = y_pred - y_true
     codes, n_groups = grouping.codes, grouping.n_groups
-    sizes = np.bincount(codes, minlength=n_groups)
+    sizes = grouping.counts()
     with np.errstate(invalid="ignore", divide="ignore"):
         mae = np.bincount(codes, weights=np.abs(errors), minlength=n_groups) / sizes
         rmse = np.sqrt(np.bincount(codes, weights=np.square(errors), minlength=n_groups) / sizes)

@@ -25,11 +25,11 @@ from audit.auditors.fairness.counts import (
     joint_confusion_counts,
 )
 from audit.core.groups import (
-    UNKNOWN_LABEL,
     compact_codes,
     display_value,
     encode_values,
     sort_order,
+    unknown_name,
 )
 
 __all__ = ["FairnessTally", "GroupedCounts", "tally_outcomes"]
@@ -145,10 +145,7 @@ def _ordered(tally: _GroupingTally, categories: Mapping[str, tuple[Any, ...]]) -
         ordered = _column_order(observed, categories.get(column))
         ranks.append({value: rank for rank, value in enumerate(ordered)})
         shown = {value: display_value(value) for value in ordered}
-        unknown_name = (
-            UNKNOWN_LABEL if UNKNOWN_LABEL not in shown.values() else (f"{UNKNOWN_LABEL} (missing)")
-        )
-        names.append({**shown, None: unknown_name})
+        names.append({**shown, None: unknown_name(shown.values())})
 
     def sort_key(key: Key) -> tuple[int, ...]:
         return tuple(

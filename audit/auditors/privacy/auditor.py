@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
+from audit.auditors._groupings import planned_groupings
 from audit.auditors._settings import settings_as
 from audit.auditors.privacy.config import PrivacyConfig
 from audit.auditors.privacy.dp_training import (
@@ -140,13 +141,6 @@ LIMITATIONS = (
     "columns) and, for regression, the target's mean and scale are fitted on the training "
     "split without noise.",
 )
-
-
-def _planned(sensitive: Sequence[str]) -> list[tuple[str, ...]]:
-    planned: list[tuple[str, ...]] = [(c,) for c in sensitive]
-    if len(sensitive) >= 2:
-        planned.append(tuple(sensitive))
-    return planned
 
 
 def _list(columns: Sequence[Any], limit: int = 20) -> str:
@@ -291,7 +285,7 @@ def _unmeasured(context: AuditContext, settings: PrivacyConfig, problem: str) ->
             description=text,
             reason=problem,
         )
-        for grouping in _planned(context.roles.sensitive)
+        for grouping in planned_groupings(context.roles.sensitive)
         for name, text in GROUPED.items()
     )
     return AuditorOutput(
@@ -478,7 +472,7 @@ class _Measurement:
 
         found: dict[tuple[str, ...], list[Utility]] = {(): measure(None)}
         for grouping in self.groupings:
-            found[grouping.columns] = measure(grouping)[1:]
+            found[grouping.columns] = measure(grouping)
         return found
 
     def _dp_utility(self, trained: TrainedModel) -> dict[tuple[str, ...], list[Utility]]:
@@ -668,7 +662,7 @@ class _Measurement:
     ) -> list[MetricResult]:
         results: list[MetricResult] = []
         others, wanted = _other_task(self.task)
-        for columns in _planned(self.context.roles.sensitive):
+        for columns in planned_groupings(self.context.roles.sensitive):
             for measure in self.measures:
                 results.append(self._grouped_one(measure, columns, before, after))
             results.extend(

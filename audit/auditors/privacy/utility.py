@@ -148,10 +148,9 @@ def root_mean_squared_error(y_true: FloatArray, y_pred: FloatArray) -> float | N
 
 
 def _groups(n: int, grouping: Grouping | None) -> list[tuple[str, npt.NDArray[np.bool_]]]:
-    found = [("overall", np.ones(n, dtype=bool))]
-    if grouping is not None:
-        found.extend((label, grouping.codes == code) for code, label in enumerate(grouping.labels))
-    return found
+    if grouping is None:
+        return [("overall", np.ones(n, dtype=bool))]
+    return [(label, grouping.codes == code) for code, label in enumerate(grouping.labels)]
 
 
 def utility_by_group(
@@ -160,7 +159,7 @@ def utility_by_group(
     score: FloatArray | None,
     grouping: Grouping | None,
 ) -> list[Utility]:
-    """Accuracy and AUC over all rows (label ``overall``), then per group of ``grouping``."""
+    """Accuracy and AUC per group of ``grouping``; without one, over all rows (``overall``)."""
     return [
         Utility(
             label,
@@ -177,7 +176,7 @@ def utility_by_group(
 def regression_by_group(
     y_true: FloatArray, y_pred: FloatArray, grouping: Grouping | None
 ) -> list[Utility]:
-    """MAE and RMSE over all rows (label ``overall``), then per group of ``grouping``."""
+    """MAE and RMSE per group of ``grouping``; without one, over all rows (``overall``)."""
     return [
         Utility(
             label,
