@@ -1,4 +1,4 @@
-"""Benchmark: DP-SGD training throughput (Opacus) against non-private training, one run.
+"""Benchmark: DP-SGD training throughput against non-private training, measured in one run.
 
 Encodes UCI Adult with the privacy auditor's stand-in encoding (one-hot categories,
 standardised numbers) and trains the same model on the same rows, per device and
@@ -16,10 +16,12 @@ each interleaved pair as median and range.  Target: overhead at most 2x.  CPU al
 when available.
 
     python benchmarks/privacy.py                       # ~10k rows, 3 epochs, logistic regression
-    python benchmarks/privacy.py --hidden 64 --modes auto hooks ghost --repeats 7
+    python benchmarks/privacy.py --hidden 64 --modes bookkeeping hooks ghost --repeats 7
 
-``benchmark(quick)`` gives ``run.py`` one row per model (logistic regression, 64-unit MLP):
-DP rows/s against non-private rows/s, target ratio >= 0.5 (overhead at most 2x).
+``benchmark(quick)`` gives ``run.py`` two rows per model (logistic regression, 64-unit MLP):
+DP rows/s against non-private rows/s with the ``auto`` engine (book-keeping clipping for
+these linear stacks), target ratio >= 0.5 (overhead at most 2x); and with the Opacus engine
+the same model would otherwise use (hooks, ghost clipping), for reference.
 """
 
 from __future__ import annotations
@@ -54,7 +56,9 @@ FEATURES = [
     "capital-loss",
     "hours-per-week",
 ]
-MODES = ["auto", "hooks", "ghost", "ew", "functorch"]
+MODES = ["auto", "bookkeeping", "hooks", "ghost", "ew", "functorch"]
+OPACUS_REFERENCE = {0: "hooks", 64: "ghost"}
+"""Per model, the Opacus engine ``auto`` would use without book-keeping: shown for reference."""
 
 
 @dataclass(frozen=True)
@@ -151,32 +155,38 @@ def _devices() -> list[str]:
 
 
 def benchmark(quick: bool) -> list[Row]:
-    """DP against non-private training throughput, logistic regression and a 64-unit MLP."""
+    """DP against non-private training throughput, logistic regression and a 64-unit MLP.
+
+    Per model: the ``auto`` engine (book-keeping for these linear stacks), which carries the
+    2x target, and Opacus's own engine for the same model as a reference without a target.
+    """
     rows, repeats = (3000, 3) if quick else (10_000, 7)
     x, y = adult(rows)
     found = []
     for device in _devices():
-        for hidden in (0, 64):
-            got = measure(x, y, device=device, mode="auto", hidden=hidden, repeats=repeats)
+        for hidden, reference in OPACUS_REFERENCE.items():
             model = "logistic regression" if hidden == 0 else f"MLP {hidden}"
-            dp_best, dp_median = _rates(got.private)
-            best, median = _rates(got.plain)
-            pairs = got.pair_overheads
-            found.append(
-                throughput(
-                    f"DP-SGD training, {model}, {rows} Adult rows x 3 epochs ({device}, "
-                    f"{got.used})",
-                    dp_best,
-                    "rows/s",
-                    "non-private training, same model, data, epochs",
-                    best,
-                    at_least=0.5,
-                    notes=f"best of {repeats} interleaved; overhead {got.best_overhead:.2f}x "
-                    f"best, {statistics.median(pairs):.2f}x median pair "
-                    f"({min(pairs):.2f}-{max(pairs):.2f}); medians {dp_median:,.0f} vs "
-                    f"{median:,.0f} rows/s; epsilon {got.epsilon:.3f}",
+            for mode in ("auto", reference):
+                got = measure(x, y, device=device, mode=mode, hidden=hidden, repeats=repeats)
+                dp_best, dp_median = _rates(got.private)
+                best, median = _rates(got.plain)
+                pairs = got.pair_overheads
+                engine = got.used if mode == "auto" else f"Opacus {got.used}, reference"
+                found.append(
+                    throughput(
+                        f"DP-SGD training, {model}, {rows} Adult rows x 3 epochs ({device}, "
+                        f"{engine})",
+                        dp_best,
+                        "rows/s",
+                        "non-private training, same model, data, epochs",
+                        best,
+                        at_least=0.5 if mode == "auto" else None,
+                        notes=f"best of {repeats} interleaved; overhead {got.best_overhead:.2f}x "
+                        f"best, {statistics.median(pairs):.2f}x median pair "
+                        f"({min(pairs):.2f}-{max(pairs):.2f}); medians {dp_median:,.0f} vs "
+                        f"{median:,.0f} rows/s; epsilon {got.epsilon:.3f}",
+                    )
                 )
-            )
     return found
 
 

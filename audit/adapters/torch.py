@@ -40,16 +40,21 @@ def import_torch() -> Any:
 
 
 class TorchAdapter:
-    """A :class:`torch.nn.Module` classifier as a :class:`~audit.core.protocols.ModelAdapter`.
+    """A PyTorch classifier or regressor as a :class:`~audit.core.protocols.ModelAdapter`.
 
     A module's input encoding is not part of the module, so it must be declared: ``encode``
-    turns a batch of rows into the module's input.  The module's output is read as
+    turns a batch of rows into the module's input.  A classifier's output
+    (``output="logits"`` or ``"probabilities"``) is read as
 
     - shape ``(n,)`` or ``(n, 1)``: one binary logit (``output="logits"``, sigmoid applied)
       or probability of the positive class; labels are 1 where it is at least 0.5, else 0;
     - shape ``(n, 2)``: two class logits (softmax applied) or probabilities; the score is
       column ``positive_index`` and labels are 1 where it is at least 0.5, else 0;
     - shape ``(n, k)``, ``k > 2``: labels are the argmax class indices, with no scores.
+
+    A regressor's output (``output="values"``) must have shape ``(n,)`` or ``(n, 1)``: one
+    predicted value per row, returned as float64 labels with no scores, as for any
+    regression model.
 
     Parameters
     ----------
@@ -60,7 +65,8 @@ class TorchAdapter:
         fitted scikit-learn transformer (anything with ``transform``), whose output may be
         sparse.  Arrays become tensors of the module's floating dtype (float32 by default).
     output:
-        Whether the module returns ``"logits"`` or ``"probabilities"``.
+        Whether the module returns class ``"logits"``, class ``"probabilities"``, or
+        predicted ``"values"`` (a regressor).
     positive_index:
         The column of a two-column output that is the positive class.
     batch_size:
@@ -74,7 +80,7 @@ class TorchAdapter:
         module: Any,
         *,
         encode: Encoding | Any,
-        output: Literal["logits", "probabilities"] = "logits",
+        output: Literal["logits", "probabilities", "values"] = "logits",
         positive_index: int = 1,
         batch_size: int = 4096,
         device: str | None = None,
@@ -84,10 +90,10 @@ class TorchAdapter:
             raise ModelSpecError(
                 f"TorchAdapter needs a torch.nn.Module; got a {type(module).__name__}"
             )
-        if output not in ("logits", "probabilities"):
+        if output not in ("logits", "probabilities", "values"):
             raise ModelSpecError(
-                "The 'output' parameter of TorchAdapter must be 'logits' or 'probabilities'; "
-                f"got {output!r} instead."
+                "The 'output' parameter of TorchAdapter must be 'logits', 'probabilities' "
+                f"or 'values'; got {output!r} instead."
             )
         if not (callable(getattr(encode, "transform", None)) or callable(encode)):
             raise ModelSpecError(
@@ -137,7 +143,8 @@ class TorchAdapter:
             tensor = encoded if encoded.is_floating_point() else encoded.to(self._dtype)
         else:
             try:
-                array = np.asarray(encoded, dtype=np.float64)
+                # writable, as torch.from_numpy warns on read-only arrays (pandas views)
+                array = np.require(np.asarray(encoded, dtype=np.float64), requirements="W")
             except (TypeError, ValueError) as exc:
                 raise ModelError(
                     f"the encoding of {self._what()} returned values that are not numbers: {exc}"
@@ -151,7 +158,14 @@ class TorchAdapter:
         return tensor.to(self.device)
 
     def predict_batch(self, rows: pd.DataFrame) -> Predictions:
-        """Encode ``rows``, run one forward pass without gradients, and read the output."""
+        """Encode ``rows``, run one forward pass without gradients, and read the output.
+
+        Raises
+        ------
+        ModelError
+            When the encoding or the module fails, or the output's shape does not fit
+            ``output``.
+        """
         torch = import_torch()
         n = len(rows)
         inputs = self._encode(rows)
@@ -160,6 +174,8 @@ class TorchAdapter:
         if not isinstance(raw, torch.Tensor):
             raise ModelError(f"{self._what()} returned a {type(raw).__name__}; expected a tensor")
         out = raw.detach().to("cpu", torch.float64)
+        if self.output == "values":
+            return self._values(out, n)
         if out.ndim == 2 and out.shape[1] == 1:
             out = out[:, 0]
         if out.ndim == 1:
@@ -174,6 +190,16 @@ class TorchAdapter:
         if out.shape[1] == 2:
             return self._binary(probabilities[:, self.positive_index].numpy())
         return Predictions(labels=torch.argmax(probabilities, dim=1).numpy().astype(np.int64))
+
+    def _values(self, out: Any, n: int) -> Predictions:
+        """A regressor's output, shape ``(n,)`` or ``(n, 1)``, as predicted values."""
+        if tuple(out.shape) not in ((n,), (n, 1)):
+            raise ModelError(
+                f"{self._what()} returned output of shape {tuple(out.shape)} for {n} rows; "
+                f"output='values' expects one value per row: ({n},) or ({n}, 1)"
+            )
+        values = np.ascontiguousarray(out.reshape(n).numpy(), dtype=np.float64)
+        return Predictions(labels=values, scores=None)
 
     @staticmethod
     def _binary(scores: np.ndarray) -> Predictions:

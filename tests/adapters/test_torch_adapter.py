@@ -92,6 +92,61 @@ def test_more_than_two_classes_give_argmax_labels_only(encoder, audit_rows):
     np.testing.assert_array_equal(predictions.labels, expected)
 
 
+def linear_regressor(weights: list[float], bias: float, *, flat: bool) -> nn.Module:
+    """A float64 ``nn.Linear`` with hand-set weights; ``flat`` gives shape (n,), else (n, 1)."""
+    linear = nn.Linear(len(weights), 1).double()
+    with torch.no_grad():
+        linear.weight.copy_(torch.tensor([weights], dtype=torch.float64))
+        linear.bias.fill_(bias)
+    return nn.Sequential(linear, nn.Flatten(0)) if flat else linear
+
+
+@pytest.mark.parametrize("flat", [False, True], ids=["(n, 1)", "(n,)"])
+def test_values_output_is_the_predicted_value_without_sigmoid(
+    audit_rows, numeric, predict_in_batches, flat
+):
+    weights = [0.5, 1e-5, -0.25, 0.001, 0.002, 0.75]
+    bias = 3.0
+    assert len(weights) == len(numeric)
+
+    def encode(rows):
+        return rows[numeric].fillna(0.0).to_numpy(dtype=np.float64)
+
+    net = linear_regressor(weights, bias, flat=flat)
+    adapter = TorchAdapter(net, encode=encode, output="values", device="cpu")
+    predictions = adapter.predict_batch(audit_rows)
+
+    expected = encode(audit_rows) @ np.array(weights) + bias
+    assert predictions.scores is None
+    assert predictions.labels is not None and predictions.labels.dtype == np.float64
+    np.testing.assert_allclose(predictions.labels, expected, rtol=1e-12, atol=0)
+    assert expected.max() > 1.0  # a sigmoid would have bounded them by 1
+    batched = predict_in_batches(
+        TorchAdapter(net, encode=encode, output="values", batch_size=16), audit_rows
+    )
+    np.testing.assert_array_equal(batched.labels, predictions.labels)
+    assert batched.scores is None
+    assert adapter.describe()["output"] == "values"
+
+
+@pytest.mark.parametrize(
+    ("module", "shape"),
+    [
+        (nn.Linear(2, 2), "(250, 2)"),
+        (nn.Sequential(nn.Linear(2, 1), nn.Flatten(0), nn.Unflatten(0, (50, 5))), "(50, 5)"),
+    ],
+    ids=["two columns", "wrong rows"],
+)
+def test_values_output_of_another_shape_is_a_one_line_error(audit_rows, module, shape):
+    adapter = TorchAdapter(module, encode=lambda rows: np.zeros((len(rows), 2)), output="values")
+
+    with pytest.raises(ModelError, match="output='values' expects one value per row") as caught:
+        adapter.predict_batch(audit_rows)
+    message = str(caught.value)
+    assert f"returned output of shape {shape} for 250 rows" in message
+    assert "\n" not in message
+
+
 def test_fingerprint_hashes_the_weights(encoder):
     first = TorchAdapter(make_net(4, 1, seed=1), encode=encoder)
     same = TorchAdapter(make_net(4, 1, seed=1), encode=encoder)
@@ -129,7 +184,7 @@ def test_encoding_with_the_wrong_row_count_is_refused(audit_rows):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"output": "odds"}, "'output' parameter"),
+        ({"output": "odds"}, "'output' parameter .* must be 'logits', 'probabilities' or 'values'"),
         ({"positive_index": 2}, "'positive_index' parameter"),
         ({"encode": "onehot"}, "'encode' parameter"),
         ({"batch_size": 0}, "'batch_size' parameter"),

@@ -6,7 +6,8 @@ is credited to the user's column it comes from.  Which column that is, is found 
 probing the encoding: an encoded input belongs to the column whose change moves it.
 Sums over a column's encoded inputs keep Integrated Gradients' completeness: the
 attributions of a row add up to ``f(row) - f(baseline)`` up to the path integral's
-error, reported as the convergence delta.
+error, reported as the convergence delta.  ``f`` is a classifier's positive-class score
+(after sigmoid or softmax for logits) or a regressor's raw output (``output="values"``).
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ def _encode(adapter: Any, rows: pd.DataFrame) -> Any:
     if isinstance(encoded, torch.Tensor):
         tensor = encoded.to(dtype)
     else:
-        tensor = torch.from_numpy(np.asarray(encoded, dtype=np.float64)).to(dtype)
+        # writable, as torch.from_numpy warns on read-only arrays (pandas views)
+        array = np.require(np.asarray(encoded, dtype=np.float64), requirements="W")
+        tensor = torch.from_numpy(array).to(dtype)
     if tensor.ndim != 2 or tensor.shape[0] != len(rows):
         raise ValueError(
             f"the model's encoding returned shape {tuple(tensor.shape)} for {len(rows)} rows; "
@@ -99,9 +102,22 @@ def column_of_inputs(
     return owner, warnings
 
 
+def _value(out: Any, n: int) -> Any:
+    """A regressor's output, shape ``(n,)`` or ``(n, 1)``, as one value per row."""
+    if tuple(out.shape) not in ((n,), (n, 1)):
+        raise ValueError(
+            f"the PyTorch model returned output of shape {tuple(out.shape)} for {n} rows; "
+            "output='values' needs one value per row: shape (n,) or (n, 1)"
+        )
+    return out.reshape(n)
+
+
 @dataclass
 class EncodedModel:
-    """A TorchAdapter's module as a function of encoded inputs to the positive-class score.
+    """A TorchAdapter's module as a function of encoded inputs to the attributed number.
+
+    That number is the positive-class score of a classifier, or the predicted value of a
+    regressor (``output="values"``: the raw output, no sigmoid).
 
     Parameters
     ----------
@@ -130,12 +146,14 @@ class EncodedModel:
         return _encode(self.adapter, rows)
 
     def score(self, inputs: Any) -> Any:
-        """The positive-class score for encoded inputs (differentiable)."""
+        """The positive-class score, or a regressor's value, for encoded inputs (differentiable)."""
         import torch
 
         self.count.model_calls += 1
         self.count.rows += int(inputs.shape[0])
         out = self.adapter.module(inputs)
+        if self.adapter.output == "values":
+            return _value(out, int(inputs.shape[0]))
         if out.ndim == 2 and out.shape[1] == 1:
             out = out[:, 0]
         if out.ndim == 1:

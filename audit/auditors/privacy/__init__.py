@@ -16,7 +16,6 @@ from audit.auditors.privacy.membership_inference import (
     squared_errors,
 )
 from audit.auditors.privacy.persistence import (
-    DPRegressor,
     load_dp_model,
     read_metadata,
     read_state_dict,
@@ -25,7 +24,6 @@ from audit.auditors.privacy.persistence import (
 
 __all__ = [
     "AttackResult",
-    "DPRegressor",
     "PrivacyAuditor",
     "PrivacyConfig",
     "TabularEncoding",

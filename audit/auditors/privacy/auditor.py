@@ -14,6 +14,7 @@ from audit.auditors._groupings import planned_groupings
 from audit.auditors._settings import settings_as
 from audit.auditors.privacy.config import PrivacyConfig
 from audit.auditors.privacy.dp_training import (
+    BOOKKEEPING,
     TrainedModel,
     TrainingSettings,
     choose_device,
@@ -122,8 +123,10 @@ ERR_MEMBERSHIP_UNKNOWN = (
 )
 ERR_NO_SCORES = "the audited model gives no scores, so its per-row loss is unknown"
 ERR_TORCH_REGRESSION = (
-    "the torch adapter reads a network's output as classifier scores, so the audited "
-    "network's predictions are not regression values"
+    "the torch adapter reads this network's output as classifier scores (output={output!r}), "
+    "so the audited utility below is of those scores, not of regression values; the DP "
+    "network is retrained as a regressor (declare a regressor with "
+    "TorchAdapter(..., output='values'))"
 )
 
 LIMITATIONS = (
@@ -131,8 +134,9 @@ LIMITATIONS = (
     "training data; its cost estimates what DP training would cost on data like this.",
     "Epsilon is an upper bound from the accountant for the stated delta; it covers the DP "
     "model's training only, not the choice of its hyperparameters or of the epsilon sweep.",
-    "Opacus runs with secure_mode off (a pseudo-random noise generator): fine for measuring "
-    "the cost, but a model to deploy must be retrained with secure_mode on.",
+    "The noise comes from a pseudo-random generator (torch's; Opacus's secure_mode is off): "
+    "fine for measuring the cost, but a model to deploy must be retrained with a "
+    "cryptographically secure noise source (Opacus's secure_mode).",
     "The loss-threshold attack is a weak, cheap attacker: an advantage near 0 does not prove "
     "the absence of leakage; stronger attacks (shadow models, LiRA) can find more.",
     "Per-group drops on small groups are noisy: groups under min_group_size are reported and "
@@ -402,11 +406,8 @@ class _Measurement:
                 model, train_rows.loc[:, self.columns].head(8), regression=self.regression
             )
             if isinstance(found, Retrainable):
-                if self.regression:
-                    self.warnings.append(
-                        f"{ERR_TORCH_REGRESSION}: the audited utility below is of those "
-                        "predictions; the DP network is retrained as a regressor"
-                    )
+                if self.regression and model.output != "values":
+                    self.warnings.append(ERR_TORCH_REGRESSION.format(output=model.output))
                 return found
             self.warnings.append(f"{found}; a stand-in was trained instead")
             why = "could not be retrained privately as it is"
@@ -960,6 +961,20 @@ def _attack_table(
     )
 
 
+def _clipping_text(mode: str) -> str:
+    """How the rows' gradients were clipped, for the method text."""
+    if mode == BOOKKEEPING:
+        return (
+            "grad_sample_mode 'bookkeeping': each row's gradient norm is computed in closed "
+            "form from its linear layers' inputs and output gradients, and the clipped sum in "
+            "the same backward pass (book-keeping, Bu et al., 2023); it trains the same model "
+            "as Opacus's per-sample gradients, at a fraction of the cost"
+        )
+    if mode == "auto":
+        return "grad_sample_mode 'auto': the fastest engine the network's layers allow"
+    return f"by Opacus's PrivacyEngine, grad_sample_mode {mode!r}"
+
+
 def _method_text(
     settings: PrivacyConfig, measurement: _Measurement | None, device: str | None
 ) -> str:
@@ -994,13 +1009,14 @@ def _method_text(
     return (
         f"The audit rows (at most {settings.max_rows}) are split at random, seeded, into a "
         f"training split and a {settings.holdout_fraction:.0%} holdout. The DP model is "
-        f"{model}, trained on the training split with DP-SGD through Opacus{where}: the noise "
-        f"multiplier is found for the target (epsilon={settings.target_epsilon:g}, "
-        f"delta={settings.target_delta:g}) by make_private_with_epsilon over "
-        f"{settings.epochs} epochs; batches are Poisson samples (expected size "
+        f"{model}, trained on the training split with DP-SGD{where}: Opacus finds the noise "
+        f"multiplier for the target (epsilon={settings.target_epsilon:g}, "
+        f"delta={settings.target_delta:g}) over {settings.epochs} epochs, as "
+        f"make_private_with_epsilon does; batches are Poisson samples (expected size "
         f"{settings.batch_size}) drawn by Opacus's sampler; each row's gradient is clipped to "
-        f"L2 norm {settings.max_grad_norm:g} (grad_sample_mode {mode!r}); epsilon is read "
-        f"from the {settings.accountant.upper()} accountant. {task}; the sweep retrains at "
+        f"L2 norm {settings.max_grad_norm:g} and Gaussian noise added to the clipped sum "
+        f"({_clipping_text(mode)}); epsilon is read from Opacus's "
+        f"{settings.accountant.upper()} accountant. {task}; the sweep retrains at "
         "each epsilon and without DP. Membership inference is the loss-threshold attack "
         f"(Yeom et al., 2018) on the per-row {loss}: for the DP model the training split are "
         "members and the holdout non-members; for the audited model members are the rows "

@@ -11,9 +11,12 @@ __all__ = ["DEFAULT_SWEEP", "GradSampleMode", "PrivacyConfig"]
 DEFAULT_SWEEP: tuple[float, ...] = (0.5, 1.0, 3.0, 8.0)
 """Target epsilons of the utility sweep when left unset."""
 
-GradSampleMode = Literal["hooks", "ghost", "ew", "functorch"]
-"""Opacus's per-sample-gradient engines: layer hooks, ghost clipping (per-sample gradient
-norms without the per-sample gradients, two backward passes), expanded weights, functorch."""
+GradSampleMode = Literal["bookkeeping", "hooks", "ghost", "ew", "functorch"]
+"""How each row's gradient is clipped: ``bookkeeping`` (linear layers and elementwise
+activations: row norms in closed form and the clipped sum in one backward pass; see
+:mod:`audit.auditors.privacy.bookkeeping`), or one of Opacus's engines: layer hooks, ghost
+clipping (row norms without the row gradients, two backward passes), expanded weights,
+functorch."""
 
 
 class PrivacyConfig(BaseModel):
@@ -80,8 +83,9 @@ class PrivacyConfig(BaseModel):
     )
     grad_sample_mode: Literal["auto"] | GradSampleMode = Field(
         "auto",
-        description="Opacus per-sample-gradient mode; 'auto': ghost clipping for networks of "
-        "several Linear/Embedding layers, else 'hooks' (vectorised per-layer rules).",
+        description="Per-sample-gradient mode; 'auto': 'bookkeeping' for linear layers with "
+        "elementwise activations (one backward pass), else Opacus's ghost clipping for "
+        "networks of several Linear/Embedding layers, else Opacus's 'hooks'.",
     )
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="Where to train; 'auto': CUDA when available, else CPU."

@@ -1,27 +1,41 @@
-"""Training a torch module with DP-SGD through Opacus, or without DP for reference.
+"""Training a torch module with DP-SGD, or without DP for reference.
 
-DP training: the noise multiplier is found for the target (epsilon, delta) by Opacus's
-``make_private_with_epsilon``; batches are Poisson samples of the training rows (each row
-in each batch with probability ``sample_rate``), each row's gradient is clipped to
-``max_grad_norm``, and the spent epsilon is read from the accountant.  Non-private training
-uses the same model, optimiser, epochs and expected batch size with shuffled batches.
+DP training follows Opacus's ``make_private_with_epsilon``: the noise multiplier is found
+for the target (epsilon, delta) over the planned epochs; batches are Poisson samples of the
+training rows drawn by Opacus's sampler (each row in each batch with probability
+``sample_rate`` = 1 / batches per epoch); each row's gradient is clipped to
+``max_grad_norm``; Gaussian noise is added to the clipped sum; the spent epsilon is read
+from Opacus's accountant.  Per-row gradients (or their norms) come from one of two engines:
 
-Both read their batches from tensors in one indexing operation per batch (not row by row):
-the private batches still come from Opacus's own Poisson sampler and empty-batch handling
-(``DPDataLoader``), so the sampling, and with it the accounting, is Opacus's.
+- a stack of linear layers and elementwise activations (the stand-ins, and audited networks
+  of that shape) is clipped in one backward pass by :mod:`~audit.auditors.privacy.bookkeeping`,
+  with Opacus's sampler, noise multiplier and accountant;
+- any other network goes through Opacus's ``PrivacyEngine`` in the mode its layers allow
+  (ghost clipping or per-sample-gradient hooks).
+
+Non-private training uses the same model, optimiser, epochs and expected batch size with
+shuffled batches.  Every engine fetches a batch from tensors in one indexing operation.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
+from audit.auditors.privacy.bookkeeping import (
+    LinearStackGradients,
+    linear_stack,
+    why_not_linear_stack,
+)
+
 __all__ = [
+    "BOOKKEEPING",
     "ERR_NO_OPACUS",
     "GHOST_LAYERS",
     "Head",
@@ -41,6 +55,9 @@ _HOOK_NOISE = "Full backward hook is firing"
 Head = Literal["logit", "probability", "two_logits", "two_probabilities", "value"]
 """How the module's output is read: one logit or probability, two of them, or a value
 (regression, trained with squared error)."""
+
+BOOKKEEPING = "bookkeeping"
+"""The per-sample-gradient mode of :mod:`~audit.auditors.privacy.bookkeeping` (not Opacus's)."""
 
 GHOST_LAYERS: frozenset[str] = frozenset({"Linear", "Embedding"})
 """Layer types whose per-sample gradient norms Opacus's ghost clipping computes directly."""
@@ -130,16 +147,16 @@ class TrainedModel:
     report: TrainingReport
 
 
-def _loss(head: Head) -> Any:
+def _loss(head: Head, reduction: str = "mean") -> Any:
     """The head's loss as a ``torch.nn`` loss module (ghost clipping resets its reduction)."""
     import torch
 
     class ProbabilityNLL(torch.nn.Module):
         """Negative log-likelihood of two class probabilities."""
 
-        def __init__(self) -> None:
+        def __init__(self, reduction: str) -> None:
             super().__init__()
-            self.reduction = "mean"
+            self.reduction = reduction
 
         def forward(self, out: Any, target: Any) -> Any:
             return torch.nn.functional.nll_loss(
@@ -153,7 +170,7 @@ def _loss(head: Head) -> Any:
         "two_probabilities": ProbabilityNLL,
         "value": torch.nn.MSELoss,
     }
-    return losses[head]()
+    return losses[head](reduction=reduction)
 
 
 def _target(head: Head, labels: Any) -> Any:
@@ -184,16 +201,35 @@ def ghost_compatible(module: Any) -> bool:
     )
 
 
-def resolve_mode(preference: str, module: Any) -> str:
-    """The per-sample-gradient mode used for ``module``.
+def resolve_mode(preference: str, module: Any, input_ndim: int = 2) -> str:
+    """The per-sample-gradient mode used for ``module`` fed inputs of ``input_ndim`` dimensions.
 
-    ``"auto"`` picks ghost clipping for a network of several layers that all support it:
-    it computes each row's gradient norm without materialising per-row gradients (a batch
-    times the weights of every layer), at the price of a second backward pass.  A single
-    layer's per-row gradients are about as cheap as that pass, so it keeps ``"hooks"``.
+    ``"auto"`` picks, in order:
+
+    - ``"bookkeeping"`` for a stack of linear layers and elementwise activations on rows
+      (:mod:`~audit.auditors.privacy.bookkeeping`): per-row gradient norms in closed form and
+      the clipped sum in the same backward pass;
+    - ``"ghost"`` (Opacus's ghost clipping) for any other network of several layers that
+      all support it: per-row norms without per-row gradients, at the price of a second
+      backward pass;
+    - ``"hooks"`` (Opacus's per-sample gradients) otherwise.
+
+    Raises
+    ------
+    ValueError
+        When ``"bookkeeping"`` is asked for a module that is not a linear stack.
     """
+    if preference == BOOKKEEPING:
+        why = why_not_linear_stack(module, input_ndim)
+        if why is not None:
+            raise ValueError(
+                f"grad_sample_mode 'bookkeeping' needs linear layers and elementwise "
+                f"activations on rows of features, and this network cannot: {why}"
+            )
     if preference != "auto":
         return preference
+    if linear_stack(module, input_ndim) is not None:
+        return BOOKKEEPING
     trainable = [
         layer
         for layer in module.modules()
@@ -223,11 +259,186 @@ class _Batches:
     def __getitems__(self, indices: list[int]) -> list[tuple[Any, Any]]:
         if not indices:
             return []
-        return [(self.inputs[indices], self.labels[indices])]
+        return [self.fetch(indices)]
+
+    def fetch(self, indices: Any) -> tuple[Any, Any]:
+        """The rows at ``indices`` (a list or tensor of row numbers) and their labels."""
+        import torch
+
+        rows = torch.as_tensor(indices, dtype=torch.long, device=self.inputs.device)
+        return self.inputs.index_select(0, rows), self.labels.index_select(0, rows)
 
 
 def _whole_batch(batch: list[tuple[Any, Any]]) -> tuple[Any, Any]:
     return batch[0]
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What one training loop did, before it is turned into a :class:`TrainingReport`."""
+
+    module: Any
+    steps: int
+    seen: int
+    seconds: float
+    sample_rate: float
+    epsilon: float | None = None
+    noise_multiplier: float | None = None
+    history: tuple[tuple[float, float, int], ...] = ()
+
+
+@dataclass(frozen=True, eq=False)
+class _Job:
+    """One training's fixed parts: the module, its rows as tensors, optimiser and loss."""
+
+    module: Any
+    rows: _Batches
+    optimiser: Any
+    criterion: Any
+    head: Head
+    settings: TrainingSettings
+    batch: int
+    generator: Any
+
+    def timed(
+        self, batches: Callable[[], Iterator[tuple[Any, Any]]], step: Callable[[Any, Any], None]
+    ) -> _Run:
+        """Run ``step`` on every batch of every epoch; count rows and steps, time the loop."""
+        import torch
+
+        seen = steps = 0
+        start = time.perf_counter()
+        for _ in range(self.settings.epochs):
+            for xb, yb in batches():
+                step(xb, yb)
+                seen += len(xb)
+                steps += 1
+        if self.rows.inputs.device.type == "cuda":
+            torch.cuda.synchronize()
+        n = len(self.rows)
+        return _Run(self.module, steps, seen, time.perf_counter() - start, self.batch / n)
+
+    def plain(self) -> _Run:
+        """Train without DP: every epoch a shuffled pass in batches of the expected size."""
+        loader = self._loader()
+
+        def step(xb: Any, yb: Any) -> None:
+            _step(self.module, self.optimiser, self.criterion, self.head, xb, yb)
+
+        return self.timed(lambda: iter(loader), step)
+
+    def _loader(self) -> Any:
+        """Shuffled batches of the expected size; Opacus turns them into Poisson samples."""
+        from torch.utils.data import DataLoader
+
+        return DataLoader(
+            self.rows,  # type: ignore[arg-type]
+            batch_size=self.batch,
+            shuffle=True,
+            generator=self.generator,
+            collate_fn=_whole_batch,
+        )
+
+    def _poisson_loader(self) -> Any:
+        """Opacus's Poisson-sampling loader over the rows, as ``make_private`` builds it."""
+        from opacus.data_loader import DPDataLoader
+
+        return DPDataLoader.from_data_loader(self._loader(), generator=self.generator)
+
+    def _noise_multiplier(self, target_epsilon: float, sample_rate: float) -> float:
+        from opacus.accountants.utils import get_noise_multiplier
+
+        return float(
+            get_noise_multiplier(
+                target_epsilon=target_epsilon,
+                target_delta=self.settings.target_delta,
+                sample_rate=sample_rate,
+                epochs=self.settings.epochs,
+                accountant=self.settings.accountant,
+            )
+        )
+
+    def bookkeeping(self, target_epsilon: float) -> _Run:
+        """DP-SGD of a linear stack with :class:`LinearStackGradients`.
+
+        The sampling, noise multiplier and accounting are Opacus's, set up as
+        ``make_private_with_epsilon`` sets them up.
+        """
+        import_opacus()
+        from opacus.accountants.utils import create_accountant
+
+        loader = self._poisson_loader()
+        n = len(self.rows)
+        sample_rate = float(loader.sample_rate)
+        noise_multiplier = self._noise_multiplier(target_epsilon, sample_rate)
+        accountant = create_accountant(mechanism=self.settings.accountant)
+        head = self.head
+        criterion = _loss(head, reduction="sum")
+        gradients = LinearStackGradients(
+            linear_stack(self.module) or (),
+            lambda out, labels: criterion(_squeeze(head, out), _target(head, labels)),
+            max_grad_norm=self.settings.max_grad_norm,
+            noise_multiplier=noise_multiplier,
+            expected_batch_size=int(n * sample_rate),
+        )
+
+        def step(xb: Any, yb: Any) -> None:
+            gradients(xb, yb)
+            self.optimiser.step()
+            accountant.step(noise_multiplier=noise_multiplier, sample_rate=sample_rate)
+
+        run = self.timed(lambda: iter(loader), step)
+        return replace(
+            run,
+            sample_rate=sample_rate,
+            epsilon=float(accountant.get_epsilon(self.settings.target_delta)),
+            noise_multiplier=noise_multiplier,
+            history=_history(accountant),
+        )
+
+    def opacus(self, target_epsilon: float, mode: str) -> _Run:
+        """DP-SGD through Opacus's ``PrivacyEngine`` (any network its modes support)."""
+        opacus = import_opacus()
+        loader = self._loader()
+        engine = opacus.PrivacyEngine(accountant=self.settings.accountant)
+        criterion = self.criterion
+        made = engine.make_private_with_epsilon(
+            module=self.module,
+            optimizer=self.optimiser,
+            data_loader=loader,
+            criterion=criterion,
+            target_epsilon=target_epsilon,
+            target_delta=self.settings.target_delta,
+            epochs=self.settings.epochs,
+            max_grad_norm=self.settings.max_grad_norm,
+            poisson_sampling=True,
+            grad_sample_mode=mode,
+        )
+        if mode == "ghost":
+            module, optimiser, criterion, loader = made
+        else:
+            module, optimiser, loader = made
+
+        def step(xb: Any, yb: Any) -> None:
+            _step(module, optimiser, criterion, self.head, xb, yb)
+
+        run = self.timed(lambda: iter(loader), step)
+        remove_hooks = getattr(module, "remove_hooks", None)
+        if callable(remove_hooks):
+            remove_hooks()
+        return replace(
+            run,
+            module=getattr(module, "_module", module),
+            # Opacus samples at 1 / (batches per epoch), which can differ from batch / n
+            sample_rate=float(loader.sample_rate),
+            epsilon=float(engine.get_epsilon(self.settings.target_delta)),
+            noise_multiplier=float(optimiser.noise_multiplier),
+            history=_history(engine.accountant),
+        )
+
+
+def _history(accountant: Any) -> tuple[tuple[float, float, int], ...]:
+    return tuple((float(s), float(r), int(k)) for s, r, k in accountant.history)
 
 
 def train_module(
@@ -244,7 +455,7 @@ def train_module(
     Parameters
     ----------
     module:
-        A fresh :class:`torch.nn.Module`; it is trained in place (wrapped by Opacus).
+        A fresh :class:`torch.nn.Module`; it is trained in place.
     inputs, labels:
         The encoded training rows and their 0/1 labels (for the ``"value"`` head: the
         float targets, best standardised).
@@ -260,106 +471,63 @@ def train_module(
     -------
     TrainedModel
         The unwrapped module on the CPU in eval mode, and what the run did.
+
+    Raises
+    ------
+    ValueError
+        When the asked-for per-sample-gradient mode cannot train this module.
     """
     import torch
-    from torch.utils.data import DataLoader
 
     n = len(inputs)
-    batch = max(1, min(settings.batch_size, n))
     device = torch.device(settings.device)
-    mode = resolve_mode(settings.grad_sample_mode, module)
+    private = target_epsilon is not None
+    mode = resolve_mode(settings.grad_sample_mode, module, inputs.ndim) if private else None
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(settings.seed)
-        generator = torch.Generator().manual_seed(settings.seed)
-        rows = _Batches(
-            torch.from_numpy(inputs).to(device), torch.from_numpy(np.asarray(labels)).to(device)
-        )
-        loader: Any = DataLoader(
-            rows,  # type: ignore[arg-type]
-            batch_size=batch,
-            shuffle=True,
-            generator=generator,
-            collate_fn=_whole_batch,
-        )
         module = module.to(device).train()
-        optimiser = torch.optim.Adam(module.parameters(), lr=settings.learning_rate)
-        criterion = _loss(head)
+        job = _Job(
+            module=module,
+            rows=_Batches(
+                torch.from_numpy(inputs).to(device),
+                torch.from_numpy(np.asarray(labels)).to(device),
+            ),
+            optimiser=torch.optim.Adam(module.parameters(), lr=settings.learning_rate),
+            criterion=_loss(head),
+            head=head,
+            settings=settings,
+            batch=max(1, min(settings.batch_size, n)),
+            generator=torch.Generator().manual_seed(settings.seed),
+        )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            engine = None
-            if target_epsilon is not None:
-                opacus = import_opacus()
-                engine = opacus.PrivacyEngine(accountant=settings.accountant)
-                made = engine.make_private_with_epsilon(
-                    module=module,
-                    optimizer=optimiser,
-                    data_loader=loader,
-                    criterion=criterion,
-                    target_epsilon=target_epsilon,
-                    target_delta=settings.target_delta,
-                    epochs=settings.epochs,
-                    max_grad_norm=settings.max_grad_norm,
-                    poisson_sampling=True,
-                    grad_sample_mode=mode,
-                )
-                if mode == "ghost":
-                    module, optimiser, criterion, loader = made
-                else:
-                    module, optimiser, loader = made
-            seen = 0
-            steps = 0
-            start = time.perf_counter()
-            for _ in range(settings.epochs):
-                for xb, yb in loader:
-                    _step(module, optimiser, criterion, head, xb, yb)
-                    seen += len(xb)
-                    steps += 1
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            seconds = time.perf_counter() - start
-            epsilon = (
-                float(engine.get_epsilon(settings.target_delta)) if engine is not None else None
-            )
-    notes = tuple(
-        sorted(
-            {
-                " ".join(str(w.message).split())[:200]
-                for w in caught
-                if not str(w.message).startswith(_HOOK_NOISE)
-            }
-        )
-    )
-    remove_hooks = getattr(module, "remove_hooks", None)
-    if callable(remove_hooks):
-        remove_hooks()
-    plain = getattr(module, "_module", module).to("cpu").eval()
-    history: tuple[tuple[float, float, int], ...] = ()
-    sample_rate = batch / n
-    if engine is not None:
-        history = tuple((float(s), float(r), int(k)) for s, r, k in engine.accountant.history)
-        # Opacus samples at 1 / (batches per epoch), which can differ slightly from batch / n
-        sample_rate = float(loader.sample_rate)
+            warnings.filterwarnings("ignore", message=_HOOK_NOISE)
+            if target_epsilon is None:
+                run = job.plain()
+            elif mode == BOOKKEEPING:
+                run = job.bookkeeping(target_epsilon)
+            else:
+                run = job.opacus(target_epsilon, str(mode))
+    notes = tuple(sorted({" ".join(str(w.message).split())[:200] for w in caught}))
     return TrainedModel(
-        module=plain,
+        module=run.module.to("cpu").eval(),
         report=TrainingReport(
-            private=engine is not None,
+            private=private,
             target_epsilon=target_epsilon,
-            epsilon=epsilon,
-            delta=settings.target_delta if engine is not None else None,
-            accountant=settings.accountant if engine is not None else None,
-            noise_multiplier=float(getattr(optimiser, "noise_multiplier", 0.0))
-            if engine is not None
-            else None,
-            max_grad_norm=settings.max_grad_norm if engine is not None else None,
-            sample_rate=sample_rate,
-            batch_size=batch,
+            epsilon=run.epsilon,
+            delta=settings.target_delta if private else None,
+            accountant=settings.accountant if private else None,
+            noise_multiplier=run.noise_multiplier,
+            max_grad_norm=settings.max_grad_norm if private else None,
+            sample_rate=run.sample_rate,
+            batch_size=job.batch,
             epochs=settings.epochs,
-            steps=steps,
-            grad_sample_mode=mode if engine is not None else None,
+            steps=run.steps,
+            grad_sample_mode=mode,
             device=str(device),
-            seconds=seconds,
-            samples_seen=seen,
-            history=history,
+            seconds=run.seconds,
+            samples_seen=run.seen,
+            history=run.history,
             warnings=notes,
         ),
     )

@@ -1,11 +1,13 @@
 """The model the auditor retrains: the audited network from fresh weights, or a stand-in.
 
 A PyTorch model (:class:`~audit.adapters.torch.TorchAdapter`) is deep-copied and its
-parameters reset, so the DP model has the audited architecture and input encoding.  Any
-other model is replaced by a stand-in of the same task on the same columns: a logistic
-regression (or a one-hidden-layer MLP) over one-hot categories and standardised numbers,
-and for regression the same networks read as a value (linear regression or MLP, trained
-with squared error).
+parameters reset, so the DP model has the audited architecture and input encoding: a
+classifier (``output="logits"`` or ``"probabilities"``) for a binary task, a one-output
+network for regression (a regressor, ``output="values"``, or a classifier's one output
+retrained as a value).  Any other model is replaced by a stand-in of the same task on
+the same columns: a logistic regression (or a one-hidden-layer MLP) over one-hot
+categories and standardised numbers, and for regression the same networks read as a value
+(linear regression or MLP, trained with squared error).
 """
 
 from __future__ import annotations
@@ -138,6 +140,7 @@ def fresh_copy(module: Any, seed: int) -> Any:
 
 
 def _head(width: int, output: str, regression: bool) -> Head | None:
+    """How a network of ``width`` outputs is trained, or ``None`` when it is not."""
     if regression:
         return "value" if width == 1 else None
     if width == 1:
@@ -160,11 +163,14 @@ def torch_retrainable(
         A few rows, to probe the encoding and the output width.
     regression:
         Whether the task is regression: the network's one output is then read as the
-        predicted value and retrained with squared error.
+        predicted value and retrained with squared error.  A regressor
+        (``output="values"``) is retrained only for regression.
     """
     import torch
     from opacus.validators import ModuleValidator
 
+    if adapter.output == "values" and not regression:
+        return "the network predicts values (output='values'), not scores of a binary task"
     transform = getattr(adapter.encode, "transform", None)
     encoder = transform if callable(transform) else adapter.encode
 
@@ -174,7 +180,8 @@ def torch_retrainable(
             encoded = encoded.toarray()
         if isinstance(encoded, torch.Tensor):
             encoded = encoded.detach().to("cpu").numpy()
-        return np.ascontiguousarray(np.asarray(encoded, dtype=np.float32))
+        # contiguous and writable, as torch.from_numpy warns on read-only arrays
+        return np.require(np.asarray(encoded, dtype=np.float32), requirements=("C", "W"))
 
     module = adapter.module
     errors = ModuleValidator.validate(copy.deepcopy(module).to("cpu").train(), strict=False)

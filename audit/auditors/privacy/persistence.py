@@ -12,7 +12,10 @@ its encoding, which are code and not saved.
 
 A regression model is trained on the standardised target; the metadata's
 ``target_scaling`` (mean and scale of the training target) turns its output back into the
-target's units, which the loaded model does.
+target's units.  :func:`load_dp_model` wraps the saved network in a
+:class:`~audit.auditors.privacy.scaling.Destandardised` module that does so, and returns it as a
+:class:`~audit.adapters.torch.TorchAdapter` with ``output="values"``: a drop-in
+replacement of the audited regressor.
 """
 
 from __future__ import annotations
@@ -24,11 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from audit.adapters.torch import TorchAdapter
 from audit.auditors.privacy.encoding import TabularEncoding
 from audit.auditors.privacy.models import stand_in_module
 
 __all__ = [
-    "DPRegressor",
     "METADATA_FILE",
     "STATE_FILE",
     "load_dp_model",
@@ -104,37 +107,12 @@ def read_state_dict(folder: str | Path) -> dict[str, Any]:
     return state
 
 
-class DPRegressor:
-    """A regression network and its scaling: rows to predicted values in the target's units.
-
-    Parameters
-    ----------
-    module:
-        The network, one output per row (on the standardised target's scale).
-    encode:
-        Rows to the module's inputs: a callable or a fitted transformer.
-    mean, scale:
-        The training target's mean and scale: a prediction is ``output * scale + mean``.
-    """
-
-    def __init__(self, module: Any, encode: Any, mean: float, scale: float) -> None:
-        self.module = module.to("cpu").eval()
-        self.encode = encode
-        self.mean = float(mean)
-        self.scale = float(scale)
-
-    def __call__(self, rows: Any) -> np.ndarray:
-        """Predicted values of ``rows``."""
-        import torch
-
-        transform = getattr(self.encode, "transform", None)
-        encoded = transform(rows) if callable(transform) else self.encode(rows)
-        if hasattr(encoded, "toarray"):
-            encoded = encoded.toarray()
-        inputs = torch.as_tensor(np.asarray(encoded, dtype=np.float32))
-        with torch.no_grad():
-            out = self.module(inputs).to(torch.float64).reshape(len(rows))
-        return np.asarray(out.numpy() * self.scale + self.mean, dtype=np.float64)
+def _target_scaling(metadata: Mapping[str, Any], folder: str | Path) -> tuple[float, float]:
+    """The saved regression target's (mean, scale)."""
+    scaling = metadata.get("target_scaling")
+    if not isinstance(scaling, Mapping) or not {"mean", "scale"} <= scaling.keys():
+        raise ValueError(f"the regression DP model in {folder} has no target_scaling metadata")
+    return float(scaling["mean"]), float(scaling["scale"])
 
 
 def load_dp_model(
@@ -143,7 +121,7 @@ def load_dp_model(
     module: Any = None,
     encode: Any = None,
     device: str | None = "cpu",
-) -> Any:
+) -> TorchAdapter:
     """Load a saved DP model as a :class:`~audit.adapters.torch.TorchAdapter`.
 
     Parameters
@@ -159,20 +137,19 @@ def load_dp_model(
 
     Returns
     -------
-    TorchAdapter or CallableAdapter
-        A drop-in replacement of the audited model: a classifier as a
-        :class:`~audit.adapters.torch.TorchAdapter`, a regression model as a
-        :class:`~audit.adapters.callable.CallableAdapter` of a :class:`DPRegressor`
-        (the torch adapter reads outputs as classifier scores).
+    TorchAdapter
+        A drop-in replacement of the audited model.  A classifier reads the network's
+        logits or probabilities; a regression model (``output="values"``) is the network
+        wrapped by :class:`~audit.auditors.privacy.scaling.Destandardised`, so it predicts
+        in the target's units (the module given is wrapped, its weights replaced by the
+        saved ones).
 
     Raises
     ------
     ValueError
-        When the folder holds no DP model, or a network's module or encoding is missing.
+        When the folder holds no DP model, a network's module or encoding is missing, or
+        a regression model's target scaling is.
     """
-    from audit.adapters.callable import CallableAdapter
-    from audit.adapters.torch import TorchAdapter
-
     metadata = read_metadata(folder)
     architecture = metadata["architecture"]
     state = read_state_dict(folder)
@@ -184,10 +161,13 @@ def load_dp_model(
             "this DP model retrains the audited network; give its module and encode to load it"
         )
     module.load_state_dict(state)
-    scaling = metadata.get("target_scaling")
-    if metadata.get("task") == "regression" and scaling is not None:
-        regressor = DPRegressor(module, encode, scaling["mean"], scaling["scale"])
-        return CallableAdapter(regressor, name=f"DP regression model ({Path(folder).name})")
+    if metadata.get("task") == "regression":
+        from audit.auditors.privacy.scaling import Destandardised
+
+        mean, scale = _target_scaling(metadata, folder)
+        return TorchAdapter(
+            Destandardised(module, mean, scale), encode=encode, output="values", device=device
+        )
     output = "logits" if architecture["kind"] == "stand-in" else architecture["output"]
     return TorchAdapter(
         module,

@@ -117,42 +117,59 @@ def test_reported_sample_rate_is_the_one_opacus_accounted() -> None:
     assert by_hand.get_epsilon(1e-5) == pytest.approx(report.epsilon, rel=1e-9)
 
 
-def test_ghost_clipping_trains_the_same_model_as_per_sample_gradients() -> None:
-    # Ghost clipping computes each row's gradient norm without the row's gradient; with the
-    # same seed it must clip, noise and step exactly as Opacus's per-sample-gradient hooks.
+@pytest.mark.parametrize("hidden", [0, 16])
+def test_every_clipping_engine_trains_the_same_model_as_per_sample_gradients(
+    hidden: int,
+) -> None:
+    # Ghost clipping (Opacus) and book-keeping (one backward pass) compute each row's
+    # gradient norm without the row's gradient; with the same seed they must sample,
+    # clip, noise and step exactly as Opacus's per-sample-gradient hooks.
     x, y = _data()
+    modes = ("hooks", "ghost", "bookkeeping") if hidden else ("hooks", "bookkeeping")
     trained = {}
-    for mode in ("hooks", "ghost"):
+    for mode in modes:
         settings = TrainingSettings(**{**_settings(epochs=2).__dict__, "grad_sample_mode": mode})
         torch.manual_seed(3)
-        module = stand_in_module(x.shape[1], 16)
+        module = stand_in_module(x.shape[1], hidden)
         trained[mode] = train_module(
             module, x, y, head="logit", settings=settings, target_epsilon=2.0
         )
-    hooks, ghost = trained["hooks"], trained["ghost"]
-    assert ghost.report.grad_sample_mode == "ghost"
-    assert ghost.report.epsilon == hooks.report.epsilon
-    assert ghost.report.samples_seen == hooks.report.samples_seen
-    for name, value in hooks.module.state_dict().items():
-        torch.testing.assert_close(ghost.module.state_dict()[name], value, rtol=0, atol=1e-5)
+    hooks = trained["hooks"]
+    for mode in modes[1:]:
+        other = trained[mode]
+        assert other.report.grad_sample_mode == mode
+        assert other.report.epsilon == hooks.report.epsilon
+        assert other.report.noise_multiplier == hooks.report.noise_multiplier
+        assert other.report.sample_rate == hooks.report.sample_rate
+        assert other.report.steps == hooks.report.steps
+        assert other.report.samples_seen == hooks.report.samples_seen
+        assert other.report.history == hooks.report.history
+        for name, value in hooks.module.state_dict().items():
+            torch.testing.assert_close(other.module.state_dict()[name], value, rtol=0, atol=1e-5)
 
 
-def test_auto_mode_uses_ghost_clipping_for_networks_of_linear_layers() -> None:
-    assert resolve_mode("auto", stand_in_module(8, 0)) == "hooks"
-    assert resolve_mode("auto", stand_in_module(8, 16)) == "ghost"
+def test_auto_mode_picks_the_fastest_engine_the_layers_allow() -> None:
+    assert resolve_mode("auto", stand_in_module(8, 0)) == "bookkeeping"
+    assert resolve_mode("auto", stand_in_module(8, 16)) == "bookkeeping"
+    # linear layers, but not a flat stack: Opacus's ghost clipping
+    nested = torch.nn.Sequential(torch.nn.Sequential(torch.nn.Linear(8, 4)), torch.nn.Linear(4, 1))
+    assert resolve_mode("auto", nested) == "ghost"
+    assert resolve_mode("auto", stand_in_module(8, 16), input_ndim=3) == "ghost"
     with_norm = torch.nn.Sequential(
         torch.nn.Linear(8, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 1)
     )
     assert resolve_mode("auto", with_norm) == "hooks"
     assert resolve_mode("ew", stand_in_module(8, 16)) == "ew"
+    with pytest.raises(ValueError, match="it has a BatchNorm1d layer"):
+        resolve_mode("bookkeeping", with_norm)
 
 
-def test_empty_poisson_batches_take_the_same_noise_steps_with_ghost_clipping() -> None:
+def test_empty_poisson_batches_take_the_same_noise_steps_in_every_engine() -> None:
     # 20 rows sampled at 1/20: a batch is empty with probability (19/20)^20 = 0.36, so
     # some of the 60 are (all 60 non-empty has probability 3e-12)
     x, y = _data(20, 5)
     trained = {}
-    for mode in ("hooks", "ghost"):
+    for mode in ("hooks", "ghost", "bookkeeping"):
         settings = TrainingSettings(
             **{**_settings(epochs=3).__dict__, "batch_size": 1, "grad_sample_mode": mode}
         )
@@ -160,10 +177,12 @@ def test_empty_poisson_batches_take_the_same_noise_steps_with_ghost_clipping() -
         trained[mode] = train_module(
             stand_in_module(5, 4), x, y, head="logit", settings=settings, target_epsilon=8.0
         )
-    hooks, ghost = trained["hooks"].report, trained["ghost"].report
-    assert hooks.steps == ghost.steps == 60
-    assert hooks.samples_seen == ghost.samples_seen
-    for name, value in trained["hooks"].module.state_dict().items():
-        torch.testing.assert_close(
-            trained["ghost"].module.state_dict()[name], value, rtol=0, atol=1e-5
-        )
+    hooks = trained["hooks"]
+    assert hooks.report.steps == 60
+    for mode in ("ghost", "bookkeeping"):
+        assert trained[mode].report.steps == 60
+        assert trained[mode].report.samples_seen == hooks.report.samples_seen
+        for name, value in hooks.module.state_dict().items():
+            torch.testing.assert_close(
+                trained[mode].module.state_dict()[name], value, rtol=0, atol=1e-5
+            )

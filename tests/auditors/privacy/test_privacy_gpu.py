@@ -27,7 +27,7 @@ def test_auto_picks_cuda_exactly_when_it_is_available() -> None:
 
 
 @needs_cuda
-@pytest.mark.parametrize("mode", ["hooks", "ghost"])
+@pytest.mark.parametrize("mode", ["hooks", "ghost", "bookkeeping"])
 def test_cuda_training_accounts_like_opacus_and_returns_a_cpu_model(mode: str) -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3000, 12)).astype(np.float32)

@@ -38,7 +38,8 @@ def test_sklearn_model_gets_a_stated_stand_in_that_reloads_identically(
     rows = dict(table(output, "DP training").rows)
     assert rows["DP model"] == "stand-in logistic regression"
     assert rows["device"] == ("cuda" if torch.cuda.is_available() else "cpu")
-    assert rows["per-sample gradients (grad_sample_mode)"] == "hooks"
+    assert rows["per-sample gradients (grad_sample_mode)"] == "bookkeeping"
+    assert "book-keeping, Bu et al., 2023" in output.method
 
     folder = tmp_path / "dp-model"
     assert (folder / STATE_FILE).is_file() and (folder / METADATA_FILE).is_file()

@@ -2,11 +2,15 @@
 
 Every figure is recomputed independently: MAE and RMSE with scikit-learn on the saved DP
 model's predictions, epsilon with Opacus's RDP accountant stepped by hand, the attack AUC
-with scikit-learn's ``roc_auc_score`` on the audited model's squared errors.
+with scikit-learn's ``roc_auc_score`` on the audited model's squared errors, the reloaded
+DP regressor's values from its saved weights and target scaling with numpy.
 """
 
 from __future__ import annotations
 
+import json
+import pickle
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +28,18 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from audit import run_audit
-from audit.adapters.callable import CallableAdapter
 from audit.adapters.sklearn import SklearnAdapter
 from audit.adapters.torch import TorchAdapter
-from audit.auditors.privacy import TrainingSettings, load_dp_model, read_metadata, train_module
-from audit.auditors.privacy.models import stand_in_module
+from audit.auditors.privacy import (
+    TabularEncoding,
+    TrainingSettings,
+    load_dp_model,
+    read_metadata,
+    read_state_dict,
+    train_module,
+)
+from audit.auditors.privacy.models import stand_in_module, torch_retrainable
+from audit.auditors.privacy.persistence import METADATA_FILE
 from audit.auditors.privacy.split import split_rows
 from audit.core.context import AuditContext, ColumnRoles, Outcomes, Task
 from audit.core.findings import Verdict
@@ -99,7 +110,7 @@ def test_error_cost_matches_sklearn_on_the_saved_dp_model(
     truth = rows[TARGET].to_numpy(dtype=np.float64)
     audited = context.outcomes.y_pred[holdout]
     dp_model = load_dp_model(folder)
-    assert isinstance(dp_model, CallableAdapter)
+    assert isinstance(dp_model, TorchAdapter) and dp_model.output == "values"
     dp = dp_model.predict_batch(rows[FEATURES]).labels
     assert dp is not None
 
@@ -126,6 +137,50 @@ def test_error_cost_matches_sklearn_on_the_saved_dp_model(
 
     utility = table(output, "Utility on the holdout")
     assert "MAE increase" in utility.columns and "accuracy drop" not in utility.columns
+
+
+def test_reloaded_stand_in_is_its_saved_linear_map_times_scale_plus_mean(
+    adult: pd.DataFrame, ridge_run: tuple[AuditContext, AuditorOutput, Path]
+) -> None:
+    _, _, folder = ridge_run
+    meta = read_metadata(folder)
+    state = read_state_dict(folder)
+    encoded = TabularEncoding.from_json(meta["encoding"])(adult[FEATURES]).astype(np.float64)
+    weight = state["0.weight"].numpy().astype(np.float64)[0]
+    bias = float(state["0.bias"].numpy()[0])
+    scaling = meta["target_scaling"]
+    by_hand = (encoded @ weight + bias) * scaling["scale"] + scaling["mean"]
+
+    loaded = load_dp_model(folder)
+    predictions = loaded.predict_batch(adult[FEATURES])
+    assert predictions.scores is None and predictions.labels is not None
+    np.testing.assert_allclose(predictions.labels, by_hand, rtol=1e-5)
+    # the scaling is part of the module, so of the adapter's fingerprint
+    assert {"mean", "scale"} <= set(loaded.module.state_dict())
+    copy = pickle.loads(pickle.dumps(loaded.module))
+    with torch.no_grad():
+        inputs = torch.as_tensor(encoded[:20], dtype=torch.float32)
+        torch.testing.assert_close(copy(inputs), loaded.module(inputs), rtol=0, atol=0)
+
+
+def test_regression_model_without_its_target_scaling_is_refused(
+    ridge_run: tuple[AuditContext, AuditorOutput, Path], tmp_path: Path
+) -> None:
+    _, _, folder = ridge_run
+    broken = Path(shutil.copytree(folder, tmp_path / "broken"))
+    meta = json.loads((broken / METADATA_FILE).read_text(encoding="utf-8"))
+    meta["target_scaling"] = None
+    (broken / METADATA_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ValueError, match="has no target_scaling metadata") as caught:
+        load_dp_model(broken)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_regressor_network_is_not_retrained_for_a_binary_task(adult: pd.DataFrame) -> None:
+    module, encode, _ = _ridge_network(adult)
+    adapter = TorchAdapter(module, encode=encode, output="values", device="cpu")
+    found = torch_retrainable(adapter, adult[FEATURES].head(8), regression=False)
+    assert found == "the network predicts values (output='values'), not scores of a binary task"
 
 
 def test_epsilon_of_the_regression_model_is_opacus_accountants(
@@ -204,13 +259,14 @@ def test_torch_regressor_is_retrained_in_its_own_architecture(
 
     training = dict(table(output, "DP training").rows)
     assert str(training["DP model"]).startswith("audited network")
-    assert training["per-sample gradients (grad_sample_mode)"] == "ghost"
-    assert any("classifier scores" in w for w in output.warnings)
+    assert training["per-sample gradients (grad_sample_mode)"] == "bookkeeping"
+    assert any("classifier scores (output='logits')" in w for w in output.warnings)
     folder = tmp_path / "dp-model"
     template = torch.nn.Sequential(
         torch.nn.Linear(width, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1)
     )
     loaded = load_dp_model(folder, module=template, encode=encode)
+    assert isinstance(loaded, TorchAdapter) and loaded.output == "values"
     scaling = read_metadata(folder)["target_scaling"]
     rows = adult[FEATURES].head(50)
     with torch.no_grad():
@@ -219,6 +275,87 @@ def test_torch_regressor_is_retrained_in_its_own_architecture(
     assert got is not None
     want = direct.numpy().astype(np.float64) * scaling["scale"] + scaling["mean"]
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def _ridge_network(adult: pd.DataFrame) -> tuple[torch.nn.Module, ColumnTransformer, Ridge]:
+    """A ``Linear`` network holding a ridge regression's weights, its encoding, and the ridge."""
+    encode = _encoder().fit(adult[FEATURES])
+    ridge = Ridge().fit(encode.transform(adult[FEATURES]), adult[TARGET])
+    linear = torch.nn.Linear(len(ridge.coef_), 1)
+    with torch.no_grad():
+        linear.weight.copy_(torch.as_tensor(ridge.coef_[None, :], dtype=torch.float32))
+        linear.bias.fill_(float(ridge.intercept_))
+    return torch.nn.Sequential(linear), encode, ridge
+
+
+def _policy(tmp_path: Path, **privacy: Any) -> Path:
+    """The example privacy policy, fast, bounding the MAE added overall by 1 hour."""
+    policy = yaml.safe_load(POLICY.read_text(encoding="utf-8"))
+    policy["auditors"]["privacy"].update(
+        {"output_dir": str(tmp_path / "dp"), "epochs": 2, "sweep_epsilons": [], **privacy}
+    )
+    policy["requirements"] = [
+        {
+            "id": "dp-mae-cost",
+            "title": "At most 1 hour of MAE added",
+            "citation": "Internal standard for DP regression models",
+            "auditor": "privacy",
+            "metric": "mae_increase",
+            "compare": "at_most",
+            "threshold": 1.0,
+        }
+    ]
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy), encoding="utf-8")
+    return path
+
+
+def test_torch_regressor_declared_as_values_is_audited_on_its_values(
+    adult: pd.DataFrame, tmp_path: Path
+) -> None:
+    module, encode, ridge = _ridge_network(adult)
+    adapter = TorchAdapter(module, encode=encode, output="values", device="cpu")
+    values = adapter.predict_batch(adult[FEATURES]).labels
+    assert values is not None
+    np.testing.assert_allclose(values, ridge.predict(encode.transform(adult[FEATURES])), rtol=1e-5)
+
+    result = run_audit(
+        model=adapter,
+        data=adult,
+        policy=_policy(tmp_path, bootstrap=20),
+        target=TARGET,
+        sensitive=["sex"],
+        features=FEATURES,
+        task="regression",
+    )
+    output = next(o for o in result.outputs if o.auditor == "privacy")
+    assert not any("classifier scores" in w or "STAND-IN" in w for w in output.warnings)
+    training = dict(table(output, "DP training").rows)
+    assert str(training["DP model"]).startswith("audited network")
+
+    holdout = split_rows(len(adult), holdout_fraction=0.3, max_rows=50_000, seed=0).holdout
+    truth = adult[TARGET].to_numpy(dtype=np.float64)[holdout]
+    audited_mae = mean_absolute_error(truth, values[holdout])
+    utility = table(output, "Utility on the holdout")
+    overall = next(r for r in utility.rows if r[0] == "overall")
+    assert overall[utility.columns.index("MAE (audited)")] == pytest.approx(audited_mae, abs=1e-4)
+
+    folder = tmp_path / "dp"
+    template = torch.nn.Sequential(torch.nn.Linear(len(ridge.coef_), 1))
+    loaded = load_dp_model(folder, module=template, encode=encode)
+    assert isinstance(loaded, TorchAdapter) and loaded.output == "values"
+    dp = loaded.predict_batch(adult[FEATURES].iloc[holdout]).labels
+    assert dp is not None
+    scaling = read_metadata(folder)["target_scaling"]
+    inputs = encode.transform(adult[FEATURES].iloc[holdout])
+    with torch.no_grad():
+        raw = template(torch.as_tensor(inputs, dtype=torch.float32))
+    by_hand = raw[:, 0].numpy().astype(np.float64)
+    np.testing.assert_allclose(dp, by_hand * scaling["scale"] + scaling["mean"], rtol=1e-12)
+    expected = mean_absolute_error(truth, dp) - audited_mae
+    assert metric(output, "mae_increase").value == pytest.approx(expected, abs=1e-9)
+    (finding,) = result.findings
+    assert finding.measured == pytest.approx(expected, abs=1e-9)
 
 
 def test_policy_bounds_the_mae_added_in_any_group(adult: pd.DataFrame, tmp_path: Path) -> None:
@@ -281,3 +418,19 @@ def test_value_head_trains_least_squares_without_dp() -> None:
         np.c_[x, np.ones(len(x))].astype(np.float64), y.astype(np.float64), rcond=None
     )
     np.testing.assert_allclose(weights, least_squares[:5], atol=0.05)
+
+
+def test_destandardised_network_predicts_in_the_target_units() -> None:
+    from audit.auditors.privacy.scaling import Destandardised
+
+    network = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        network.weight.copy_(torch.tensor([[0.5, -2.0]]))
+        network.bias.fill_(0.25)
+    wrapped = Destandardised(network, mean=10.0, scale=4.0)
+    rows = torch.tensor([[1.0, 1.0], [4.0, 0.0]])
+    # (0.5 - 2 + 0.25) * 4 + 10 = 5; (2 + 0.25) * 4 + 10 = 19
+    torch.testing.assert_close(wrapped(rows)[:, 0], torch.tensor([5.0, 19.0], dtype=torch.float64))
+    for mean, scale in ((0.0, 0.0), (float("nan"), 1.0), (0.0, float("inf"))):
+        with pytest.raises(ValueError, match="finite mean and a positive scale"):
+            Destandardised(network, mean=mean, scale=scale)
