@@ -52,6 +52,10 @@ __all__ = [
 _HOOK_NOISE = "Full backward hook is firing"
 """A torch notice on every step of Opacus's hooks about their inputs; not about privacy."""
 
+_SEARCH_NOISE = "Optimal order is the largest alpha"
+"""The RDP accountant's notice on noise levels tried by the noise search (see
+``_Job._noise_multiplier``)."""
+
 Head = Literal["logit", "probability", "two_logits", "two_probabilities", "value"]
 """How the module's output is read: one logit or probability, two of them, or a value
 (regression, trained with squared error)."""
@@ -346,17 +350,25 @@ class _Job:
         return DPDataLoader.from_data_loader(self._loader(), generator=self.generator)
 
     def _noise_multiplier(self, target_epsilon: float, sample_rate: float) -> float:
+        """The noise for the target over the planned steps, as ``make_private_with_epsilon``.
+
+        Its binary search tries noise levels far from the answer, where the RDP accountant
+        warns that its best order is the largest; those warnings are about the trials, not
+        about the training's accounting, so they are not passed on.
+        """
         from opacus.accountants.utils import get_noise_multiplier
 
-        return float(
-            get_noise_multiplier(
-                target_epsilon=target_epsilon,
-                target_delta=self.settings.target_delta,
-                sample_rate=sample_rate,
-                epochs=self.settings.epochs,
-                accountant=self.settings.accountant,
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_SEARCH_NOISE)
+            return float(
+                get_noise_multiplier(
+                    target_epsilon=target_epsilon,
+                    target_delta=self.settings.target_delta,
+                    sample_rate=sample_rate,
+                    epochs=self.settings.epochs,
+                    accountant=self.settings.accountant,
+                )
             )
-        )
 
     def bookkeeping(self, target_epsilon: float) -> _Run:
         """DP-SGD of a linear stack with :class:`LinearStackGradients`.
@@ -402,14 +414,12 @@ class _Job:
         loader = self._loader()
         engine = opacus.PrivacyEngine(accountant=self.settings.accountant)
         criterion = self.criterion
-        made = engine.make_private_with_epsilon(
+        made = engine.make_private(
             module=self.module,
             optimizer=self.optimiser,
             data_loader=loader,
             criterion=criterion,
-            target_epsilon=target_epsilon,
-            target_delta=self.settings.target_delta,
-            epochs=self.settings.epochs,
+            noise_multiplier=self._noise_multiplier(target_epsilon, 1 / len(loader)),
             max_grad_norm=self.settings.max_grad_norm,
             poisson_sampling=True,
             grad_sample_mode=mode,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -186,3 +188,25 @@ def test_empty_poisson_batches_take_the_same_noise_steps_in_every_engine() -> No
             torch.testing.assert_close(
                 trained[mode].module.state_dict()[name], value, rtol=0, atol=1e-5
             )
+
+
+@pytest.mark.parametrize("mode", ["hooks", "bookkeeping"])
+def test_the_noise_search_s_notices_do_not_reach_the_report(mode: str) -> None:
+    # The search tries noise levels far from the answer, for which the RDP accountant
+    # says its best order is the largest; the training's own accounting does not.
+    from opacus.accountants.utils import get_noise_multiplier
+
+    with pytest.warns(UserWarning, match="Optimal order is the largest alpha"):
+        get_noise_multiplier(target_epsilon=2.0, target_delta=1e-5, sample_rate=1 / 15, epochs=3)
+    x, y = _data()
+    settings = TrainingSettings(**{**_settings().__dict__, "grad_sample_mode": mode})
+    report = train_module(
+        stand_in_module(x.shape[1], 0), x, y, head="logit", settings=settings, target_epsilon=2.0
+    ).report
+    assert report.sample_rate == pytest.approx(1 / 15)
+    assert not any("Optimal order" in note for note in report.warnings)
+    by_hand = RDPAccountant()
+    by_hand.history = [(report.noise_multiplier, report.sample_rate, report.steps)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert by_hand.get_epsilon(1e-5) == pytest.approx(report.epsilon, rel=1e-9)
