@@ -72,10 +72,15 @@ EN_DASH = "\u2013"
 def format_number(value: float | int | None, digits: int = 3) -> str:
     """Format a measured value: floats to ``digits`` decimals, ints with thousands separators.
 
+    A non-zero value too small for ``digits`` decimals (a DP delta of 1e-5, a p-value) is
+    shown to ``digits`` significant digits instead of as zero.
+
     Examples
     --------
     >>> format_number(0.31234), format_number(12345), format_number(None)
     ('0.312', '12,345', '—')
+    >>> format_number(1e-5), format_number(-0.00012345)
+    ('1e-05', '-0.000123')
     """
     if value is None or isinstance(value, bool):
         return EM_DASH if value is None else str(value)
@@ -85,7 +90,9 @@ def format_number(value: float | int | None, digits: int = 3) -> str:
     if not math.isfinite(number):
         return EM_DASH
     text = f"{number:,.{digits}f}"
-    return text[1:] if text.startswith("-") and not text.strip("-0.,") else text
+    if text.strip("-0.,"):
+        return text
+    return f"{number:.{digits}g}" if number != 0 else text.lstrip("-")
 
 
 def format_count(value: int | None) -> str:
@@ -94,11 +101,16 @@ def format_count(value: int | None) -> str:
 
 
 def format_threshold(value: float | None) -> str:
-    """Format a threshold as a policy writes it: ``0.8`` stays ``0.8``; at most 3 decimals."""
+    """Format a threshold as a policy writes it: ``0.8`` stays ``0.8``; at most 3 decimals.
+
+    A non-zero threshold too small for 3 decimals (a delta of ``1e-5``) keeps its own digits.
+    """
     if value is None or not math.isfinite(float(value)):
         return EM_DASH
     text = f"{float(value):,.3f}".rstrip("0").rstrip(".")
-    return "0" if text in {"", "-0"} else text
+    if text in {"", "0", "-0"}:
+        return f"{float(value):g}" if float(value) != 0 else "0"
+    return text
 
 
 def format_interval(value: float | None, low: float | None, high: float | None) -> str:
