@@ -52,6 +52,9 @@ __all__ = [
 _HOOK_NOISE = "Full backward hook is firing"
 """A torch notice on every step of Opacus's hooks about their inputs; not about privacy."""
 
+_SECURE_RNG_NOTICE = "Secure RNG turned off"
+"""Opacus's notice that its noise is pseudo-random: the auditor's limitations say so."""
+
 _SEARCH_NOISE = "Optimal order is the largest alpha"
 """The RDP accountant's notice on noise levels tried by the noise search (see
 ``_Job._noise_multiplier``)."""
@@ -512,6 +515,7 @@ def train_module(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             warnings.filterwarnings("ignore", message=_HOOK_NOISE)
+            warnings.filterwarnings("ignore", message=_SECURE_RNG_NOTICE)
             if target_epsilon is None:
                 run = job.plain()
             elif mode == BOOKKEEPING:
