@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from audit.core.findings import Finding, Verdict
 from audit.core.measurements import AuditorOutput, GroupStatus, GroupValue, MetricResult
+from audit.core.wording import humanize, sentence_case
 from audit.policy.schema import Comparison, GroupBy, Policy, Requirement
 
 __all__ = ["TOLERANCE", "evaluate_policy", "evaluate_requirement", "resolve_groupings"]
@@ -227,7 +228,7 @@ def _compare_groups(
         passed = ratio >= t - TOLERANCE
         shown, limit = _pair(ratio, t, passed)
         sentence = (
-            f"{_metric(req).capitalize()} of {bottom.group} is {shown} of {top.group}'s "
+            f"{sentence_case(_metric(req))} of {bottom.group} is {shown} of {top.group}'s "
             f"({_num(_value(bottom))} vs {_num(_value(top))}); the threshold is {limit}."
         )
         return _Outcome(ratio, passed, sentence, bottom.group, top.group)
@@ -257,7 +258,7 @@ def _bound(req: Requirement, value: float, grouping: tuple[str, ...]) -> _Outcom
     shown, limit = _pair(value, req.threshold, passed)
     where = f" for {_label(grouping)}" if grouping else ""
     sentence = (
-        f"{_metric(req).capitalize()}{where} is {shown}; "
+        f"{sentence_case(_metric(req))}{where} is {shown}; "
         f"the threshold is {_bound_word(req)} {limit}."
     )
     return _Outcome(value, passed, sentence)
@@ -334,7 +335,7 @@ def _finding(
 
 def _inconclusive(req: Requirement, grouping: tuple[str, ...], *reasons: str) -> Finding:
     where = f" for {_label(grouping)}" if grouping else ""
-    summary = f"{_metric(req).capitalize()}{where} could not be judged: {reasons[0]}."
+    summary = f"{sentence_case(_metric(req))}{where} could not be judged: {reasons[0]}."
     return _make_finding(
         req,
         grouping,
@@ -349,7 +350,7 @@ def _inconclusive(req: Requirement, grouping: tuple[str, ...], *reasons: str) ->
 
 
 def _metric(req: Requirement) -> str:
-    return req.metric.replace("_", " ")
+    return humanize(req.metric)
 
 
 def _label(grouping: tuple[str, ...]) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from audit.core.findings import Severity
+from audit.core.wording import humanize
 from audit.policy.schema import Comparison, GroupBy, Policy, Requirement
 
 __all__ = ["explain_policy", "explain_requirement", "starter_policy"]
@@ -49,7 +50,7 @@ def _number(value: float) -> str:
 
 
 def _rule(requirement: Requirement) -> str:
-    metric = requirement.metric.replace("_", " ")
+    metric = humanize(requirement.metric)
     t = requirement.threshold
     if requirement.compare is Comparison.RATIO_TO_MAX:
         return f"the {metric} must be at least {t:.0%} of the highest group's"

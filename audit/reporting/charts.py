@@ -24,6 +24,7 @@ from audit.core.measurements import (
     LineChart,
     MetricResult,
 )
+from audit.core.wording import humanize, sentence_case
 
 __all__ = [
     "ReferenceLine",
@@ -34,7 +35,6 @@ __all__ = [
     "format_interval",
     "format_number",
     "format_threshold",
-    "humanize",
     "line_chart",
 ]
 
@@ -121,11 +121,6 @@ def format_interval(value: float | None, low: float | None, high: float | None) 
     return f"{shown} ({format_number(low)}{EN_DASH}{format_number(high)})"
 
 
-def humanize(name: str) -> str:
-    """Turn an identifier into words: ``selection_rate`` -> ``selection rate``."""
-    return name.replace("_", " ").strip()
-
-
 # --- SVG building ---------------------------------------------------------------------------
 
 
@@ -198,11 +193,19 @@ def _round_axis(low: float, high: float) -> tuple[float, float, tuple[float, ...
     return low, high, tuple(round(low + i * step, 10) for i in range(count + 1))
 
 
+_WHOLE_UNIT_FROM = 0.25
+"""Values within 0..1 reaching this get the whole 0..1 axis (rates, shown on their own
+scale); smaller ones (a drop of 0.01 against a threshold of 0.02) get an axis that fits
+them, still from zero, so bar lengths stay proportional to the values."""
+
+
 def _scale(numbers: Sequence[float]) -> _Scale:
     """Choose a linear axis that shows zero; rates (all within 0..1) get the whole 0..1 axis."""
     low, high = min([0.0, *numbers]), max([0.0, *numbers])
-    if low >= 0.0 and high <= 1.0:
+    if low >= 0.0 and _WHOLE_UNIT_FROM <= high <= 1.0:
         low, high = 0.0, 1.0
+    if high == low:
+        high = low + 1.0
     return _Scale(*_round_axis(low, high))
 
 
@@ -435,7 +438,7 @@ def bar_chart(
     )
     height = bottom + _AXIS + 4 + legend_height
     parts = [
-        _el("title", {}, f"{humanize(metric.metric)} by {metric.grouping_label}".capitalize()),
+        _el("title", {}, sentence_case(f"{humanize(metric.metric)} by {metric.grouping_label}")),
         _el("defs", {}, _hatch(hatch_id)),
         _axis(scale, bottom),
         *rows,

@@ -30,6 +30,7 @@ from audit.core.measurements import (
     MetricResult,
     grouping_label,
 )
+from audit.core.wording import humanize, sentence_case
 from audit.reporting.charts import (
     ReferenceLine,
     bar_chart,
@@ -38,7 +39,6 @@ from audit.reporting.charts import (
     format_interval,
     format_number,
     format_threshold,
-    humanize,
 )
 from audit.reporting.ll144 import ll144_summary
 from audit.reporting.write import write_atomic
@@ -130,6 +130,7 @@ def environment() -> Environment:
         threshold=format_threshold,
         interval=format_interval,
         humanize=humanize,
+        sentence_case=sentence_case,
         plain=_plain,
         cell=_cell,
         timestamp=_timestamp,

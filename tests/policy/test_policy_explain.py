@@ -172,7 +172,7 @@ def test_eu_pack_cites_articles_and_maps_annex_iv():
 def test_whole_population_metrics_name_no_groups(capsys):
     assert main(["policy", "explain", "gdpr-masking"]) == 0
     out = capsys.readouterr().out
-    assert "For the data as a whole, the unmasked pii cells must be at most 0" in out
+    assert "For the data as a whole, the unmasked PII cells must be at most 0" in out
     assert "combinations" not in out
     assert main(["policy", "explain", "four-fifths"]) == 0
     assert "For every group of each sensitive column and their combinations" in (

@@ -111,6 +111,33 @@ def test_negative_values_extend_left_of_zero():
     assert widths[1] == pytest.approx(3 * widths[0])
 
 
+def _widths(svg: str) -> list[float]:
+    pattern = r'<rect x="[^"]*" y="[^"]*" width="([^"]*)" height="14"'
+    return [float(w) for w in re.findall(pattern, svg)]
+
+
+def test_rates_get_the_whole_unit_axis_and_small_differences_an_axis_that_fits_them():
+    rates = bar_chart(_metric(GroupValue("a", 10, 0.3), GroupValue("b", 10, 0.6)), chart_id="r")
+    drops = bar_chart(
+        _metric(GroupValue("a", 10, 0.008), GroupValue("b", 10, 0.011)),
+        chart_id="d",
+        reference=ReferenceLine(0.02, "threshold 0.02"),
+    )
+    # 0.6 on a 0..1 axis, 0.011 on a 0..0.02 axis (steps of 0.005): bars keep
+    # proportion to their values, both from zero
+    rate_a, rate_b = _widths(rates)
+    drop_a, drop_b = _widths(drops)
+    assert rate_b == pytest.approx(2 * rate_a, rel=1e-3)
+    assert drop_b == pytest.approx(0.011 / 0.008 * drop_a, rel=1e-3)
+    assert drop_b / rate_b == pytest.approx((0.011 / 0.02) / 0.6, rel=1e-3)
+    assert ">0.02<" in drops and ">1<" in rates and ">1<" not in drops
+
+
+def test_all_zero_values_still_get_an_axis():
+    svg = bar_chart(_metric(GroupValue("a", 10, 0.0), GroupValue("b", 10, 0.0)), chart_id="z")
+    assert ">1<" in svg
+
+
 def test_labels_are_escaped_and_ids_sanitised(parse):
     hostile = '<script>alert(1)</script>" onmouseover="x'
     metric = dataclasses.replace(_metric(GroupValue(hostile, 5, 0.5)), metric="<img src=x>")
