@@ -407,7 +407,7 @@ def _chunked_audit(
             progress=progress,
         )
         fingerprint = adapter.fingerprint()
-        description = dict(adapter.describe())
+        description = {**adapter.describe(), "scoring": tallied.scoring.to_dict()}
     finally:
         if adapter is not model:  # adapters the runner made may hold connections
             _close(adapter)

@@ -36,25 +36,35 @@ from audit.errors import AuditError, DataError, ModelError, UsageError
 
 __all__ = ["ScoringReport", "score", "score_batches", "scoring_concurrency"]
 
+_UNHASHABLE = "the inputs hold values that cannot be hashed"
+
 
 @dataclass(frozen=True)
 class ScoringReport:
     """How a scoring pass went: batches sent, batches read from the cache, concurrency.
 
+    The chunked and Dask engines score each chunk of the table in its own pass and
+    add the passes' reports up with :meth:`combine`.
+
     Attributes
     ----------
     rows, batch_size, batches:
-        Rows scored, rows per batch, and batches they made.
+        Rows scored, rows per batch (the largest, after :meth:`combine`), and batches
+        they made.
     concurrency:
         Most batches in flight at once.
     batches_scored, batches_cached:
         Batches the model was asked for, and batches read from the cache.
-    cache_key, cache_rejected, cache_not_stored:
-        The cache entry's key (``None`` without a cache), entries found corrupt or
-        foreign (and rescored), and batches whose predictions could not be stored.
+    cache_keys, cache_rejected, cache_not_stored:
+        The keys of the cache entries used (one per pass; none without a cache),
+        entries found corrupt or foreign (and rescored), and batches whose predictions
+        could not be stored.
     cache_unusable:
-        A cache was given but the inputs hold values that cannot be hashed, so none
-        was used.
+        A cache was given but the inputs (of at least one pass) hold values that
+        cannot be hashed, so none was used for them.
+    chunks:
+        Passes added up, one per chunk of a table scored chunk by chunk; ``None`` for
+        one pass over the whole table (the in-memory engine).
     """
 
     rows: int
@@ -63,31 +73,67 @@ class ScoringReport:
     concurrency: int
     batches_scored: int
     batches_cached: int = 0
-    cache_key: str | None = None
+    cache_keys: frozenset[str] = frozenset()
     cache_rejected: int = 0
     cache_not_stored: int = 0
     cache_unusable: bool = False
+    chunks: int | None = None
+
+    @property
+    def cache_key(self) -> str | None:
+        """The cache entry's key when exactly one was used, else ``None``."""
+        return next(iter(self.cache_keys)) if len(self.cache_keys) == 1 else None
+
+    def combine(self, other: ScoringReport) -> ScoringReport:
+        """Both reports as chunks of one table: counts add up, sizes keep the largest.
+
+        A report without :attr:`chunks` counts as one chunk.  Each chunk's rows are
+        keyed separately in the cache, so the combined report keeps every distinct key.
+        """
+        return ScoringReport(
+            rows=self.rows + other.rows,
+            batch_size=max(self.batch_size, other.batch_size),
+            batches=self.batches + other.batches,
+            concurrency=max(self.concurrency, other.concurrency),
+            batches_scored=self.batches_scored + other.batches_scored,
+            batches_cached=self.batches_cached + other.batches_cached,
+            cache_keys=self.cache_keys | other.cache_keys,
+            cache_rejected=self.cache_rejected + other.cache_rejected,
+            cache_not_stored=self.cache_not_stored + other.cache_not_stored,
+            cache_unusable=self.cache_unusable or other.cache_unusable,
+            chunks=(self.chunks or 1) + (other.chunks or 1),
+        )
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe form for the report's model description."""
-        cache: dict[str, Any] | str = "off"
-        if self.cache_unusable:
-            cache = "off: the inputs hold values that cannot be hashed"
-        if self.cache_key is not None:
-            cache = {
-                "key": self.cache_key,
-                "entries_rejected": self.cache_rejected,
-                "batches_not_stored": self.cache_not_stored,
-            }
+        """JSON-safe form for the report's model description.
+
+        One pass names its cache entry (``cache.key``); chunks add ``chunks`` after
+        ``rows`` and count their distinct cache entries instead (``cache.keys``).
+        """
+        chunks = {} if self.chunks is None else {"chunks": self.chunks}
         return {
             "rows": self.rows,
+            **chunks,
             "batch_size": self.batch_size,
             "batches": self.batches,
             "concurrency": self.concurrency,
             "batches_scored": self.batches_scored,
             "batches_from_cache": self.batches_cached,
-            "cache": cache,
+            "cache": self._cache_dict(),
         }
+
+    def _cache_dict(self) -> dict[str, Any] | str:
+        if not self.cache_keys:
+            return f"off: {_UNHASHABLE}" if self.cache_unusable else "off"
+        used = {"key": self.cache_key} if self.chunks is None else {"keys": len(self.cache_keys)}
+        cache: dict[str, Any] = {
+            **used,
+            "entries_rejected": self.cache_rejected,
+            "batches_not_stored": self.cache_not_stored,
+        }
+        if self.cache_unusable:  # some chunks were keyed, others could not be
+            cache["not_cached"] = "chunks whose inputs hold values that cannot be hashed"
+        return cache
 
 
 def scoring_concurrency(adapter: ModelAdapter, requested: int | None = None) -> int:
@@ -221,7 +267,7 @@ def score_batches(
         concurrency=workers,
         batches_scored=len(todo),
         batches_cached=len(spans) - len(todo),
-        cache_key=run.key if run is not None else None,
+        cache_keys=frozenset() if run is None else frozenset({run.key}),
         cache_rejected=run.rejected if run is not None else 0,
         cache_not_stored=run.not_stored if run is not None else 0,
         cache_unusable=cache is not None and run is None,

@@ -6,8 +6,7 @@ Peak memory is a few chunks of the columns the audit reads, whatever the table's
 from __future__ import annotations
 
 from audit.core.context import ProgressFactory, no_progress
-from audit.core.protocols import Tally
-from audit.engine.job import ChunkJob, merge_tallies
+from audit.engine.job import ChunkJob, ChunkTallies, merge_tallies
 from audit.engine.source import TableSource
 
 __all__ = ["tally_chunked"]
@@ -19,8 +18,8 @@ def tally_chunked(
     *,
     chunk_rows: int,
     progress: ProgressFactory = no_progress,
-) -> list[Tally] | None:
-    """Tally every chunk of ``source`` in turn and return the merged tallies.
+) -> ChunkTallies | None:
+    """Tally every chunk of ``source`` in turn and return the merged tallies and scoring.
 
     Parameters
     ----------
@@ -33,7 +32,7 @@ def tally_chunked(
     progress:
         Factory of progress bars (counted in rows).
     """
-    merged: list[Tally] | None = None
+    merged: ChunkTallies | None = None
     bar = progress("Scoring and counting, chunk by chunk", source.rows)
     try:
         for frame in source.batches(job.columns(), chunk_rows):

@@ -11,8 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any, cast
 
-from audit.core.protocols import Tally
-from audit.engine.job import ChunkJob, merge_tallies
+from audit.engine.job import ChunkJob, ChunkTallies, merge_tallies
 from audit.engine.source import TableSource
 from audit.errors import DataError, ModelSpecError
 
@@ -31,7 +30,7 @@ def _import(name: str) -> Any:
 
 def _tally_partition(
     source: TableSource, partition: int | None, job: ChunkJob, chunk_rows: int
-) -> list[Tally] | None:
+) -> ChunkTallies | None:
     return job.tally_all(source.batches(job.columns(), chunk_rows, partition))
 
 
@@ -41,8 +40,10 @@ def tally_dask(
     *,
     chunk_rows: int,
     scheduler: str | None = None,
-) -> list[Tally] | None:
+) -> ChunkTallies | None:
     """Tally the partitions of ``source`` as Dask tasks and merge them in a tree.
+
+    The merges add up the chunks' scoring reports along with their tallies.
 
     Parameters
     ----------
@@ -74,18 +75,18 @@ def tally_dask(
         ]
     if scheduler is None:
         (merged,) = dask.compute(tasks[0], scheduler="threads")
-        return cast("list[Tally] | None", merged)
+        return cast("ChunkTallies | None", merged)
     return _on_cluster(tasks[0], scheduler)
 
 
-def _on_cluster(task: Any, scheduler: str) -> list[Tally] | None:
+def _on_cluster(task: Any, scheduler: str) -> ChunkTallies | None:
     distributed = _import("distributed")
     try:
         client = distributed.Client(scheduler, timeout="10s")
     except (OSError, TimeoutError) as exc:
         raise DataError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
     try:
-        return cast("list[Tally] | None", client.compute(task).result())
+        return cast("ChunkTallies | None", client.compute(task).result())
     except (TypeError, AttributeError) as exc:
         if "pickle" in str(exc).lower():
             raise ModelSpecError(

@@ -3,10 +3,13 @@
 A :class:`ChunkJob` carries everything a worker needs and nothing bound to the
 process that made it: the model travels as its spec (loaded once per process) or
 as a picklable object, so Dask can ship the job to workers on other machines.
+What it returns, :class:`ChunkTallies`, is as picklable and adds up chunk by chunk:
+the auditors' tallies and the report of how the rows were scored.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,9 +21,32 @@ from audit.adapters import load_model
 from audit.core.context import AuditContext, ColumnRoles
 from audit.core.outcomes import resolve_outcomes
 from audit.core.protocols import ChunkedAuditor, ModelAdapter, Tally
-from audit.scoring import score
+from audit.scoring import ScoringReport, score_batches
 
-__all__ = ["ChunkJob", "merge_tallies"]
+__all__ = ["ChunkJob", "ChunkTallies", "merge_tallies"]
+
+
+@dataclass(frozen=True)
+class ChunkTallies:
+    """What one or more chunks gave: each auditor's tally, and how their rows were scored.
+
+    Attributes
+    ----------
+    tallies:
+        Each auditor's tally, in auditor order.
+    scoring:
+        The chunks' scoring reports added up (see :meth:`ScoringReport.combine`).
+    """
+
+    tallies: list[Tally]
+    scoring: ScoringReport
+
+    def merge(self, other: ChunkTallies) -> ChunkTallies:
+        """Add ``other`` (other chunks of the same audit): auditor by auditor, and scoring."""
+        tallies = [
+            mine.merge(theirs) for mine, theirs in zip(self.tallies, other.tallies, strict=True)
+        ]
+        return ChunkTallies(tallies, self.scoring.combine(other.scoring))
 
 
 @dataclass
@@ -81,10 +107,10 @@ class ChunkJob:
         inputs = list(self.adapter().input_columns or self.roles.features)
         return list(dict.fromkeys([*inputs, self.roles.target, *self.roles.sensitive]))
 
-    def tally(self, frame: pd.DataFrame) -> list[Tally]:
-        """Score ``frame`` and return each auditor's tally of it, in auditor order."""
+    def tally(self, frame: pd.DataFrame) -> ChunkTallies:
+        """Score ``frame``: each auditor's tally of it, and how it was scored (as one chunk)."""
         adapter = self.adapter()
-        predictions = score(
+        predictions, scoring = score_batches(
             adapter, frame, self.roles, concurrency=self.concurrency, cache=self.cache_dir
         )
         outcomes, _ = resolve_outcomes(
@@ -98,20 +124,21 @@ class ChunkJob:
         context = AuditContext(
             data=frame, roles=self.roles, outcomes=outcomes, model=adapter, seed=self.seed
         )
-        return [auditor.tally(context, config) for auditor, config in self.auditors]
+        tallies = [auditor.tally(context, config) for auditor, config in self.auditors]
+        return ChunkTallies(tallies, dataclasses.replace(scoring, chunks=1))
 
-    def tally_all(self, frames: Iterable[pd.DataFrame]) -> list[Tally] | None:
+    def tally_all(self, frames: Iterable[pd.DataFrame]) -> ChunkTallies | None:
         """The merged tallies of several chunks (``None`` when there are none)."""
-        merged: list[Tally] | None = None
+        merged: ChunkTallies | None = None
         for frame in frames:
             merged = merge_tallies(merged, self.tally(frame))
         return merged
 
 
-def merge_tallies(first: list[Tally] | None, second: list[Tally] | None) -> list[Tally] | None:
-    """Merge two lists of per-auditor tallies, auditor by auditor (``None`` is empty)."""
+def merge_tallies(first: ChunkTallies | None, second: ChunkTallies | None) -> ChunkTallies | None:
+    """Merge the tallies of two sets of chunks (``None`` is no chunk)."""
     if first is None:
         return second
     if second is None:
         return first
-    return [mine.merge(theirs) for mine, theirs in zip(first, second, strict=True)]
+    return first.merge(second)

@@ -24,6 +24,7 @@ from audit.engine.cluster import tally_dask
 from audit.engine.job import ChunkJob
 from audit.engine.source import TableSource
 from audit.errors import DataError
+from audit.scoring import ScoringReport
 
 __all__ = ["ChunkSettings", "TalliedTable", "tally_table"]
 
@@ -58,11 +59,13 @@ class ChunkSettings:
 
 @dataclass(frozen=True)
 class TalliedTable:
-    """What the chunked pass produced: each auditor's tally, and the settled roles."""
+    """What the chunked pass produced: each auditor's tally, the settled roles, the scoring."""
 
     tallies: list[Tally]
     roles: ColumnRoles
     positive_label: Any
+    scoring: ScoringReport
+    """Every chunk's scoring report, added up (see :meth:`ScoringReport.combine`)."""
 
 
 def settle_target(
@@ -148,10 +151,10 @@ def tally_table(
         _adapter=adapter,
     )
     if settings.engine is Engine.DASK:
-        tallies = tally_dask(
+        merged = tally_dask(
             source, job, chunk_rows=settings.chunk_rows, scheduler=settings.scheduler
         )
     else:
-        tallies = tally_chunked(source, job, chunk_rows=settings.chunk_rows, progress=progress)
-    assert tallies is not None  # the source has rows, so at least one chunk was tallied
-    return TalliedTable(tallies, roles, positive)
+        merged = tally_chunked(source, job, chunk_rows=settings.chunk_rows, progress=progress)
+    assert merged is not None  # the source has rows, so at least one chunk was tallied
+    return TalliedTable(merged.tallies, roles, positive, merged.scoring)

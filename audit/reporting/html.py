@@ -57,6 +57,21 @@ _RATIO_COMPARISONS = frozenset({"ratio_to_max"})
 _VALUE_COMPARISONS = frozenset({"at_least", "at_most"})
 
 _VERDICT_ORDER = {Verdict.FAIL: 0, Verdict.INCONCLUSIVE: 1, Verdict.PASS: 2}
+_SCORING_COUNTS = frozenset(
+    f"scoring.{name}"
+    for name in (
+        "rows",
+        "chunks",
+        "batch_size",
+        "batches",
+        "batches_scored",
+        "batches_from_cache",
+        "cache.keys",
+        "cache.entries_rejected",
+        "cache.batches_not_stored",
+    )
+)
+"""Counts in the model description's ``scoring`` (see :class:`audit.scoring.ScoringReport`)."""
 
 
 # --- formatting filters ---------------------------------------------------------------------
@@ -435,7 +450,7 @@ def _context(result: AuditResult, *, for_print: bool = False) -> dict[str, Any]:
         ),
         "model_kind": _plain(model.get("kind", "model")),
         "model_location": _plain(model.get("location", "")) if model.get("location") else "",
-        "model_items": tuple(_flatten(model)),
+        "model_items": tuple(_flatten(model, counts=_SCORING_COUNTS)),
         "data_source": _plain(data.get("source") or prov.data_source or "not recorded"),
         "data_rows": format_count(data["rows"]) if isinstance(data.get("rows"), int) else None,
         "data_items": tuple(_flatten(data, counts=frozenset({"rows"}))),

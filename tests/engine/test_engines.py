@@ -72,6 +72,12 @@ def test_dask_on_a_local_distributed_cluster(parquet_folder, in_memory):
     assert result.findings == in_memory.findings
     assert [o.metrics for o in result.outputs] == [o.metrics for o in in_memory.outputs]
     assert "Dask cluster at tcp://" in result.data["engine"]
+    # The scoring reports travelled from the worker processes and added up: one per chunk,
+    # and one batch per chunk (a column model's batch holds 100,000 rows).
+    chunks = int(np.ceil(5000 / 5000) + np.ceil(15000 / 5000) + np.ceil(12561 / 5000))
+    scoring = result.model["scoring"]
+    assert (scoring["rows"], scoring["chunks"], scoring["batches"]) == (32561, chunks, chunks)
+    assert (scoring["batches_scored"], scoring["cache"]) == (chunks, "off")
 
 
 def test_dask_slices_of_an_in_memory_frame(decision_log, in_memory):
