@@ -24,7 +24,7 @@ from audit.core.result import AuditResult
 from audit.data import load_table, resolve_roles
 from audit.engine import DEFAULT_CHUNK_ROWS, Engine, choose_engine
 from audit.engine.source import TableSource, open_source
-from audit.engine.table import ChunkSettings, tally_table
+from audit.engine.table import AuditQuestion, ChunkSettings, tally_table
 from audit.errors import DataError, ModelSpecError, PolicyError
 from audit.policy import LoadedPolicy, evaluate_policy, load_policy
 from audit.policy.bind import BoundAuditor, bind_auditors
@@ -185,16 +185,18 @@ def run_audit(
                 concurrency,
                 None if cache_dir is None else str(cache_dir),
             ),
-            model=model,
-            model_options=dict(model_options or {}),
-            trust_pickle=trust_pickle,
-            target=target,
-            sensitive=sensitive,
-            features=features,
-            positive_label=positive_label,
-            threshold=threshold,
-            task=Task(task) if task is not None else None,
-            seed=seed,
+            AuditQuestion(
+                model=model,
+                model_options=dict(model_options or {}),
+                trust_pickle=trust_pickle,
+                target=target,
+                sensitive=sensitive,
+                features=features,
+                positive_label=positive_label,
+                threshold=threshold,
+                task=Task(task) if task is not None else None,
+                seed=seed,
+            ),
             progress=progress,
             command=command,
             details=details,
@@ -370,41 +372,19 @@ def _chunked_audit(
     auditors: tuple[tuple[ChunkedAuditor, BaseModel], ...],
     source: TableSource,
     settings: ChunkSettings,
+    question: AuditQuestion,
     *,
-    model: Any,
-    model_options: dict[str, Any],
-    trust_pickle: bool,
-    target: str,
-    sensitive: Sequence[str],
-    features: Sequence[str] | None,
-    positive_label: Any,
-    threshold: float | None,
-    task: Task | None,
-    seed: int,
     progress: ProgressFactory,
     command: Sequence[str],
     details: AuditDetails | None,
     started: str,
 ) -> AuditResult:
     """Score and tally the table chunk by chunk (or on Dask), then let each auditor finish."""
-    adapter = load_model(model, trust_pickle=trust_pickle, **model_options)
+    model, seed = question.model, question.seed
+    adapter = load_model(model, trust_pickle=question.trust_pickle, **question.model_options)
     try:
         tallied = tally_table(
-            source,
-            auditors,
-            settings,
-            adapter=adapter,
-            model=model,
-            model_options=model_options,
-            trust_pickle=trust_pickle,
-            target=target,
-            sensitive=sensitive,
-            features=features,
-            positive_label=positive_label,
-            threshold=threshold,
-            task=task,
-            seed=seed,
-            progress=progress,
+            source, auditors, settings, question, adapter=adapter, progress=progress
         )
         fingerprint = adapter.fingerprint()
         description = {**adapter.describe(), "scoring": tallied.scoring.to_dict()}

@@ -34,7 +34,7 @@ from audit.core.context import ColumnRoles, ProgressFactory, no_progress
 from audit.core.protocols import ModelAdapter, Predictions
 from audit.errors import AuditError, DataError, ModelError, UsageError
 
-__all__ = ["ScoringReport", "score", "score_batches", "scoring_concurrency"]
+__all__ = ["ScoringReport", "score_batches", "scoring_concurrency"]
 
 _UNHASHABLE = "the inputs hold values that cannot be hashed"
 
@@ -162,34 +162,6 @@ def scoring_concurrency(adapter: ModelAdapter, requested: int | None = None) -> 
     return declared if requested is None else requested
 
 
-def score(
-    adapter: ModelAdapter,
-    frame: pd.DataFrame,
-    roles: ColumnRoles,
-    *,
-    progress: ProgressFactory = no_progress,
-    concurrency: int | None = None,
-    cache: PredictionCache | str | os.PathLike[str] | None = None,
-) -> Predictions:
-    """Predict every row of ``frame`` in batches of ``adapter.batch_size``.
-
-    The adapter receives its own ``input_columns`` when it declares them, otherwise
-    the feature columns of ``roles``.  See :func:`score_batches` for ``concurrency``
-    and ``cache``.
-
-    Raises
-    ------
-    DataError
-        When a column the adapter reads is missing.
-    ModelError
-        When the model raises, or returns a wrong number of predictions.
-    """
-    predictions, _ = score_batches(
-        adapter, frame, roles, progress=progress, concurrency=concurrency, cache=cache
-    )
-    return predictions
-
-
 def score_batches(
     adapter: ModelAdapter,
     frame: pd.DataFrame,
@@ -199,12 +171,17 @@ def score_batches(
     concurrency: int | None = None,
     cache: PredictionCache | str | os.PathLike[str] | None = None,
 ) -> tuple[Predictions, ScoringReport]:
-    """Predict every row of ``frame`` and say how: see the module docstring.
+    """Predict every row of ``frame`` in batches of ``adapter.batch_size``, and say how.
+
+    See the module docstring.
 
     Parameters
     ----------
-    adapter, frame, roles, progress:
-        As :func:`score`.
+    adapter, frame, roles:
+        The model, the rows, and their roles: the adapter receives its own
+        ``input_columns`` when it declares them, otherwise the feature columns of ``roles``.
+    progress:
+        Makes the progress bar of the batches.
     concurrency:
         Batches in flight at once, for adapters that declare ``concurrency``;
         ``None`` keeps the adapter's own (see :func:`scoring_concurrency`).

@@ -26,7 +26,7 @@ from audit.engine.source import TableSource
 from audit.errors import DataError
 from audit.scoring import ScoringReport
 
-__all__ = ["ChunkSettings", "TalliedTable", "tally_table"]
+__all__ = ["AuditQuestion", "ChunkSettings", "TalliedTable", "tally_table"]
 
 HEAD_ROWS = 1000
 """Rows read to check the columns' roles before the chunked pass."""
@@ -55,6 +55,26 @@ class ChunkSettings:
             return f"chunked ({rows})"
         where = f"Dask cluster at {self.scheduler}" if self.scheduler else "local Dask threads"
         return f"dask ({where}; {rows})"
+
+
+@dataclass(frozen=True)
+class AuditQuestion:
+    """What a chunked audit asks: the model (and how to load it) and the columns' roles.
+
+    The fields are :func:`audit.run_audit`'s, as given; ``model_options`` and
+    ``trust_pickle`` go to :func:`audit.adapters.load_model`.
+    """
+
+    model: Any
+    model_options: Mapping[str, Any]
+    trust_pickle: bool
+    target: str
+    sensitive: Sequence[str]
+    features: Sequence[str] | None
+    positive_label: Any
+    threshold: float | None
+    task: Task | None
+    seed: int
 
 
 @dataclass(frozen=True)
@@ -93,24 +113,15 @@ def tally_table(
     source: TableSource,
     auditors: tuple[tuple[ChunkedAuditor, BaseModel], ...],
     settings: ChunkSettings,
+    question: AuditQuestion,
     *,
     adapter: ModelAdapter,
-    model: Any,
-    model_options: Mapping[str, Any],
-    trust_pickle: bool,
-    target: str,
-    sensitive: Sequence[str],
-    features: Sequence[str] | None,
-    positive_label: Any,
-    threshold: float | None,
-    task: Task | None,
-    seed: int,
     progress: ProgressFactory,
 ) -> TalliedTable:
     """Score every chunk of ``source`` and tally it for each auditor.
 
-    ``adapter`` is the loaded ``model``: this process uses it; Dask workers load their
-    own from ``model`` (a spec) and ``model_options`` when the adapter cannot travel.
+    ``adapter`` is the loaded ``question.model``: this process uses it; Dask workers load
+    their own from the model (a spec) and its options when the adapter cannot travel.
 
     Raises
     ------
@@ -122,15 +133,17 @@ def tally_table(
     if source.rows == 0:
         raise DataError(f"data file '{source.description}' has no rows")
     head = source.head(HEAD_ROWS)
-    task, positive, labels = settle_target(source, head, target, task, positive_label)
+    task, positive, labels = settle_target(
+        source, head, question.target, question.task, question.positive_label
+    )
     roles = resolve_roles(
         head,
-        target=target,
-        sensitive=list(sensitive),
-        features=features,
+        target=question.target,
+        sensitive=list(question.sensitive),
+        features=question.features,
         reserved=list(adapter.input_columns or ()),
         positive_label=positive,
-        threshold=threshold,
+        threshold=question.threshold,
         task=task,
     )
     reads = list(adapter.input_columns or roles.features)
@@ -138,14 +151,14 @@ def tally_table(
     if missing:
         raise DataError(f"the model reads columns missing from the data: {', '.join(missing)}")
     job = ChunkJob(
-        model=model,
-        model_options=model_options,
-        trust_pickle=trust_pickle,
+        model=question.model,
+        model_options=question.model_options,
+        trust_pickle=question.trust_pickle,
         roles=roles,
         positive_label=positive,
         target_labels=labels,
         auditors=auditors,
-        seed=seed,
+        seed=question.seed,
         concurrency=settings.concurrency,
         cache_dir=settings.cache_dir,
         _adapter=adapter,

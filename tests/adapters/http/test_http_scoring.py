@@ -15,7 +15,7 @@ from audit.adapters.http import DEFAULT_CONCURRENCY, HttpAdapter, http_adapter
 from audit.core.context import ColumnRoles
 from audit.core.protocols import Predictions
 from audit.errors import EndpointError, UsageError
-from audit.scoring import score, score_batches, scoring_concurrency
+from audit.scoring import score_batches, scoring_concurrency
 from audit.testing import Fault, serve_model, sklearn_predict_fn
 
 AdapterFactory = Callable[..., HttpAdapter]
@@ -41,7 +41,7 @@ def test_concurrent_scoring_is_bounded_and_equals_sequential_scoring(
     roles = roles_of(http_rows)
     with serve_model(fn, latency=0.03, respond="records") as served:
         adapter = adapter_factory(url_of(served, protocol), batch_size=BATCH)
-        sequential = score(adapter, http_rows, roles, concurrency=1)
+        sequential, _ = score_batches(adapter, http_rows, roles, concurrency=1)
         assert served.max_in_flight == 1
         assert served.requests == 12
     with serve_model(fn, latency=0.03, respond="records") as served:
@@ -81,7 +81,7 @@ def test_a_batch_that_fails_twice_is_retried_and_the_rest_are_unaffected(
     faults = [Fault("status", times=2, status=503, retry_after="0")]
     with serve_model(sklearn_predict_fn(http_pipeline), faults=faults, latency=0.01) as served:
         adapter = adapter_factory(served.mlflow_url, batch_size=BATCH, max_retries=3)
-        predictions = score(adapter, http_rows, roles_of(http_rows), concurrency=4)
+        predictions, _ = score_batches(adapter, http_rows, roles_of(http_rows), concurrency=4)
         assert served.requests == 12 + 2
     assert adapter.transport.retries == 2
     assert adapter.requests_sent == 14
@@ -99,7 +99,7 @@ def test_the_first_hard_failure_stops_sending_new_batches(
     with serve_model(constant_fn, faults=faults, latency=0.01) as served:
         adapter = adapter_factory(served.mlflow_url, batch_size=BATCH, max_retries=0)
         with pytest.raises(EndpointError, match="no answer after 1 attempts") as caught:
-            score(adapter, http_rows, roles_of(http_rows), concurrency=3)
+            score_batches(adapter, http_rows, roles_of(http_rows), concurrency=3)
         # The three batches already in flight finished; none of the other nine was sent.
         assert served.requests == 3
     assert "\n" not in str(caught.value)
@@ -141,6 +141,6 @@ def test_each_request_in_flight_keeps_the_adapters_time_out_and_batch_size(
     with serve_model(constant_fn, faults=faults) as served:
         adapter = adapter_factory(served.mlflow_url, batch_size=40, max_retries=0, timeout=0.2)
         with pytest.raises(EndpointError, match=r"timed out after 0\.2 s"):
-            score(adapter, http_rows, roles_of(http_rows), concurrency=3)
+            score_batches(adapter, http_rows, roles_of(http_rows), concurrency=3)
         assert served.requests == 3
         assert served.rows == 3 * 40
