@@ -6,7 +6,10 @@
 >>> result.passed, result.to_html("reports/audit/report.html")  # doctest: +SKIP
 
 The public names are imported on first use, so that ``import audit.core`` (and the
-command line's start-up) does not pay for the whole numeric stack.
+command line's start-up) does not pay for the whole numeric stack.  Asking for
+``AuditResult`` or ``run_audit`` also imports :mod:`audit.reporting`, which registers the
+report writers that ``AuditResult.to_html()`` and its siblings call (see
+:mod:`audit.core.renderers`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from audit.core.details import AuditDetails, SignOff
-    from audit.core.findings import Finding, Severity, Verdict
+    from audit.core.findings import Finding, OverallVerdict, Severity, Verdict
     from audit.core.protocols import Auditor, ModelAdapter, Predictions
     from audit.core.result import AuditResult
     from audit.errors import AuditError, ExitCode
@@ -38,6 +41,7 @@ _PUBLIC = {
     "Finding": "audit.core.findings",
     "LoadedPolicy": "audit.policy",
     "ModelAdapter": "audit.core.protocols",
+    "OverallVerdict": "audit.core.findings",
     "Policy": "audit.policy",
     "Predictions": "audit.core.protocols",
     "Severity": "audit.core.findings",
@@ -56,6 +60,7 @@ __all__ = [
     "Finding",
     "LoadedPolicy",
     "ModelAdapter",
+    "OverallVerdict",
     "Policy",
     "Predictions",
     "Severity",
@@ -67,10 +72,16 @@ __all__ = [
 ]
 
 
+_RENDERS = frozenset({"AuditResult", "run_audit"})
+"""Public names whose users render reports: their import registers the report writers."""
+
+
 def __getattr__(name: str) -> Any:
     module = _PUBLIC.get(name)
     if module is None:
         raise AttributeError(f"module 'audit' has no attribute {name!r}")
+    if name in _RENDERS:
+        importlib.import_module("audit.reporting")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -54,7 +54,9 @@ __all__ = ["FORMAT", "CachedRun", "PredictionCache", "cache_settings"]
 FORMAT = 1
 """Version of the on-disk layout; entries of another version are ignored."""
 
-_NOT_PREDICTIVE = frozenset({"timeout", "max_retries", "concurrency"})
+# "usage" (requests and tokens spent so far) and "limits" (--max-requests, --budget) of
+# declared models change between runs without changing a prediction
+_NOT_PREDICTIVE = frozenset({"timeout", "max_retries", "concurrency", "usage", "limits"})
 _JSON_TYPES = (str, int, float, bool, type(None))
 
 

@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
 
 from audit.core.context import ColumnRoles, Task
 from audit.core.outcomes import infer_task
 from audit.errors import DataError
 
-__all__ = ["check_columns", "load_table", "resolve_roles"]
+__all__ = ["check_columns", "load_table", "parquet_dataset", "resolve_roles"]
 
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
@@ -34,7 +36,9 @@ def load_table(path: str | Path) -> pd.DataFrame:
         raise DataError(f"data file '{path}' does not exist")
     suffix = path.suffix.lower()
     try:
-        if path.is_dir() or suffix in _PARQUET_SUFFIXES:
+        if path.is_dir():  # every engine reads a folder with the schema that fits all its files
+            frame = pd.read_parquet(path, schema=parquet_dataset(path).schema)
+        elif suffix in _PARQUET_SUFFIXES:
             frame = pd.read_parquet(path)
         elif suffix in _CSV_SUFFIXES:
             frame = _read_csv(path, "\t" if suffix == ".tsv" else ",")
@@ -56,6 +60,37 @@ def load_table(path: str | Path) -> pd.DataFrame:
     if suffix in _CSV_SUFFIXES and path.is_file():
         _check_csv_header(path, "\t" if suffix == ".tsv" else ",")
     return frame
+
+
+def parquet_dataset(path: str | Path) -> ds.Dataset:
+    """A Parquet file or folder (hive partition folders included) with one schema for all files.
+
+    Arrow takes a folder's schema from its first file.  Here each file's schema is read
+    and unified instead, as pandas does when it concatenates the files: a column stored
+    with the null type (a file with no rows) takes the other files' type, and an integer
+    column that another file stores as floating point is read as floating point.
+
+    Raises
+    ------
+    DataError
+        When a file cannot be read, or the files store a column with types that do not
+        unify (text in one file, numbers in another).
+    """
+    try:
+        dataset = ds.dataset(path, format="parquet", partitioning="hive")
+        schemas = [dataset.schema, *(f.physical_schema for f in dataset.get_fragments())]
+        unified = pa.unify_schemas(schemas, promote_options="permissive")
+    except (pa.ArrowTypeError, pa.ArrowInvalid) as exc:
+        reason = str(exc).strip().splitlines()[0]
+        raise DataError(
+            f"the Parquet files of '{path}' disagree on a column's type: {reason}"
+        ) from None
+    except (pa.ArrowException, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"cannot read data file '{path}': {reason}") from None
+    if unified.equals(dataset.schema):
+        return dataset
+    return ds.dataset(path, schema=unified, format="parquet", partitioning="hive")
 
 
 def _read_csv(path: Path, sep: str) -> pd.DataFrame:
@@ -125,6 +160,10 @@ def resolve_roles(
         raise DataError("name at least one sensitive column (--sensitive)")
     check_columns(frame, [target], "target")
     check_columns(frame, sensitive, "sensitive")
+    repeated = sorted({str(c) for c in sensitive if list(sensitive).count(c) > 1})
+    if repeated:
+        named = ", ".join(f"'{c}'" for c in repeated)
+        raise DataError(f"sensitive column {named} is named more than once; name each column once")
     if target in sensitive:
         raise DataError(f"column '{target}' cannot be both the target and a sensitive column")
     if features is None:

@@ -292,6 +292,11 @@ def _check_block(block: Any) -> str | None:
             return f"unknown signature algorithm {str(signature['algorithm'])[:60]!r}"
         if not isinstance(signature["key_id"], str) or not isinstance(signature["value"], str):
             return "signature key_id and value must be text"
+        if not _KEY_ID_PATTERN.match(signature["key_id"]):
+            # seal() writes only such ids; anything else (a newline, an ANSI escape, a lone
+            # surrogate) would be printed to the terminal, so it is named, escaped, never shown
+            shown = ascii(signature["key_id"][:64])
+            return f"signature key_id must be 1-64 letters, digits, '.', '_' or '-'; got {shown}"
         if not _HEX64.match(signature["value"]):
             return "signature value is not 64 lowercase hex digits"
     return None

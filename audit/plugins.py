@@ -8,6 +8,7 @@ Set ``MAAS_AUDIT_DISABLE_PLUGIN_AUTOLOAD=1`` to load only the auditors maas-audi
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass
 from functools import cache
@@ -20,8 +21,10 @@ __all__ = [
     "DISABLE_AUTOLOAD_ENV",
     "ENTRY_POINT_GROUP",
     "AuditorPlugin",
+    "auditor_names",
     "discover_auditors",
     "get_auditor",
+    "not_installed",
 ]
 
 ENTRY_POINT_GROUP = "maas_audit.auditors"
@@ -148,10 +151,7 @@ def get_auditor(name: str) -> Auditor:
     """
     registered = _registrations(_autoload())
     if name not in registered:
-        installed = ", ".join(sorted(registered)) or "none"
-        raise PluginError(
-            f"no auditor named '{name}' is installed; installed auditors: {installed}"
-        )
+        raise PluginError(not_installed(name))
     plugin = _plugin(registered[name])
     if plugin.auditor is None:
         raise PluginError(f"auditor '{name}' from {plugin.distribution} {plugin.error}")
@@ -163,3 +163,17 @@ def get_auditor(name: str) -> Auditor:
             f"{type(exc).__name__}: {exc}"
         ) from None
     return instance
+
+
+def auditor_names() -> tuple[str, ...]:
+    """The names of the registered auditors, sorted (no plugin is imported)."""
+    return tuple(sorted(_registrations(_autoload())))
+
+
+def not_installed(name: str) -> str:
+    """Why ``name`` is no auditor: the message, with the closest installed name if any."""
+    installed = auditor_names()
+    close = difflib.get_close_matches(name, installed, n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    listed = ", ".join(installed) or "none"
+    return f"no auditor named '{name}' is installed{hint}; installed auditors: {listed}"

@@ -4,9 +4,10 @@ Concurrency
     An adapter that declares an int attribute ``concurrency`` (served models: 4)
     declares that :meth:`~audit.core.protocols.ModelAdapter.predict_batch` is safe
     to call from several threads at once; the pass then keeps up to that many
-    batches in flight (or the number the caller asks for), from a pool of threads.
-    A new batch is sent only when one comes back, so no more than that many
-    requests are ever built or waiting, however large the table.  Predictions are
+    batches in flight (or the number the caller asks for), from as many threads,
+    each taking the next batch as soon as its own comes back.  A new batch is sent
+    only when one comes back, so no more than that many requests are ever built or
+    waiting, however large the table.  Predictions are
     put back in row order.  The first failure stops the pass: no new batch is sent,
     the batches in flight finish (each within its adapter's own time-out and
     retries), and that failure is raised.  Adapters without the attribute (models
@@ -22,9 +23,10 @@ Cache
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from queue import SimpleQueue
 from typing import Any
 
 import pandas as pd
@@ -231,7 +233,7 @@ def score_batches(
 
         def call(index: int) -> Callable[[], Predictions]:
             start, stop = spans[index]
-            batch = inputs.iloc[start:stop]  # sliced here, in this thread; predicted in a worker
+            batch = inputs.iloc[start:stop]  # cut under the runner's lock, one at a time
             return lambda: _predict(adapter, batch, start)
 
         _run_batches(call, todo, workers, done)
@@ -288,38 +290,74 @@ def _run_batches(
 ) -> None:
     """Predict every batch of ``todo``, at most ``workers`` at once.
 
-    ``call(index)`` (run in this thread) gives the call that predicts batch ``index``
-    (run in a worker); ``done`` runs in this thread.
+    ``call(index)`` gives the call that predicts batch ``index``; both run in a worker
+    thread, ``call`` under a lock (so batches are cut from the table one at a time);
+    ``done`` runs in this thread.
 
-    Only ``workers`` batches are ever submitted and not yet finished, so the pool's
-    queue stays empty: that is the backpressure.  After the first failure no batch
-    is submitted; those in flight are waited for, and the ones that succeed still
-    go to ``done`` (so the cache keeps them), then the failure is raised.  No thread
-    uses the adapter once this returns.
+    Each worker takes the next batch as soon as its own comes back, without waiting
+    for this thread to wake up and hand it one: on a busy machine that hand-off costs
+    as much as encoding the batch.  There are ``workers`` threads, each with one batch
+    at a time, so at most ``workers`` batches are ever cut and not yet done: that is
+    the backpressure.  After the first failure no batch is taken; those in flight
+    finish, and the ones that succeed still go to ``done`` (so the cache keeps them),
+    then the failure is raised.  No thread uses the adapter once this returns.
     """
     if workers <= 1 or len(todo) <= 1:
         for index in todo:
             done(index, call(index)())
         return
     queue = iter(todo)
+    lock = threading.Lock()
+    stop = threading.Event()
+    results: SimpleQueue[tuple[int, Predictions | None, BaseException | None] | None]
+    results = SimpleQueue()
+
+    def take() -> tuple[int, Callable[[], Predictions]] | None:
+        with lock:
+            index = None if stop.is_set() else next(queue, None)
+            return None if index is None else (index, call(index))
+
+    def work() -> None:
+        try:
+            while (job := take()) is not None:
+                index, predict = job
+                try:
+                    results.put((index, predict(), None))
+                except BaseException as exc:  # handed to the caller's thread
+                    stop.set()
+                    results.put((index, None, exc))
+        except BaseException as exc:  # cutting a batch failed
+            stop.set()
+            results.put((-1, None, exc))
+        finally:
+            results.put(None)
+
+    threads = [
+        threading.Thread(target=work, name=f"maas-audit-score-{n}", daemon=True)
+        for n in range(min(workers, len(todo)))
+    ]
+    for thread in threads:
+        thread.start()
     failure: BaseException | None = None
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="maas-audit-score") as pool:
-        pending: dict[Future[Predictions], int] = {}
-        for index in queue:
-            pending[pool.submit(call(index))] = index
-            if len(pending) == workers:
-                break
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in sorted(finished, key=pending.__getitem__):
-                index = pending.pop(future)
-                error = future.exception()
-                if error is not None:
-                    failure = failure or error
-                    continue
-                done(index, future.result())
-                following = next(queue, None) if failure is None else None
-                if following is not None:
-                    pending[pool.submit(call(following))] = following
+    running = len(threads)
+    try:
+        while running:
+            item = results.get()
+            if item is None:
+                running -= 1
+                continue
+            index, predictions, error = item
+            if error is not None or predictions is None:
+                failure = failure or error
+                continue
+            try:
+                done(index, predictions)
+            except BaseException as exc:  # raised once the workers stop
+                stop.set()
+                failure = failure or exc
+    finally:
+        stop.set()  # an interrupt here: the workers take no new batch
+    for thread in threads:
+        thread.join()
     if failure is not None:
         raise failure

@@ -1,9 +1,15 @@
 """Scoring a served model: one request at a time, several in flight, and a cached rerun.
 
 A synthetic table is scored through :func:`audit.scoring.score_batches` against
-:func:`audit.testing.serve_model` on localhost (MLflow protocol), whose every prediction
-request waits ``--latency`` seconds, like a model behind a network.  Every mode must give
-the same predictions, in the same order, before any figure is printed.
+:func:`audit.testing.serve_model` on localhost (MLflow protocol), run in its own process
+(``--in-process``: a thread of this one), whose every prediction request waits
+``--latency`` seconds, like a model behind a network.  Every mode must give the same
+predictions, in the same order, before any figure is printed.
+
+Each row is compared with the bound that latency sets: with ``c`` requests in flight of
+``b`` rows each, no client scores more than ``c * b / latency`` rows/s; the target is 80%
+of it.  With 40 requests, ``ceil(40 / c)`` rounds of waiting are needed, so at 16 in
+flight the waiting alone (0.15 s) already caps the rate at 83% of that bound.
 
     python benchmarks/http_scoring.py                       # 20,000 rows, 50 ms per request
     python benchmarks/http_scoring.py --rows 100000 --latency 0.1 --concurrency 4,8,16
@@ -13,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +42,8 @@ from audit.scoring import ScoringReport, score_batches  # noqa: E402
 from audit.testing import serve_model  # noqa: E402
 
 BATCH_SIZE = 500
+BOUND_SHARE = 0.8
+"""Target: rows/s at least this share of ``in flight x rows per request / latency``."""
 
 
 def decision_log(rows: int, seed: int = 0) -> pd.DataFrame:
@@ -59,6 +69,45 @@ def predict(rows: pd.DataFrame) -> Predictions:
     return Predictions(labels=labels, scores=scores)
 
 
+@contextmanager
+def served_model(latency: float, *, in_process: bool = False) -> Iterator[str]:
+    """The MLflow URL of :func:`predict` served with ``latency`` s per request.
+
+    By default the server runs in its own process, as a served model does: its JSON
+    parsing and answering then take no time from the client's interpreter.
+    ``in_process=True`` serves it from a thread of this process instead (both sides
+    then share one interpreter lock).
+    """
+    if in_process:
+        with serve_model(predict, latency=latency, respond="records") as served:
+            yield served.mlflow_url
+        return
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve", str(latency)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        if not url.startswith("http://"):
+            raise RuntimeError(f"the scoring server did not start ({url or 'no output'})")
+        yield url
+    finally:
+        if server.stdin is not None:
+            server.stdin.close()  # the server exits at end of input
+        server.wait(timeout=10)
+
+
+def _serve(latency: float) -> int:
+    """Serve :func:`predict` until standard input closes (the benchmark's own server)."""
+    with serve_model(predict, latency=latency, respond="records") as served:
+        print(served.mlflow_url, flush=True)
+        sys.stdin.read()
+    return 0
+
+
 def _timed(
     url: str,
     frame: pd.DataFrame,
@@ -66,18 +115,22 @@ def _timed(
     concurrency: int,
     cache: Path | None = None,
     repeat: int = 1,
-) -> tuple[float, Predictions, ScoringReport]:
-    """The best of ``repeat`` timings, each with a fresh adapter (new connections)."""
+    batch_size: int = BATCH_SIZE,
+) -> tuple[float, Predictions, ScoringReport, int]:
+    """The best of ``repeat`` timings, each with a fresh adapter (new connections), and
+    the requests the last one sent."""
     best = float("inf")
+    sent = 0
     for _ in range(repeat):
-        with http_adapter(url, batch_size=BATCH_SIZE) as adapter:
+        with http_adapter(url, batch_size=batch_size) as adapter:
             adapter.fingerprint()  # not part of the timing
             started = time.perf_counter()
             predictions, report = score_batches(
                 adapter, frame, roles, concurrency=concurrency, cache=cache
             )
             best = min(best, time.perf_counter() - started)
-    return best, predictions, report
+            sent = adapter.requests_sent
+    return best, predictions, report, sent
 
 
 def _same(a: Predictions, b: Predictions) -> None:
@@ -87,15 +140,43 @@ def _same(a: Predictions, b: Predictions) -> None:
         raise AssertionError("the modes disagree on the predictions")
 
 
+def _bound_row(
+    workers: int, seconds: float, floor: float, n: int, latency: float, size: str
+) -> Row:
+    """Rows/s against what latency allows: ``workers`` batches every ``latency`` seconds.
+
+    ``floor`` is the time of the same requests carrying one row each: what the machine
+    and the HTTP stack cost before any row is encoded, sent or decoded.
+    """
+    bound = workers * BATCH_SIZE / latency
+    requests = -(-n // BATCH_SIZE)
+    waves = -(-requests // workers) * latency
+    what = "one request at a time" if workers == 1 else f"{workers} requests in flight"
+    return throughput(
+        f"HTTP scoring, {what} ({size})",
+        n / seconds,
+        "rows/s",
+        f"latency x {workers} in flight",
+        bound,
+        at_least=BOUND_SHARE,
+        notes=(
+            f"{seconds:.3f} s; waiting alone takes {waves:.3f} s; the same requests with "
+            f"1 row each: {requests * BATCH_SIZE / floor / bound:.0%} of the bound"
+        ),
+    )
+
+
 def benchmark(
     quick: bool,
     rows: int | None = None,
     latency: float = 0.05,
     concurrency: Sequence[int] = (4, 8, 16),
     repeats: int = 3,
+    in_process: bool = False,
 ) -> list[Row]:
     """Rows/s of sequential, concurrent and cached scoring of one served model (best of
-    ``repeats``; the run that writes the cache runs once, on an empty cache)."""
+    ``repeats``; the run that writes the cache runs once, on an empty cache), each
+    against the bound that latency and the requests in flight set."""
     n = rows if rows is not None else (4_000 if quick else 20_000)
     frame = decision_log(n)
     roles = ColumnRoles(
@@ -104,40 +185,22 @@ def benchmark(
     batches = -(-n // BATCH_SIZE)
     size = f"{n:,} rows, {batches} requests of {BATCH_SIZE}, {latency * 1000:g} ms each"
     out: list[Row] = []
-    with serve_model(predict, latency=latency, respond="records") as served:
-        _timed(served.mlflow_url, frame.iloc[: 2 * BATCH_SIZE], roles, 2)  # warm up
-        seconds, reference, _ = _timed(served.mlflow_url, frame, roles, 1, repeat=repeats)
+    with served_model(latency, in_process=in_process) as url:
+        _timed(url, frame.iloc[: 2 * BATCH_SIZE], roles, 2)  # warm up
+        single = frame.iloc[:batches]  # one row per request: the floor
+        seconds, reference, _, _ = _timed(url, frame, roles, 1, repeat=repeats)
+        floor = _timed(url, single, roles, 1, repeat=repeats, batch_size=1)[0]
         sequential = n / seconds
-        out.append(
-            throughput(
-                f"HTTP scoring, one request at a time ({size})",
-                sequential,
-                "rows/s",
-                "",
-                None,
-                notes=f"{seconds:.2f} s",
-            )
-        )
+        out.append(_bound_row(1, seconds, floor, n, latency, size))
         for workers in concurrency:
-            seconds, predictions, _ = _timed(
-                served.mlflow_url, frame, roles, workers, repeat=repeats
-            )
+            seconds, predictions, _, _ = _timed(url, frame, roles, workers, repeat=repeats)
             _same(predictions, reference)
-            out.append(
-                throughput(
-                    f"HTTP scoring, {workers} requests in flight ({size})",
-                    n / seconds,
-                    "rows/s",
-                    "one at a time",
-                    sequential,
-                    notes=f"{seconds:.2f} s",
-                )
-            )
+            floor = _timed(url, single, roles, workers, repeat=repeats, batch_size=1)[0]
+            out.append(_bound_row(workers, seconds, floor, n, latency, size))
         with tempfile.TemporaryDirectory() as folder:
             cache = Path(folder)
             workers = concurrency[0] if concurrency else 4
-            sent = served.requests
-            seconds, predictions, _ = _timed(served.mlflow_url, frame, roles, workers, cache)
+            seconds, predictions, _, sent = _timed(url, frame, roles, workers, cache)
             _same(predictions, reference)
             out.append(
                 throughput(
@@ -146,15 +209,14 @@ def benchmark(
                     "rows/s",
                     "one at a time",
                     sequential,
-                    notes=f"{seconds:.2f} s; {served.requests - sent} requests",
+                    notes=f"{seconds:.2f} s; {sent} requests",
                 )
             )
-            sent = served.requests
-            seconds, predictions, report = _timed(
-                served.mlflow_url, frame, roles, workers, cache, repeat=repeats
+            seconds, predictions, report, sent = _timed(
+                url, frame, roles, workers, cache, repeat=repeats
             )
             _same(predictions, reference)
-            if served.requests != sent or report.batches_cached != batches:
+            if sent != 0 or report.batches_cached != batches:
                 raise AssertionError("the cached rerun sent requests")
             out.append(
                 throughput(
@@ -182,10 +244,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="best of this many (default 3)")
     parser.add_argument("--quick", action="store_true", help="4,000 rows")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="serve the model from a thread of this process, not its own process",
+    )
+    parser.add_argument("--serve", type=float, metavar="LATENCY", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.serve is not None:
+        return _serve(args.serve)
     levels = [int(v) for v in args.concurrency.split(",") if v.strip()]
     rows = benchmark(
-        args.quick, rows=args.rows, latency=args.latency, concurrency=levels, repeats=args.repeats
+        args.quick,
+        rows=args.rows,
+        latency=args.latency,
+        concurrency=levels,
+        repeats=args.repeats,
+        in_process=args.in_process,
     )
     print(markdown_table(rows))
     if args.json is not None:

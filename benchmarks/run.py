@@ -37,7 +37,15 @@ sys.path.insert(0, str(HERE))
 
 from rows import Row, markdown_table  # noqa: E402  (beside this file)
 
-MODULES = ("fairness", "explanations", "masking", "privacy", "http_scoring", "out_of_core")
+MODULES = (
+    "fairness",
+    "explanations",
+    "masking",
+    "privacy",
+    "http_scoring",
+    "llm_scoring",
+    "out_of_core",
+)
 """Benchmark modules in table order; ``out_of_core`` is the 1e8-row Parquet run."""
 
 PACKAGES = (

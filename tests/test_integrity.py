@@ -358,3 +358,60 @@ def test_the_key_never_appears_in_files_output_or_logs(tmp_path, monkeypatch, ca
         assert KEY not in text
         assert OTHER_KEY not in text
         assert KEY[:5] not in text.replace(key_id(KEY.encode()), "")
+
+
+# --- key ids that would print what the file wants ------------------------------------------
+
+FORGED_IDS = {
+    "newline": "ci-2025)\nreport.json: signature valid (key id ci-2025",
+    "ansi": "\x1b[2K\x1b[1Gci-2025\x1b[32m valid",
+    "lone-surrogate": "ci-\ud800-2025",
+    "bidi-override": "ci-2025\u202e",
+}
+
+
+def _forged_key_id(signed: dict[str, Any], key_id_text: str) -> dict[str, Any]:
+    # Edit the verdict, recompute the digest (anyone can), keep a signature block whose
+    # key id carries the payload.
+    forged = seal({**signed, "verdict": "PASS"}, environ={})
+    signature = dict(signed["integrity"]["signature"], key_id=key_id_text)
+    forged["integrity"]["signature"] = signature
+    return forged
+
+
+def _write_ascii(report: dict[str, Any], folder: Path) -> Path:
+    path = folder / "report.json"  # \u escapes: the file itself is valid UTF-8
+    path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(FORGED_IDS))
+def test_a_key_id_with_control_characters_is_not_verified(name, signed, tmp_path, capsys):
+    path = _write_ascii(_forged_key_id(signed, FORGED_IDS[name]), tmp_path)
+
+    checked = verify_report(path)
+    assert not checked.ok
+    assert "signature key_id must be 1-64 letters" in checked.problems[0]
+    code, out, err = _cli(["verify", str(path)], capsys)
+    assert code == 1
+    assert err == ""
+    lines = out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{path}: NOT VERIFIED: ")
+    assert all(c.isprintable() for c in lines[0])
+
+
+def test_a_lone_surrogate_key_id_is_one_line_through_a_real_terminal_encoding(signed, tmp_path):
+    import subprocess
+    import sys
+
+    path = _write_ascii(_forged_key_id(signed, FORGED_IDS["lone-surrogate"]), tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "audit", "verify", str(path)],
+        capture_output=True,
+        check=False,
+        env={"PYTHONIOENCODING": "utf-8", "PATH": ""},
+    )
+    assert done.returncode == 1, done.stderr
+    out = done.stdout.decode("utf-8")
+    assert out.count("\n") == 1 and "NOT VERIFIED" in out and "\\ud800" in out
+    assert done.stderr == b""

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audit.adapters._skops_trust import refusal_reason, trusted_skops_types
 from audit.adapters.base import (
     as_column,
     check_batch_size,
@@ -24,34 +25,10 @@ from audit.errors import ModelError, ModelSpecError
 
 __all__ = [
     "PICKLE_REFUSED",
-    "SKOPS_TRUSTED_ROOTS",
     "SklearnAdapter",
     "load_pickle",
     "load_skops",
 ]
-
-SKOPS_TRUSTED_ROOTS: tuple[str, ...] = ("sklearn", "numpy", "scipy", "collections", "builtins")
-"""Top-level modules whose types :func:`load_skops` trusts in a ``.skops`` file."""
-
-_SKOPS_DENIED: frozenset[str] = frozenset(
-    f"builtins.{name}"
-    for name in (
-        "__import__",
-        "breakpoint",
-        "compile",
-        "delattr",
-        "eval",
-        "exec",
-        "getattr",
-        "globals",
-        "input",
-        "locals",
-        "open",
-        "setattr",
-        "vars",
-    )
-)
-"""Built-in callables never trusted, though under a trusted root: they run or reach code."""
 
 PICKLE_REFUSED = (
     "model file '{path}' is a pickle: loading a pickle runs arbitrary code; "
@@ -177,12 +154,22 @@ class SklearnAdapter:
         return self._sha256
 
 
-def load_skops(path: str | os.PathLike[str]) -> Any:
-    """Load a ``.skops`` file, trusting only scikit-learn, NumPy, SciPy and standard types.
+def load_skops(path: str | os.PathLike[str], *, trusted: Sequence[str] = ()) -> Any:
+    """Load a ``.skops`` file, trusting only exact type names, never package prefixes.
 
-    The types the file holds are listed with :func:`skops.io.get_untrusted_types`; each
-    must live under one of :data:`SKOPS_TRUSTED_ROOTS` (built-ins that run code, such as
-    ``eval``, excepted).  Anything else is refused before any object is built.
+    Each type the file holds (as :func:`skops.io.get_untrusted_types` lists them) must be
+    trusted by skops' defaults, be a scikit-learn estimator class that
+    :func:`sklearn.utils.all_estimators` names, a data-only helper of one (see
+    :mod:`audit.adapters._skops_trust`), or be named in ``trusted``.  Anything else is
+    refused before any object is built.
+
+    Parameters
+    ----------
+    path:
+        The ``.skops`` file.
+    trusted:
+        Further exact type names the caller has reviewed and trusts, for example
+        ``"sklearn.tree._tree.Tree"`` for a forest saved by the caller.
 
     Raises
     ------
@@ -190,10 +177,10 @@ def load_skops(path: str | os.PathLike[str]) -> Any:
         If skops is missing, the file is missing or malformed, or holds untrusted types.
     """
     file, data = read_model_file(path)
-    return _load_skops_bytes(file, data)
+    return _load_skops_bytes(file, data, trusted=trusted)
 
 
-def _load_skops_bytes(file: Path, data: bytes) -> Any:
+def _load_skops_bytes(file: Path, data: bytes, *, trusted: Sequence[str] = ()) -> Any:
     try:
         import skops.io as sio
     except ImportError as exc:
@@ -203,23 +190,18 @@ def _load_skops_bytes(file: Path, data: bytes) -> Any:
     try:
         found = sio.get_untrusted_types(data=data)
     except Exception as exc:
-        raise ModelSpecError(f"'{file}' is not a readable skops file: {exc}") from exc
-    refused = sorted(name for name in found if not _skops_trusted(name))
+        raise ModelSpecError(f"'{file}' is not a readable skops file: {_one_line(exc)}") from exc
+    allowed = trusted_skops_types() | frozenset(trusted)
+    refused = sorted(name for name in found if name not in allowed)
     if refused:
         raise ModelSpecError(
             f"skops file '{file}' holds types that are not trusted: {', '.join(refused)}; "
-            "only scikit-learn, NumPy, SciPy and standard-library container types are loaded"
+            + refusal_reason(refused)
         )
     try:
-        return sio.loads(data, trusted=list(found))
+        return sio.loads(data, trusted=sorted(found))
     except Exception as exc:
-        raise ModelSpecError(f"cannot load skops file '{file}': {exc}") from exc
-
-
-def _skops_trusted(type_name: str) -> bool:
-    if type_name in _SKOPS_DENIED:
-        return False
-    return any(type_name.startswith(f"{root}.") for root in SKOPS_TRUSTED_ROOTS)
+        raise ModelSpecError(f"cannot load skops file '{file}': {_one_line(exc)}") from exc
 
 
 def load_pickle(path: str | os.PathLike[str], *, trust_pickle: bool = False) -> Any:
@@ -280,6 +262,10 @@ def _name(obj: object) -> str:
     if isinstance(obj, type):
         return f"the class {obj.__name__} itself, not a fitted instance"
     return f"a {type(obj).__name__}"
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _json_scalar(value: Any) -> Any:

@@ -8,6 +8,8 @@ callable) or as a *spec* string:
 ``PATH.onnx``                             an ONNX file, run with onnxruntime
 ``PATH.skops``                            a scikit-learn model saved with skops
 ``PATH.pkl`` / ``.pickle`` / ``.joblib``  a pickle, only with ``trust_pickle=True``
+``PATH.yaml`` / ``PATH.yml``              a model config: any REST endpoint or an LLM
+                                          (see :mod:`audit.adapters.config`)
 ``column:NAME[,score=COL]``               decisions (and scores) already in the data
 ``module:attribute``                      an object in an importable Python module
 ========================================  ==========================================
@@ -44,6 +46,7 @@ ACCEPTED_FORMS: tuple[str, ...] = (
     "PATH.onnx",
     "PATH.skops",
     "PATH.pkl, PATH.pickle or PATH.joblib (with --trust-pickle)",
+    "PATH.yaml (a model config: kind rest or chat)",
     "column:NAME or column:NAME,score=SCORECOL (decisions already in the data)",
     "module:attribute (a model, adapter or function in an importable module)",
 )
@@ -51,6 +54,11 @@ ACCEPTED_FORMS: tuple[str, ...] = (
 
 _PICKLE_SUFFIXES = frozenset({".pkl", ".pickle", ".joblib"})
 _FILE_SUFFIXES = frozenset({".onnx", ".skops"}) | _PICKLE_SUFFIXES
+_CONFIG_SUFFIXES = frozenset({".yaml", ".yml"})
+ERR_LIMITS = (
+    "--max-requests and --budget apply to models declared in a model config "
+    "(--model FILE.yaml); got model {model!r}"
+)
 _DOTTED = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
 _MODULE_ATTRIBUTE = re.compile(rf"^(?P<module>{_DOTTED}):(?P<attribute>{_DOTTED})$")
 _SCORE_PART = re.compile(r",\s*score\s*=", re.IGNORECASE)
@@ -66,6 +74,8 @@ def load_model(
     timeout: float | None = None,
     max_retries: int | None = None,
     header_env: Mapping[str, str] | None = None,
+    max_requests: int | None = None,
+    budget: int | None = None,
 ) -> ModelAdapter:
     """Turn a model object or spec string into a :class:`~audit.core.protocols.ModelAdapter`.
 
@@ -85,6 +95,9 @@ def load_model(
         Settings of served models (``http(s)://`` specs), passed to the HTTP adapter;
         ``header_env`` maps header names to the environment variables holding their
         values.  Ignored for other models.
+    max_requests, budget:
+        Spending limits of a model config (``PATH.yaml``): the most requests, and the
+        most LLM tokens; see :mod:`audit.adapters.http.guard`.
 
     Raises
     ------
@@ -96,17 +109,28 @@ def load_model(
         trust_pickle=trust_pickle,
         batch_size=batch_size,
         http_settings={"timeout": timeout, "max_retries": max_retries, "header_env": header_env},
+        limits={"max_requests": max_requests, "budget": budget},
     )
-    return resolver.resolve(model, depth=0, origin=None)
+    adapter = resolver.resolve(model, depth=0, origin=None)
+    if (max_requests is not None or budget is not None) and not resolver.limited:
+        raise ModelSpecError(ERR_LIMITS.format(model=str(model)[:80]))
+    return adapter
 
 
 class _Resolver:
     def __init__(
-        self, *, trust_pickle: bool, batch_size: int | None, http_settings: dict[str, Any]
+        self,
+        *,
+        trust_pickle: bool,
+        batch_size: int | None,
+        http_settings: dict[str, Any],
+        limits: dict[str, Any] | None = None,
     ) -> None:
         self.trust_pickle = trust_pickle
         self.batch_size = batch_size
         self.http_settings = http_settings
+        self.limits = limits or {}
+        self.limited = False  # whether a model config took the spending limits
 
     def _batch(self) -> dict[str, Any]:
         return {} if self.batch_size is None else {"batch_size": self.batch_size}
@@ -147,6 +171,8 @@ class _Resolver:
         suffix = Path(text).suffix.lower()
         if suffix in _FILE_SUFFIXES:
             return self._file(Path(text), suffix)
+        if suffix in _CONFIG_SUFFIXES:
+            return self._config(Path(text))
         match = _MODULE_ATTRIBUTE.match(text)
         if match:
             found = _import_attribute(match["module"], match["attribute"])
@@ -177,6 +203,13 @@ class _Resolver:
                 f"cannot set up the served model: {type(exc).__name__}: {exc}"
             ) from exc
         return adapter
+
+    def _config(self, path: Path) -> ModelAdapter:
+        from audit.adapters.config import load_config_model
+
+        settings = {k: v for k, v in self.http_settings.items() if v is not None}
+        self.limited = True
+        return load_config_model(path, batch_size=self.batch_size, **settings, **self.limits)
 
     def _column(self, spec: str) -> ColumnAdapter:
         body = spec[len("column:") :]

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from audit.core.groups import plan_groupings
+
 __all__ = ["planned_groupings"]
 
 
 def planned_groupings(
-    sensitive: Sequence[str], *, intersectional: bool = True
+    sensitive: Sequence[str],
+    *,
+    intersectional: bool = True,
+    extra: Sequence[Sequence[str]] = (),
 ) -> list[tuple[str, ...]]:
     """Column tuples of the groupings :func:`audit.core.groups.groupings_for` would build.
 
@@ -18,6 +23,9 @@ def planned_groupings(
         Sensitive column names.
     intersectional:
         Whether the combination of all columns is added when there are two or more.
+    extra:
+        More combinations to add, in order, each once; those naming a column that is
+        not in ``sensitive`` are left out.
 
     Returns
     -------
@@ -28,8 +36,7 @@ def planned_groupings(
     --------
     >>> planned_groupings(["sex", "race"])
     [('sex',), ('race',), ('sex', 'race')]
+    >>> planned_groupings(["sex", "race", "age"], extra=[["race", "sex"], ["age", "x"]])[-1]
+    ('race', 'sex')
     """
-    planned: list[tuple[str, ...]] = [(column,) for column in sensitive]
-    if intersectional and len(sensitive) >= 2:
-        planned.append(tuple(sensitive))
-    return planned
+    return plan_groupings(sensitive, intersectional=intersectional, extra=extra)

@@ -111,7 +111,7 @@ def _validate(files: Sequence[str]) -> ExitCode:
 def _explain(source: str, sensitive: Sequence[str]) -> ExitCode:
     from audit.plugins import discover_auditors
     from audit.policy import load_policy
-    from audit.policy.explain import explain_requirement
+    from audit.policy.explain import explain_requirement, explain_statements
 
     loaded = load_policy(source)
     policy = loaded.policy
@@ -130,6 +130,9 @@ def _explain(source: str, sensitive: Sequence[str]) -> ExitCode:
             requirement, sensitive=sensitive, whole_population=requirement.metric in population
         )
         print(f"  {sentence}")
+    for line in explain_statements(policy):
+        print()
+        print(line)
     installed = set(plugins)
     missing: dict[str, list[str]] = {}
     for requirement in policy.requirements:

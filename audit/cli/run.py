@@ -14,6 +14,8 @@ from audit.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from audit.core.details import AuditDetails
+    from audit.core.result import AuditResult
+    from audit.policy.loader import LoadedPolicy
 
 NAME = "run"
 HELP = "audit a model and write HTML and JSON reports"
@@ -46,15 +48,33 @@ def _details(args: argparse.Namespace) -> AuditDetails:
             independence=args.independence_statement,
         )
     return AuditDetails(
-        data_description=args.data_description, data_dates=args.data_dates, sign_off=sign_off
+        data_description=args.data_description,
+        data_dates=args.data_dates,
+        sign_off=sign_off,
+        data_kind=args.data_kind or "",
+        test_data_reason=args.test_data_reason,
+        test_data_origin=args.test_data_origin,
+        distribution_date=args.distribution_date,
+        rows_are=args.rows_are,
+        exclusion_justifications=dict(args.exclusion_justifications),
+        statements=dict(args.statements),
     )
+
+
+def _key_text(value: str) -> tuple[str, str]:
+    """Parse ``KEY=TEXT`` (the text may hold '=')."""
+    key, sep, text = value.partition("=")
+    if not sep or not key.strip() or not text.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=TEXT; got {value!r}")
+    return key.strip(), text.strip()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the options of ``run``."""
     parser.add_argument(
         "--model",
-        help="http(s)://URL, FILE.onnx, FILE.skops, module:attribute, "
+        help="http(s)://URL, FILE.onnx, FILE.skops, FILE.yaml (a model config: an LLM or "
+        "any REST endpoint), module:attribute, "
         "column:NAME[,score=COL], or FILE.pkl with --trust-pickle; leave out for a "
         "data-only audit (policies whose auditors read only the data, e.g. masking)",
     )
@@ -84,6 +104,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--task", choices=["binary", "regression"], help="default: inferred")
     parser.add_argument("--seed", type=int, default=0, help="seed of random steps (default 0)")
+    parser.add_argument(
+        "--strata",
+        metavar="COL",
+        help="also compare each group with the reference group within the values of COL "
+        "(job, location, period): Cochran-Mantel-Haenszel test, common odds ratio, "
+        "Breslow-Day test; sets the policy's auditors.fairness.strata",
+    )
     parser.add_argument(
         "--trust-pickle",
         action="store_true",
@@ -130,6 +157,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(implies --engine dask)",
     )
     parser.add_argument(
+        "--max-requests",
+        type=int,
+        metavar="N",
+        help="a model config's request limit: stop before sending request N+1, saying what "
+        "was not scored (with --cache-dir a rerun resumes)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=int,
+        metavar="TOKENS",
+        help="an LLM model config's token limit (prompt + completion), checked before each request",
+    )
+    parser.add_argument(
         "--header",
         dest="headers",
         action="append",
@@ -154,6 +194,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     filing.add_argument(
         "--independence-statement", default="", help="the auditor's statement of independence"
+    )
+    filing.add_argument(
+        "--data-kind",
+        choices=["historical", "test"],
+        help="historical data of the tool's use, or test data (6 RCNY § 5-302)",
+    )
+    filing.add_argument(
+        "--test-data-reason", default="", help="with test data: why historical data was not used"
+    )
+    filing.add_argument(
+        "--test-data-origin",
+        default="",
+        help="with test data: how the test data was generated and obtained",
+    )
+    filing.add_argument(
+        "--distribution-date", default="", help="the date the tool was distributed (§ 5-303)"
+    )
+    filing.add_argument(
+        "--rows-are",
+        default="",
+        metavar="WORD",
+        help="what one row is, in the data's own word: applicants, candidates, ...",
+    )
+    filing.add_argument(
+        "--exclusion-justification",
+        dest="exclusion_justifications",
+        action="append",
+        nargs=2,
+        default=[],
+        metavar=("CATEGORY", "TEXT"),
+        help="the independent auditor's justification for excluding CATEGORY (as the "
+        "report names it, e.g. 'race=Other') from the impact ratios (6 RCNY § 5-301); "
+        "repeat per category",
+    )
+    filing.add_argument(
+        "--statement",
+        dest="statements",
+        action="append",
+        type=_key_text,
+        default=[],
+        metavar="ID=TEXT",
+        help="a statement the policy asks for (see 'maas-audit policy explain'); repeatable",
     )
 
 
@@ -185,13 +267,15 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
             "timeout": args.timeout,
             "max_retries": args.max_retries,
             "header_env": dict(args.headers) or None,
+            "max_requests": args.max_requests,
+            "budget": args.budget,
         }.items()
         if value is not None
     }
     result = run_audit(
         model=args.model,
         data=args.data,
-        policy=args.policy,
+        policy=args.policy if args.strata is None else _with_strata(args.policy, args.strata),
         target=args.target,
         sensitive=args.sensitive,
         features=args.features,
@@ -223,9 +307,37 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
             f"{finding.verdict.value:<12} {finding.requirement_id} [{scope}] "
             f"({finding.severity.value}): {finding.summary}"
         )
-    print(f"verdict: {result.verdict.value}")
+    print(verdict_line(result))
     print(f"report: {written['report.html']}")
     print(f"json:   {written['report.json']}")
     if "report.pdf" in written:
         print(f"pdf:    {written['report.pdf']}")
-    return ExitCode.PASSED if result.passed else ExitCode.FAILED
+    return result.verdict.exit_code
+
+
+def verdict_line(result: AuditResult) -> str:
+    """The overall verdict, what it means, and the requirements left INCONCLUSIVE."""
+    verdict = result.verdict
+    line = f"verdict: {verdict.value} ({verdict.meaning})"
+    if result.inconclusive:
+        line += f"; INCONCLUSIVE: {', '.join(result.inconclusive)}"
+    return line
+
+
+def _with_strata(policy: str, column: str) -> LoadedPolicy:
+    """The policy with ``auditors.fairness.strata`` set to ``column`` (``--strata``)."""
+    import dataclasses
+    import hashlib
+    import json
+
+    from audit.policy import load_policy
+
+    loaded = load_policy(policy)
+    auditors = {**loaded.policy.auditors}
+    auditors["fairness"] = {**auditors.get("fairness", {}), "strata": column}
+    merged = loaded.policy.model_copy(update={"auditors": auditors})
+    canonical = json.dumps(
+        merged.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return dataclasses.replace(loaded, policy=merged, sha256=digest)

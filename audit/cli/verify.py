@@ -33,18 +33,30 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
 
     key = signing_key_from_env()
     result = verify_report(args.report, key=key, require_signature=args.require_signature)
+    where = _printable(str(args.report))
     if not result.ok:
         for problem in result.problems:
-            print(f"{args.report}: NOT VERIFIED: {problem}")
+            print(f"{where}: NOT VERIFIED: {_printable(problem)}")
         return ExitCode.FAILED
-    print(f"{args.report}: intact (content sha256 {result.content_sha256})")
+    print(f"{where}: intact (content sha256 {result.content_sha256})")
+    named = _printable(str(result.key_id))
     if result.signature_valid:
-        print(f"{args.report}: signature valid (key id {result.key_id})")
+        print(f"{where}: signature valid (key id {named})")
     elif result.signed:
         print(
-            f"{args.report}: signed (key id {result.key_id}); signature not checked: "
+            f"{where}: signed (key id {named}); signature not checked: "
             f"set {SIGNING_KEY_ENV} to check it"
         )
     else:
-        print(f"{args.report}: not signed")
+        print(f"{where}: not signed")
     return ExitCode.PASSED
+
+
+def _printable(text: str) -> str:
+    r"""``text`` with every character a terminal could act on escaped (``\n``, ``\x1b``).
+
+    Each line this command prints must be one line that says what it says: a newline,
+    an ANSI escape or a bidirectional override read from the file would let the file
+    forge or hide a line; a lone surrogate could not even be encoded.
+    """
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)

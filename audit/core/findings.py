@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["Finding", "Severity", "Verdict"]
+from audit.errors import ExitCode
+
+__all__ = ["Finding", "OverallVerdict", "Severity", "Verdict", "overall_verdict"]
 
 
 class Verdict(StrEnum):
@@ -54,3 +57,58 @@ class Finding:
     def blocks(self) -> bool:
         """True when this finding stops the audit from passing."""
         return self.severity is Severity.BLOCKING and self.verdict is not Verdict.PASS
+
+
+class OverallVerdict(StrEnum):
+    """The verdict of a whole audit: the CLI's last line, its exit code and the report's badge.
+
+    It never claims more than the findings show: PASS needs at least one blocking
+    requirement and every blocking requirement measured and passed.
+    """
+
+    PASS = "PASS"
+    """Every blocking requirement was measured and passed (exit code 0)."""
+    FAIL = "FAIL"
+    """A blocking requirement failed (exit code 1)."""
+    INCONCLUSIVE = "INCONCLUSIVE"
+    """Not established (exit code 1): a blocking requirement is INCONCLUSIVE and none failed;
+    or the policy has no blocking requirement and some requirement could not be measured;
+    or the audit produced no finding at all."""
+    ADVISORY = "ADVISORY"
+    """No blocking requirement; every requirement was measured; findings are advisory
+    only (exit code 0)."""
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """The process exit code of an audit with this verdict."""
+        if self in (OverallVerdict.PASS, OverallVerdict.ADVISORY):
+            return ExitCode.PASSED
+        return ExitCode.FAILED
+
+    @property
+    def meaning(self) -> str:
+        """The verdict in a few words, for the command line and the report."""
+        return _MEANINGS[self]
+
+
+_MEANINGS = {
+    OverallVerdict.PASS: "every blocking requirement was measured and passed",
+    OverallVerdict.FAIL: "a blocking requirement failed",
+    OverallVerdict.INCONCLUSIVE: "the evidence could not establish every requirement",
+    OverallVerdict.ADVISORY: "no blocking requirement; advisory findings only",
+}
+
+
+def overall_verdict(findings: Iterable[Finding]) -> OverallVerdict:
+    """The verdict of an audit with these findings (see :class:`OverallVerdict`)."""
+    findings = tuple(findings)
+    blocking = [f for f in findings if f.severity is Severity.BLOCKING]
+    if any(f.verdict is Verdict.FAIL for f in blocking):
+        return OverallVerdict.FAIL
+    if any(f.verdict is Verdict.INCONCLUSIVE for f in blocking):
+        return OverallVerdict.INCONCLUSIVE
+    if blocking:
+        return OverallVerdict.PASS
+    if not findings or any(f.verdict is Verdict.INCONCLUSIVE for f in findings):
+        return OverallVerdict.INCONCLUSIVE
+    return OverallVerdict.ADVISORY

@@ -34,6 +34,7 @@ __all__ = [
     "Grouping",
     "groupings_for",
     "make_grouping",
+    "plan_groupings",
     "SizedGroups",
     "sort_order",
     "unknown_name",
@@ -352,8 +353,38 @@ def make_grouping(data: pd.DataFrame, columns: Sequence[str]) -> Grouping:
     return _combine([(column, *encode_column(data[column])) for column in columns])
 
 
+def plan_groupings(
+    sensitive: Sequence[str],
+    *,
+    intersectional: bool = True,
+    extra: Sequence[Sequence[str]] = (),
+) -> list[tuple[str, ...]]:
+    """Column tuples of the groupings measured: each column, all of them, then ``extra``.
+
+    An ``extra`` combination is added once (in any column order), and left out when it
+    names a column that is not in ``sensitive``.
+
+    >>> plan_groupings(["sex", "race", "age"], extra=[["race", "sex"], ["age", "x"]])
+    [('sex',), ('race',), ('age',), ('sex', 'race', 'age'), ('race', 'sex')]
+    """
+    planned: list[tuple[str, ...]] = [(column,) for column in sensitive]
+    if intersectional and len(sensitive) >= 2:
+        planned.append(tuple(sensitive))
+    seen = {frozenset(p) for p in planned}
+    for columns in extra:
+        key = frozenset(columns)
+        if columns and key not in seen and key <= set(sensitive) and len(key) == len(columns):
+            planned.append(tuple(columns))
+            seen.add(key)
+    return planned
+
+
 def groupings_for(
-    data: pd.DataFrame, sensitive: Sequence[str], *, intersectional: bool
+    data: pd.DataFrame,
+    sensitive: Sequence[str],
+    *,
+    intersectional: bool,
+    extra: Sequence[Sequence[str]] = (),
 ) -> list[Grouping]:
     """List the groupings the fairness auditor measures.
 
@@ -365,16 +396,22 @@ def groupings_for(
         Sensitive column names.
     intersectional:
         Whether to add the combination of all columns when there are two or more.
+    extra:
+        More combinations of sensitive columns (see :func:`plan_groupings`).
 
     Returns
     -------
     list of Grouping
-        Each column alone, then (optionally) their intersection.
+        Each column alone, then (optionally) their intersection, then ``extra``.
     """
     encoded = [(column, *encode_column(data[column])) for column in sensitive]
     groupings = [_combine([one]) for one in encoded]
     if intersectional and len(encoded) >= 2:
         groupings.append(_combine(encoded))
+    by_name = {column: one for one, column in zip(encoded, sensitive, strict=True)}
+    planned = plan_groupings(sensitive, intersectional=intersectional, extra=extra)
+    for columns in planned[len(groupings) :]:
+        groupings.append(_combine([by_name[c] for c in columns]))
     return groupings
 
 

@@ -242,6 +242,9 @@ class AuditorOutput:
     """The settings the auditor ran with, JSON-safe."""
     charts: tuple[Chart, ...] = ()
     """Charts of numbers that are not per-group metrics (attribution per column, trade-offs)."""
+    failure: str | None = None
+    """Why the auditor stopped before measuring (it raised); its requirements are then
+    INCONCLUSIVE with this reason, never PASS."""
 
     def find(self, metric: str) -> tuple[MetricResult, ...]:
         """All results of ``metric``, one per grouping."""

@@ -13,7 +13,7 @@ from audit.core.context import Outcomes, Task
 from audit.core.protocols import Predictions
 from audit.errors import DataError
 
-__all__ = ["infer_positive_label", "infer_task", "resolve_outcomes"]
+__all__ = ["infer_positive_label", "infer_task", "label_occurs", "resolve_outcomes"]
 
 _BOOLEAN_LIKE = ({0, 1}, {False, True})
 
@@ -66,6 +66,15 @@ def _matches(values: np.ndarray, label: Any) -> np.ndarray:
         except (TypeError, ValueError):
             equal = as_series.astype(str) == str(label)
     return np.asarray(equal.to_numpy(), dtype=bool)
+
+
+def label_occurs(values: pd.Series, label: Any) -> bool:
+    """True when ``label`` is one of ``values``, compared as :func:`resolve_outcomes` does.
+
+    ``1``, ``1.0`` and ``"1"`` are one label, so that every engine accepts the same
+    ``--positive-label`` for the same data.
+    """
+    return bool(_matches(values.to_numpy(), label).any())
 
 
 def _look_like_scores(labels: np.ndarray) -> bool:

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.core.details import AuditDetails
-from audit.core.findings import Finding, Severity, Verdict
+from audit.core.details import AuditDetails, StatementRequest
+from audit.core.findings import Finding, OverallVerdict, Severity, Verdict, overall_verdict
 from audit.core.measurements import AuditorOutput
 from audit.core.provenance import Provenance
+from audit.core.renderers import renderers
 
 __all__ = ["AuditResult", "PolicySummary", "RequirementSummary"]
 
@@ -29,6 +30,13 @@ class RequirementSummary:
     severity: Severity
     group_by: str
     description: str = ""
+    threshold_source: str = "law"
+    """``law``: the cited text sets the threshold; ``benchmark``: a screening benchmark where
+    the text sets none; ``policy``: the policy's own choice."""
+    citation_verified: bool | None = None
+    """Checked against the text it cites (``True``), could not be (``False``), not stated."""
+    citation_checked: str = ""
+    """When the citation was last checked, ``YYYY-MM-DD``."""
 
 
 @dataclass(frozen=True)
@@ -43,13 +51,18 @@ class PolicySummary:
     requirements: tuple[RequirementSummary, ...]
     report_sections: tuple[str, ...] = ()
     """Extra report sections the policy asks for, e.g. ``nyc-ll144-summary``."""
+    statements: tuple[StatementRequest, ...] = ()
+    """Statements the policy's cited texts ask for that the data cannot show."""
 
 
 @dataclass(frozen=True)
 class AuditResult:
     """Findings, measurements and provenance of one audit.
 
-    ``passed`` is True only when every blocking requirement has a PASS verdict.
+    ``verdict`` is the overall verdict (exit code ``verdict.exit_code``); ``passed`` is True
+    only when it is PASS: every blocking requirement measured and passed.  The report
+    methods (``to_json``, ``to_html``, ``to_pdf``, ``_repr_html_``) call the writers that
+    :mod:`audit.reporting` registers on import (see :mod:`audit.core.renderers`).
     """
 
     findings: tuple[Finding, ...]
@@ -64,19 +77,25 @@ class AuditResult:
     """What the person filing the audit stated: data source and dates, the sign-off."""
 
     @property
-    def passed(self) -> bool:
-        """True when no blocking finding is FAIL or INCONCLUSIVE."""
-        return not any(f.blocks for f in self.findings)
+    def verdict(self) -> OverallVerdict:
+        """The audit's overall verdict; PASS only when every blocking requirement passed.
+
+        See :class:`~audit.core.findings.OverallVerdict`: a policy without blocking
+        requirements gets ADVISORY (or INCONCLUSIVE when something could not be measured),
+        never PASS.
+        """
+        return overall_verdict(self.findings)
 
     @property
-    def verdict(self) -> Verdict:
-        """PASS when passed; FAIL when a blocking finding failed; else INCONCLUSIVE."""
-        if self.passed:
-            return Verdict.PASS
-        blocking = [f for f in self.findings if f.blocks]
-        if any(f.verdict is Verdict.FAIL for f in blocking):
-            return Verdict.FAIL
-        return Verdict.INCONCLUSIVE
+    def passed(self) -> bool:
+        """True when the overall verdict is PASS: every blocking requirement measured and passed."""
+        return self.verdict is OverallVerdict.PASS
+
+    @property
+    def inconclusive(self) -> tuple[str, ...]:
+        """The requirements (ids, in policy order) that at least one finding left INCONCLUSIVE."""
+        ids = (f.requirement_id for f in self.findings if f.verdict is Verdict.INCONCLUSIVE)
+        return tuple(dict.fromkeys(ids))
 
     def output(self, auditor: str) -> AuditorOutput | None:
         """The named auditor's output, if it ran."""
@@ -84,21 +103,15 @@ class AuditResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Every finding and number as plain JSON-safe data (see :mod:`audit.reporting.json`)."""
-        from audit.reporting.json import result_to_dict
-
-        return result_to_dict(self)
+        return renderers().to_dict(self)
 
     def to_json(self, path: str | Path) -> Path:
         """Write the JSON report atomically to ``path``; returns the path."""
-        from audit.reporting.json import write_json
-
-        return write_json(self, Path(path))
+        return renderers().write_json(self, Path(path))
 
     def to_html(self, path: str | Path) -> Path:
         """Write the self-contained HTML report atomically to ``path``; returns the path."""
-        from audit.reporting.html import write_html
-
-        return write_html(self, Path(path))
+        return renderers().write_html(self, Path(path))
 
     def to_pdf(self, path: str | Path) -> Path:
         """Print the report to PDF with headless Chromium, atomically, to ``path``.
@@ -106,11 +119,7 @@ class AuditResult:
         Raises :class:`~audit.errors.UsageError` when Chromium is not available;
         see :mod:`audit.reporting.pdf`.
         """
-        from audit.reporting.pdf import write_pdf
-
-        return write_pdf(self, Path(path))
+        return renderers().write_pdf(self, Path(path))
 
     def _repr_html_(self) -> str:
-        from audit.reporting.html import render_html
-
-        return render_html(self)
+        return renderers().render_html(self)

@@ -10,7 +10,9 @@ import re
 
 __all__ = ["ACRONYMS", "humanize", "sentence_case"]
 
-ACRONYMS: frozenset[str] = frozenset({"auc", "dp", "fpr", "mae", "pii", "rmse", "roc", "tpr"})
+ACRONYMS: frozenset[str] = frozenset(
+    {"auc", "dp", "fpr", "ll144", "mae", "pii", "rmse", "roc", "tpr"}
+)
 """Words of metric names written in capitals."""
 
 _HYPHENATED = re.compile(r"\b([kl]) (anonymity|diversity)\b")

@@ -74,6 +74,9 @@ class ChunkJob:
     cache_dir:
         Folder of the prediction cache (each chunk's batches are keyed by their own rows),
         or ``None`` for no cache.
+    data_columns:
+        A data-only audit (``model`` is ``None``): the columns its auditors read (all of
+        them); nothing is scored.
     """
 
     model: Any
@@ -86,6 +89,7 @@ class ChunkJob:
     seed: int
     concurrency: int | None = None
     cache_dir: str | None = None
+    data_columns: tuple[str, ...] = ()
     _adapter: ModelAdapter | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -104,11 +108,22 @@ class ChunkJob:
 
     def columns(self) -> list[str]:
         """The columns a chunk must hold: the model's inputs, the target, the sensitive ones."""
+        if self.model is None:
+            return list(self.data_columns)
         inputs = list(self.adapter().input_columns or self.roles.features)
         return list(dict.fromkeys([*inputs, self.roles.target, *self.roles.sensitive]))
 
     def tally(self, frame: pd.DataFrame) -> ChunkTallies:
-        """Score ``frame``: each auditor's tally of it, and how it was scored (as one chunk)."""
+        """Score ``frame``: each auditor's tally of it, and how it was scored (as one chunk).
+
+        ``frame`` is indexed by its rows' positions in the table; a data-only audit's
+        auditors read them (first rows in evidence), and nothing is scored.
+        """
+        if self.model is None:
+            context = AuditContext(data=frame, seed=self.seed)
+            tallies = [auditor.tally(context, config) for auditor, config in self.auditors]
+            return ChunkTallies(tallies, ScoringReport(len(frame), 0, 0, 0, 0, chunks=1))
+        frame = frame.reset_index(drop=True)
         adapter = self.adapter()
         predictions, scoring = score_batches(
             adapter, frame, self.roles, concurrency=self.concurrency, cache=self.cache_dir

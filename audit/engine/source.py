@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from audit.core.provenance import sha256_frame, sha256_path
+from audit.data import parquet_dataset
 from audit.errors import DataError
 
 __all__ = ["FrameSource", "ParquetSource", "TableSource", "open_source"]
@@ -48,11 +49,8 @@ class ParquetSource:
                 f"the chunked and dask engines read Parquet (a .parquet file or a folder of "
                 f"them); '{self.path}' is not one: convert it, or use --engine pandas"
             )
-        try:
-            self._dataset = ds.dataset(self.path, format="parquet", partitioning="hive")
-            self._files = sorted(self._dataset.files)
-        except (pa.ArrowException, OSError) as exc:
-            raise DataError(f"cannot read data file '{self.path}': {_first_line(exc)}") from None
+        self._dataset = parquet_dataset(self.path)
+        self._files = sorted(self._dataset.files)
         if not self._files:
             raise DataError(f"data folder '{self.path}' holds no Parquet files")
 
@@ -81,11 +79,17 @@ class ParquetSource:
     def batches(
         self, columns: Sequence[str], rows: int, partition: int | None = None
     ) -> Iterator[pd.DataFrame]:
-        """Yield the table (or one partition of it) as DataFrames of at most ``rows`` rows."""
+        """Yield the table (or one partition of it) as DataFrames of at most ``rows`` rows.
+
+        Each frame is indexed by its rows' positions in the table (the files in the
+        order the in-memory engine reads them).
+        """
         dataset = self._dataset
+        start = 0 if partition is None else self._file_offset(self._files[partition])
         if partition is not None:
             dataset = ds.dataset(
                 self._files[partition],
+                schema=self._dataset.schema,
                 format="parquet",
                 partitioning=ds.partitioning(flavor="hive"),
                 partition_base_dir=str(self.path) if self.path.is_dir() else None,
@@ -96,9 +100,21 @@ class ParquetSource:
             )
             for batch in scanner.to_batches():
                 if batch.num_rows:
-                    yield batch.to_pandas()
+                    frame = batch.to_pandas()
+                    frame.index = pd.RangeIndex(start, start + len(frame))
+                    start += len(frame)
+                    yield frame
         except (pa.ArrowException, OSError) as exc:
             raise DataError(f"cannot read data file '{self.path}': {_first_line(exc)}") from None
+
+    def _file_offset(self, file: str) -> int:
+        """Rows before ``file`` in the table (from the files' metadata; no data is read)."""
+        start = 0
+        for fragment in self._dataset.get_fragments():
+            if fragment.path == file:
+                return start
+            start += fragment.count_rows()
+        return start
 
     def distinct(self, column: str) -> tuple[pd.Series, int]:
         """The distinct non-missing values of ``column`` and its number of missing values."""
@@ -124,7 +140,10 @@ class ParquetSource:
 
     def head(self, rows: int) -> pd.DataFrame:
         """The first ``rows`` rows."""
-        return self._dataset.head(rows).to_pandas()
+        try:
+            return self._dataset.head(rows).to_pandas()
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(f"cannot read data file '{self.path}': {_first_line(exc)}") from None
 
     def sha256(self) -> str:
         """SHA-256 of the file, or of the folder's files (as the in-memory engine hashes)."""
@@ -144,9 +163,11 @@ class FrameSource:
 
     description = "in-memory DataFrame"
 
-    def __init__(self, frame: pd.DataFrame, partitions: int = 1) -> None:
+    def __init__(self, frame: pd.DataFrame, partitions: int = 1, offset: int = 0) -> None:
         self.frame = frame.reset_index(drop=True)
         self.partitions = max(1, min(int(partitions), max(len(self.frame), 1)))
+        self.offset = offset
+        """Position of the first row in the whole table (a slice's start)."""
 
     @property
     def columns(self) -> list[str]:
@@ -157,7 +178,7 @@ class FrameSource:
         """Units of work for a distributed run: one slice each, shipped on its own."""
         size = -(-len(self.frame) // self.partitions)
         return [
-            (FrameSource(self.frame.iloc[start : start + size]), None)
+            (FrameSource(self.frame.iloc[start : start + size], offset=self.offset + start), None)
             for start in range(0, len(self.frame), size)
         ]
 
@@ -169,10 +190,15 @@ class FrameSource:
     def batches(
         self, columns: Sequence[str], rows: int, partition: int | None = None
     ) -> Iterator[pd.DataFrame]:
-        """Yield the table in DataFrames of at most ``rows`` rows (it is one partition)."""
+        """Yield the table in DataFrames of at most ``rows`` rows (it is one partition).
+
+        Each frame is indexed by its rows' positions in the whole table.
+        """
         selected = self.frame[list(columns)]
         for first in range(0, len(selected), max(int(rows), 1)):
-            yield selected.iloc[first : first + rows].reset_index(drop=True)
+            chunk = selected.iloc[first : first + rows]
+            start = self.offset + first
+            yield chunk.set_axis(pd.RangeIndex(start, start + len(chunk)), axis=0)
 
     def distinct(self, column: str) -> tuple[pd.Series, int]:
         """The distinct non-missing values of ``column`` and its number of missing values."""

@@ -1,32 +1,38 @@
-"""Tally a whole table with the chunked or Dask engine, before the auditors finish.
+"""What the chunked and Dask engines share: load → score and tally → finish → evaluate → result.
 
-One pass over the target settles what the decision means for the whole table (the
-task, the positive label, every target value); the first rows check the columns'
-roles; then every chunk is scored and tallied, on this process or on Dask.
+The two engines differ only in how they tally the chunks (:data:`TallyChunks`: in turn
+in one process, or as Dask tasks).  One pass over the target settles what the decision
+means for the whole table (the task, the positive label, every target value); the first
+rows check the columns' roles; then every chunk is scored and tallied.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import pandas as pd
 from pydantic import BaseModel
 
 from audit.core.context import ColumnRoles, ProgressFactory, Task
-from audit.core.outcomes import infer_positive_label, infer_task
+from audit.core.details import AuditDetails
+from audit.core.outcomes import infer_positive_label, infer_task, label_occurs
 from audit.core.protocols import ChunkedAuditor, ModelAdapter, Tally
+from audit.core.result import AuditResult
 from audit.data import check_columns, resolve_roles
 from audit.engine import Engine
-from audit.engine.chunked import tally_chunked
-from audit.engine.cluster import tally_dask
-from audit.engine.job import ChunkJob
-from audit.engine.source import TableSource
-from audit.errors import DataError
+from audit.engine.job import ChunkJob, ChunkTallies
+from audit.engine.request import AuditRequest
+from audit.engine.source import TableSource, open_source
+from audit.engine.steps import finish_auditor, model_result, opened_model
+from audit.errors import DataError, PolicyError
+from audit.policy import evaluate_policy
+from audit.policy.bind import BoundAuditor
 from audit.scoring import ScoringReport
 
-__all__ = ["AuditQuestion", "ChunkSettings", "TalliedTable", "tally_table"]
+__all__ = ["ChunkSettings", "TallyChunks", "TalliedTable", "audit_table", "tally_table"]
 
 HEAD_ROWS = 1000
 """Rows read to check the columns' roles before the chunked pass."""
@@ -34,19 +40,22 @@ ERR_REGRESSION = (
     "the chunked and dask engines audit binary decisions; regression fairness needs "
     "every row's error in memory: use --engine pandas"
 )
+ERR_NOT_CHUNKED = (
+    "auditor(s) {auditors} need the whole table in memory, so they cannot run on the "
+    "{engine} engine; use --engine pandas, or a policy whose auditors count chunk by chunk "
+    "(fairness, masking)"
+)
+DATAFRAME_PARTITIONS = 4
+"""Slices an in-memory DataFrame is cut into for the Dask engine."""
 
 
 @dataclass(frozen=True)
 class ChunkSettings:
-    """How the chunked and Dask engines read the table and score each chunk."""
+    """How the chunked and Dask engines read the table."""
 
     engine: Engine
     chunk_rows: int
     scheduler: str | None = None
-    concurrency: int | None = None
-    """Batches of one chunk in flight at once, for a served model (``None``: its default)."""
-    cache_dir: str | None = None
-    """Folder of the prediction cache, or ``None`` for no cache."""
 
     def describe(self) -> str:
         """The engine, in words, for the report."""
@@ -57,24 +66,8 @@ class ChunkSettings:
         return f"dask ({where}; {rows})"
 
 
-@dataclass(frozen=True)
-class AuditQuestion:
-    """What a chunked audit asks: the model (and how to load it) and the columns' roles.
-
-    The fields are :func:`audit.run_audit`'s, as given; ``model_options`` and
-    ``trust_pickle`` go to :func:`audit.adapters.load_model`.
-    """
-
-    model: Any
-    model_options: Mapping[str, Any]
-    trust_pickle: bool
-    target: str
-    sensitive: Sequence[str]
-    features: Sequence[str] | None
-    positive_label: Any
-    threshold: float | None
-    task: Task | None
-    seed: int
+TallyChunks = Callable[[TableSource, ChunkJob, ChunkSettings, ProgressFactory], ChunkTallies | None]
+"""How an engine tallies every chunk of a table: in this process, or on Dask."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +79,113 @@ class TalliedTable:
     positive_label: Any
     scoring: ScoringReport
     """Every chunk's scoring report, added up (see :meth:`ScoringReport.combine`)."""
+
+
+def audit_table(
+    request: AuditRequest,
+    data: pd.DataFrame | str | Path,
+    settings: ChunkSettings,
+    tally: TallyChunks,
+) -> AuditResult:
+    """The chunked engines' audit: open the table, score and tally it, finish, evaluate.
+
+    Raises
+    ------
+    UsageError
+        Bad data or model spec (no rows, a missing column, a regression target, ...).
+    ModelError
+        The model raised, or an endpoint failed after its retries.
+    """
+    auditors = chunked_auditors(request.auditors, settings.engine)
+    source = open_source(data, partitions=DATAFRAME_PARTITIONS)
+    if request.model is None:
+        return _data_only(request, source, auditors, settings, tally)
+    with opened_model(request) as adapter:
+        tallied = tally_table(source, auditors, settings, request, adapter=adapter, tally=tally)
+        fingerprint = adapter.fingerprint()
+        description = {**adapter.describe(), "scoring": tallied.scoring.to_dict()}
+    roles = tallied.roles
+    outputs = tuple(
+        finish_auditor(
+            auditor, counted, config, roles=roles, seed=request.seed, progress=request.progress
+        )
+        for (auditor, config), counted in zip(auditors, tallied.tallies, strict=True)
+    )
+    return model_result(
+        request,
+        outputs,
+        roles=roles,
+        positive=tallied.positive_label,
+        model=description,
+        provenance=request.provenance(
+            data_sha256=source.sha256(),
+            model_sha256=fingerprint,
+            data_source=source.description,
+        ),
+        rows=source.rows,
+        engine=settings.describe(),
+    )
+
+
+def _data_only(
+    request: AuditRequest,
+    source: TableSource,
+    auditors: tuple[tuple[ChunkedAuditor, BaseModel], ...],
+    settings: ChunkSettings,
+    tally: TallyChunks,
+) -> AuditResult:
+    """Tally every column of every chunk for auditors that read only the data (no model)."""
+    if source.rows == 0:
+        raise DataError(f"data file '{source.description}' has no rows")
+    roles = ColumnRoles(target="", sensitive=(), features=())
+    job = ChunkJob(
+        model=None,
+        model_options={},
+        trust_pickle=False,
+        roles=roles,
+        positive_label=None,
+        target_labels=frozenset(),
+        auditors=auditors,
+        seed=request.seed,
+        data_columns=tuple(source.columns),
+    )
+    merged = tally(source, job, settings, request.progress)
+    assert merged is not None  # the source has rows, so at least one chunk was tallied
+    outputs = tuple(
+        finish_auditor(
+            auditor, counted, config, roles=roles, seed=request.seed, progress=request.progress
+        )
+        for (auditor, config), counted in zip(auditors, merged.tallies, strict=True)
+    )
+    return AuditResult(
+        findings=evaluate_policy(request.policy.policy, outputs, sensitive=()),
+        outputs=outputs,
+        policy=request.policy.summary(),
+        provenance=request.provenance(
+            data_sha256=source.sha256(), model_sha256="none", data_source=source.description
+        ),
+        model={"kind": "none", "location": "no model: a data-only audit"},
+        data={"source": source.description, "rows": source.rows, "engine": settings.describe()},
+        details=request.details or AuditDetails(),
+    )
+
+
+def chunked_auditors(
+    auditors: Sequence[BoundAuditor], engine: Engine
+) -> tuple[tuple[ChunkedAuditor, BaseModel], ...]:
+    """The policy's auditors, refused unless every one counts chunk by chunk.
+
+    Raises
+    ------
+    PolicyError
+        When an auditor needs the whole table in memory.
+    """
+    refused = [a.name for a, _ in auditors if not isinstance(a, ChunkedAuditor)]
+    if refused:
+        raise PolicyError(
+            ERR_NOT_CHUNKED.format(auditors=", ".join(map(repr, refused)), engine=engine.value)
+        )
+    return tuple((cast(ChunkedAuditor, a), config) for a, config in auditors)
 
 
 def settle_target(
@@ -102,7 +202,7 @@ def settle_target(
     labels = frozenset(values.tolist())
     if positive_label is None:
         positive_label = infer_positive_label(values)
-    elif str(positive_label) not in {str(v) for v in labels}:
+    elif not label_occurs(values, positive_label):
         raise DataError(
             f"positive label {positive_label!r} does not occur in target column {target!r}"
         )
@@ -113,14 +213,14 @@ def tally_table(
     source: TableSource,
     auditors: tuple[tuple[ChunkedAuditor, BaseModel], ...],
     settings: ChunkSettings,
-    question: AuditQuestion,
+    request: AuditRequest,
     *,
     adapter: ModelAdapter,
-    progress: ProgressFactory,
+    tally: TallyChunks,
 ) -> TalliedTable:
     """Score every chunk of ``source`` and tally it for each auditor.
 
-    ``adapter`` is the loaded ``question.model``: this process uses it; Dask workers load
+    ``adapter`` is the loaded ``request.model``: this process uses it; Dask workers load
     their own from the model (a spec) and its options when the adapter cannot travel.
 
     Raises
@@ -134,16 +234,16 @@ def tally_table(
         raise DataError(f"data file '{source.description}' has no rows")
     head = source.head(HEAD_ROWS)
     task, positive, labels = settle_target(
-        source, head, question.target, question.task, question.positive_label
+        source, head, request.target_column, request.task, request.positive_label
     )
     roles = resolve_roles(
         head,
-        target=question.target,
-        sensitive=list(question.sensitive),
-        features=question.features,
+        target=request.target_column,
+        sensitive=list(request.sensitive),
+        features=request.features,
         reserved=list(adapter.input_columns or ()),
         positive_label=positive,
-        threshold=question.threshold,
+        threshold=request.threshold,
         task=task,
     )
     reads = list(adapter.input_columns or roles.features)
@@ -151,23 +251,18 @@ def tally_table(
     if missing:
         raise DataError(f"the model reads columns missing from the data: {', '.join(missing)}")
     job = ChunkJob(
-        model=question.model,
-        model_options=question.model_options,
-        trust_pickle=question.trust_pickle,
+        model=request.model,
+        model_options=request.model_options,
+        trust_pickle=request.trust_pickle,
         roles=roles,
         positive_label=positive,
         target_labels=labels,
         auditors=auditors,
-        seed=question.seed,
-        concurrency=settings.concurrency,
-        cache_dir=settings.cache_dir,
+        seed=request.seed,
+        concurrency=request.concurrency,
+        cache_dir=request.cache_dir,
         _adapter=adapter,
     )
-    if settings.engine is Engine.DASK:
-        merged = tally_dask(
-            source, job, chunk_rows=settings.chunk_rows, scheduler=settings.scheduler
-        )
-    else:
-        merged = tally_chunked(source, job, chunk_rows=settings.chunk_rows, progress=progress)
+    merged = tally(source, job, settings, request.progress)
     assert merged is not None  # the source has rows, so at least one chunk was tallied
     return TalliedTable(merged.tallies, roles, positive, merged.scoring)

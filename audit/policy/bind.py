@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from audit.core.protocols import Auditor
 from audit.errors import PluginError, PolicyError
-from audit.plugins import get_auditor
+from audit.plugins import auditor_names, get_auditor, not_installed
 from audit.policy.loader import LoadedPolicy, validate_auditor_settings
 
 __all__ = ["BoundAuditor", "bind_auditors"]
@@ -26,9 +26,11 @@ def bind_auditors(loaded: LoadedPolicy) -> list[BoundAuditor]:
     Raises
     ------
     PolicyError
-        When a requirement names an auditor that is not installed (or is broken), a metric
-        its auditor does not measure, or an ``auditors:`` block its Config model refuses.
+        When a requirement or an ``auditors:`` block names an auditor that is not
+        installed (or is broken), a requirement names a metric its auditor does not
+        measure, or an ``auditors:`` block holds settings its Config model refuses.
     """
+    _check_auditor_blocks(loaded)
     bound: dict[str, BoundAuditor] = {}
     for index, requirement in enumerate(loaded.policy.requirements):
         name = requirement.auditor
@@ -46,4 +48,35 @@ def bind_auditors(loaded: LoadedPolicy) -> list[BoundAuditor]:
                 f"{location}: requirements[{index}].metric: auditor '{name}' has no metric "
                 f"'{requirement.metric}'; its metrics are: {', '.join(sorted(known))}"
             )
-    return list(bound.values())
+    return [
+        (auditor, _with_listed_groupings(loaded, name, settings))
+        for name, (auditor, settings) in bound.items()
+    ]
+
+
+def _with_listed_groupings(loaded: LoadedPolicy, name: str, settings: BaseModel) -> BaseModel:
+    """Add the column lists of the auditor's requirements' ``group_by`` to a ``groupings`` setting.
+
+    An auditor whose Config declares ``groupings`` (as fairness does) measures those
+    combinations too, so that ``group_by: [sex, race]`` is measured even when more
+    columns are sensitive.
+    """
+    if "groupings" not in type(settings).model_fields:
+        return settings
+    listed = [
+        tuple(r.group_by)
+        for r in loaded.policy.requirements
+        if r.auditor == name and isinstance(r.group_by, tuple)
+    ]
+    known = tuple(getattr(settings, "groupings", ()))
+    added = tuple(g for g in dict.fromkeys(listed) if g not in known)
+    return settings.model_copy(update={"groupings": known + added}) if added else settings
+
+
+def _check_auditor_blocks(loaded: LoadedPolicy) -> None:
+    """Refuse an ``auditors:`` block for an auditor that is not installed (a misspelling)."""
+    installed = set(auditor_names())
+    for name in loaded.policy.auditors:
+        if name not in installed:
+            location = loaded.locate(("auditors", name))
+            raise PolicyError(f"{location}: auditors.{name}: {not_installed(name)}")

@@ -18,6 +18,7 @@ from audit.core.findings import Finding, Verdict
 from audit.core.measurements import AuditorOutput, GroupStatus, GroupValue, MetricResult
 from audit.core.wording import humanize, sentence_case
 from audit.policy.schema import Comparison, GroupBy, Policy, Requirement
+from audit.policy.significance import combined_rule, ratio_evidence, significance_rule
 
 __all__ = ["TOLERANCE", "evaluate_policy", "evaluate_requirement", "resolve_groupings"]
 
@@ -130,7 +131,8 @@ def evaluate_policy(
 ) -> tuple[Finding, ...]:
     """Judge every requirement of ``policy``, in order.
 
-    A requirement whose auditor produced no output gets one INCONCLUSIVE finding.
+    A requirement whose auditor produced no output, or failed (raised), gets one
+    INCONCLUSIVE finding whose reason says so.
     """
     by_auditor = {o.auditor: o for o in outputs}
     findings: list[Finding] = []
@@ -139,6 +141,8 @@ def evaluate_policy(
         if output is None:
             reason = ERR_DID_NOT_RUN.format(auditor=requirement.auditor)
             findings.append(_inconclusive(requirement, (), reason))
+        elif output.failure is not None:
+            findings.append(_inconclusive(requirement, (), output.failure))
         else:
             findings.extend(evaluate_requirement(requirement, output.metrics, sensitive=sensitive))
     return tuple(findings)
@@ -172,7 +176,10 @@ def _judge(req: Requirement, result: MetricResult, grouping: tuple[str, ...]) ->
             reason = ERR_NEEDS_GROUPS.format(compare=req.compare.value, metric=req.metric)
             return _inconclusive(req, grouping, reason, *reasons)
         outcome = _bound(req, result.value, grouping)
-        return _finding(req, grouping, _verdict(outcome.passed), outcome, reasons)
+        # a value with a reason was measured over part of the population (e.g. a
+        # disparity that had to leave a small group out): it may fail, never pass
+        verdict = Verdict.INCONCLUSIVE if outcome.passed and reasons else _verdict(outcome.passed)
+        return _finding(req, grouping, verdict, outcome, reasons)
 
     comparable = result.comparable_groups()
     set_aside = [_set_aside_note(req, g) for g in result.groups if _set_aside(g)]
@@ -219,6 +226,9 @@ def _compare_groups(
     top = max(groups, key=_value)
     bottom = min((g for g in groups if g is not top), key=_value, default=top)
     t = req.threshold
+    if req.compare is Comparison.SIGNIFICANCE:
+        found = significance_rule(req, groups, top)
+        return _Outcome(found.measured, found.passed, found.sentence, found.worst, top.group)
     if req.compare is Comparison.RATIO_TO_MAX:
         if any(v < 0 for v in values.values()):
             return ERR_NEGATIVE.format(metric=_metric(req))
@@ -231,6 +241,18 @@ def _compare_groups(
             f"{sentence_case(_metric(req))} of {bottom.group} is {shown} of {top.group}'s "
             f"({_num(_value(bottom))} vs {_num(_value(top))}); the threshold is {limit}."
         )
+        below = sorted(
+            (g for g in groups if g is not top and _value(g) / _value(top) < t - TOLERANCE),
+            key=_value,
+        )
+        if len(below) > 1:
+            listed = ", ".join(f"{g.group} {_value(g) / _value(top):.3f}" for g in below)
+            sentence += f" Every group under the threshold: {listed}."
+        if req.alpha is not None:
+            passed, added = combined_rule(req, groups, top, below)
+            sentence += added
+        else:
+            sentence += ratio_evidence(req, groups, top, bottom)
         return _Outcome(ratio, passed, sentence, bottom.group, top.group)
     if req.compare is Comparison.MAX_DIFFERENCE:
         difference = _value(top) - _value(bottom)

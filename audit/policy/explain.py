@@ -1,11 +1,16 @@
 """Policies in plain language: one sentence per requirement, and a commented starter policy.
 
 >>> from audit.policy import load_policy
->>> (line,) = explain_policy(load_policy("four-fifths").policy, sensitive=["sex", "race"])
+>>> line, *_ = explain_policy(load_policy("four-fifths").policy, sensitive=["sex", "race"])
 >>> print(line)  # doctest: +NORMALIZE_WHITESPACE
-BLOCKING — For every group of sex, race and their combinations, the selection rate must be at
-least 80% of the highest group's (29 CFR § 1607.4(D), Uniform Guidelines on Employee
-Selection Procedures (1978): adverse impact and the "four-fifths rule").
+BLOCKING — For every group of sex and race, the selection rate must be at least 80% of the
+highest group's (29 CFR § 1607.4(D), Uniform Guidelines on Employee Selection Procedures
+(1978): adverse impact and the "four-fifths rule"; citation checked 2026-12-05).
+
+Where the cited text sets no threshold (``threshold_source: benchmark``) the sentence
+says the figure is read against a benchmark; a threshold of the policy's own choice
+(``threshold_source: policy``) is called that; a citation that could not be checked
+(``citation_verified: false``) is called unverified.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from audit.core.findings import Severity
 from audit.core.wording import humanize
 from audit.policy.schema import Comparison, GroupBy, Policy, Requirement
 
-__all__ = ["explain_policy", "explain_requirement", "starter_policy"]
+__all__ = ["explain_policy", "explain_requirement", "explain_statements", "starter_policy"]
 
 _DASH = "\N{EM DASH}"
 
@@ -53,14 +58,35 @@ def _rule(requirement: Requirement) -> str:
     metric = humanize(requirement.metric)
     t = requirement.threshold
     if requirement.compare is Comparison.RATIO_TO_MAX:
-        return f"the {metric} must be at least {t:.0%} of the highest group's"
-    if requirement.compare is Comparison.MAX_DIFFERENCE:
+        subject, bound = f"the {metric}", f"at least {t:.0%} of the highest group's"
+    elif requirement.compare is Comparison.MAX_DIFFERENCE:
+        subject = f"the {metric} of the highest and of the lowest group"
+        bound = f"within {_number(t)} of each other"
+    elif requirement.compare is Comparison.SIGNIFICANCE:
+        subject = f"the p-value of each group's lower {metric} than the highest group's"
+        bound = f"at least {_number(requirement.alpha or t)} (not significant at that level)"
+    else:
+        side = "at most" if requirement.compare is Comparison.AT_MOST else "at least"
+        subject, bound = f"the {metric}", f"{side} {_number(t)}"
+    if requirement.threshold_source == "benchmark":
         return (
-            f"the {metric} of the highest and of the lowest group must differ by at most "
-            f"{_number(t)}"
+            f"{subject} is read against a benchmark, {bound}, and flagged outside it "
+            "(the cited text sets no threshold)"
         )
-    bound = "at most" if requirement.compare is Comparison.AT_MOST else "at least"
-    return f"the {metric} must be {bound} {_number(t)}"
+    verb = "must differ by at most" if requirement.compare is Comparison.MAX_DIFFERENCE else ""
+    rule = f"{subject} {verb} {_number(t)}" if verb else f"{subject} must be {bound}"
+    if requirement.threshold_source == "policy":
+        rule += ", a threshold of this policy's choice"
+    return rule
+
+
+def _citation(requirement: Requirement) -> str:
+    citation = " ".join(requirement.citation.split())
+    if requirement.citation_verified is False:
+        return f"{citation}; citation unverified"
+    if requirement.citation_verified and requirement.citation_checked:
+        return f"{citation}; citation checked {requirement.citation_checked}"
+    return citation
 
 
 def explain_requirement(
@@ -86,18 +112,42 @@ def explain_requirement(
     """
     severity = "BLOCKING" if requirement.severity is Severity.BLOCKING else "ADVISORY"
     scope = _scope(requirement.group_by, sensitive)
-    grouped = requirement.compare in (Comparison.RATIO_TO_MAX, Comparison.MAX_DIFFERENCE)
+    grouped = requirement.compare in (
+        Comparison.RATIO_TO_MAX,
+        Comparison.MAX_DIFFERENCE,
+        Comparison.SIGNIFICANCE,
+    )
     if whole_population:
         lead = "For the data as a whole"
     else:
         lead = f"For every group of {scope}" if grouped else f"For {scope}"
-    citation = " ".join(requirement.citation.split())
-    return f"{severity} {_DASH} {lead}, {_rule(requirement)} ({citation})."
+    return f"{severity} {_DASH} {lead}, {_rule(requirement)} ({_citation(requirement)})."
 
 
 def explain_policy(policy: Policy, *, sensitive: Sequence[str] = ()) -> list[str]:
     """One sentence per requirement of ``policy`` (see :func:`explain_requirement`)."""
     return [explain_requirement(r, sensitive=sensitive) for r in policy.requirements]
+
+
+def explain_statements(policy: Policy) -> list[str]:
+    """One sentence per statement the policy asks for, with the option that gives it.
+
+    >>> from audit.policy import load_policy
+    >>> (line,) = explain_statements(load_policy("gdpr-masking").policy)
+    >>> line.startswith("STATEMENT — hmac-key-kept-separately: Where the key")
+    True
+    """
+    out = []
+    for statement in policy.report.statements:
+        how = (
+            "the auditor's sign-off (--auditor-name, --sign-off-date)"
+            if statement.sign_off
+            else f"--statement {statement.id}=TEXT"
+        )
+        asks = " ".join(statement.asks.split())
+        citation = " ".join(statement.citation.split())
+        out.append(f"STATEMENT {_DASH} {statement.id}: {asks} ({citation}); given by {how}.")
+    return out
 
 
 _STARTER = """\
@@ -126,9 +176,15 @@ auditors:
     # exclude_below_share: 0.02 # leave out groups under 2% of rows (NYC LL144)
     # bootstrap: 200            # resamples for confidence intervals; 0 = none
 
-# Add report sections: the NYC LL144 summary of results.
+# Add report sections (the NYC LL144 summary of results), and ask for the
+# statements your cited texts require that the data cannot show; the report
+# lists each one as missing until `maas-audit run --statement ID=TEXT` gives it.
 # report:
 #   sections: [nyc-ll144-summary]
+#   statements:
+#     - id: notice-to-employees
+#       asks: "How and when employees were told the tool is used"
+#       citation: "775 ILCS 5/2-102(L)(2)"
 
 requirements:
   - id: selection-rate-ratio    # lowercase letters, digits, - and _
@@ -142,6 +198,9 @@ requirements:
     threshold: 0.8
     severity: blocking          # blocking fails the audit; advisory only reports
     group_by: all               # each | intersection | all | [sex, race]
+    threshold_source: law       # law | benchmark (the text sets none) | policy (your choice)
+    # citation_verified: true   # checked against the text it cites ...
+    # citation_checked: "2026-12-05"  # ... on this date; false: reports say "unverified"
 
   # - id: error-rate-gap
   #   title: True positive rates within 10 points

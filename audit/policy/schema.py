@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from audit.core.findings import Severity
+from audit.yaml_marks import show as _show
 
 __all__ = [
     "REPORT_SECTIONS",
@@ -29,7 +30,9 @@ __all__ = [
     "GroupBy",
     "Policy",
     "ReportSettings",
+    "ReportStatement",
     "Requirement",
+    "ThresholdSource",
     "policy_json_schema",
 ]
 
@@ -49,6 +52,12 @@ REPORT_SECTIONS = ("nyc-ll144-summary",)
 
 ReportSection = Literal["nyc-ll144-summary"]
 
+ThresholdSource = Literal["law", "benchmark", "policy"]
+"""Where a requirement's threshold comes from; see :attr:`Requirement.threshold_source`."""
+
+SIGNIFICANCE_METRICS = ("selection_rate", "ll144_rate")
+"""Metrics whose groups' values and counts give selections to test (share of the group)."""
+
 _Text = Annotated[str, Field(strict=True, min_length=1)]
 _OptionalText = Annotated[str, Field(strict=True)]
 
@@ -65,6 +74,9 @@ class Comparison(StrEnum):
     """The value must be <= threshold; for a grouped metric, every compared group's value."""
     AT_LEAST = "at_least"
     """The value must be >= threshold; for a grouped metric, every compared group's value."""
+    SIGNIFICANCE = "significance"
+    """No compared group's selection rate may be lower than the highest group's by more than
+    chance would explain: every p-value (``test``, ``adjust``) must be >= ``alpha``."""
 
 
 class _Frozen(BaseModel):
@@ -100,6 +112,56 @@ class Requirement(_Frozen):
         description="'each': every sensitive column alone; 'intersection': all sensitive "
         "columns combined; 'all': both; a list: those columns combined.",
     )
+    threshold_source: ThresholdSource = Field(
+        "law",
+        description="Where the threshold comes from: 'law': the cited text sets it; "
+        "'benchmark': the cited text sets none, and the threshold is a screening benchmark "
+        "(reports show 'below/meets the benchmark', not PASS/FAIL next to the citation); "
+        "'policy': the policy's own choice, stricter than or beside the cited text.",
+    )
+    citation_verified: bool | None = Field(
+        None,
+        description="true: the citation was checked against the text it cites "
+        "(see citation_checked); false: it could not be checked, and reports mark it "
+        "unverified; left out: not stated.",
+    )
+    citation_checked: _OptionalText = Field(
+        "",
+        description="The date (YYYY-MM-DD) the citation was last checked.",
+    )
+    alpha: float | None = Field(
+        None,
+        gt=0.0,
+        lt=1.0,
+        description="Significance level. With 'compare: significance' it is the bound "
+        "every p-value must reach (the threshold may then be left out). With "
+        "'ratio_to_max' it adds the combined rule: a group fails only when its ratio is "
+        "under the threshold and its difference is significant (p < alpha).",
+    )
+    test: Literal["fisher", "fisher-mid-p", "z"] = Field(
+        "fisher",
+        description="The p-value used with alpha: 'fisher' (Fisher's exact test, "
+        "one-sided), 'fisher-mid-p' (its mid-p), 'z' (pooled two-proportion z test, "
+        "two-sided).",
+    )
+    adjust: Literal["none", "holm"] = Field(
+        "none",
+        description="'holm': adjust the p-values for testing several groups against the "
+        "same reference group (Holm's method).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _alpha_is_the_threshold(cls, data: Any) -> Any:
+        # 'compare: significance' with only 'alpha' given: the threshold is alpha
+        if (
+            isinstance(data, dict)
+            and data.get("compare") == Comparison.SIGNIFICANCE.value
+            and "threshold" not in data
+            and isinstance(data.get("alpha"), float)
+        ):
+            return {**data, "threshold": data["alpha"]}
+        return data
 
     @field_validator("group_by", mode="before")
     @classmethod
@@ -135,7 +197,51 @@ class Requirement(_Frozen):
                 "a max_difference threshold must be >= 0, got {got}",
                 {"got": _show(t)},
             )
+        return self._check_significance()
+
+    def _check_significance(self) -> Requirement:
+        significance = self.compare is Comparison.SIGNIFICANCE
+        if significance and not 0.0 < self.threshold < 1.0:
+            raise PydanticCustomError(
+                "threshold",
+                "a significance threshold is the level alpha, in (0, 1), got {got}",
+                {"got": _show(self.threshold)},
+            )
+        if significance and self.alpha is not None and self.alpha != self.threshold:
+            raise PydanticCustomError(
+                "alpha", "with compare: significance, give alpha or threshold, not both"
+            )
+        uses_alpha = significance or self.alpha is not None
+        if self.alpha is not None and self.compare not in (
+            Comparison.RATIO_TO_MAX,
+            Comparison.SIGNIFICANCE,
+        ):
+            raise PydanticCustomError(
+                "alpha", "alpha applies to compare: ratio_to_max or significance only"
+            )
+        if uses_alpha and self.metric not in SIGNIFICANCE_METRICS:
+            raise PydanticCustomError(
+                "metric",
+                "significance tests need counts of selections: the metric must be one of "
+                "{allowed}, got {got}",
+                {"allowed": ", ".join(SIGNIFICANCE_METRICS), "got": _show(self.metric)},
+            )
         return self
+
+
+class ReportStatement(_Frozen):
+    """A statement the cited text asks for that the data cannot show, asked of the filer."""
+
+    id: Annotated[str, Field(strict=True, pattern=SLUG_PATTERN)] = Field(
+        description="The statement's id: 'maas-audit run --statement ID=TEXT' gives it."
+    )
+    asks: _Text = Field(description="What must be stated, in words.")
+    citation: _Text = Field(description="The text that asks for it, cited precisely.")
+    sign_off: bool = Field(
+        False,
+        description="true: the auditor's sign-off (name and date) is the statement, "
+        "e.g. a test report 'dated and signed by the responsible persons'.",
+    )
 
 
 class ReportSettings(_Frozen):
@@ -146,6 +252,11 @@ class ReportSettings(_Frozen):
         description="Extra report sections: 'nyc-ll144-summary' adds the summary table "
         "NYC Local Law 144 requires to be published (6 RCNY \u00a7 5-301). Sections of "
         "extended policies are kept.",
+    )
+    statements: tuple[ReportStatement, ...] = Field(
+        (),
+        description="Statements the cited texts ask for that the data cannot show; the "
+        "report lists each one, given or missing. Statements of extended policies are kept.",
     )
 
 
@@ -178,8 +289,9 @@ class Policy(_Frozen):
         (), description="The requirements; ids must be unique."
     )
     report: ReportSettings = Field(
-        ReportSettings(sections=()),
-        description="Extra report sections, e.g. 'sections: [nyc-ll144-summary]'.",
+        ReportSettings(sections=(), statements=()),
+        description="Extra report sections, e.g. 'sections: [nyc-ll144-summary]', and "
+        "the statements the cited texts ask for.",
     )
 
     @field_validator("extends", mode="before")
@@ -234,19 +346,3 @@ def policy_json_schema() -> dict[str, Any]:
     """
     schema = Policy.model_json_schema()
     return {"$schema": JSON_SCHEMA_DIALECT, **schema}
-
-
-def _show(value: Any) -> str:
-    """Render of a YAML value for error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, str):
-        return repr(value if len(value) <= 40 else value[:37] + "...")
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."

@@ -47,7 +47,7 @@ ERR_READ = "{path}: cannot be read: {reason}"
 ERR_JSON = "{path}: not JSON: {reason}"
 ERR_SCHEMA = '{path}: not a maas-audit JSON report (expected "schema": "{schema}")'
 
-_RANK = {"PASS": 2, "INCONCLUSIVE": 1, "FAIL": 0}
+_RANK = {"PASS": 2, "ADVISORY": 2, "INCONCLUSIVE": 1, "FAIL": 0}
 
 Key = tuple[str, tuple[str, ...]]
 

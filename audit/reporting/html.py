@@ -1,4 +1,4 @@
-"""The HTML report: one self-contained file that reads as a compliance document.
+"""The HTML report: one self-contained file a lawyer can read and sign off.
 
 The document is rendered by Jinja2 with autoescaping and ``StrictUndefined`` from
 ``templates/report.html.j2``.  It holds its CSS inline and its charts as inline SVG,
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from audit.core.findings import Finding, Severity, Verdict
+from audit.core.findings import Finding, OverallVerdict, Severity, Verdict
 from audit.core.measurements import (
     AuditorOutput,
     EvidenceTable,
@@ -40,11 +40,13 @@ from audit.reporting.charts import (
     format_number,
     format_threshold,
 )
+from audit.reporting.limitations import report_limitations
 from audit.reporting.ll144 import ll144_summary
+from audit.reporting.statements import statement_rows
 from audit.reporting.write import write_atomic
 
 if TYPE_CHECKING:
-    from audit.core.result import AuditResult
+    from audit.core.result import AuditResult, RequirementSummary
 
 __all__ = ["environment", "render_html", "write_html"]
 
@@ -57,6 +59,8 @@ _RATIO_COMPARISONS = frozenset({"ratio_to_max"})
 _VALUE_COMPARISONS = frozenset({"at_least", "at_most"})
 
 _VERDICT_ORDER = {Verdict.FAIL: 0, Verdict.INCONCLUSIVE: 1, Verdict.PASS: 2}
+_LOWER_BOUNDS = frozenset({"ratio_to_max", "at_least"})
+"""Comparisons whose threshold is a floor: a failing figure lies below it."""
 _SCORING_COUNTS = frozenset(
     f"scoring.{name}"
     for name in (
@@ -165,6 +169,25 @@ class _Row:
 
     anchor: str
     finding: Finding
+    requirement: RequirementSummary | None = None
+    """The policy's requirement the finding answers (its threshold's source, its citation's
+    check); ``None`` when the policy does not list it."""
+
+    @property
+    def benchmark(self) -> bool:
+        """The cited text sets no threshold: the figure is read against a benchmark."""
+        return self.requirement is not None and self.requirement.threshold_source == "benchmark"
+
+    @property
+    def outcome(self) -> str:
+        """The verdict in words: PASS/FAIL, or where the figure lies against a benchmark."""
+        verdict = self.finding.verdict
+        if not self.benchmark or verdict is Verdict.INCONCLUSIVE:
+            return verdict.value
+        lower_bound = self.finding.comparison in _LOWER_BOUNDS
+        if verdict is Verdict.FAIL:
+            return "Below benchmark" if lower_bound else "Above benchmark"
+        return "At or above benchmark" if lower_bound else "Within benchmark"
 
 
 @dataclass(frozen=True)
@@ -224,7 +247,7 @@ class _Auditor:
 
 @dataclass(frozen=True)
 class _Summary:
-    verdict: Verdict
+    verdict: OverallVerdict
     sentences: tuple[str, ...]
     rows: tuple[_Row, ...]
     unevaluated: tuple[str, ...] = field(default=())
@@ -257,7 +280,7 @@ def _sentences(result: AuditResult) -> tuple[str, ...]:
     if not result.findings:
         out.append("The audit produced no findings, so no requirement could be established.")
     elif total == 0:
-        out.append("The policy has no blocking requirements; nothing gates this audit.")
+        out.append("The policy has no blocking requirements; its findings are advisory only.")
     elif failed:
         out.append(f"{subject} fails {failed} of {_plural(total, 'blocking requirement')}.")
     elif unsure:
@@ -274,16 +297,25 @@ def _sentences(result: AuditResult) -> tuple[str, ...]:
         )
     if advisory:
         out.append(_advisory_sentence(advisory.count(Verdict.PASS), len(advisory)))
+    if advisory.count(Verdict.INCONCLUSIVE):
+        count = advisory.count(Verdict.INCONCLUSIVE)
+        out.append(
+            f"{_plural(count, 'advisory requirement')} could not be established from the "
+            "evidence; an inconclusive result is not a pass."
+        )
     return tuple(out)
 
 
 def _advisory_sentence(passed: int, total: int) -> str:
     if total == 1:
-        outcome = "passed" if passed else "did not pass"
-        return f"The one advisory requirement, which does not gate the audit, {outcome}."
+        outcome = "met" if passed else "did not meet"
+        return (
+            f"The one advisory requirement, which does not gate the audit, {outcome} its "
+            "threshold or benchmark."
+        )
     return (
         f"Of {total} advisory requirements, which do not gate the audit, "
-        f"{'all' if passed == total else passed or 'none'} passed."
+        f"{'all' if passed == total else passed or 'none'} met their threshold or benchmark."
     )
 
 
@@ -416,7 +448,11 @@ def _auditor(index: int, output: AuditorOutput, rows: Sequence[_Row]) -> _Audito
 
 
 def _summary(result: AuditResult) -> _Summary:
-    rows = tuple(_Row(f"finding-{i}", f) for i, f in enumerate(result.findings, start=1))
+    requirements = {r.id: r for r in result.policy.requirements}
+    rows = tuple(
+        _Row(f"finding-{i}", f, requirements.get(f.requirement_id))
+        for i, f in enumerate(result.findings, start=1)
+    )
     found = {f.requirement_id for f in result.findings}
     unevaluated = tuple(r.id for r in result.policy.requirements if r.id not in found)
     return _Summary(result.verdict, _sentences(result), rows, unevaluated)
@@ -442,6 +478,8 @@ def _context(result: AuditResult, *, for_print: bool = False) -> dict[str, Any]:
         "summary": summary,
         "ll144": ll144,
         "details": result.details,
+        "report_limitations": report_limitations(result),
+        "statements": statement_rows(result),
         "numbers": _section_numbers(ll144=ll144 is not None),
         "for_print": for_print,
         "verdicts": Verdict,

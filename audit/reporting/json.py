@@ -103,6 +103,9 @@ def _requirement(req: RequirementSummary) -> dict[str, Any]:
         "severity": req.severity,
         "group_by": req.group_by,
         "description": req.description,
+        "threshold_source": req.threshold_source,
+        "citation_verified": req.citation_verified,
+        "citation_checked": req.citation_checked,
     }
 
 
@@ -114,6 +117,7 @@ def _policy(policy: PolicySummary) -> dict[str, Any]:
         "sources": policy.sources,
         "requirements": [_requirement(r) for r in policy.requirements],
         "report_sections": policy.report_sections,
+        "statements": [to_jsonable(s) for s in policy.statements],
     }
 
 
@@ -202,6 +206,7 @@ def _auditor(output: AuditorOutput) -> dict[str, Any]:
         "method": output.method,
         "limitations": output.limitations,
         "warnings": output.warnings,
+        "failure": output.failure,
         "config": output.config,
         "metrics": [_metric(m) for m in output.metrics],
         "tables": [_table(t) for t in output.tables],

@@ -18,13 +18,14 @@ for it (``report: {sections: [nyc-ll144-summary]}``, as the ``nyc-ll144`` pack d
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from numbers import Real
 from typing import TYPE_CHECKING
 
 from audit.core.measurements import EvidenceTable
 
 if TYPE_CHECKING:
+    from audit.core.details import AuditDetails
     from audit.core.result import AuditResult
 
 __all__ = ["SECTION", "CategoryRow", "CategoryTable", "LL144Summary", "ll144_summary"]
@@ -33,6 +34,8 @@ SECTION = "nyc-ll144-summary"
 """The policy's ``report.sections`` entry that adds this summary to the report."""
 
 AUDITOR = "fairness"
+INTERSECTION = "\u00d7"
+"""How an intersectional breakdown's label joins its columns, e.g. ``sex × race``."""
 TABLE_PREFIX = "Selection rates by "
 COLUMNS = (
     "group",
@@ -44,6 +47,13 @@ COLUMNS = (
     "note",
 )
 """Columns of the fairness auditor's selection-rate tables this summary reads."""
+LL144_PREFIXES = {"LL144 selection rates by ": "selection", "LL144 scoring rates by ": "scoring"}
+"""Titles of the fairness auditor's LL144 tables (``auditors.fairness.ll144``), by rate form.
+
+When they exist they are read instead of the selection-rate tables: they follow LL144's
+own rule (the highest rate among the categories not excluded, small categories
+included) and give the scoring rate of a tool that scores."""
+LL144_COLUMNS = ("group", "rows", "impact ratio", "status", "note")
 UNKNOWN_NOTE = "unknown category"
 """How the fairness auditor's note on a group of missing sensitive values begins."""
 
@@ -56,6 +66,60 @@ MISSING_INDEPENDENCE = (
 MISSING_TABLES = (
     "the fairness auditor produced no selection-rate tables, so no category figures exist"
 )
+MISSING_BREAKDOWNS = (
+    "the summary needs selection rates and impact ratios for sex categories, for "
+    "race/ethnicity categories and for their intersectional categories (6 RCNY § 5-301); "
+    "this audit has: {have} (run with --sensitive naming both columns)"
+)
+MISSING_DISTRIBUTION_DATE = (
+    "the distribution date of the tool was not given (6 RCNY § 5-303; "
+    "maas-audit run --distribution-date)"
+)
+MISSING_DATA_KIND = (
+    "whether the data is historical data of the tool's use or test data was not stated "
+    "(6 RCNY § 5-302; maas-audit run --data-kind historical|test)"
+)
+MISSING_TEST_REASON = (
+    "the audit uses test data, but does not explain why historical data was not used "
+    "(6 RCNY § 5-302(b); maas-audit run --test-data-reason)"
+)
+MISSING_TEST_ORIGIN = (
+    "the audit uses test data, but does not describe how it was generated and obtained "
+    "(6 RCNY § 5-302(b); maas-audit run --test-data-origin)"
+)
+MISSING_ROWS_ARE = (
+    "what one row of the data is was not stated, so the count cannot be called the number "
+    "of applicants or candidates (6 RCNY § 5-303; maas-audit run --rows-are applicants)"
+)
+MISSING_JUSTIFICATION = (
+    "no justification from the independent auditor for excluding {category!r} ({label}) "
+    "from the impact ratios (6 RCNY § 5-301; maas-audit run --exclusion-justification "
+    "'{category}' TEXT)"
+)
+NOT_EEO1 = (
+    "the categories of {label!r} are not those of the EEO-1 Component 1 report "
+    "(6 RCNY § 5-300): {labels} {verb} not EEO-1 categories"
+)
+NO_HISPANIC = (
+    "the data has no Hispanic or Latino ethnicity category, which the EEO-1 Component 1 "
+    "report requires; {label!r} cannot be read as EEO-1 race/ethnicity categories "
+    "(6 RCNY § 5-300)"
+)
+
+EEO1_SEX = ("Male", "Female")
+"""Sex categories of the EEO-1 Component 1 report."""
+EEO1_RACE_ETHNICITY = (
+    "Hispanic or Latino",
+    "White",
+    "Black or African American",
+    "Native Hawaiian or Other Pacific Islander",
+    "Asian",
+    "American Indian or Alaska Native",
+    "Two or More Races",
+)
+"""Race/ethnicity categories of the EEO-1 Component 1 report (the six races are
+non-Hispanic or Latino)."""
+APPLICANT_WORDS = frozenset({"applicants", "candidates"})
 
 
 @dataclass(frozen=True)
@@ -84,6 +148,8 @@ class CategoryTable:
     """Categories under the exclusion share, listed with their counts and rates."""
     unknown: tuple[CategoryRow, ...]
     """Groups of individuals whose category is unknown."""
+    rate: str = "selection"
+    """``"selection"`` or ``"scoring"``: which LL144 rate the rows' rates are."""
 
     @property
     def unknown_count(self) -> int:
@@ -106,6 +172,18 @@ class LL144Summary:
     tables: tuple[CategoryTable, ...]
     missing: tuple[str, ...]
     """What the law asks for that this audit does not state, in words."""
+    count_label: str = "Number of individuals"
+    """The count's column heading: "Number of applicants" only when the rows are applicants
+    (or candidates); otherwise the data's own word."""
+    distribution_date: str = ""
+    data_kind: str = ""
+    test_data_reason: str = ""
+    test_data_origin: str = ""
+    justifications: Mapping[str, str] = field(default_factory=dict)
+    exclusion_share: float = 0.02
+    """The share under which a category was excluded (the audit's LL144 setting; the rule,
+    6 RCNY § 5-301(d), allows up to 0.02)."""
+    """The independent auditor's justification per excluded category, as given."""
 
 
 def _text(value: object) -> str:
@@ -123,13 +201,17 @@ def _number(value: object) -> float | None:
     return float(value)
 
 
+def _first(cells: Mapping[str, object], *names: str) -> object:
+    return next((cells[name] for name in names if name in cells), None)
+
+
 def _row(cells: Mapping[str, object]) -> CategoryRow:
-    selected = cells.get("positive decisions")
+    selected = _first(cells, "positive decisions", "selected", "scored above the median")
     return CategoryRow(
         category=_text(cells.get("group")),
         count=_count(cells.get("rows")),
         selected=None if selected is None else _count(selected),
-        selection_rate=_number(cells.get("selection rate")),
+        selection_rate=_number(_first(cells, "selection rate", "scoring rate")),
         impact_ratio=_number(cells.get("impact ratio")),
         status=_text(cells.get("status")),
         note=_text(cells.get("note")),
@@ -147,10 +229,21 @@ def _category_table(table: EvidenceTable) -> CategoryTable:
         else:
             rows.append(row)
     label = table.title.removeprefix(TABLE_PREFIX)
-    return CategoryTable(label, tuple(rows), tuple(excluded), tuple(unknown))
+    rate = "selection"
+    for prefix, form in LL144_PREFIXES.items():
+        if table.title.startswith(prefix):
+            label, rate = table.title.removeprefix(prefix), form
+    return CategoryTable(label, tuple(rows), tuple(excluded), tuple(unknown), rate=rate)
 
 
 def _selection_tables(tables: Sequence[EvidenceTable]) -> list[EvidenceTable]:
+    ll144 = [
+        t
+        for t in tables
+        if t.title.startswith(tuple(LL144_PREFIXES)) and all(c in t.columns for c in LL144_COLUMNS)
+    ]
+    if ll144:
+        return ll144
     return [
         t
         for t in tables
@@ -179,10 +272,24 @@ def ll144_summary(result: AuditResult) -> LL144Summary | None:
     missing = []
     if not tables:
         missing.append(MISSING_TABLES)
+    else:
+        missing += _breakdowns_missing(tables)
+        missing += _eeo1_differences(tables)
     if not details.data_description:
         missing.append(MISSING_DESCRIPTION)
     if not details.data_dates:
         missing.append(MISSING_DATES)
+    missing += _data_kind_missing(details)
+    if not details.distribution_date:
+        missing.append(MISSING_DISTRIBUTION_DATE)
+    if not details.rows_are:
+        missing.append(MISSING_ROWS_ARE)
+    missing += [
+        MISSING_JUSTIFICATION.format(category=row.category, label=table.label)
+        for table in tables
+        for row in table.excluded
+        if row.category not in details.exclusion_justifications
+    ]
     if details.sign_off is None:
         missing.append(MISSING_SIGN_OFF)
     elif not details.sign_off.independence:
@@ -196,4 +303,79 @@ def ll144_summary(result: AuditResult) -> LL144Summary | None:
         individuals=rows if isinstance(rows, int) and not isinstance(rows, bool) else None,
         tables=tables,
         missing=tuple(missing),
+        count_label=_count_label(details.rows_are),
+        distribution_date=details.distribution_date,
+        data_kind=details.data_kind,
+        test_data_reason=details.test_data_reason,
+        test_data_origin=details.test_data_origin,
+        justifications=details.exclusion_justifications,
+        exclusion_share=_exclusion_share(output.config if output else {}),
     )
+
+
+def _exclusion_share(config: Mapping[str, object]) -> float:
+    """The exclusion share the fairness auditor applied, read from its settings."""
+    ll144 = config.get("ll144")
+    if isinstance(ll144, Mapping):
+        share = _number(ll144.get("exclude_below_share"))
+    else:
+        share = _number(config.get("exclude_below_share"))
+    return 0.0 if share is None else share
+
+
+def _count_label(rows_are: str) -> str:
+    """The count's heading: "Number of applicants" only when the rows are applicants."""
+    word = rows_are.strip()
+    if not word:
+        return "Number of individuals"
+    return f"Number of {word.lower() if word.lower() in APPLICANT_WORDS else word}"
+
+
+def _data_kind_missing(details: AuditDetails) -> list[str]:
+    if not details.data_kind:
+        return [MISSING_DATA_KIND]
+    if details.data_kind != "test":
+        return []
+    out = []
+    if not details.test_data_reason:
+        out.append(MISSING_TEST_REASON)
+    if not details.test_data_origin:
+        out.append(MISSING_TEST_ORIGIN)
+    return out
+
+
+def _breakdowns_missing(tables: Sequence[CategoryTable]) -> list[str]:
+    """Sex, race/ethnicity and their intersection: three breakdowns, or what is missing."""
+    single = [t for t in tables if INTERSECTION not in t.label]
+    combined = [t for t in tables if INTERSECTION in t.label]
+    if len(single) >= 2 and combined:
+        return []
+    have = ", ".join(t.label for t in tables)
+    return [MISSING_BREAKDOWNS.format(have=have)]
+
+
+def _normal(label: str) -> str:
+    return " ".join(label.replace("_", " ").replace("-", " ").split()).casefold()
+
+
+def _eeo1_differences(tables: Sequence[CategoryTable]) -> list[str]:
+    """Where a breakdown's categories are not the EEO-1 Component 1 categories, in words."""
+    sex = {_normal(c) for c in EEO1_SEX}
+    race = {_normal(c) for c in EEO1_RACE_ETHNICITY}
+    out = []
+    for table in tables:
+        if INTERSECTION in table.label:
+            continue  # its categories are those of the single breakdowns, already checked
+        prefix = f"{table.label}="  # the fairness auditor labels a group "race=White"
+        labels = [row.category.removeprefix(prefix) for row in (*table.rows, *table.excluded)]
+        normal = {_normal(label) for label in labels}
+        # A breakdown holding a sex category and no race/ethnicity one is read as sex.
+        is_sex = bool(normal & sex) and not normal & race
+        known = sex if is_sex else race
+        other = [label for label in labels if _normal(label) not in known]
+        if other:
+            verb = "is" if len(other) == 1 else "are"
+            out.append(NOT_EEO1.format(label=table.label, labels=", ".join(other), verb=verb))
+        if not is_sex and _normal("Hispanic or Latino") not in normal:
+            out.append(NO_HISPANIC.format(label=table.label))
+    return out

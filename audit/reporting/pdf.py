@@ -102,7 +102,8 @@ def find_chromium() -> Path:
 
 
 def _header_footer(result: AuditResult) -> tuple[str, str]:
-    title = html.escape(f"Compliance audit: {result.policy.name} {result.policy.version}")
+    # States what was measured against what; "compliance" would read as a determination.
+    title = html.escape(f"Audit against policy {result.policy.name} {result.policy.version}")
     verdict = html.escape(f"Overall verdict: {result.verdict.value}")
     policy_hash = html.escape(f"policy SHA-256 {result.provenance.policy_sha256[:16]}")
     return (

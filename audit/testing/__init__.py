@@ -1,8 +1,10 @@
 """Test helpers for maas-audit and its plugin authors.
 
-:func:`serve_model` runs a local scoring server (MLflow and Open Inference
-Protocol v2) around a Python predict function, with injectable faults; see
-:mod:`audit.testing.endpoint`.  Names are imported lazily, so that
+:func:`check_auditor` runs the contract every built-in auditor keeps on a plugin's
+auditor class (see :mod:`audit.testing.conformance`), as scikit-learn's
+``check_estimator`` does for estimators.  :func:`serve_model` runs a local scoring
+server (MLflow and Open Inference Protocol v2) around a Python predict function, with
+injectable faults; see :mod:`audit.testing.endpoint`.  Names are imported lazily, so that
 ``python -m audit.testing.endpoint`` runs its module only once.
 """
 
@@ -12,6 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from audit.testing.conformance import ConformanceError, check_auditor
     from audit.testing.endpoint import (
         Fault,
         FaultKind,
@@ -24,17 +27,20 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ConformanceError",
     "Fault",
     "FaultKind",
     "PredictFn",
     "RespondMode",
     "ServedModel",
+    "check_auditor",
     "serve_model",
     "sklearn_predict_fn",
     "start_server",
 ]
 
 _LAZY = {name: "audit.testing.endpoint" for name in __all__}
+_LAZY.update(dict.fromkeys(["ConformanceError", "check_auditor"], "audit.testing.conformance"))
 
 
 def __getattr__(name: str) -> Any:

@@ -42,14 +42,19 @@ def test_skops_round_trip_of_the_pipeline(pipeline, audit_rows, tmp_path):
     assert adapter.describe()["location"] == str(path)
 
 
-def test_skops_trusts_tree_predictors_of_gradient_boosting(train, numeric, audit_rows, tmp_path):
+def test_skops_loads_gradient_boosting_only_when_the_caller_names_its_tree_type(
+    train, numeric, audit_rows, tmp_path
+):
     X, y = train
     model = HistGradientBoostingClassifier(max_iter=5).fit(X[numeric], y)
     path = tmp_path / "hgb.skops"
     sio.dump(model, path)
-    assert any(t.startswith("sklearn.") for t in sio.get_untrusted_types(file=path))
+    tree_type = "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"
 
-    assert_same_predictions(load_model(path), model, audit_rows[numeric])
+    with pytest.raises(ModelSpecError, match=tree_type):
+        load_model(path)
+    loaded = load_skops(path, trusted=[tree_type])
+    assert_same_predictions(SklearnAdapter(loaded), model, audit_rows[numeric])
 
 
 @pytest.mark.parametrize(

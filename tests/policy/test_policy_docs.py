@@ -44,3 +44,47 @@ def test_error_lines_in_the_page_are_what_validate_prints(tmp_path, capsys):
         r"got 'high'",
         line,
     )
+
+
+# ---------------------------------------------------------------- docs/citations.md
+
+CITATIONS = DOC.parent / "citations.md"
+
+
+def test_every_pack_is_in_the_citations_table_with_its_version():
+    from audit.policy import list_packs, load_policy
+
+    text = CITATIONS.read_text(encoding="utf-8")
+    for name in list_packs():
+        policy = load_policy(name).policy
+        assert f"## {name} (version {policy.version})" in text, name
+
+
+def test_no_shipped_citation_is_neither_checked_nor_marked_unverified():
+    from audit.policy import list_packs, load_policy
+
+    for name in list_packs():
+        for r in load_policy(name).policy.requirements:
+            assert r.citation_verified is not None, f"{name}: {r.id}"
+            if r.citation_verified:
+                assert r.citation_checked == "2026-12-05", f"{name}: {r.id}"
+
+
+def test_unverified_requirements_are_explained_in_the_table():
+    from audit.policy import list_packs, load_policy
+
+    text = CITATIONS.read_text(encoding="utf-8")
+    for name in list_packs():
+        section = text.split(f"## {name} ")[1].split("\n## ")[0]
+        unverified = [
+            r.id for r in load_policy(name).policy.requirements if r.citation_verified is False
+        ]
+        if unverified:
+            assert "**unverified**" in section, name
+        assert ("citation_verified: false" in section) == bool(unverified), name
+
+
+def test_the_page_claims_only_what_the_report_does():
+    text = DOC.read_text(encoding="utf-8")
+    assert "lists anything the law asks for that was not given" not in text
+    assert "names each one missing" in text

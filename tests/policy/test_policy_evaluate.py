@@ -68,7 +68,9 @@ def test_exactly_four_fifths_passes():
     assert f.reference_group == "sex=Male"
     assert f.summary == (
         "Selection rate of sex=Female is 0.80 of sex=Male's (0.240 vs 0.300); "
-        "the threshold is 0.80."
+        "the threshold is 0.80. For sex=Female the difference is within what chance could "
+        "explain: p = 0.213, Fisher's exact test (one-sided); 95% interval of the ratio "
+        "0.505 to 1.267."
     )
 
 
@@ -83,9 +85,13 @@ def test_two_thirds_fails():
     f = one(req(), [result(("sex=Male", 0.30), ("sex=Female", 0.20))])
     assert f.verdict is Verdict.FAIL
     assert f.measured == pytest.approx(2 / 3)
+    # p: scipy's fisher_exact([[20, 80], [30, 70]], alternative="less") = 0.0706;
+    # interval: Katz, exp(ln(2/3) -+ 1.96 * sqrt(1/20 - 1/100 + 1/30 - 1/100))
     assert f.summary == (
         "Selection rate of sex=Female is 0.67 of sex=Male's (0.200 vs 0.300); "
-        "the threshold is 0.80."
+        "the threshold is 0.80. For sex=Female the difference is within what chance could "
+        "explain: p = 0.071, Fisher's exact test (one-sided); 95% interval of the ratio "
+        "0.407 to 1.092."
     )
     assert f.requirement_id == "r"
     assert f.comparison == "ratio_to_max"
@@ -435,15 +441,22 @@ def test_nyc_pack_findings_are_advisory():
     output = AuditorOutput(
         auditor="fairness",
         metrics=(
-            result(("sex=Male", 0.3), ("sex=Female", 0.1)),
-            result(("race=A", 0.3), ("race=B", 0.3), grouping=("race",)),
+            result(("sex=Male", 0.3), ("sex=Female", 0.1), metric="ll144_rate"),
+            result(("race=A", 0.3), ("race=B", 0.3), grouping=("race",), metric="ll144_rate"),
             result(
-                ("sex=Male, race=A", 0.3), ("sex=Female, race=B", 0.3), grouping=("sex", "race")
+                ("sex=Male, race=A", 0.3),
+                ("sex=Female, race=B", 0.3),
+                grouping=("sex", "race"),
+                metric="ll144_rate",
             ),
         ),
         method="m",
     )
-    findings = evaluate_policy(policy, [output], sensitive=["sex", "race"])
+    findings = [
+        f
+        for f in evaluate_policy(policy, [output], sensitive=["sex", "race"])
+        if f.requirement_id.startswith("ll144-impact")
+    ]
     assert [(f.grouping, f.verdict) for f in findings] == [
         (("sex",), Verdict.FAIL),
         (("race",), Verdict.PASS),

@@ -80,7 +80,10 @@ def test_cli_explain_prints_each_requirement(capsys):
     assert main(["policy", "explain", "nyc-ll144", "--sensitive", "sex,race"]) == 0
     out = capsys.readouterr().out
     assert "ll144-impact-ratio-by-category: Impact ratios" in out
-    assert "ADVISORY — For every group of sex and race, the selection rate" in out
+    assert "ADVISORY — For every group of sex and race, the " in out
+    assert "is read against a benchmark, at least 80% of the highest group's" in out
+    assert "(the cited text sets no threshold)" in out
+    assert "citation unverified" in out
     assert "ADVISORY — For every group of sex × race," in out
 
 
@@ -149,11 +152,14 @@ def test_unknown_auditor_is_refused_before_the_audit(tmp_path, capsys):
 
 def test_shipped_pack_ids_are_stable():
     assert [r.id for r in load_policy("four-fifths").policy.requirements] == [
-        "four-fifths-selection-rate"
+        "four-fifths-selection-rate",
+        "four-fifths-selection-rate-intersectional",
+        "four-fifths-significance",
     ]
     assert [r.id for r in load_policy("nyc-ll144").policy.requirements] == [
         "ll144-impact-ratio-by-category",
         "ll144-impact-ratio-intersectional",
+        "ll144-significance",
     ]
 
 
@@ -175,6 +181,7 @@ def test_whole_population_metrics_name_no_groups(capsys):
     assert "For the data as a whole, the unmasked PII cells must be at most 0" in out
     assert "combinations" not in out
     assert main(["policy", "explain", "four-fifths"]) == 0
-    assert "For every group of each sensitive column and their combinations" in (
-        capsys.readouterr().out
-    )
+    out = capsys.readouterr().out
+    assert "For every group of each sensitive column, " in out
+    assert "For every group of the combination of the sensitive columns, " in out
+    assert "a threshold of this policy's choice" in out

@@ -35,6 +35,12 @@ ECOA = {
     "ecoa-proxy-reliance": ("proxy_attribution_share", "at_most", 0.2, "advisory"),
     "ecoa-approval-rate-ratio": ("selection_rate", "ratio_to_max", 0.8, "advisory"),
     "ecoa-adverse-action-reasons-stable": ("attribution_stability", "at_least", 0.8, "advisory"),
+    "ecoa-adverse-action-reasons-established": (
+        "share_of_adverse_decisions_with_reasons",
+        "at_least",
+        1.0,
+        "advisory",
+    ),
 }
 GDPR = {
     "gdpr-no-unmasked-personal-data": ("unmasked_pii_cells", "at_most", 0.0, "blocking"),
@@ -94,7 +100,7 @@ def test_ecoa_pack_citations_and_settings():
     assert "comment 6(a)-2" in by_id["ecoa-proxy-reliance"].citation
     assert "§ 1002.6(a)" in by_id["ecoa-proxy-reliance"].citation
     reasons = by_id["ecoa-adverse-action-reasons-stable"].citation
-    for cited in ("§ 1002.9(a)(2)", "(b)(2)", "9(b)(2)-4", "Circular 2022-03"):
+    for cited in ("§ 1002.9(a)(2)", "(b)(2)", "9(b)(2)-1", "9(b)(2)-4", "Circulars 2022-03"):
         assert cited in reasons
     # the four-fifths benchmark is not presented as a Regulation B rule
     ratio = by_id["ecoa-approval-rate-ratio"]
@@ -159,7 +165,7 @@ def test_cli_lists_and_explains_the_packs(capsys):
 
     assert main(["policy", "explain", "ecoa-reg-b", "--sensitive", "sex,race"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("ecoa-reg-b 1.0\n")
+    assert out.startswith("ecoa-reg-b 1.1\n")
     assert (
         "BLOCKING — For sex and race, the sensitive attribution share must be at most 0 "
         "(15 U.S.C. § 1691(a)(1); 12 CFR § 1002.4(a)"
@@ -170,7 +176,12 @@ def test_cli_lists_and_explains_the_packs(capsys):
     assert main(["policy", "explain", "gdpr-masking"]) == 0
     out = capsys.readouterr().out
     assert "gdpr-no-unkeyed-hashes: Hashed identifiers use a key, never a plain hash" in out
-    assert "the unsalted hash cells must be at most 0 (Regulation (EU) 2016/679, Art. 4(5)" in out
+    assert (
+        "the unsalted hash cells must be at most 0, a threshold of this policy's choice "
+        "(Regulation (EU) 2016/679, Art. 4(5)" in out
+    )
+    assert "citation unverified" in out  # WP216's section numbers were not checked
+    assert "STATEMENT — hmac-key-kept-separately" in out
     assert out.count("BLOCKING —") == 4 and out.count("ADVISORY —") == 1
     assert "not installed" not in out
 

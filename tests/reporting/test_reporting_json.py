@@ -48,6 +48,7 @@ AUDITOR_KEYS = [
     "method",
     "limitations",
     "warnings",
+    "failure",
     "config",
     "metrics",
     "tables",

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audit.adapters.http.secrets import redact
 from audit.errors import DataError, EndpointError
 
 __all__ = ["column_values", "describe_json", "json_scalar", "label_array", "score_array"]
@@ -61,14 +62,40 @@ def json_scalar(value: Any, *, column: str) -> Any:
 
 
 def column_values(series: pd.Series) -> list[Any]:
-    """Return the values of one column as a list of JSON-safe Python values."""
+    """Return the values of one column as a list of JSON-safe Python values.
+
+    The same values as :func:`json_scalar` cell by cell; NumPy bool, int and float
+    columns, and strings in object columns, take a vectorised path (scoring encodes
+    every cell sent, so this is on the hot path of a served model).
+    """
     column = str(series.name)
-    return [json_scalar(v, column=column) for v in series.astype(object).tolist()]
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
+        values = series.to_numpy()
+        if dtype.kind == "f":
+            infinite = np.isinf(values)
+            if infinite.any():
+                json_scalar(values[np.argmax(infinite)], column=column)  # raises DataError
+            missing = np.isnan(values)
+            if missing.any():
+                out: list[Any] = values.tolist()
+                for index in np.flatnonzero(missing).tolist():
+                    out[index] = None
+                return out
+        return values.tolist()  # type: ignore[no-any-return]
+    return [
+        v if type(v) is str else json_scalar(v, column=column)
+        for v in series.astype(object).tolist()
+    ]
 
 
 def describe_json(value: Any) -> str:
-    """Render a JSON value on one short line, for error messages."""
-    text = repr(value).replace("\n", " ")
+    """Render a JSON value on one short line, for error messages, without any secret.
+
+    An endpoint may echo a credential in any answer, so every credential a transport
+    of this process sends is redacted (see :mod:`audit.adapters.http.secrets`).
+    """
+    text = redact(repr(value).replace("\n", " "))
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
 
 
@@ -80,6 +107,15 @@ def label_array(values: Sequence[Any], *, what: str) -> np.ndarray:
     EndpointError
         If a label is null, not a scalar, or the labels mix strings with numbers.
     """
+    found = set(map(type, values))
+    if found == {str}:
+        return np.asarray(values, dtype=object)
+    if found == {int}:
+        return np.asarray(values, dtype=np.int64)
+    if found == {bool}:
+        return np.asarray(values, dtype=bool)
+    if found and found <= {int, float}:
+        return np.asarray(values, dtype=np.float64)
     kinds: set[str] = set()
     for index, value in enumerate(values):
         if value is None:
@@ -120,6 +156,8 @@ def score_array(values: Sequence[Any], *, what: str) -> np.ndarray:
     EndpointError
         If a score is null or not a number.
     """
+    if set(map(type, values)) <= {float, int}:  # JSON numbers, no bool: the common case
+        return np.asarray(values, dtype=np.float64)
     for index, value in enumerate(values):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise EndpointError(

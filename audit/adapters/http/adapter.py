@@ -267,7 +267,7 @@ class HttpAdapter(Closing):
             else:
                 predictions = oip_v2.decode_infer_response(answer, output_name=self.output_name)
         except EndpointError as exc:
-            raise EndpointError(f"{where}: {exc}") from None
+            raise EndpointError(self.transport.redact(f"{where}: {exc}")) from None
         if len(predictions) != len(rows):
             raise EndpointError(
                 f"{where}: endpoint returned {len(predictions)} predictions for {len(rows)} rows."
@@ -284,6 +284,7 @@ def http_adapter(
     header_env: Mapping[str, str] | None = None,
     output_name: str | None = None,
     concurrency: int | None = None,
+    default_token: bool = True,
 ) -> HttpAdapter:
     """Build an :class:`HttpAdapter` for ``url``, telling its protocol from the URL's path.
 
@@ -302,6 +303,9 @@ def http_adapter(
         OIP v2 only: the output to read.
     concurrency:
         Requests in flight at once while scoring (4); ``None`` keeps the default.
+    default_token:
+        Send ``MAAS_AUDIT_TOKEN`` as a bearer token when no ``Authorization`` header is
+        set: true for a URL the user named, false for one a policy names.
 
     Raises
     ------
@@ -325,7 +329,7 @@ def http_adapter(
         settings["timeout"] = timeout
     if max_retries is not None:
         settings["max_retries"] = max_retries
-    transport = HttpTransport(header_env=header_env, **settings)
+    transport = HttpTransport(header_env=header_env, default_token=default_token, **settings)
     return HttpAdapter(
         post_url,
         protocol=protocol,

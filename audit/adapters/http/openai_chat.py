@@ -165,7 +165,10 @@ class ChatClient(Closing):
         if self.max_tokens is not None:
             payload["max_tokens"] = self.max_tokens
         body = self.transport.post_json(self.url, payload, rows=1)
-        return parse_answer(body, f"{safe_url(self.url)} (prompt {index + 1})")
+        try:
+            return parse_answer(body, f"{safe_url(self.url)} (prompt {index + 1})")
+        except EndpointError as exc:
+            raise EndpointError(self.transport.redact(str(exc))) from None
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -181,8 +184,13 @@ def chat_client(
     max_retries: int = 2,
     max_prompts: int = DEFAULT_MAX_PROMPTS,
     max_tokens: int | None = 256,
+    default_token: bool = True,
 ) -> ChatClient:
     """Build a :class:`ChatClient` for ``url`` (a base URL or the full completions URL).
+
+    ``default_token`` sends ``MAAS_AUDIT_TOKEN`` as a bearer token when no
+    ``Authorization`` header is set: true for a URL the user named, false for one a
+    policy names (see :mod:`audit.adapters.http.transport`).
 
     Raises
     ------
@@ -191,7 +199,12 @@ def chat_client(
     UsageError
         If a setting is out of range or a credential variable is unset.
     """
-    transport = HttpTransport(timeout=timeout, max_retries=max_retries, header_env=header_env)
+    transport = HttpTransport(
+        timeout=timeout,
+        max_retries=max_retries,
+        header_env=header_env,
+        default_token=default_token,
+    )
     return ChatClient(
         chat_url(url),
         model=model,

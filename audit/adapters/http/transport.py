@@ -10,21 +10,33 @@ Retries
 Timeouts
     ``timeout`` bounds each attempt as a whole, from connecting to the last byte of
     the answer (checked as each piece arrives), so an endpoint that drips its answer
-    byte by byte times out like one that never answers.  Answers larger than
-    :data:`MAX_ANSWER_BYTES` are refused.
+    byte by byte times out like one that never answers.
+
+Answer size
+    The body is read raw and decoded here, not by ``httpx``: ``gzip`` and ``deflate``
+    are inflated piece by piece, never more than 1 MiB of output per step, and the
+    inflated bytes are counted as they arrive, so an answer larger than
+    ``max_answer_bytes`` (:data:`MAX_ANSWER_BYTES`) is refused before it fills memory,
+    however well it compresses.  Stacked encodings (``gzip, gzip``) and encodings
+    that were not asked for are refused.
 
 Threads
     One transport may be shared by several threads at once: the ``httpx`` client
     and its connection pool are thread-safe, and the counters are updated under a
     lock.  Each thread's request keeps the transport's own timeout and retries.
+    The pool keeps every connection open (as many as requests were ever in flight
+    at once, which the caller bounds), so no batch waits for a new connection.
 
 Credentials
     ``header_env`` maps header names to the names of environment variables that
     hold their values, e.g. ``{"Authorization": "MY_TOKEN_VAR"}`` with
-    ``MY_TOKEN_VAR="Bearer abc"``.  When no ``Authorization`` header is configured
-    and ``MAAS_AUDIT_TOKEN`` is set, ``Authorization: Bearer $MAAS_AUDIT_TOKEN`` is
-    sent.  Header values never appear in :meth:`HttpTransport.describe`, ``repr``
-    or error messages; URLs in messages lose their user info and query string.
+    ``MY_TOKEN_VAR="Bearer abc"``.  With ``default_token=True`` (set for endpoints
+    the user named: ``--model`` and model configs, never for a URL a policy names),
+    when no ``Authorization`` header is configured and ``MAAS_AUDIT_TOKEN`` is set,
+    ``Authorization: Bearer $MAAS_AUDIT_TOKEN`` is sent.  Header values never appear
+    in :meth:`HttpTransport.describe` or ``repr``; every error message and answer
+    excerpt passes :func:`~audit.adapters.http.secrets.redact`, which removes each
+    value and its bare token; URLs in messages lose their user info and query string.
 """
 
 from __future__ import annotations
@@ -36,13 +48,15 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+import zlib
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from audit.adapters.http.secrets import redact, register_secret
 from audit.core.closing import Closing
 from audit.errors import EndpointError, UsageError
 
@@ -55,6 +69,9 @@ MAX_ANSWER_BYTES = 256 * 1024 * 1024
 """Largest answer body read from an endpoint; a larger one is an :class:`EndpointError`."""
 
 _SNIPPET = 200
+_INFLATE_STEP = 1024 * 1024
+_ACCEPT_ENCODING = "gzip, deflate"
+_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
 def safe_url(url: str) -> str:
@@ -96,6 +113,11 @@ class HttpTransport(Closing):
         Seconds of the first wait between attempts, and the cap on any wait.
     header_env:
         Header name → name of the environment variable holding its value.
+    default_token:
+        Send ``Authorization: Bearer $MAAS_AUDIT_TOKEN`` when no ``Authorization``
+        header is configured.  Only for an endpoint the user named.
+    max_answer_bytes:
+        Largest answer read, counted after decompression.
     transport:
         An ``httpx`` transport to use instead of the network, e.g.
         :class:`httpx.MockTransport` in tests.
@@ -127,6 +149,8 @@ class HttpTransport(Closing):
         backoff_base: float = 0.5,
         backoff_max: float = 8.0,
         header_env: Mapping[str, str] | None = None,
+        default_token: bool = False,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         seed: int | None = None,
@@ -143,16 +167,22 @@ class HttpTransport(Closing):
         self.max_retries = max_retries
         self.backoff_base = float(backoff_base)
         self.backoff_max = float(backoff_max)
-        self._headers = _resolve_headers(header_env or {})
+        self.max_answer_bytes = int(max_answer_bytes)
+        self._headers = _resolve_headers(header_env or {}, default_token=default_token)
         self._secrets = [v for v in self._headers.values() if v]
+        for secret in self._secrets:
+            register_secret(secret)
         self._sleep = sleep
         self._random = random.Random(seed)
         self._client = httpx.Client(
             timeout=httpx.Timeout(self.timeout),
             transport=transport,
-            headers={"Accept": "application/json"},
+            headers={"Accept": "application/json", "Accept-Encoding": _ACCEPT_ENCODING},
             follow_redirects=False,
             trust_env=False,
+            # every connection a caller's threads opened stays open for the next batch:
+            # httpx keeps only 20 by default, so 32 in flight reconnected 12 per round
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=None),
         )
         self.requests_sent = 0
         self.rows_sent = 0
@@ -241,7 +271,7 @@ class HttpTransport(Closing):
             except httpx.ConnectError as exc:
                 reason = _connect_reason(exc)
             except httpx.TransportError as exc:
-                reason = f"{type(exc).__name__}: {self._redact(str(exc)) or 'no detail'}"
+                reason = f"{type(exc).__name__}: {self.redact(str(exc)) or 'no detail'}"
             else:
                 status = response.status_code
                 if 200 <= status < 300:
@@ -260,19 +290,29 @@ class HttpTransport(Closing):
         """Send one request and read its whole answer within :attr:`timeout` seconds."""
         deadline = time.monotonic() + self.timeout
         with self._client.stream(method, url, content=content, headers=headers) as response:
+            if response.is_stream_consumed:  # built in memory (a mock transport): decoded
+                inflater, pieces = None, iter([response.content])
+            else:
+                inflater = _decoder(response.headers.get("Content-Encoding"), safe_url(url))
+                pieces = response.iter_raw()
             chunks: list[bytes] = []
             size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > MAX_ANSWER_BYTES:
-                    raise EndpointError(
-                        f"{safe_url(url)}: the answer is larger than "
-                        f"{MAX_ANSWER_BYTES // (1024 * 1024)} MiB; refusing to read it"
-                    )
-                chunks.append(chunk)
+            for raw in pieces:
+                for chunk in [raw] if inflater is None else inflater.feed(raw):
+                    size += len(chunk)
+                    if size > self.max_answer_bytes:
+                        raise EndpointError(self._too_large(url))
+                    chunks.append(chunk)
                 if time.monotonic() > deadline:
                     raise httpx.ReadTimeout("answer incomplete at the deadline")
+            if inflater is not None and chunks:
+                inflater.finish()
         return response, b"".join(chunks)
+
+    def _too_large(self, url: str) -> str:
+        limit = self.max_answer_bytes
+        shown = f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit} bytes"
+        return f"{safe_url(url)}: the answer is larger than {shown}; refusing to read it"
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -281,16 +321,15 @@ class HttpTransport(Closing):
         with self._lock:
             return full / 2 + self._random.uniform(0, full / 2)
 
-    def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+    def redact(self, text: str) -> str:
+        """``text`` without any credential value, in any form (see :mod:`.secrets`)."""
+        return redact(text, self._secrets)
 
     def _snippet(self, response: httpx.Response, body: bytes) -> str:
         text = " ".join(body.decode(response.encoding or "utf-8", errors="replace").split())
         if len(text) > _SNIPPET:
             text = text[: _SNIPPET - 3] + "..."
-        return self._redact(text)
+        return self.redact(text)
 
     def _parse(self, response: httpx.Response, body: bytes, where: str) -> Any:
         try:
@@ -314,7 +353,7 @@ class HttpTransport(Closing):
         return f"{message}: {snippet}" if snippet else message
 
 
-def _resolve_headers(header_env: Mapping[str, str]) -> dict[str, str]:
+def _resolve_headers(header_env: Mapping[str, str], *, default_token: bool) -> dict[str, str]:
     headers: dict[str, str] = {}
     for header, variable in header_env.items():
         value = os.environ.get(variable)
@@ -324,10 +363,65 @@ def _resolve_headers(header_env: Mapping[str, str]) -> dict[str, str]:
                 "export it before auditing the endpoint."
             )
         headers[header] = value
-    token = os.environ.get(DEFAULT_TOKEN_ENV)
+    token = os.environ.get(DEFAULT_TOKEN_ENV) if default_token else None
     if token and not any(h.lower() == "authorization" for h in headers):
         headers["Authorization"] = f"Bearer {token}"
     return headers
+
+
+def _decoder(encoding: str | None, where: str) -> _Inflater | None:
+    """What inflates a body sent with ``Content-Encoding: encoding``; ``None``: nothing."""
+    codings = [c.strip().lower() for c in (encoding or "").split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if not codings:
+        return None
+    if len(codings) > 1:
+        raise EndpointError(
+            f"{where}: the answer is encoded {', '.join(codings)}; stacked encodings are refused"
+        )
+    if codings[0] not in _WBITS:
+        raise EndpointError(
+            f"{where}: the answer is encoded {codings[0]!r}, which was not asked for "
+            f"(accepted: {_ACCEPT_ENCODING})"
+        )
+    return _Inflater(codings[0], where)
+
+
+class _Inflater:
+    """Inflates a gzip or deflate body piece by piece, each piece at most 1 MiB."""
+
+    def __init__(self, coding: str, where: str) -> None:
+        self._zlib = zlib.decompressobj(_WBITS[coding])
+        self._raw_deflate_allowed = coding == "deflate"  # servers send it raw or zlib-wrapped
+        self._where = where
+
+    def feed(self, raw: bytes) -> Iterator[bytes]:
+        """The inflated pieces of ``raw``, made one at a time as the caller asks."""
+        data = raw
+        while data and not self._zlib.eof:
+            try:
+                piece = self._zlib.decompress(data, _INFLATE_STEP)
+            except zlib.error as exc:
+                if self._raw_deflate_allowed:
+                    self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+                    self._raw_deflate_allowed = False
+                    continue
+                raise EndpointError(
+                    f"{self._where}: the compressed answer is corrupt ({exc})"
+                ) from None
+            self._raw_deflate_allowed = False
+            data = self._zlib.unconsumed_tail
+            if piece:
+                yield piece
+            while len(piece) == _INFLATE_STEP and not data and not self._zlib.eof:
+                piece = self._zlib.decompress(b"", _INFLATE_STEP)  # output zlib held back
+                if piece:
+                    yield piece
+
+    def finish(self) -> None:
+        """Refuse a body that ended before its compressed stream did."""
+        if not self._zlib.eof:
+            raise EndpointError(f"{self._where}: the compressed answer is truncated")
 
 
 def _connect_reason(exc: httpx.ConnectError) -> str:

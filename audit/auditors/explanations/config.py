@@ -65,9 +65,10 @@ class ExplanationsConfig(BaseModel):
     )
     baseline: Literal["median", "mean", "reference"] = Field(
         "median",
-        description="The reference input: per column the median (numbers) or most frequent "
-        "value (categories) of the audited data, the mean (of the encoded inputs for PyTorch "
-        "models), or the row given in 'reference'.",
+        description="The reference input of the attributions: per column the median "
+        "(numbers) or most frequent value (categories) of the audited data, the mean "
+        "(numbers; of the encoded inputs for PyTorch models) or most frequent value, or the "
+        "row given in 'reference'.",
     )
     reference: dict[str, Any] | None = Field(
         None, description="The reference row, column -> value, when baseline is 'reference'."
@@ -80,6 +81,22 @@ class ExplanationsConfig(BaseModel):
     n_local: int = Field(10, ge=0, le=1000, description="Random rows shown explained.")
     adverse_per_group: int = Field(
         3, ge=0, le=100, description="Most adverse decisions explained per group."
+    )
+    reason_rows: int = Field(
+        0,
+        ge=0,
+        le=100_000,
+        description="Adverse decisions given their own principal reasons (a uniform random "
+        "sample when the data holds more); 0: none.",
+    )
+    reason_reference: Literal["all_applicants", "near_cutoff"] = Field(
+        "all_applicants",
+        description="Whose average each applicant's reasons are measured against "
+        "(Regulation B comment 9(b)(2)-5): a sample of all applicants, or the approved "
+        "applicants of lowest score.",
+    )
+    reason_reference_rows: int = Field(
+        100, ge=1, le=10_000, description="Reference applicants the average is taken over."
     )
     proxy_auc_threshold: float = Field(
         0.75,

@@ -20,7 +20,7 @@ from audit.auditors.explanations.perturbation import STOCHASTIC, explain_black_b
 from audit.core.context import Task
 from audit.core.protocols import ModelAdapter
 
-__all__ = ["Explained", "Run", "choose_methods", "explain"]
+__all__ = ["Explained", "Run", "choose_methods", "explain", "rows_per_call"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -85,7 +85,8 @@ def choose_methods(
     return method, compare, warnings
 
 
-def _rows_per_call(settings: ExplanationsConfig, model: ModelAdapter) -> int:
+def rows_per_call(settings: ExplanationsConfig, model: ModelAdapter) -> int:
+    """Most rows per model call: the setting, else the adapter's batch size."""
     if settings.rows_per_call is not None:
         return settings.rows_per_call
     return max(int(getattr(model, "batch_size", 1000)), 1)
@@ -138,7 +139,7 @@ def explain(
         settings.reference,
     )
     warnings.extend(base_warnings)
-    per_call = _rows_per_call(settings, model)
+    per_call = rows_per_call(settings, model)
     space = ColumnSpace.build(rows, base)
     forward = ModelForward(
         model, space, rows_per_call=per_call, task=task, positive_label=positive_label

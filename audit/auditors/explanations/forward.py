@@ -79,7 +79,8 @@ class ModelForward:
     adapter:
         The model.
     space:
-        Decodes Captum's coded inputs into rows of the user's columns.
+        Decodes Captum's coded inputs into rows of the user's columns; None when only
+        :meth:`predict` is used.
     rows_per_call:
         Most rows per ``predict_batch`` call.
     task, positive_label:
@@ -89,19 +90,26 @@ class ModelForward:
     def __init__(
         self,
         adapter: ModelAdapter,
-        space: ColumnSpace,
+        space: ColumnSpace | None,
         *,
         rows_per_call: int,
         task: Task,
         positive_label: Any,
     ) -> None:
         self.adapter = adapter
-        self.space = space
+        self._space = space
         self.rows_per_call = max(int(rows_per_call), 1)
         self.task = task
         self.positive_label = positive_label
         self.count = CallCount()
         self.used_scores: bool | None = None
+
+    @property
+    def space(self) -> ColumnSpace:
+        """The column space that decodes Captum's inputs."""
+        if self._space is None:
+            raise ValueError("this forward function has no column space to decode inputs")
+        return self._space
 
     def predict(self, rows: pd.DataFrame) -> FloatArray:
         """Attributed number for each row of ``rows``, in calls of at most ``rows_per_call``."""

@@ -13,11 +13,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from audit.auditors.explanations.summaries import TIE_RTOL
+
 __all__ = ["describe_value", "principal_reasons", "top_contributions"]
 
 FloatArray = npt.NDArray[np.float64]
 
 _VALUE_CHARS = 40
+
+
+def _tolerance(attributions: FloatArray) -> float:
+    return TIE_RTOL * float(np.max(np.abs(attributions))) if len(attributions) else 0.0
 
 
 def describe_value(value: Any) -> str:
@@ -52,7 +58,8 @@ def principal_reasons(
 ) -> list[str]:
     """Up to ``k`` columns that lowered this row's score most, most first.
 
-    Only columns with a negative attribution are reasons; each reads
+    Only columns with a negative attribution beyond numerical tolerance (``TIE_RTOL``
+    times the row's largest |attribution|) are reasons; each reads
     ``column = value (-0.123)``, with ``[sensitive]`` or ``[proxy of ...]`` when
     ``roles`` names the column.
 
@@ -60,12 +67,15 @@ def principal_reasons(
     --------
     >>> principal_reasons(np.array([-0.2, 0.1, -0.05]), [0, 5, "x"], ["a", "b", "c"], 3, {})
     ['a = 0 (-0.200)', 'c = x (-0.050)']
+    >>> principal_reasons(np.array([-0.2, -1e-9]), [0, 5], ["a", "b"], 2, {})
+    ['a = 0 (-0.200)']
     """
+    floor = -_tolerance(attributions)
     order = np.argsort(attributions, kind="stable")
     return [
         _phrase(columns[i], values[i], float(attributions[i]), roles)
         for i in order[:k]
-        if attributions[i] < 0
+        if attributions[i] < floor
     ]
 
 
@@ -76,12 +86,21 @@ def top_contributions(
     k: int,
     roles: Mapping[str, str],
 ) -> list[str]:
-    """The ``k`` columns of largest absolute attribution for this row, with their sign.
+    """Up to ``k`` columns of largest absolute attribution for this row, with their sign.
+
+    Columns within numerical tolerance of 0 (see :func:`principal_reasons`) are left out.
 
     Examples
     --------
     >>> top_contributions(np.array([-0.2, 0.3]), [1, 2], ["a", "b"], 1, {"b": "sensitive"})
     ['b = 2 (+0.300) [sensitive]']
+    >>> top_contributions(np.array([-0.2, 1e-9]), [1, 2], ["a", "b"], 2, {})
+    ['a = 1 (-0.200)']
     """
+    floor = _tolerance(attributions)
     order = np.argsort(-np.abs(attributions), kind="stable")
-    return [_phrase(columns[i], values[i], float(attributions[i]), roles) for i in order[:k]]
+    return [
+        _phrase(columns[i], values[i], float(attributions[i]), roles)
+        for i in order[:k]
+        if abs(attributions[i]) > floor
+    ]

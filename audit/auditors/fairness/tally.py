@@ -28,6 +28,7 @@ from audit.core.groups import (
     compact_codes,
     display_value,
     encode_values,
+    plan_groupings,
     sort_order,
     unknown_name,
 )
@@ -185,6 +186,7 @@ def tally_outcomes(
     y_pred: npt.NDArray[np.integer],
     *,
     intersectional: bool,
+    extra: Sequence[Sequence[str]] = (),
 ) -> FairnessTally:
     """Count each group's confusion cells in one chunk of rows.
 
@@ -203,6 +205,8 @@ def tally_outcomes(
         0/1 ground truth and decisions, one per row of ``data``.
     intersectional:
         Whether to add the combination of all columns.
+    extra:
+        More combinations of sensitive columns to count (each column order once).
 
     Returns
     -------
@@ -210,9 +214,10 @@ def tally_outcomes(
         Counts keyed by raw sensitive values; merge tallies of other chunks into it.
     """
     encoded = [_encode(data[column]) for column in sensitive]
-    plans: list[tuple[int, ...]] = [(i,) for i in range(len(sensitive))]
-    if intersectional and len(sensitive) >= 2:
-        plans.append(tuple(range(len(sensitive))))
+    index = {column: i for i, column in enumerate(sensitive)}
+    planned = plan_groupings(sensitive, intersectional=intersectional, extra=extra)
+    # column indices in sensitive order: the joint table's axes keep that order
+    plans = [tuple(sorted(index[c] for c in columns)) for columns in planned]
     widths = [len(values) for _, values in encoded]
     if 4 * math.prod(widths) <= JOINT_LIMIT:
         counted = _from_joint_table(encoded, plans, y_true, y_pred)

@@ -11,18 +11,28 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
+import pandas as pd
 from pydantic import BaseModel
 
 from audit.auditors._settings import settings_as
 from audit.auditors.masking.config import MaskingConfig
 from audit.auditors.masking.entities import Entity
+from audit.auditors.masking.evidence import (
+    pii_table,
+    probe_table,
+    risk_table,
+    rule_evidence,
+    rule_target,
+    rules_table,
+)
+from audit.auditors.masking.measure import measure
 from audit.auditors.masking.ner import NerEngine, load_ner
 from audit.auditors.masking.patterns import Recognizer, recognizers_for
 from audit.auditors.masking.probes import ProbeRun, run_probes
-from audit.auditors.masking.redact import mask_sample
-from audit.auditors.masking.risk import Risk, measure_risk
-from audit.auditors.masking.scanner import ColumnScan, scan_table
-from audit.auditors.masking.verify import RuleCheck, check_rules
+from audit.auditors.masking.risk import Risk
+from audit.auditors.masking.tally import MaskingTally, tally_table
+from audit.auditors.masking.verify import RuleCheck
+from audit.core.context import no_progress
 from audit.core.measurements import (
     AuditorOutput,
     EvidenceTable,
@@ -32,7 +42,8 @@ from audit.core.measurements import (
 )
 
 if TYPE_CHECKING:
-    from audit.core.context import AuditContext
+    from audit.core.context import AuditContext, ColumnRoles, ProgressFactory
+    from audit.core.protocols import ModelAdapter
 
 __all__ = ["MaskingAuditor"]
 
@@ -50,7 +61,8 @@ METRICS: Mapping[str, str] = {
     "or of a ZIP code, year or date.",
     "pii_columns": "Columns in which most non-empty cells hold one kind of PII.",
     "k_anonymity": "Size of the smallest equivalence class over the quasi-identifiers.",
-    "l_diversity": "Fewest distinct sensitive values in an equivalence class.",
+    "l_diversity": "Fewest distinct known sensitive values in an equivalence class (a "
+    "missing or blank value is not counted).",
     "rows_at_risk_share": "Share of rows in classes below the k target or the l target.",
     "classes_below_k": "Equivalence classes smaller than the k target.",
     "output_pii_findings": "PII found in a text model's answers to the policy's probe "
@@ -59,10 +71,8 @@ METRICS: Mapping[str, str] = {
 
 ERR_NO_ROWS = "the data has no rows"
 ERR_NO_RULES = "the policy's 'auditors.masking' block declares no rules"
-ERR_NO_QI = "the policy's 'auditors.masking' block names no quasi_identifiers"
 ERR_NO_SENSITIVE = "the policy's 'auditors.masking' block names no sensitive_attribute"
 ERR_NO_PROBES = "the policy's 'auditors.masking' block declares no probes"
-ERR_MISSING_COLUMNS = "{what} column(s) {names} not in the data; its columns are: {columns}"
 
 LIMIT_NAMES_PATTERNS = (
     "Person names are found without an NER model: in columns named for names, and in free "
@@ -84,23 +94,6 @@ LIMITATIONS = (
     "table, not on this data.",
     "Output leakage is checked only on the policy's probe prompts, each sent once at "
     "temperature 0; a model may still leak on other prompts or when sampled.",
-)
-
-
-def _kept(settings: MaskingConfig) -> tuple[set[str], set[str]]:
-    """Columns and entities a 'keep' rule allows raw."""
-    columns = {c for r in settings.rules if r.treatment == "keep" for c in r.columns}
-    entities = {
-        r.entity for r in settings.rules if r.treatment == "keep" and r.entity and not r.columns
-    }
-    return columns, entities
-
-
-HASHED_TREATMENTS = frozenset({"hmac", "tokenize"})
-"""Treatments whose values are digests or tokens, and so can be checked for plain hashes."""
-ERR_NO_HASHED_COLUMNS = (
-    "no column present in the data is governed by an 'hmac' or 'tokenize' rule, so no value "
-    "was checked for being a plain hash; name the hashed columns in the masking rules"
 )
 
 
@@ -154,28 +147,6 @@ def _rules_metric(checks: Sequence[RuleCheck]) -> MetricResult:
     )
 
 
-def _rule_target(check: RuleCheck) -> str:
-    rule = check.rule
-    where = ", ".join(rule.columns)
-    if rule.entity:
-        where = f"{where}; {rule.entity} anywhere" if where else f"{rule.entity} anywhere"
-    return f"{rule.treatment} of {where}"
-
-
-def _rule_evidence(check: RuleCheck) -> str:
-    """What one rule's check found, in words, with masked examples only."""
-    if check.unverifiable:
-        return f"not verifiable: {check.unverifiable}"
-    if not check.violations:
-        return f"obeyed in {check.cells:,} cell(s) checked"
-    problems = ", ".join(f"{k}: {n:,}" for k, n in sorted(check.problems.items()))
-    shown = f"; masked examples: {'; '.join(check.samples)}" if check.samples else ""
-    return (
-        f"{check.violations:,} of {check.cells:,} cell(s) break it ({problems}){shown}; "
-        f"first rows: {_first_rows(check.rows)}"
-    )
-
-
 def _per_rule_metrics(checks: Sequence[RuleCheck]) -> list[MetricResult]:
     """``rule_violations`` once per rule, grouped by the rule's id (see :data:`METRICS`)."""
     if not checks:
@@ -186,28 +157,12 @@ def _per_rule_metrics(checks: Sequence[RuleCheck]) -> list[MetricResult]:
             auditor=AUDITOR,
             grouping=(c.rule.id,),
             value=None if c.unverifiable else float(c.violations),
-            description=f"Cells breaking masking rule '{c.rule.id}' ({_rule_target(c)}): "
-            f"{_rule_evidence(c)}.",
+            description=f"Cells breaking masking rule '{c.rule.id}' ({rule_target(c)}): "
+            f"{rule_evidence(c)}.",
             reason=c.unverifiable,
         )
         for c in checks
     ]
-
-
-def _risk_problem(context: AuditContext, settings: MaskingConfig) -> str | None:
-    if not settings.quasi_identifiers:
-        return ERR_NO_QI
-    wanted = [*settings.quasi_identifiers]
-    if settings.sensitive_attribute:
-        wanted.append(settings.sensitive_attribute)
-    missing = [c for c in wanted if c not in context.data.columns]
-    if missing:
-        return ERR_MISSING_COLUMNS.format(
-            what="quasi-identifier or sensitive",
-            names=", ".join(repr(c) for c in missing),
-            columns=", ".join(map(str, list(context.data.columns)[:20])),
-        )
-    return None
 
 
 def _risk_metrics(risk: Risk | None, problem: str | None, rows: int) -> list[MetricResult]:
@@ -236,128 +191,27 @@ def _probe_metric(run: ProbeRun | None) -> MetricResult:
     return _per_entity("output_pii_findings", counts, answers)
 
 
-def _probe_table(run: ProbeRun, prompts: Sequence[str]) -> EvidenceTable:
-    def shown(index: int) -> str:
-        prompt = " ".join(prompts[index].split())
-        return prompt if len(prompt) <= 60 else prompt[:59] + "\N{HORIZONTAL ELLIPSIS}"
-
-    rows = [
-        (leak.prompt + 1, shown(leak.prompt), leak.entity, leak.masked, leak.recognizers)
-        for leak in run.leaks
-    ]
-    return EvidenceTable(
-        title="Output leakage: PII in the answers to probe prompts",
-        columns=("Prompt #", "Prompt", "Entity", "Masked example", "Recognizers"),
-        rows=tuple(rows),
-        caption=f"{run.sent} prompt(s) sent to {run.endpoint}; answers are never shown, "
-        "only the masked first match of each entity.",
-    )
-
-
 def _probe(
     settings: MaskingConfig,
-    context: AuditContext,
+    model: ModelAdapter | None,
     recognizers: Sequence[Recognizer],
     ner: NerEngine | None,
 ) -> tuple[MetricResult, list[EvidenceTable], list[str]]:
     """Probe the chat model when the policy asks: metric, evidence table, warnings."""
     if settings.probes is None:
         return _probe_metric(None), [], []
-    model = context.model if context.has_model else None
     run = run_probes(
         settings.probes, model, recognizers, max_chars=settings.max_cell_chars, ner=ner
     )
     if run.error is not None:
         return _probe_metric(run), [], [run.error]
-    return _probe_metric(run), [_probe_table(run, settings.probes.prompts)], []
+    return _probe_metric(run), [probe_table(run, settings.probes.prompts)], []
 
 
-def _first_rows(rows: Sequence[int]) -> str:
-    return ", ".join(str(r) for r in rows[:10]) + (", ..." if len(rows) > 10 else "")
-
-
-def _pii_table(scans: Sequence[ColumnScan], samples: int) -> EvidenceTable:
-    rows = []
-    for scan in scans:
-        for entity, hits in sorted(scan.hits.items()):
-            rows.append(
-                (
-                    scan.column,
-                    entity,
-                    len(hits.rows),
-                    len(hits.rows) / scan.cells if scan.cells else None,
-                    hits.score,
-                    ", ".join(sorted(hits.recognizers)),
-                    "yes" if scan.free_text else "no",
-                    "; ".join(mask_sample(t) for t in hits.texts[:samples].to_pylist()),
-                    _first_rows(hits.rows.tolist()[:11]),
-                )
-            )
-    return EvidenceTable(
-        title="PII found, by column",
-        columns=(
-            "Column",
-            "Entity",
-            "Cells",
-            "Share of non-empty cells",
-            "Confidence",
-            "Recognizers",
-            "Free text",
-            "Masked examples",
-            "First rows",
-        ),
-        rows=tuple(rows),
-        caption="Raw values are never shown: examples keep each word's first character; "
-        "rows are positions in the data (0 is the first row).",
-    )
-
-
-def _rules_table(checks: Sequence[RuleCheck]) -> EvidenceTable:
-    rows = []
-    for c in checks:
-        status = "not verifiable" if c.unverifiable else "violated" if c.violations else "obeyed"
-        problems = "; ".join(f"{k}: {n}" for k, n in sorted(c.problems.items()))
-        rows.append(
-            (
-                c.rule.id,
-                c.rule.treatment,
-                ", ".join(c.columns) or (c.unverifiable and "(missing)") or "-",
-                c.rule.entity or "",
-                c.cells,
-                c.violations,
-                status,
-                problems or c.unverifiable or "",
-                "; ".join(c.samples),
-                _first_rows(c.rows),
-            )
-        )
-    return EvidenceTable(
-        title="Masking rules",
-        columns=(
-            "Rule",
-            "Treatment",
-            "Columns",
-            "Entity",
-            "Cells checked",
-            "Violations",
-            "Status",
-            "Problems",
-            "Masked examples",
-            "First rows",
-        ),
-        rows=tuple(rows),
-        caption="Each failing cell counts once, whatever number of problems it has.",
-    )
-
-
-def _risk_table(risk: Risk) -> EvidenceTable:
-    return EvidenceTable(
-        title="Equivalence classes by size",
-        columns=("Class size", "Classes", "Rows"),
-        rows=tuple(risk.histogram),
-        caption=f"{risk.classes} classes over {risk.rows} rows; values of the "
-        "quasi-identifiers are not shown.",
-    )
+def _offset(frame: pd.DataFrame) -> int:
+    """Position of ``frame``'s first row in the table: its index's start, if a range."""
+    index = frame.index
+    return int(index.start) if isinstance(index, pd.RangeIndex) else 0
 
 
 class MaskingAuditor:
@@ -392,7 +246,7 @@ class MaskingAuditor:
         Parameters
         ----------
         context:
-            The data; the model, if any, is not used.
+            The data; the model is used only by probes with ``endpoint: model``.
         config:
             A :class:`MaskingConfig` (or a model with the same fields).
 
@@ -404,90 +258,100 @@ class MaskingAuditor:
         """
         settings = settings_as(config, MaskingConfig)
         data = context.data
+        model = context.model if context.has_model else None
+        if len(data) == 0 or len(data.columns) == 0:
+            return self._measured(None, settings, model)
+        recognizers = recognizers_for(settings.entities, settings.custom_patterns)
+        ner, _ = _names(settings)
+        bar = context.progress("masking: scanning columns", 1)
+        try:
+            tally = tally_table(data, settings, recognizers, ner)  # rows: positions
+            bar.update(1)
+        finally:
+            bar.close()
+        return self._measured(tally, settings, model)
+
+    def tally(self, context: AuditContext, config: BaseModel) -> MaskingTally:
+        """Count what ``context``'s rows (a chunk of the audited table) contribute.
+
+        Row positions are taken from the chunk's index when it is a range (the engines
+        number each chunk's rows from its place in the table), else from 0.  Tallies of
+        the chunks merge (:meth:`MaskingTally.merge`) and :meth:`finish` turns the merged
+        tally into the same output as :meth:`run` on the whole table, with the distinct
+        values kept for the hash checks capped at ``max_hash_values``.
+        """
+        settings = settings_as(config, MaskingConfig)
+        recognizers = recognizers_for(settings.entities, settings.custom_patterns)
+        ner, _ = _names(settings)
+        return tally_table(
+            context.data,
+            settings,
+            recognizers,
+            ner,
+            offset=_offset(context.data),
+            limit=settings.max_hash_values,
+        )
+
+    def finish(
+        self,
+        tally: MaskingTally,
+        config: BaseModel,
+        *,
+        roles: ColumnRoles,
+        seed: int,
+        progress: ProgressFactory = no_progress,
+    ) -> AuditorOutput:
+        """Measure from the merged tally of every chunk (probes reach URLs only).
+
+        Parameters
+        ----------
+        tally:
+            From :meth:`tally` over one or more chunks, merged.
+        config:
+            A :class:`MaskingConfig` (or a model with the same fields).
+        roles, seed, progress:
+            Not used: the masking auditor reads only the data.
+        """
+        del roles, seed, progress
+        settings = settings_as(config, MaskingConfig)
+        return self._measured(tally if tally.rows else None, settings, None)
+
+    def _measured(
+        self, tally: MaskingTally | None, settings: MaskingConfig, model: ModelAdapter | None
+    ) -> AuditorOutput:
+        """The output from a table's tally (``None``: no rows), with the probes run."""
         recognizers = recognizers_for(settings.entities, settings.custom_patterns)
         ner, names = _names(settings)
-        probed, probe_tables, probe_warnings = _probe(settings, context, recognizers, ner)
+        probed, probe_tables, probe_warnings = _probe(settings, model, recognizers, ner)
         if settings.ner_model is not None and ner is None:
             probe_warnings.insert(0, f"person names by patterns only: {names}")
-        if len(data) == 0 or len(data.columns) == 0:
+        if tally is None:
             empty = [_scalar(m, None, ERR_NO_ROWS) for m in METRICS if m != probed.metric]
             return self._output(
                 settings, [*empty, probed], probe_tables, [ERR_NO_ROWS, *probe_warnings], names
             )
-        bar = context.progress("masking: scanning columns", 3)
-        try:
-            scans = scan_table(
-                data,
-                recognizers,
-                skip=settings.skip_columns,
-                max_chars=settings.max_cell_chars,
-                ner=ner,
-            )
-            bar.update(1)
-            checks = check_rules(
-                data,
-                settings.rules,
-                {s.column: s for s in scans},
-                max_chars=settings.max_cell_chars,
-                samples=settings.samples,
-            )
-            bar.update(1)
-            problem = _risk_problem(context, settings)
-            risk = None
-            if problem is None:
-                risk = measure_risk(
-                    data,
-                    settings.quasi_identifiers,
-                    settings.sensitive_attribute,
-                    k_target=settings.k_target,
-                    l_target=settings.l_target,
-                )
-            bar.update(1)
-        finally:
-            bar.close()
-        kept_columns, kept_entities = _kept(settings)
-        unmasked: Counter[str] = Counter()
-        free: Counter[str] = Counter()
-        for scan in scans:
-            for entity, hits in scan.hits.items():
-                if scan.column in kept_columns or entity in kept_entities:
-                    continue
-                unmasked[entity] += len(hits.rows)
-                if scan.free_text:
-                    free[entity] += len(hits.rows)
-        unsalted = sum(c.problems.get("unsalted hash", 0) for c in checks)
-        hashed_checked = any(
-            c.rule.treatment in HASHED_TREATMENTS and c.columns and c.cells for c in checks
-        )
-        holding = sum(
-            1
-            for s in scans
-            if any(s.holds(e, settings.column_share) for e in s.hits)
-            and s.column not in kept_columns
-        )
+        measured = measure(tally, settings)
         metrics = [
-            _per_entity("unmasked_pii_cells", unmasked, unmasked),
-            _per_entity("free_text_pii_cells", free, free),
-            _rules_metric(checks),
-            *_per_rule_metrics(checks),
+            _per_entity("unmasked_pii_cells", measured.unmasked, measured.unmasked),
+            _per_entity("free_text_pii_cells", measured.free, measured.free),
+            _rules_metric(measured.checks),
+            *_per_rule_metrics(measured.checks),
             _scalar(
                 "unsalted_hash_cells",
-                float(unsalted) if hashed_checked else None,
-                ERR_NO_HASHED_COLUMNS,
+                None if measured.unsalted is None else float(measured.unsalted),
+                measured.unsalted_problem,
             ),
-            _scalar("pii_columns", float(holding)),
-            *_risk_metrics(risk, problem, len(data)),
+            _scalar("pii_columns", float(measured.pii_columns)),
+            *_risk_metrics(measured.risk, measured.risk_problem, measured.rows),
             probed,
         ]
-        tables = [_pii_table(scans, settings.samples)]
-        if checks:
-            tables.append(_rules_table(checks))
-        if risk is not None:
-            tables.append(_risk_table(risk))
+        tables = [pii_table(measured.columns, settings.samples)]
+        if measured.checks:
+            tables.append(rules_table(measured.checks))
+        if measured.risk is not None:
+            tables.append(risk_table(measured.risk))
         tables += probe_tables
-        warnings = [f"column '{s.column}': {note}" for s in scans for note in s.notes]
-        warnings += probe_warnings
-        return self._output(settings, metrics, tables, warnings, names)
+        return self._output(settings, metrics, tables, [*measured.warnings, *probe_warnings], names)
 
     def _output(
         self,
@@ -550,7 +414,11 @@ def _method(settings: MaskingConfig, names: str) -> str:
         + "Each masking rule is "
         "checked cell by cell against its treatment; digests are compared with plain MD5, "
         "SHA-1, SHA-256 and SHA-512 hashes of values found in the data and of every ZIP "
-        "code, year and date. k-anonymity and l-diversity are computed over the "
+        "code, year and date. A 'mask' rule is obeyed when the letters and digits it "
+        "keeps (of any script) are no more than it allows and lie only at the start and end "
+        "it allows. k-anonymity and l-diversity are computed over the "
         f"quasi-identifiers ({qi}), with targets k >= {settings.k_target} and "
-        f"l >= {settings.l_target}."
+        f"l >= {settings.l_target}; a missing quasi-identifier is a value of its own, and l "
+        "counts the distinct known sensitive values of a class (missing and blank values are "
+        "not counted, so a class with none has l = 0)."
     )

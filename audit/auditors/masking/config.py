@@ -29,6 +29,7 @@ from audit.auditors.masking.regex import compile_pattern
 
 __all__ = [
     "MODEL_ENDPOINT",
+    "ERR_PROBE_CREDENTIALS",
     "CustomPattern",
     "MaskingConfig",
     "MaskingRule",
@@ -115,6 +116,14 @@ class CustomPattern(_Frozen):
         return value
 
 
+ERR_PROBE_CREDENTIALS = (
+    "probes.header_env names environment variables ({names}): a policy may not send "
+    "credentials, and chooses where probes go; credentials reach only endpoints named on "
+    "the command line or in a model config. To probe an endpoint that needs them, give it "
+    "as the audited model, with credentials you choose, and set probes.endpoint: model"
+)
+"""Why a policy's ``probes.header_env`` is refused."""
+
 ProbeProtocol = Literal["auto", "openai-chat", "mlflow", "oip-v2"]
 """How probes reach the model; ``auto`` tells it from the URL (see :func:`probe_protocol`)."""
 
@@ -150,7 +159,9 @@ class ProbeConfig(_Frozen):
     )
     header_env: dict[str, str] = Field(
         default_factory=dict,
-        description="Header name -> environment variable holding its value (never the value).",
+        description="Refused when set: a policy may not choose which environment variables "
+        "are sent, nor where. Probes carry no credentials; to probe an endpoint that needs "
+        "them, give it as the audited model with your credentials and set endpoint: model.",
     )
     max_prompts: int = Field(50, ge=1, le=1_000, description="Most prompts sent.")
     max_tokens: int = Field(256, ge=1, le=32_768, description="max_tokens of each request.")
@@ -162,6 +173,13 @@ class ProbeConfig(_Frozen):
     def _url(cls, value: str) -> str:
         if value != MODEL_ENDPOINT and not value.startswith(("http://", "https://")):
             raise ValueError(f"probes.endpoint must be an http(s) URL or '{MODEL_ENDPOINT}'")
+        return value
+
+    @field_validator("header_env")
+    @classmethod
+    def _no_credentials(cls, value: dict[str, str]) -> dict[str, str]:
+        if value:
+            raise ValueError(ERR_PROBE_CREDENTIALS.format(names=", ".join(sorted(value.values()))))
         return value
 
     @model_validator(mode="after")
@@ -244,6 +262,13 @@ class MaskingConfig(_Frozen):
         50_000,
         ge=1,
         description="Most distinct values of one column run through the spaCy pipeline.",
+    )
+    max_hash_values: int = Field(
+        2_000_000,
+        ge=1,
+        description="Chunked and Dask engines: most distinct values kept per hashed column, "
+        "and most distinct PII values kept, to find repeats and plain hashes across chunks "
+        "(about 100 bytes each); past it the hashed columns' rules are not verifiable.",
     )
 
     @field_validator("rules")

@@ -64,7 +64,10 @@ class NerResult:
     notes: tuple[str, ...] = ()
 
 
+@lru_cache(maxsize=1)
 def _installed_english() -> str | None:
+    # reading every distribution's metadata takes about a second: once per process, not
+    # once per chunk of a table audited chunk by chunk
     found = set()
     for dist in importlib.metadata.distributions():
         name = (dist.metadata["Name"] or "").replace("-", "_").lower()

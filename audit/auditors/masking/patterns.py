@@ -38,6 +38,12 @@ _DATE = (
     r"|December) \d{1,2}, (?:19|20)\d{2})"
 )
 _NAME_WORD = r"[A-Z][a-z'\x{2019}-]+"
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LOCAL_PART = rf"[A-Za-z0-9!#$%&*+/=?^_`{{|}}~-]{_ATEXT}*(?:\.{_ATEXT}+)*"
+"""An e-mail's local part as RFC 5322 allows it in practice: a dot-atom (letters, digits
+and ``!#$%&'*+/=?^_`{|}~-``, dots between atoms), as in ``j.o'neil+billing``.  It does
+not start with an apostrophe, so a quoted address (``'jane@example.com'``) is found
+without its quote; quoted local parts (``"john doe"@example.com``) are not found."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         Entity.EMAIL_ADDRESS,
         "email",
-        r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b",
+        _LOCAL_PART + r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b",
         1.0,
         requires="@",
         needs_digit=False,
@@ -113,7 +119,13 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         validator="phone_digits",
         column_hint=r"(?i)(?:^|_)(?:phone|mobile|cell|tel|telephone|fax|msisdn)(?:$|_)",
     ),
-    Recognizer(Entity.US_SSN, "us_ssn", r"\b\d{3}[- ]\d{2}[- ]\d{4}\b", 0.85, validator="us_ssn"),
+    Recognizer(
+        Entity.US_SSN,
+        "us_ssn",
+        r"\b(?:\d{3}-\d{2}-\d{4}|\d{3} \d{2} \d{4})\b",
+        0.85,
+        validator="us_ssn",
+    ),
     Recognizer(
         Entity.US_SSN,
         "us_ssn_column",

@@ -85,11 +85,11 @@ def _answers(probes: ProbeConfig, model: object | None, prompts: Sequence[str]) 
         with chat_client(
             probes.endpoint,
             model=probes.model,
-            header_env=probes.header_env,
             timeout=probes.timeout,
             max_retries=probes.max_retries,
             max_prompts=probes.max_prompts,
             max_tokens=probes.max_tokens,
+            default_token=False,  # the policy chose this URL: it gets no credentials
         ) as client:
             answers = client.complete(prompts)
     if len(answers) != len(prompts):
@@ -104,8 +104,8 @@ def _served_answers(probes: ProbeConfig, prompts: Sequence[str]) -> list[str]:
         batch_size=len(prompts),
         timeout=probes.timeout,
         max_retries=probes.max_retries,
-        header_env=probes.header_env,
         output_name=probes.output_name,
+        default_token=False,  # the policy chose this URL: it gets no credentials
     ) as adapter:
         predictions = adapter.predict_batch(pd.DataFrame({probes.input_column: list(prompts)}))
     if predictions.labels is None:

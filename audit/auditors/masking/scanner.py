@@ -12,20 +12,15 @@ few as possible:
   their matches would lie inside it and be dropped as overlaps.  A column of IBANs is
   not searched for card numbers, one of SSNs not for phone numbers;
 * in a structured column one anchored pass finds the cells that are one match as a
-  whole, whose match is the trimmed cell; only the other cells are searched, and only
-  their matches extracted (slower: RE2 must track a capture group).  Free-text
-  columns skip the anchored pass;
+  whole (see :mod:`~audit.auditors.masking.search`, which runs one recognizer and
+  validates its candidates).  Free-text columns skip the anchored pass;
 * cells without ``@`` skip the e-mail pattern.
 
-The recognizer's validator (Luhn, mod-97, SSN ranges, ...) runs on the candidates
-only, vectorised with NumPy over the Arrow buffers.  Only cells whose first match fails
-validation (decoys, mostly) are searched again, match by match, for a later valid one.
 With a spaCy pipeline (:mod:`~audit.auditors.masking.ner`), person names are also looked
 for in free-text and name columns, once per distinct value.
 
-Bad input never raises: values that are not text (bytes, mixed types) are decoded with
-replacement characters, cells longer than the limit are scanned up to it, and both are
-noted.  Columns are scanned in parallel threads; Arrow's kernels release the GIL.
+Bad input never raises (see :mod:`~audit.auditors.masking.text`).  Columns are scanned
+in parallel threads; Arrow's kernels release the GIL.
 """
 
 from __future__ import annotations
@@ -45,8 +40,13 @@ import pyarrow.compute as pc
 from audit.auditors.masking.entities import Entity
 from audit.auditors.masking.ner import NerEngine, person_names
 from audit.auditors.masking.patterns import NAME_COLUMNS, Recognizer
-from audit.auditors.masking.regex import finditer
-from audit.auditors.masking.validators import VALIDATORS
+from audit.auditors.masking.search import Found, positions, run_recognizer, take
+from audit.auditors.masking.text import (
+    NOTE_DECODED,
+    NOTE_TRUNCATED,
+    column_text,
+    column_text_counted,
+)
 
 __all__ = ["ColumnScan", "Hits", "column_text", "scan_column", "scan_table"]
 
@@ -66,9 +66,6 @@ PRIORITY = (
 )
 """When two entities' matches overlap in a cell, the earlier one wins (an IBAN's digits
 are not also a phone number)."""
-
-NOTE_DECODED = "{n} cell(s) held bytes or non-text values; scanned as text with replacements"
-NOTE_TRUNCATED = "{n} cell(s) longer than {limit} characters were scanned up to that length"
 
 
 @dataclass
@@ -106,219 +103,20 @@ class ColumnScan:
     """Most cells hold several words: a free-text column."""
     hits: dict[str, Hits] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    wordy: float = 0.0
+    """Share of the non-empty cells holding several words (on a sample when it is clearly
+    above or below one half, else counted); ``free_text`` is ``wordy >= 0.5``."""
+    decoded: int = 0
+    """Cells decoded from bytes or other non-text values."""
+    truncated: int = 0
+    """Cells cut to the scanned length."""
+    ner_notes: list[str] = field(default_factory=list)
+    """What the NER pipeline noted (also in ``notes``)."""
 
     def holds(self, entity: str, share: float) -> bool:
         """Whether at least ``share`` of the non-empty cells hold ``entity``."""
         found = self.hits.get(entity)
         return found is not None and self.cells > 0 and len(found.rows) >= share * self.cells
-
-
-def _decode(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return None
-    if isinstance(value, bytes | bytearray):
-        return bytes(value).decode("utf-8", errors="replace")
-    text = value if isinstance(value, str) else str(value)
-    return text.encode("utf-8", errors="replace").decode("utf-8")
-
-
-def column_text(series: pd.Series, max_chars: int) -> tuple[pa.Array | None, list[str]]:
-    """The column as an Arrow string array, or ``None`` when it cannot hold text-like PII.
-
-    Integers (and floats that are all whole numbers) are scanned as their digits,
-    datetimes as ``YYYY-MM-DD``, booleans and other floats not at all.
-    """
-    notes: list[str] = []
-    if pd.api.types.is_bool_dtype(series):
-        return None, notes
-    if pd.api.types.is_float_dtype(series):
-        values = series.dropna()
-        if values.empty or not np.all(np.mod(values.to_numpy(), 1) == 0):
-            return None, notes
-        series = series.astype("Int64")
-    if pd.api.types.is_integer_dtype(series):
-        array = pa.array(series, from_pandas=True).cast(pa.string())
-    elif pd.api.types.is_datetime64_any_dtype(series):
-        array = pa.array(series.dt.strftime("%Y-%m-%d"), type=pa.string(), from_pandas=True)
-    else:
-        try:
-            array = pa.array(series, type=pa.string(), from_pandas=True)
-        except (pa.ArrowException, TypeError, ValueError, UnicodeError):
-            decoded = [_decode(v) for v in series.tolist()]
-            odd = sum(1 for v in series.tolist() if v is not None and not isinstance(v, str))
-            array = pa.array(decoded, type=pa.string())
-            notes.append(NOTE_DECODED.format(n=odd or len(decoded)))
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    too_long = 0
-    if (pc.max(pc.binary_length(array)).as_py() or 0) > max_chars:  # bytes >= characters
-        too_long = pc.sum(pc.greater(pc.utf8_length(array), max_chars)).as_py() or 0
-    if too_long:
-        array = pc.utf8_slice_codeunits(array, 0, max_chars)
-        notes.append(NOTE_TRUNCATED.format(n=too_long, limit=max_chars))
-    return array, notes
-
-
-def _positions(mask: pa.Array) -> IntArray:
-    values = mask.fill_null(False).to_numpy(zero_copy_only=False)
-    return np.flatnonzero(values).astype(np.int64)
-
-
-def _take(array: pa.Array, rows: IntArray) -> pa.Array:
-    """``array[rows]``, without a copy when ``rows`` is every position in order."""
-    if len(rows) == len(array):
-        return array
-    return array.take(pa.array(rows, type=pa.int64()))
-
-
-VALIDATE_CHUNK = 65_536
-"""Candidates validated at once: the validators' NumPy temporaries then stay small enough
-to be reused from the allocator's free lists and to stay in cache (a million at once is
-slower, and much slower when the system must find fresh pages for them)."""
-
-
-def _validate(recognizer: Recognizer, texts: Sequence[str] | pa.Array) -> BoolArray:
-    if recognizer.validator is None:
-        return np.ones(len(texts), dtype=np.bool_)
-    check = VALIDATORS[recognizer.validator]
-    if len(texts) <= VALIDATE_CHUNK:
-        return check(texts)
-    return np.concatenate(
-        [check(texts[i : i + VALIDATE_CHUNK]) for i in range(0, len(texts), VALIDATE_CHUNK)]
-    )
-
-
-def _second_chance(recognizer: Recognizer, cells: Sequence[str]) -> list[str | None]:
-    """For cells whose first match failed validation: the first later match that passes."""
-    found: list[str | None] = []
-    for cell in cells:
-        spans = list(finditer(recognizer.pattern, cell))[1:]
-        texts = [cell[a:b] for a, b in spans]
-        good = _validate(recognizer, texts) if texts else np.zeros(0, dtype=np.bool_)
-        found.append(next((t for t, ok in zip(texts, good, strict=True) if ok), None))
-    return found
-
-
-def _non_capturing(pattern: str) -> str:
-    """``pattern`` with its unnamed groups made non-capturing (Arrow extracts named ones only)."""
-    out: list[str] = []
-    escaped = in_class = False
-    for i, char in enumerate(pattern):
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif in_class:
-            in_class = char != "]" or pattern[i - 1] == "["
-        elif char == "[":
-            in_class = True
-        elif char == "(" and not pattern.startswith("?", i + 1):
-            out.append("(?:")
-            continue
-        out.append(char)
-    return "".join(out)
-
-
-def _extract(pattern: str, cells: pa.Array) -> pa.Array:
-    """The first match of ``pattern`` in each cell (every cell holds one), as Arrow strings."""
-    found = pc.extract_regex(cells, pattern=f"(?P<m>{_non_capturing(pattern)})")
-    return pc.struct_field(found, [0]).fill_null("")
-
-
-@dataclass
-class _Found:
-    """One recognizer's valid hits in a column."""
-
-    rows: IntArray
-    texts: pa.Array
-    whole: BoolArray
-    """The cell is this match alone (apart from blanks): no other entity's match can lie
-    outside it."""
-
-
-def _none() -> _Found:
-    return _Found(np.zeros(0, np.int64), pa.array([], pa.string()), np.zeros(0, np.bool_))
-
-
-def _run(
-    recognizer: Recognizer, subset: pa.Array, rows: IntArray, *, whole_cells: bool = True
-) -> _Found:
-    """Rows (positions in the column) and first valid matches of ``recognizer``.
-
-    ``subset`` holds the cells at ``rows``, in order.
-
-    One anchored pass finds the cells that are one match as a whole, apart from blanks
-    (the usual case in a structured column): their match is the trimmed cell.  Only the
-    other cells are searched, and only their matches are extracted (slower: RE2 must
-    track a capture group).  ``whole_cells=False`` (a free-text column, whose cells are
-    rarely one match) skips the anchored pass.
-    """
-    if recognizer.requires:
-        keep = _positions(pc.match_substring(subset, recognizer.requires))
-        subset, rows = _take(subset, keep), rows[keep]
-    if not len(rows):
-        return _none()
-    whole = np.zeros(0, dtype=np.int64)
-    if whole_cells:
-        anchored = rf"^\s*(?:{recognizer.pattern})\s*$"
-        whole = _positions(pc.match_substring_regex(subset, pattern=anchored))
-    texts = pc.ascii_trim_whitespace(_take(subset, whole))
-    at = whole
-    if len(whole) < len(rows):
-        rest = np.setdiff1d(np.arange(len(rows)), whole, assume_unique=True)
-        cells = _take(subset, rest)
-        hit = _positions(pc.match_substring_regex(cells, pattern=recognizer.pattern))
-        if len(hit):
-            extracted = _extract(recognizer.pattern, _take(cells, hit))
-            at = np.concatenate([whole, rest[hit]])
-            texts = pa.concat_arrays([texts, extracted])
-            if len(whole):
-                order = np.argsort(at, kind="stable")
-                at, texts = at[order], texts.take(pa.array(order))
-    if not len(at):
-        return _none()
-    is_whole = np.isin(at, whole, assume_unique=True)
-    ok = _validate(recognizer, texts)
-    if ok.all():
-        return _Found(rows[at], texts, is_whole)
-    texts, rescued = _rescue(recognizer, subset, at, texts, ok, is_whole)
-    kept = np.flatnonzero(ok)
-    return _Found(rows[at[kept]], texts.take(pa.array(kept)), (is_whole & ~rescued)[kept])
-
-
-def _rescue(
-    recognizer: Recognizer,
-    subset: pa.Array,
-    at: IntArray,
-    texts: pa.Array,
-    ok: BoolArray,
-    whole: BoolArray,
-) -> tuple[pa.Array, BoolArray]:
-    """Search again, match by match, the cells whose first match failed validation.
-
-    Those are decoys, mostly.  Cells that are one match as a whole (``whole``) have no
-    other match to offer.  ``ok`` is set where a later valid match is found; returns the
-    texts with those matches in place, and where they are.
-    """
-    rescued = np.zeros(len(ok), dtype=np.bool_)
-    failed = np.flatnonzero(~ok & ~whole)
-    if not len(failed):
-        return texts, rescued
-    cells = subset.take(pa.array(at[failed]))
-    several = pc.count_substring_regex(cells, pattern=recognizer.pattern)
-    many = several.to_numpy(zero_copy_only=False) > 1
-    if not many.any():
-        return texts, rescued
-    retry = _second_chance(recognizer, cells.filter(pa.array(many)).to_pylist())
-    found = [(i, t) for i, t in zip(failed[many].tolist(), retry, strict=True) if t is not None]
-    if not found:
-        return texts, rescued
-    where = np.array([i for i, _ in found], dtype=np.int64)
-    ok[where] = rescued[where] = True
-    texts = pc.replace_with_mask(
-        texts, pa.array(rescued), pa.array([t for _, t in found], pa.string())
-    )
-    return texts, rescued
 
 
 def _resolve_overlaps(hits: dict[str, Hits]) -> None:
@@ -362,19 +160,18 @@ def _share_wordy(cells: pa.Array) -> float:
     return float(np.mean(wordy.to_numpy(zero_copy_only=False))) if len(cells) else 0.0
 
 
-def _wordy(array: pa.Array, everything: IntArray) -> bool:
-    """Whether most non-empty cells hold several words (a free-text column).
+def _wordy(array: pa.Array, everything: IntArray) -> float:
+    """The share of non-empty cells holding several words (free text when >= one half).
 
-    Decided on the sample when its share is clearly above or below one half, else on
-    every cell.
+    Taken on the sample when it is clearly above or below one half, else on every cell.
     """
     if not len(everything):
-        return False
+        return 0.0
     if len(everything) > SAMPLE:
         share = _share_wordy(_sample(array, everything))
         if abs(share - 0.5) > 0.1:
-            return share >= 0.5
-    return _share_wordy(_take(array, everything)) >= 0.5
+            return share
+    return _share_wordy(take(array, everything))
 
 
 def _route(
@@ -401,14 +198,14 @@ def _route(
     if rest:
         union = "|".join(f"(?:{r.pattern})" for r in rest)
         cells = everything[
-            _positions(pc.match_substring_regex(_take(array, everything), pattern=union))
+            positions(pc.match_substring_regex(take(array, everything), pattern=union))
         ]
         if len(cells):
             routes += _route(array, cells, rest)
     return routes
 
 
-def _add(scan: ColumnScan, recognizer: Recognizer, found: _Found) -> None:
+def _add(scan: ColumnScan, recognizer: Recognizer, found: Found) -> None:
     """Merge one recognizer's hits into the column's hits for its entity."""
     hits = scan.hits.get(recognizer.entity)
     if hits is None:
@@ -463,8 +260,10 @@ def _search(
             continue
         # recognizers routed to the same cells share one copy of them
         if id(rows) not in subsets:
-            subsets[id(rows)] = (rows, _take(array, rows))
-        found = _run(recognizer, subsets[id(rows)][1], rows, whole_cells=not scan.free_text)
+            subsets[id(rows)] = (rows, take(array, rows))
+        found = run_recognizer(
+            recognizer, subsets[id(rows)][1], rows, whole_cells=not scan.free_text
+        )
         if not len(found.rows):
             continue
         if rank < UNRANKED:
@@ -520,11 +319,12 @@ def _add_names(scan: ColumnScan, series: pd.Series, ner: NerEngine, max_chars: i
     if array is None:
         return
     present = pc.and_(pc.is_valid(array), pc.greater(pc.binary_length(array), 0))
-    found = person_names(ner, array, _positions(present))
+    found = person_names(ner, array, positions(present))
     scan.notes.extend(found.notes)
+    scan.ner_notes.extend(found.notes)
     if len(found.rows):
         recognizer = Recognizer(Entity.PERSON, "spacy_ner", "", NER_SCORE, needs_digit=False)
-        _add(scan, recognizer, _Found(found.rows, found.texts, np.zeros(len(found.rows), bool)))
+        _add(scan, recognizer, Found(found.rows, found.texts, np.zeros(len(found.rows), bool)))
         _resolve_overlaps(scan.hits)
 
 
@@ -535,14 +335,25 @@ NER_SCORE = 0.85
 def _scan_patterns(
     name: str, series: pd.Series, recognizers: Sequence[Recognizer], *, max_chars: int
 ) -> ColumnScan:
-    array, notes = column_text(series, max_chars)
+    array, decoded, truncated = column_text_counted(series, max_chars)
+    notes = [NOTE_DECODED.format(n=decoded)] if decoded else []
+    if truncated:
+        notes.append(NOTE_TRUNCATED.format(n=truncated, limit=max_chars))
     if array is None:
         return ColumnScan(column=name, cells=0, free_text=False, notes=notes)
     present = pc.and_(pc.is_valid(array), pc.greater(pc.binary_length(array), 0))
-    everything = _positions(present)
+    everything = positions(present)
     cells = len(everything)
-    free_text = _wordy(array, everything)
-    scan = ColumnScan(column=name, cells=cells, free_text=free_text, notes=notes)
+    wordy = _wordy(array, everything)
+    scan = ColumnScan(
+        column=name,
+        cells=cells,
+        free_text=wordy >= 0.5,
+        notes=notes,
+        wordy=wordy,
+        decoded=decoded,
+        truncated=truncated,
+    )
     if not cells:
         return scan
     applicable = [

@@ -11,11 +11,13 @@ from audit.auditors.privacy.dp_training import TrainingReport, TrainingSettings,
 from audit.auditors.privacy.encoding import TabularEncoding
 from audit.auditors.privacy.membership_inference import (
     AttackResult,
+    cross_fitted_advantage,
     example_losses,
     loss_threshold_attack,
     squared_errors,
 )
 from audit.auditors.privacy.persistence import (
+    LabelledTorchAdapter,
     load_dp_model,
     read_metadata,
     read_state_dict,
@@ -24,11 +26,13 @@ from audit.auditors.privacy.persistence import (
 
 __all__ = [
     "AttackResult",
+    "LabelledTorchAdapter",
     "PrivacyAuditor",
     "PrivacyConfig",
     "TabularEncoding",
     "TrainingReport",
     "TrainingSettings",
+    "cross_fitted_advantage",
     "example_losses",
     "load_dp_model",
     "loss_threshold_attack",

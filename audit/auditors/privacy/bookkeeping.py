@@ -8,7 +8,10 @@ its linear layers, without materialising any row's gradient.  With each row's cl
 ``c`` known, a layer's clipped gradient sum is ``(c ⊙ G)ᵀ A``: the book-keeping step of
 Bu et al. (2023, "Differentially private optimization on large model at small cost"), which
 replaces ghost clipping's second backward pass.  Both need rows that do not mix: linear
-layers on 2-D inputs and parameter-free elementwise layers between them.
+layers on 2-D inputs and parameter-free elementwise layers between them.  Each parameter
+must also be used once: a layer used twice (tied weights) has a row gradient that is the
+sum of two outer products, whose norm is not the sum of their norms, so such a network is
+refused here (``auto`` sends it to Opacus's per-sample-gradient hooks, which add the uses).
 
 The noise is added as Opacus's ``DPOptimizer`` adds it: one normal draw per parameter, in
 parameter order, from torch's generator, with standard deviation noise multiplier x
@@ -21,7 +24,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["ELEMENTWISE_LAYERS", "LinearStackGradients", "linear_stack", "why_not_linear_stack"]
+__all__ = [
+    "ELEMENTWISE_LAYERS",
+    "LinearStackGradients",
+    "has_tied_parameters",
+    "linear_stack",
+    "why_not_linear_stack",
+]
 
 ELEMENTWISE_LAYERS: frozenset[str] = frozenset(
     {
@@ -49,16 +58,30 @@ _CLIP_EPSILON = 1e-6
 """Added to each row's norm before dividing, as Opacus does."""
 
 
+def has_tied_parameters(module: Any) -> bool:
+    """Whether a parameter of ``module`` is registered more than once (tied weights).
+
+    A layer that appears twice in a ``Sequential``, or a parameter assigned to two layers,
+    counts; a layer called twice by a custom ``forward`` without being registered twice
+    cannot be seen here.
+    """
+    every = list(module.named_parameters(remove_duplicate=False))
+    return len(every) != len(list(module.parameters()))
+
+
 def why_not_linear_stack(module: Any, input_ndim: int = 2) -> str | None:
     """Why ``module`` cannot be trained by :class:`LinearStackGradients`; ``None`` when it can.
 
     It can when it is a ``torch.nn.Linear``, or a ``torch.nn.Sequential`` of linear layers
-    and :data:`ELEMENTWISE_LAYERS`, every parameter trainable, fed rows of 2-D inputs.
+    and :data:`ELEMENTWISE_LAYERS`, every parameter trainable and used once, fed rows of 2-D
+    inputs.
     """
     import torch
 
     if input_ndim != 2:
         return f"its inputs have {input_ndim} dimensions, not 2 (rows x features)"
+    if has_tied_parameters(module):
+        return "a layer or parameter is used more than once (tied weights)"
     layers = list(module) if isinstance(module, torch.nn.Sequential) else [module]
     for layer in layers:
         name = type(layer).__name__
@@ -114,6 +137,11 @@ class LinearStackGradients:
     ) -> None:
         import torch
 
+        if has_tied_parameters(torch.nn.Sequential(*layers)):
+            raise ValueError(
+                "book-keeping needs every layer used once; these layers share parameters "
+                "(tied weights)"
+            )
         self.layers = layers
         self.linears = tuple(layer for layer in layers if isinstance(layer, torch.nn.Linear))
         self.loss = loss

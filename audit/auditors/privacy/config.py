@@ -51,7 +51,9 @@ class PrivacyConfig(BaseModel):
     batch_size: int = Field(
         256,
         ge=1,
-        description="Expected batch size; the Poisson sample rate is batch_size / training rows.",
+        description="Batch size of the loader Opacus's DPDataLoader samples from: the Poisson "
+        "sample rate is q = 1 / ceil(training rows / batch_size), one over the batches per "
+        "epoch, and the expected batch is q x training rows (250, not 256, for 3,500 rows).",
     )
     learning_rate: float = Field(0.05, gt=0.0, le=10.0, description="Adam learning rate.")
     hidden_units: int = Field(
@@ -65,7 +67,9 @@ class PrivacyConfig(BaseModel):
         0.3,
         gt=0.0,
         lt=1.0,
-        description="Share of the audit rows held out (utility, and non-members of the attack).",
+        description="Share of the audit rows held out (utility, and non-members of the attack); "
+        "with membership_column, drawn from the audited model's non-members only (all of "
+        "them when they are fewer).",
     )
     max_rows: int = Field(
         50_000, ge=20, description="Most audit rows used (a seeded sample beyond this)."
@@ -74,12 +78,16 @@ class PrivacyConfig(BaseModel):
         DEFAULT_SWEEP, description="Target epsilons of the utility sweep; empty: no sweep."
     )
     sweep_non_private: bool = Field(
-        True, description="Also train the same model without DP, as the sweep's reference."
+        True,
+        description="Show the non-private reference (the same model trained without DP, "
+        "always trained: the cost of DP is measured against it) as the sweep's last point.",
     )
     membership_column: str | None = Field(
         None,
-        description="Data column that is true on the rows the audited model was trained on; "
-        "without it the audited model's membership attack has no known members.",
+        description="Data column that is true on the rows the audited model was trained on. "
+        "The holdout is then drawn from the other rows (utility on rows the audited model "
+        "never saw), the column is never a feature of the DP model, and the audited model's "
+        "membership attack has known members; without it that attack is not run.",
     )
     grad_sample_mode: Literal["auto"] | GradSampleMode = Field(
         "auto",

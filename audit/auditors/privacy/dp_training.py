@@ -15,6 +15,9 @@ from Opacus's accountant.  Per-row gradients (or their norms) come from one of t
 
 Non-private training uses the same model, optimiser, epochs and expected batch size with
 shuffled batches.  Every engine fetches a batch from tensors in one indexing operation.
+
+The module is over 500 lines on purpose: the engines share one training job (its loop,
+sampler, noise search and report), and splitting them would spread that job's state.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import numpy.typing as npt
 
 from audit.auditors.privacy.bookkeeping import (
     LinearStackGradients,
+    has_tied_parameters,
     linear_stack,
     why_not_linear_stack,
 )
@@ -45,6 +49,7 @@ __all__ = [
     "choose_device",
     "ghost_compatible",
     "import_opacus",
+    "layers_called_twice",
     "resolve_mode",
     "train_module",
 ]
@@ -208,7 +213,36 @@ def ghost_compatible(module: Any) -> bool:
     )
 
 
-def resolve_mode(preference: str, module: Any, input_ndim: int = 2) -> str:
+def layers_called_twice(module: Any, sample: Any) -> bool:
+    """Whether one forward pass of ``sample`` calls a layer with parameters more than once.
+
+    This finds tied weights that a custom ``forward`` hides (a layer registered once and
+    called twice), which :func:`~audit.auditors.privacy.bookkeeping.has_tied_parameters`
+    cannot see.
+    """
+    import torch
+
+    calls: dict[int, int] = {}
+    handles = [
+        layer.register_forward_hook(
+            lambda layer, args, out: calls.__setitem__(id(layer), calls.get(id(layer), 0) + 1)
+        )
+        for layer in module.modules()
+        if any(True for _ in layer.parameters(recurse=False))
+    ]
+    training = module.training
+    try:
+        with torch.no_grad():
+            module.eval()  # no running statistics updated, no dropout drawn
+            module(sample)
+    finally:
+        module.train(training)
+        for handle in handles:
+            handle.remove()
+    return any(count > 1 for count in calls.values())
+
+
+def resolve_mode(preference: str, module: Any, input_ndim: int = 2, sample: Any = None) -> str:
     """The per-sample-gradient mode used for ``module`` fed inputs of ``input_ndim`` dimensions.
 
     ``"auto"`` picks, in order:
@@ -217,9 +251,11 @@ def resolve_mode(preference: str, module: Any, input_ndim: int = 2) -> str:
       (:mod:`~audit.auditors.privacy.bookkeeping`): per-row gradient norms in closed form and
       the clipped sum in the same backward pass;
     - ``"ghost"`` (Opacus's ghost clipping) for any other network of several layers that
-      all support it: per-row norms without per-row gradients, at the price of a second
-      backward pass;
-    - ``"hooks"`` (Opacus's per-sample gradients) otherwise.
+      all support it and share no parameters: per-row norms without per-row gradients, at
+      the price of a second backward pass;
+    - ``"hooks"`` (Opacus's per-sample gradients) otherwise, tied weights included (the
+      hooks add each use's per-row gradient): registered twice, or, given a ``sample``
+      batch of inputs, called twice in one forward pass (:func:`layers_called_twice`).
 
     Raises
     ------
@@ -242,6 +278,8 @@ def resolve_mode(preference: str, module: Any, input_ndim: int = 2) -> str:
         for layer in module.modules()
         if any(p.requires_grad for p in layer.parameters(recurse=False))
     ]
+    if has_tied_parameters(module) or (sample is not None and layers_called_twice(module, sample)):
+        return "hooks"
     return "ghost" if len(trainable) > 1 and ghost_compatible(module) else "hooks"
 
 
@@ -495,7 +533,10 @@ def train_module(
     n = len(inputs)
     device = torch.device(settings.device)
     private = target_epsilon is not None
-    mode = resolve_mode(settings.grad_sample_mode, module, inputs.ndim) if private else None
+    mode = None
+    if private:
+        probe = torch.from_numpy(inputs[:2]) if len(inputs) else None
+        mode = resolve_mode(settings.grad_sample_mode, module, inputs.ndim, sample=probe)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(settings.seed)
         module = module.to(device).train()

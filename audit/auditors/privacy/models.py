@@ -27,6 +27,7 @@ from audit.auditors.privacy.encoding import TabularEncoding
 __all__ = [
     "Retrainable",
     "fresh_copy",
+    "module_outputs",
     "stand_in",
     "stand_in_module",
     "stand_in_name",
@@ -210,3 +211,22 @@ def torch_retrainable(
             "outputs": width,
         },
     )
+
+
+def module_outputs(
+    module: Any, head: str, inputs: npt.NDArray[np.float32]
+) -> npt.NDArray[np.float64]:
+    """Positive-class probabilities of a trained classifier, or a regressor's raw values."""
+    import torch
+
+    with torch.no_grad():
+        out = module(torch.from_numpy(inputs)).to(torch.float64)
+    if out.ndim == 2 and out.shape[1] == 1:
+        out = out[:, 0]
+    if head == "logit":
+        out = torch.sigmoid(out)
+    elif head == "two_logits":
+        out = torch.softmax(out, dim=1)[:, 1]
+    elif head == "two_probabilities":
+        out = out[:, 1]
+    return np.ascontiguousarray(out.numpy(), dtype=np.float64)

@@ -16,6 +16,10 @@ target's units.  :func:`load_dp_model` wraps the saved network in a
 :class:`~audit.auditors.privacy.scaling.Destandardised` module that does so, and returns it as a
 :class:`~audit.adapters.torch.TorchAdapter` with ``output="values"``: a drop-in
 replacement of the audited regressor.
+
+A classifier's metadata holds the audited target's ``class_labels`` (negative, positive),
+so the loaded model returns those labels (``'<=50K'``/``'>50K'``), as the audited model
+does, and not the network's 0/1.
 """
 
 from __future__ import annotations
@@ -23,16 +27,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
 
 from audit.adapters.torch import TorchAdapter
 from audit.auditors.privacy.encoding import TabularEncoding
 from audit.auditors.privacy.models import stand_in_module
+from audit.core.protocols import Predictions
 
 __all__ = [
     "METADATA_FILE",
+    "LabelledTorchAdapter",
+    "class_labels",
     "STATE_FILE",
     "load_dp_model",
     "read_metadata",
@@ -107,6 +115,67 @@ def read_state_dict(folder: str | Path) -> dict[str, Any]:
     return state
 
 
+class LabelledTorchAdapter(TorchAdapter):
+    """A binary :class:`~audit.adapters.torch.TorchAdapter` that returns class labels.
+
+    Labels are ``classes[0]`` where the network says 0 and ``classes[1]`` where it says 1;
+    scores are unchanged.
+
+    Parameters
+    ----------
+    module, encode, output, device:
+        As for :class:`~audit.adapters.torch.TorchAdapter`.
+    classes:
+        The (negative, positive) labels.
+    """
+
+    def __init__(
+        self,
+        module: Any,
+        *,
+        encode: Any,
+        classes: tuple[Any, Any],
+        output: Literal["logits", "probabilities"] = "logits",
+        device: str | None = None,
+    ) -> None:
+        super().__init__(module, encode=encode, output=output, device=device)
+        self.classes = (classes[0], classes[1])
+
+    def predict_batch(self, rows: Any) -> Predictions:
+        """The network's predictions, its 0/1 labels replaced by :attr:`classes`."""
+        found = super().predict_batch(rows)
+        if found.labels is None:
+            return found
+        labels = np.asarray(self.classes)[np.asarray(found.labels, dtype=np.int64)]
+        return Predictions(labels=labels, scores=found.scores)
+
+    def describe(self) -> dict[str, Any]:
+        """As the torch adapter's, with the class labels."""
+        return {**super().describe(), "classes": list(self.classes)}
+
+
+def class_labels(context: Any) -> list[Any] | None:
+    """The target's [negative, positive] values as JSON values.
+
+    ``None`` when the target has several negative (or positive) values.
+
+    A DP model loaded by :func:`~audit.auditors.privacy.persistence.load_dp_model`
+    returns these labels, as the audited model does.
+    """
+    target = context.data[context.roles.target]
+    y_true = np.asarray(context.outcomes.y_true)
+    negatives = pd.unique(target[y_true == 0].dropna())
+    positives = pd.unique(target[y_true == 1].dropna())
+    if len(negatives) != 1 or len(positives) != 1:
+        return None
+    return [_json_value(negatives[0]), _json_value(positives[0])]
+
+
+def _json_value(value: Any) -> Any:
+    plain = value.item() if isinstance(value, np.generic) else value
+    return plain if isinstance(plain, str | int | float | bool) else str(plain)
+
+
 def _target_scaling(metadata: Mapping[str, Any], folder: str | Path) -> tuple[float, float]:
     """The saved regression target's (mean, scale)."""
     scaling = metadata.get("target_scaling")
@@ -139,7 +208,9 @@ def load_dp_model(
     -------
     TorchAdapter
         A drop-in replacement of the audited model.  A classifier reads the network's
-        logits or probabilities; a regression model (``output="values"``) is the network
+        logits or probabilities and returns the audited target's labels (a
+        :class:`LabelledTorchAdapter`; 0/1 for a model saved without ``class_labels``);
+        a regression model (``output="values"``) is the network
         wrapped by :class:`~audit.auditors.privacy.scaling.Destandardised`, so it predicts
         in the target's units (the module given is wrapped, its weights replaced by the
         saved ones).
@@ -169,9 +240,12 @@ def load_dp_model(
             Destandardised(module, mean, scale), encode=encode, output="values", device=device
         )
     output = "logits" if architecture["kind"] == "stand-in" else architecture["output"]
-    return TorchAdapter(
-        module,
-        encode=encode,
-        output="probabilities" if output == "probabilities" else "logits",
-        device=device,
+    reading: Literal["logits", "probabilities"] = (
+        "probabilities" if output == "probabilities" else "logits"
     )
+    classes = metadata.get("class_labels")
+    if isinstance(classes, list) and len(classes) == 2:
+        return LabelledTorchAdapter(
+            module, encode=encode, classes=(classes[0], classes[1]), output=reading, device=device
+        )
+    return TorchAdapter(module, encode=encode, output=reading, device=device)

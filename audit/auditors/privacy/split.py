@@ -16,27 +16,64 @@ IntArray = npt.NDArray[np.int64]
 
 @dataclass(frozen=True, eq=False)
 class Split:
-    """Row positions of the training split (members) and of the holdout (non-members)."""
+    """Row positions of the training split (members) and of the holdout (non-members).
+
+    Attributes
+    ----------
+    train, holdout:
+        Sorted row positions.
+    holdout_unseen:
+        Whether the audited model never saw the holdout's rows: ``True`` when its
+        membership is known and the holdout holds none of its training rows, ``False``
+        when it holds some, ``None`` when its membership is not known.
+    """
 
     train: IntArray
     holdout: IntArray
+    holdout_unseen: bool | None = None
 
 
-def split_rows(n_rows: int, *, holdout_fraction: float, max_rows: int, seed: int) -> Split:
+def split_rows(
+    n_rows: int,
+    *,
+    holdout_fraction: float,
+    max_rows: int,
+    seed: int,
+    audited_members: npt.NDArray[np.bool_] | None = None,
+) -> Split:
     """A seeded random split of ``range(n_rows)``, first sampled down to ``max_rows``.
+
+    With ``audited_members`` (true on the rows the audited model was trained on), the
+    holdout is drawn from the other rows only, so that utility on it is utility on rows
+    the audited model never saw; when there are fewer of them than the holdout's share,
+    the holdout is all of them.  With fewer than two (the attack needs two non-members),
+    the split is as without membership and :attr:`Split.holdout_unseen` is ``False``.
 
     Examples
     --------
     >>> split = split_rows(10, holdout_fraction=0.3, max_rows=100, seed=0)
-    >>> len(split.train), len(split.holdout)
-    (7, 3)
+    >>> len(split.train), len(split.holdout), split.holdout_unseen
+    (7, 3, None)
+    >>> member = np.arange(10) < 8
+    >>> split = split_rows(10, holdout_fraction=0.3, max_rows=100, seed=0, audited_members=member)
+    >>> split.holdout.tolist(), split.holdout_unseen
+    ([8, 9], True)
     """
     rng = np.random.default_rng(np.random.SeedSequence([abs(int(seed)), 3]))
     order = rng.permutation(n_rows)[: min(n_rows, max_rows)]
     n_holdout = max(1, round(len(order) * holdout_fraction))
+    unseen: bool | None = None
+    if audited_members is not None:
+        member = np.asarray(audited_members, dtype=bool)[order]
+        unseen = int((~member).sum()) >= 2
+        if unseen:
+            # non-members first, each side in its seeded order: the holdout takes the first
+            order = np.concatenate([order[~member], order[member]])
+            n_holdout = min(n_holdout, int((~member).sum()))
     return Split(
         train=np.sort(order[n_holdout:]).astype(np.int64),
         holdout=np.sort(order[:n_holdout]).astype(np.int64),
+        holdout_unseen=unseen,
     )
 
 

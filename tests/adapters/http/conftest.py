@@ -80,6 +80,7 @@ def make_adapter(
         backoff_base=0.01,
         backoff_max=0.05,
         header_env=header_env,
+        default_token=True,  # the tests name these endpoints, as a user does
         sleep=sleeps.append if sleeps is not None else (lambda _: None),
         seed=0,
     )

@@ -267,7 +267,7 @@ def test_describe_and_repr_hide_credentials(
     mock_adapter: Callable[..., HttpAdapter], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("MAAS_AUDIT_TOKEN", "tok-XYZ-987")
-    adapter = mock_adapter("http://me:pw-ABC@h/invocations?sig=pw-ABC", Recorder())
+    adapter = http_adapter("http://me:pw-ABC@h/invocations?sig=pw-ABC")
     for text in (json.dumps(adapter.describe()), repr(adapter)):
         assert "pw-ABC" not in text
         assert "tok-XYZ-987" not in text

@@ -227,11 +227,24 @@ def test_maas_audit_token_is_the_default_bearer(
 ) -> None:
     monkeypatch.setenv("MAAS_AUDIT_TOKEN", SECRET)
     handler, seen = scripted(OK)
-    transport, _ = make_transport(handler)
+    transport, _ = make_transport(handler, default_token=True)
     transport.post_json(URL, {})
     assert seen[0].headers["authorization"] == f"Bearer {SECRET}"
     assert transport.auth_headers == ["Authorization"]
     assert SECRET not in repr(transport)
+
+
+def test_maas_audit_token_is_sent_only_when_asked_for(
+    make_transport: Callable[..., tuple[HttpTransport, list[float]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A transport to a URL the user did not name (a policy's probe) gets no token.
+    monkeypatch.setenv("MAAS_AUDIT_TOKEN", SECRET)
+    handler, seen = scripted(OK)
+    transport, _ = make_transport(handler)
+    transport.post_json(URL, {})
+    assert "authorization" not in seen[0].headers
+    assert transport.auth_headers == []
 
 
 def test_configured_authorization_wins_over_maas_audit_token(
@@ -241,7 +254,9 @@ def test_configured_authorization_wins_over_maas_audit_token(
     monkeypatch.setenv("MAAS_AUDIT_TOKEN", "ambient")
     monkeypatch.setenv("MY_AUTH", "Basic abc")
     handler, seen = scripted(OK)
-    transport, _ = make_transport(handler, header_env={"authorization": "MY_AUTH"})
+    transport, _ = make_transport(
+        handler, header_env={"authorization": "MY_AUTH"}, default_token=True
+    )
     transport.post_json(URL, {})
     assert seen[0].headers.get_list("authorization") == ["Basic abc"]
 

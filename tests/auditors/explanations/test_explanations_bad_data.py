@@ -17,6 +17,7 @@ METRICS = {
     "proxy_attribution_share",
     "top_k_agreement_across_groups",
     "attribution_stability",
+    "share_of_adverse_decisions_with_reasons",
 }
 
 

@@ -50,7 +50,13 @@ def test_run_audit_with_the_example_policy_on_adult(adult, adult_model, tmp_path
         features=FEATURES,
     )
     by_id = {f.requirement_id: f for f in result.findings}
-    assert set(by_id) == {"sensitive-reliance", "proxy-reliance", "top-reasons-agree"}
+    assert set(by_id) == {
+        "sensitive-reliance",
+        "proxy-reliance",
+        "top-reasons-agree",
+        "adverse-reasons",
+    }
+    assert by_id["adverse-reasons"].verdict in (Verdict.PASS, Verdict.FAIL)
     # The model reads sex: its share is measured, and the groups are compared.
     assert by_id["sensitive-reliance"].verdict in (Verdict.PASS, Verdict.FAIL)
     assert by_id["sensitive-reliance"].measured > 0

@@ -32,6 +32,7 @@ def test_the_auditor_meets_the_protocol():
     assert FairnessAuditor.name == "fairness"
     assert FairnessAuditor.Config is FairnessConfig
     assert set(auditor.metrics()) == BINARY_METRICS | {
+        "ll144_rate",
         "mean_absolute_error",
         "root_mean_squared_error",
     }
@@ -170,11 +171,11 @@ def test_output_carries_json_safe_settings_method_and_limitations(adult, adult_i
     output = run_audit(adult, adult_income, adult_income, ["sex"], min_group_size=5, bootstrap=10)
     assert output.auditor == "fairness"
     assert json.loads(json.dumps(output.config)) == {
-        **FairnessConfig().model_dump(),
+        **FairnessConfig().model_dump(mode="json"),
         "min_group_size": 5,
         "bootstrap": 10,
     }
     assert "MetricFrame" in output.method
-    assert "10 stratified bootstrap resamples" in output.method
+    assert "95% Wilson score intervals" in output.method
     assert any("causes" in text for text in output.limitations)
     assert any("calibration" in text for text in output.limitations)

@@ -23,7 +23,7 @@ PER_GROUP = [rate.name for rate in RATES]
 def bootstrapped(adult_model_split, make_context):
     held_out, y_true, y_pred, _ = adult_model_split
     context = make_context(held_out, y_true, y_pred, ["sex", "race"], seed=11)
-    return FairnessAuditor().run(context, FairnessConfig(bootstrap=300))
+    return FairnessAuditor().run(context, FairnessConfig(bootstrap=300, rate_interval="bootstrap"))
 
 
 def test_intervals_contain_the_estimate(bootstrapped):
@@ -52,7 +52,15 @@ def test_intervals_are_reproducible_with_the_same_seed(adult_model_split, run_au
     held_out, y_true, y_pred, _ = adult_model_split
 
     def intervals(seed):
-        output = run_audit(held_out, y_true, y_pred, ["sex", "race"], seed=seed, bootstrap=50)
+        output = run_audit(
+            held_out,
+            y_true,
+            y_pred,
+            ["sex", "race"],
+            seed=seed,
+            bootstrap=50,
+            rate_interval="bootstrap",
+        )
         return [
             (g.ci_low, g.ci_high)
             for g in pick(output, "true_positive_rate", ["sex", "race"]).groups
@@ -64,7 +72,7 @@ def test_intervals_are_reproducible_with_the_same_seed(adult_model_split, run_au
 
 def test_no_resamples_no_intervals(adult_model_split, run_audit, pick):
     held_out, y_true, y_pred, _ = adult_model_split
-    output = run_audit(held_out, y_true, y_pred, ["sex"], bootstrap=0)
+    output = run_audit(held_out, y_true, y_pred, ["sex"], bootstrap=0, rate_interval="bootstrap")
     selection = pick(output, "selection_rate", ["sex"])
     assert selection.confidence_level is None
     assert all(g.ci_low is None and g.ci_high is None for g in selection.groups)
@@ -111,7 +119,15 @@ def test_a_rare_positive_leaves_the_interval_out(run_audit, pick, adult):
     # One positive among 40 rows: about a third of resamples have no positives.
     data = adult.iloc[:80].assign(group=["a"] * 40 + ["b"] * 40)
     y_true = np.array([1] + [0] * 39 + [1, 0] * 20, dtype=np.int8)
-    output = run_audit(data, y_true, y_true, ["group"], min_group_size=1, bootstrap=200)
+    output = run_audit(
+        data,
+        y_true,
+        y_true,
+        ["group"],
+        min_group_size=1,
+        bootstrap=200,
+        rate_interval="bootstrap",
+    )
     tpr = {g.group: g for g in pick(output, "true_positive_rate", ["group"]).groups}
     assert tpr["group=a"].value == 1.0
     assert tpr["group=a"].status is GroupStatus.OK

@@ -1,5 +1,6 @@
 """The vectorised validators agree with plain, one-value-at-a-time reference checks."""
 
+import ipaddress
 import random
 
 import numpy as np
@@ -8,6 +9,7 @@ import pyarrow as pa
 from audit.auditors.masking.validators import (
     _IBAN_LENGTHS,
     iban_mod97,
+    ip_address,
     luhn,
     phone_digits,
     us_ssn,
@@ -69,9 +71,11 @@ def test_iban_matches_the_reference_on_random_and_fixed_ibans():
 
 
 def _ssn_ok(text: str) -> bool:
-    if any(ch not in "0123456789 ./()+\t-" for ch in text):
+    # the SSA writes 3-2-4 with one separator; nine digits in a row are the same number
+    groups = text.split("-") if "-" in text else text.split(" ")
+    if [len(g) for g in groups] not in ([3, 2, 4], [9]) or not all(g.isdigit() for g in groups):
         return False
-    digits = "".join(ch for ch in text if ch.isdigit())
+    digits = "".join(groups)
     if len(digits) != 9 or len(set(digits)) == 1:
         return False
     area, group, serial = int(digits[:3]), int(digits[3:5]), int(digits[5:])
@@ -90,7 +94,9 @@ def test_ssn_and_phone_validators_match_the_reference():
         "".join(rng.choice("0123456789-- ") for _ in range(rng.randint(0, 14))) for _ in range(4000)
     ]
     texts += ["078-05-1120", "666-12-3456", "536-90-4399", "111-11-1111", "536 90 4399", ""]
+    texts += ["1234-5-6788", "536-90 4399", "53-690-4399", "536--90-4399", " 536-90-4399"]
     got = us_ssn(texts)
+    assert got[-5:].tolist() == [False] * 5  # nine valid digits, grouped wrong
     assert got.any() and (got == np.array([_ssn_ok(t) for t in texts])).all()
     assert (us_ssn(pa.array(texts)) == got).all()
     phones = [
@@ -102,3 +108,41 @@ def test_ssn_and_phone_validators_match_the_reference():
     got = phone_digits(phones)
     assert 0 < got.sum() < len(phones)
     assert (got == np.array([_phone_ok(t) for t in phones])).all()
+
+
+def _ipv6_strings(rng: random.Random, count: int) -> list[str]:
+    """Real addresses in every spelling, and near misses made from them by one edit."""
+    texts = []
+    for _ in range(count):
+        # runs of zero groups, so that '::' appears in many places
+        groups = [0 if rng.random() < 0.4 else rng.randrange(1 << 16) for _ in range(8)]
+        address = ipaddress.IPv6Address(int("".join(f"{g:04x}" for g in groups), 16))
+        text = rng.choice([address.compressed, address.exploded, address.compressed.upper()])
+        edit = rng.randrange(6)
+        at = rng.randrange(len(text) + 1)
+        if edit == 1:
+            text = text[:at] + rng.choice("gG:x. ") + text[at + 1 :]
+        elif edit == 2:
+            text = text[:at] + rng.choice(":0f") + text[at:]
+        elif edit == 3:
+            text = text[:at] + text[at + 1 :]
+        texts.append(text)
+    return [*texts, "gggg::1", "::", "::1", "1::", "1:2:3:4:5:6:7::", "1::2::3", "12345::1"]
+
+
+def _ipv6_ok(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_ipv6_validator_agrees_with_the_ipaddress_module():
+    texts = _ipv6_strings(random.Random(13), 20_000)
+    expected = np.array([_ipv6_ok(t) for t in texts])
+    got = ip_address(texts)
+    assert 0.3 < expected.mean() < 0.9  # both kinds, in numbers
+    wrong = [t for t, e, g in zip(texts, expected, got, strict=True) if e != g]
+    assert not wrong, wrong[:10]
+    assert not ip_address(["gggg::1"])[0]

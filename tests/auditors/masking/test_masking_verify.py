@@ -125,3 +125,40 @@ def test_a_plain_hash_is_found_in_every_spelling(algorithm, spelling):
     }[spelling]
     within = {digest, "0" * 7}  # the other value's length matches no digest
     assert plain_digests(["Jane@Example.com"], enumerate_domains=False, within=within) == {digest}
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "４１１１ ４１１１ ４１１１ ****",  # full-width digits
+        "٤١١١ ٤١١١ ٤١١١ ****",  # Arabic-Indic digits
+        "Иван Петров",  # a Cyrillic name
+    ],
+)
+def test_mask_counts_letters_and_digits_of_every_script(cell):
+    group, row = _rule_check({"card": [cell]}, columns=["card"], treatment="mask", keep_last=4)
+    assert group.value == 1 and "keeps too many characters: 1" in row["Problems"]
+
+
+def test_mask_checks_where_the_kept_characters_are():
+    data = {"card": ["4111 **** **** ****", "**** **** **** 1111", "XXXX-XXXX-XXXX-1111", "****"]}
+    group, row = _rule_check(data, columns=["card"], treatment="mask", keep_last=4)
+    assert group.value == 1
+    assert "keeps characters in the masked part: 1" in row["Problems"]
+    assert row["First rows"] == "0"
+    group, _ = _rule_check(
+        {"name": ["J*** ***", "*** D**"]},
+        columns=["name"],
+        treatment="mask",
+        keep_first=1,
+        keep_last=0,
+    )
+    assert group.value == 1  # the second keeps its first character of the second word
+
+
+def test_generalize_to_digits_counts_digits_of_every_script():
+    data = {"zip": ["941**", "９４１０２", "٩٤١٠٢"]}
+    group, row = _rule_check(
+        data, columns=["zip"], treatment="generalize", level="digits", digits=3
+    )
+    assert group.value == 2 and row["First rows"] == "1, 2"

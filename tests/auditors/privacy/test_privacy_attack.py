@@ -12,6 +12,7 @@ from sklearn.pipeline import make_pipeline
 
 from audit.adapters.sklearn import SklearnAdapter
 from audit.auditors.privacy import example_losses, loss_threshold_attack
+from audit.auditors.privacy.membership_inference import ERR_TOO_FEW
 from tests.auditors.privacy.conftest import (
     FEATURES,
     fast_settings,
@@ -84,12 +85,33 @@ def test_without_a_membership_column_the_audited_model_attack_is_not_measured(
     assert result.reason is not None and "membership_column" in result.reason
 
 
-def test_attack_needs_members_and_non_members() -> None:
-    with pytest.raises(ValueError, match="at least one member"):
+@pytest.mark.parametrize("members", [0, 1])
+def test_attack_needs_two_members_and_two_non_members(members: int) -> None:
+    with pytest.raises(ValueError, match=ERR_TOO_FEW):
         loss_threshold_attack(
-            np.array([]),
+            np.zeros(members),
             np.ones(3),
             bootstrap=0,
             confidence_level=0.9,
             rng=np.random.default_rng(0),
         )
+
+
+def test_advantage_without_leakage_is_near_zero_over_many_seeds() -> None:
+    # identical loss distributions, 700 members and 300 non-members: there is nothing to
+    # find, so the advantage must average 0 (the in-sample maximum averaged 0.042, and 32%
+    # of runs exceeded the example policy's 0.05)
+    found = []
+    for seed in range(400):
+        rng = np.random.default_rng(seed)
+        result = loss_threshold_attack(
+            rng.exponential(size=700),
+            rng.exponential(size=300),
+            bootstrap=0,
+            confidence_level=0.95,
+            rng=rng,
+        )
+        found.append(result.advantage)
+    advantages = np.array(found)
+    assert abs(float(advantages.mean())) < 0.006
+    assert float(np.mean(advantages > 0.05)) < 0.1

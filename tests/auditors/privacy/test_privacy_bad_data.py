@@ -106,3 +106,15 @@ def test_roles_without_sensitive_columns_still_measure_overall(
     output = run(context, fast_settings(tmp_path))
     assert next(m for m in output.metrics if m.metric == "accuracy_drop").value is not None
     assert not [m for m in output.metrics if m.grouping]
+
+
+def test_a_membership_column_that_is_not_true_or_false_is_a_reason(
+    adult: pd.DataFrame, sklearn_model: ModelAdapter, tmp_path: Path
+) -> None:
+    # "no" is a non-empty string, which bool() would read as a member
+    data = adult.assign(member=np.where(np.arange(len(adult)) < 1000, "yes", "no"))
+    settings = fast_settings(tmp_path, membership_column="member")
+    _all_unmeasured(
+        run(make_context(data, sklearn_model), settings),
+        "membership column 'member' must hold true/false (or 1/0) values; it holds 'yes', 'no'",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -12,7 +13,14 @@ from audit.auditors.privacy.bookkeeping import (
     linear_stack,
     why_not_linear_stack,
 )
-from audit.auditors.privacy.dp_training import Head, _loss, _squeeze, _target
+from audit.auditors.privacy.dp_training import (
+    Head,
+    _loss,
+    _squeeze,
+    _target,
+    layers_called_twice,
+    resolve_mode,
+)
 
 
 def _network(outputs: int, *, bias: bool = True) -> torch.nn.Sequential:
@@ -164,3 +172,80 @@ def test_what_counts_as_a_linear_stack() -> None:
     )
     assert linear_stack(norm) is None
     assert linear_stack(with_dropout) == tuple(with_dropout)
+
+
+def _tied_network() -> torch.nn.Sequential:
+    """One Linear layer used twice in a row: its weights are tied."""
+    torch.manual_seed(0)
+    shared = torch.nn.Linear(6, 6)
+    return torch.nn.Sequential(
+        shared, torch.nn.Tanh(), shared, torch.nn.Tanh(), torch.nn.Linear(6, 1)
+    )
+
+
+def test_tied_weights_are_refused_by_book_keeping_and_sent_to_opacus_hooks() -> None:
+    network = _tied_network()
+    assert why_not_linear_stack(network) == (
+        "a layer or parameter is used more than once (tied weights)"
+    )
+    assert linear_stack(network) is None
+    assert resolve_mode("auto", network) == "hooks"
+    with pytest.raises(ValueError, match="tied weights"):
+        resolve_mode("bookkeeping", network)
+    with pytest.raises(ValueError, match="tied weights"):
+        LinearStackGradients(
+            tuple(network),
+            _summed_loss("logit"),
+            max_grad_norm=1.0,
+            noise_multiplier=0.0,
+            expected_batch_size=1,
+        )
+    # a parameter assigned to two layers is tied too
+    first, second = torch.nn.Linear(4, 4), torch.nn.Linear(4, 4)
+    second.weight = first.weight
+    assert "tied" in str(why_not_linear_stack(torch.nn.Sequential(first, second)))
+
+
+# torch's notice on Opacus's hooks when the inputs need no gradient; not about the result
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")
+def test_the_engine_chosen_for_tied_weights_clips_the_autograd_row_gradients() -> None:
+    from opacus import GradSampleModule
+
+    network = _tied_network()
+    torch.manual_seed(1)
+    rows = torch.randn(12, 6) * 3
+    labels = (torch.rand(12) > 0.5).long()
+    bound = 0.5
+    expected = _clipped_row_by_row(network, "logit", rows, labels, bound)
+
+    sampled = GradSampleModule(copy.deepcopy(network), loss_reduction="sum")
+    _summed_loss("logit")(sampled(rows), labels).backward()
+    per_row = [p.grad_sample.reshape(len(rows), -1) for p in sampled.parameters()]
+    norms = torch.cat(per_row, dim=1).norm(dim=1)
+    factor = (bound / (norms + 1e-6)).clamp(max=1.0)
+    for want, p in zip(expected, sampled.parameters(), strict=True):
+        got = torch.einsum("n,n...->...", factor, p.grad_sample)
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-5)
+    assert float(factor.min()) < 1.0  # some rows were clipped
+
+
+class _CalledTwice(torch.nn.Module):
+    """A layer registered once and called twice by ``forward``: tied weights no registry shows."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inner = torch.nn.Linear(6, 6)
+        self.head = torch.nn.Linear(6, 1)
+
+    def forward(self, rows: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.tanh(self.inner(torch.tanh(self.inner(rows)))))
+
+
+def test_a_layer_called_twice_by_forward_is_sent_to_opacus_hooks() -> None:
+    network = _CalledTwice()
+    sample = torch.randn(2, 6)
+    assert layers_called_twice(network, sample)
+    assert not layers_called_twice(_network(1), sample)
+    assert resolve_mode("auto", network) == "ghost"  # what the registry alone suggests
+    assert resolve_mode("auto", network, sample=sample) == "hooks"
+    assert network.training  # the probe leaves the mode as it was

@@ -8,7 +8,7 @@ import pytest
 from audit.auditors.fairness.config import FairnessConfig
 from audit.core.findings import Severity
 from audit.core.result import PolicySummary
-from audit.policy import PolicyFileError, load_policy, validate_auditor_settings
+from audit.policy import PolicyFileError, list_packs, load_policy, validate_auditor_settings
 from audit.policy import loader as L
 
 
@@ -47,7 +47,11 @@ def test_extends_pack_by_name(write):
         "auditors:\n  fairness:\n    min_group_size: 50\n",
     )
     loaded = load_policy("mine.yaml")
-    assert ids(loaded) == ["four-fifths-selection-rate"]
+    assert ids(loaded) == [
+        "four-fifths-selection-rate",
+        "four-fifths-selection-rate-intersectional",
+        "four-fifths-significance",
+    ]
     assert loaded.sources == ("mine.yaml", "pack:four-fifths")
     settings = loaded.policy.auditors["fairness"]
     assert settings["min_group_size"] == 50  # child wins
@@ -72,9 +76,14 @@ def test_both_packs_combine(write):
     assert ids(loaded) == [
         "ll144-impact-ratio-by-category",
         "ll144-impact-ratio-intersectional",
+        "ll144-significance",
         "four-fifths-selection-rate",
+        "four-fifths-selection-rate-intersectional",
+        "four-fifths-significance",
     ]
-    assert loaded.policy.auditors["fairness"]["exclude_below_share"] == 0.02
+    # LL144's 2% rule is scoped to its own metric, not the fairness auditor as a whole
+    assert loaded.policy.auditors["fairness"]["ll144"]["exclude_below_share"] == 0.02
+    assert "exclude_below_share" not in loaded.policy.auditors["fairness"]
 
 
 def test_nested_extends_and_subfolder(write, policy_text):
@@ -88,7 +97,11 @@ def test_nested_extends_and_subfolder(write, policy_text):
 
 def test_child_needs_no_requirements_of_its_own(write):
     write("c.yaml", 'name: c\nversion: "1"\nextends: four-fifths\n')
-    assert ids(load_policy("c.yaml")) == ["four-fifths-selection-rate"]
+    assert ids(load_policy("c.yaml")) == [
+        "four-fifths-selection-rate",
+        "four-fifths-selection-rate-intersectional",
+        "four-fifths-significance",
+    ]
 
 
 def test_cycle_detected(write, policy_text):
@@ -146,8 +159,7 @@ def test_depth_limit(write, policy_text):
         ("base.json", "'base.json' is neither a pack name nor a .yaml/.yml file"),
         (
             "no-such-pack",
-            "no shipped policy pack named 'no-such-pack'; packs are: ecoa-reg-b, "
-            "eu-ai-act-high-risk, four-fifths, gdpr-masking, nyc-ll144",
+            "no shipped policy pack named 'no-such-pack'; packs are: " + ", ".join(list_packs()),
         ),
     ],
 )
@@ -224,7 +236,8 @@ def test_validate_auditor_settings_ok(write):
     write("c.yaml", 'name: c\nversion: "1"\nextends: nyc-ll144\n')
     config = validate_auditor_settings(load_policy("c.yaml"), "fairness", FairnessConfig)
     assert isinstance(config, FairnessConfig)
-    assert config.exclude_below_share == 0.02
+    assert config.ll144 is not None and config.ll144.exclude_below_share == 0.02
+    assert config.exclude_below_share == 0.0
     assert config.unknown_group == "exclude"
 
 
@@ -246,3 +259,28 @@ def test_validate_auditor_settings_errors_name_file_and_line(write):
         "c.yaml:6:5: auditors.fairness.min_grup_size: unknown field 'min_grup_size' "
         "(did you mean 'min_group_size'?)",
     )
+
+
+def test_diamond_keeps_an_override_of_the_shared_parent(write, policy_text):
+    # Issue 21 item 9: child extends [strict, extra]; both extend base; strict raises
+    # base's threshold to 0.9.  base is applied once, before both, so 0.9 stays.
+    write("base.yaml", policy_text("rate", name="base", threshold=0.8))
+    write("strict.yaml", policy_text("rate", name="strict", threshold=0.9, extends="base.yaml"))
+    write("extra.yaml", policy_text("more", name="extra", threshold=0.7, extends="base.yaml"))
+    write("child.yaml", policy_text(name="child", extends="[strict.yaml, extra.yaml]"))
+    loaded = load_policy("child.yaml")
+    assert {r.id: r.threshold for r in loaded.policy.requirements} == {"rate": 0.9, "more": 0.7}
+    assert loaded.sources == ("child.yaml", "strict.yaml", "base.yaml", "extra.yaml")
+    # the threshold's location is strict.yaml's, where the winning value is written
+    assert loaded.locate(("requirements", 0, "threshold")).startswith("strict.yaml:")
+
+
+def test_merge_order_is_each_ancestor_once_later_files_winning(write, policy_text):
+    # Order: base, left, right, child.  right overrides left where both override base.
+    write("base.yaml", policy_text("a", "b", name="base", threshold=0.1))
+    write("left.yaml", policy_text("a", "b", name="left", threshold=0.2, extends="base.yaml"))
+    write("right.yaml", policy_text("b", name="right", threshold=0.3, extends="base.yaml"))
+    write("child.yaml", policy_text(name="child", extends="[left.yaml, right.yaml]"))
+    loaded = load_policy("child.yaml")
+    assert {r.id: r.threshold for r in loaded.policy.requirements} == {"a": 0.2, "b": 0.3}
+    assert ids(loaded) == ["a", "b"]

@@ -1,5 +1,9 @@
 """The Dask engine: partitions are scored and tallied in parallel, then merged.
 
+load (a Parquet file or folder, or slices of a DataFrame) → score and tally each
+partition as a Dask task → finish each auditor → evaluate → result
+(:func:`audit.engine.table.audit_table`).
+
 Without a scheduler address the work runs on Dask's local threaded scheduler; with
 one (``--dask-scheduler tcp://host:8786``) it runs on that ``dask.distributed``
 cluster, whose workers must have maas-audit installed and must reach the model
@@ -9,15 +13,44 @@ cluster, whose workers must have maas-audit installed and must reach the model
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any, cast
 
+import pandas as pd
+
+from audit.core.context import ProgressFactory
+from audit.core.result import AuditResult
+from audit.engine import Engine
 from audit.engine.job import ChunkJob, ChunkTallies, merge_tallies
+from audit.engine.request import AuditRequest
 from audit.engine.source import TableSource
+from audit.engine.table import ChunkSettings, audit_table
 from audit.errors import DataError, ModelSpecError
 
-__all__ = ["tally_dask"]
+__all__ = ["audit_dask", "tally_dask"]
 
 ERR_NO_DASK = "the dask engine needs Dask: pip install 'maas-audit[dask]' (or dask[distributed])"
+
+
+def audit_dask(
+    request: AuditRequest,
+    data: pd.DataFrame | str | Path,
+    *,
+    chunk_rows: int,
+    scheduler: str | None = None,
+) -> AuditResult:
+    """Audit ``data`` as Dask tasks, on local threads or on the cluster at ``scheduler``.
+
+    Raises
+    ------
+    UsageError
+        Bad data or model spec, an auditor that needs the whole table, Dask missing or
+        its scheduler unreachable.
+    ModelError
+        The model raised, or an endpoint failed after its retries, while scoring.
+    """
+    settings = ChunkSettings(Engine.DASK, chunk_rows, scheduler)
+    return audit_table(request, data, settings, tally_dask)
 
 
 def _import(name: str) -> Any:
@@ -37,9 +70,8 @@ def _tally_partition(
 def tally_dask(
     source: TableSource,
     job: ChunkJob,
-    *,
-    chunk_rows: int,
-    scheduler: str | None = None,
+    settings: ChunkSettings,
+    progress: ProgressFactory,
 ) -> ChunkTallies | None:
     """Tally the partitions of ``source`` as Dask tasks and merge them in a tree.
 
@@ -51,10 +83,11 @@ def tally_dask(
         The table; each of its partitions (files, or slices of a DataFrame) is a task.
     job:
         What to do with each chunk.
-    chunk_rows:
-        Rows per chunk within a partition (bounds each worker's memory).
-    scheduler:
-        Address of a ``dask.distributed`` scheduler, or ``None`` for the local one.
+    settings:
+        Rows per chunk within a partition (bounds each worker's memory), and the address
+        of a ``dask.distributed`` scheduler, or ``None`` for the local one.
+    progress:
+        Unused: the tasks run out of order, on other processes.
 
     Raises
     ------
@@ -63,6 +96,7 @@ def tally_dask(
     ModelSpecError
         When the model object cannot be sent to the workers.
     """
+    chunk_rows, scheduler = settings.chunk_rows, settings.scheduler
     dask = _import("dask")
     tasks: list[Any] = [
         dask.delayed(_tally_partition)(part, index, job, chunk_rows)

@@ -1,0 +1,187 @@
+"""Any JSON-over-HTTP model, declared instead of coded: a body template and JMESPath answers.
+
+A :class:`RestCodec` is a pure codec (no I/O), like :mod:`~audit.adapters.http.mlflow`:
+
+Request
+    A sandboxed Jinja2 template (see :mod:`~audit.adapters.http.templating`) renders
+    the JSON body.  In ``mode="batch"`` one body carries all rows of a batch, and
+    the template sees ``rows`` (a list of ``{column: value}``), ``values`` (a list
+    of row lists, in ``columns`` order) and ``columns``.  In ``mode="row"`` each row
+    gets its own request, and the template sees ``row``, ``values`` and ``columns``.
+    ``{"instances": {{ values | tojson }}}`` is KServe v1 / TF Serving's body.
+
+Answer
+    The JMESPath expression ``labels`` picks the labels from the answer (a list of
+    one per row in batch mode, one value in row mode), and ``scores`` the
+    positive-class scores, e.g. ``predictions[*][1]`` for probability pairs.  When
+    ``positive_label`` is set, labels become 1 (equal to it) or 0 (anything else),
+    so the endpoint's own vocabulary ("approve"/"deny") need not match the data's.
+
+>>> codec = RestCodec(body='{"instances": {{ values | tojson }}}', labels="predictions")
+>>> codec.encode([{"a": 1, "b": "x"}], ["a", "b"])
+[{'instances': [[1, 'x']]}]
+>>> codec.decode([{"predictions": ["yes"]}], rows=1).labels
+array(['yes'], dtype=object)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import jmespath
+import numpy as np
+from jmespath.exceptions import JMESPathError
+
+from audit.adapters.http._values import describe_json, label_array, score_array
+from audit.adapters.http.templating import compile_template, render_json, sha256_text
+from audit.core.protocols import Predictions
+from audit.errors import EndpointError, ModelSpecError
+
+__all__ = ["RestCodec", "RowMode", "compile_path"]
+
+RowMode = Literal["row", "batch"]
+"""One request per row, or one per batch of rows."""
+
+
+def compile_path(expression: str, *, what: str) -> Any:
+    """Compile a JMESPath expression.
+
+    Raises
+    ------
+    ModelSpecError
+        If the expression is not valid JMESPath.
+    """
+    try:
+        return jmespath.compile(expression)
+    except JMESPathError as exc:
+        detail = " ".join(str(exc).split())
+        raise ModelSpecError(
+            f"{what}: {expression!r} is not a JMESPath expression: {detail}"
+        ) from None
+
+
+class RestCodec:
+    """Renders request bodies from rows and reads predictions from answers.
+
+    Parameters
+    ----------
+    body:
+        Jinja2 template text producing the JSON body (see the module docstring).
+    labels, scores:
+        JMESPath expressions of the labels and the positive-class scores; at least one.
+    mode:
+        ``"batch"`` (one request per batch) or ``"row"`` (one per row).
+    positive_label:
+        When set, labels equal to it become 1 and other labels 0.
+
+    Raises
+    ------
+    ModelSpecError
+        If the template or an expression cannot be compiled, or neither is given.
+    """
+
+    def __init__(
+        self,
+        *,
+        body: str,
+        labels: str | None = None,
+        scores: str | None = None,
+        mode: RowMode = "batch",
+        positive_label: Any = None,
+    ) -> None:
+        if labels is None and scores is None:
+            raise ModelSpecError("a REST model needs 'labels', 'scores' or both in its answer")
+        self.body = body
+        self.mode: RowMode = mode
+        self.labels = labels
+        self.scores = scores
+        self.positive_label = positive_label
+        self.template_sha256 = sha256_text(body)
+        self._template = compile_template(body, what="body")
+        self._labels = None if labels is None else compile_path(labels, what="labels")
+        self._scores = None if scores is None else compile_path(scores, what="scores")
+
+    def identity(self) -> dict[str, Any]:
+        """What decides the predictions, for fingerprints: template hash, paths, label, mode."""
+        return {
+            "mode": self.mode,
+            "body_sha256": self.template_sha256,
+            "labels": self.labels,
+            "scores": self.scores,
+            "positive_label": self.positive_label,
+        }
+
+    def encode(self, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[Any]:
+        """The request bodies of ``rows`` (JSON values): one, or one per row.
+
+        Raises
+        ------
+        DataError
+            If the template fails on these rows or does not render JSON.
+        """
+        names = list(columns)
+        if self.mode == "batch":
+            values = [[row[c] for c in names] for row in rows]
+            context = {"rows": list(rows), "values": values, "columns": names}
+            return [render_json(self._template, context, what="body")]
+        return [
+            render_json(
+                self._template,
+                {"row": dict(row), "values": [row[c] for c in names], "columns": names},
+                what=f"body of row {index}",
+            )
+            for index, row in enumerate(rows)
+        ]
+
+    def decode(self, answers: Sequence[Any], *, rows: int) -> Predictions:
+        """Predictions from the answers to :meth:`encode`'s bodies, in the same order.
+
+        Raises
+        ------
+        EndpointError
+            If an expression finds nothing, the wrong number of values, or values that
+            are not labels or numbers.
+        """
+        labels = self._pick(self._labels, answers, rows, "labels")
+        scores = self._pick(self._scores, answers, rows, "scores")
+        label_values = None if labels is None else label_array(labels, what="labels")
+        if label_values is not None and self.positive_label is not None:
+            wanted = str(self.positive_label).strip()
+            label_values = np.asarray(
+                [int(str(v).strip() == wanted) for v in label_values.tolist()], dtype=np.int64
+            )
+        score_values = None if scores is None else score_array(scores, what="scores")
+        return Predictions(labels=label_values, scores=score_values)
+
+    def _pick(self, path: Any, answers: Sequence[Any], rows: int, name: str) -> list[Any] | None:
+        if path is None:
+            return None
+        expression = self.labels if name == "labels" else self.scores
+        if self.mode == "row":
+            found = []
+            for index, answer in enumerate(answers):
+                value = path.search(answer)
+                if isinstance(value, list) and len(value) == 1:
+                    value = value[0]
+                if value is None or isinstance(value, dict | list):
+                    raise EndpointError(
+                        f"{name} {expression!r} finds {describe_json(value)} in the answer to "
+                        f"row {index}; expected one value"
+                    )
+                found.append(value)
+            return found
+        value = path.search(answers[0])
+        if not isinstance(value, list):
+            raise EndpointError(
+                f"{name} {expression!r} finds {describe_json(value)} in the answer; "
+                f"expected a list of {rows} values"
+            )
+        if len(value) != rows:
+            raise EndpointError(f"{name} {expression!r} finds {len(value)} values for {rows} rows")
+        if any(isinstance(v, list | dict) for v in value):
+            raise EndpointError(
+                f"{name} {expression!r} finds lists, not one value per row (e.g. "
+                f"{describe_json(value[0])}); pick the column, e.g. '{expression}[*][1]'"
+            )
+        return value

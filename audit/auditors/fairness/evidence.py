@@ -1,0 +1,802 @@
+"""The fairness auditor's evidence: its measurements as metric results, tables and warnings.
+
+Nothing here measures; every number comes from :mod:`audit.auditors.fairness.measure`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from audit.auditors._groupings import planned_groupings
+from audit.auditors.fairness.config import FairnessConfig
+from audit.auditors.fairness.counts import FN, FP, RATES, TP, Comparison
+from audit.auditors.fairness.describe import (
+    DISPARITIES,
+    LIMITATIONS,
+    REGRESSION_METRICS,
+    descriptions,
+    method_text,
+)
+from audit.auditors.fairness.ll144 import LL144Measurement, ll144_groupings
+from audit.auditors.fairness.measure import (
+    BinaryMeasurement,
+    RateEstimate,
+    RegressionMeasurement,
+    Status,
+)
+from audit.auditors.fairness.strata import StratifiedMeasurement
+from audit.core.context import ColumnRoles, Task
+from audit.core.measurements import (
+    AuditorOutput,
+    EvidenceTable,
+    GroupStatus,
+    GroupValue,
+    MetricResult,
+)
+
+__all__ = [
+    "AUDITOR",
+    "LL144_PREFIX",
+    "Part",
+    "binary_part",
+    "ll144_part",
+    "ll144_unmeasured",
+    "output",
+    "regression_part",
+    "strata_part",
+    "unmeasured",
+]
+
+FloatArray = npt.NDArray[np.float64]
+Cell = str | int | float | None
+
+AUDITOR = "fairness"
+
+
+@dataclass
+class Part:
+    """What one grouping contributes to the output."""
+
+    metrics: list[MetricResult] = field(default_factory=list)
+    tables: list[EvidenceTable] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    summary: tuple[Cell, ...] = ()
+
+
+def _float(value: float | np.floating[Any]) -> float | None:
+    """Return ``value`` as a float, or ``None`` for NaN."""
+    number = float(value)
+    return None if math.isnan(number) else number
+
+
+def _join(*notes: str | None) -> str | None:
+    text = "; ".join(note for note in notes if note)
+    return text or None
+
+
+def _group_value(
+    label: str,
+    count: int,
+    value: float,
+    interval: tuple[float, float],
+    status: Status,
+    undefined_note: str,
+) -> GroupValue:
+    """One group's value, with its interval, and a status saying whether it is compared."""
+    group_status, note = status
+    defined = not math.isnan(value)
+    if not defined:
+        if group_status is GroupStatus.OK:
+            group_status = GroupStatus.UNDEFINED
+        note = _join(note, undefined_note)
+    low, high = (_float(interval[0]), _float(interval[1])) if defined else (None, None)
+    if low is None or high is None:
+        low = high = None
+    return GroupValue(
+        group=label,
+        count=count,
+        value=_float(value),
+        ci_low=low,
+        ci_high=high,
+        status=group_status,
+        note=note,
+    )
+
+
+def _columns_label(columns: Sequence[str]) -> str:
+    return " \N{MULTIPLICATION SIGN} ".join(columns)
+
+
+def binary_part(m: BinaryMeasurement, settings: FairnessConfig) -> Part:
+    """Metric results, tables and warnings of one grouping of a binary task."""
+    part = Part()
+    for rate in RATES:
+        part.metrics.append(_rate_result(m, m.rates[rate.name], settings))
+    part.metrics.extend(_disparity_results(m))
+    part.tables.extend(_binary_tables(m))
+    significance = _significance_table(m, settings)
+    if significance is not None:
+        part.tables.append(significance)
+    compared = int(m.comparable.sum())
+    if m.selection.compared < 2:
+        part.warnings.append(
+            f"{_columns_label(m.columns)}: only {m.selection.compared} of "
+            f"{len(m.labels)} groups can be compared, so no disparity is measured"
+        )
+    part.summary = (
+        _columns_label(m.columns),
+        len(m.labels),
+        compared,
+        int(m.sizes.sum()),
+        *(_find(part.metrics, name) for name in DISPARITIES),
+    )
+    return part
+
+
+def _find(metrics: Sequence[MetricResult], name: str) -> float | None:
+    return next(m.value for m in metrics if m.metric == name)
+
+
+def _rate_result(
+    m: BinaryMeasurement, estimate: RateEstimate, settings: FairnessConfig
+) -> MetricResult:
+    rate = estimate.rate
+    intervals = zip(estimate.low.tolist(), estimate.high.tolist(), strict=True)
+    groups = tuple(
+        _group_value(label, int(size), float(value), interval, status, rate.undefined_note)
+        for label, size, value, interval, status in zip(
+            m.labels, m.sizes.tolist(), estimate.values.tolist(), intervals, m.statuses, strict=True
+        )
+    )
+    overall = _float(estimate.overall)
+    reason = None
+    if overall is None:
+        reason = rate.undefined_note.replace("in this group", "in the data") + "; rate undefined"
+    compared = sum(1 for g in groups if g.status is GroupStatus.OK)
+    return MetricResult(
+        metric=rate.name,
+        auditor=AUDITOR,
+        grouping=m.columns,
+        value=overall,
+        groups=groups,
+        description=(
+            f"{rate.description} Value: whole population; {compared} of {len(groups)} "
+            "groups comparable."
+        ),
+        reason=reason,
+        confidence_level=settings.confidence_level if _has_intervals(settings) else None,
+    )
+
+
+def _has_intervals(settings: FairnessConfig) -> bool:
+    return settings.rate_interval != "bootstrap" or settings.bootstrap > 0
+
+
+def _fewer_than_two(what: str, comparison: Comparison, groups: int) -> str:
+    return (
+        f"fewer than two groups have a comparable {what} ({comparison.compared} of {groups}); "
+        "see the groups' notes"
+    )
+
+
+_EO_RATES = ("true_positive_rate", "false_positive_rate")
+
+
+def _left_out(m: BinaryMeasurement, rates: Sequence[str]) -> str | None:
+    """Which groups a summary metric had to leave out (small, or its rate undefined).
+
+    A summary metric is one number, so this note is how evaluation learns that it
+    covers only part of the population (it then never passes).  Groups excluded by
+    a stated rule are not listed: they do not affect verdicts.
+    """
+    notes = []
+    for g, (status, note) in enumerate(m.statuses):
+        if status is GroupStatus.SMALL:
+            notes.append(f"{m.labels[g]} ({note})")
+        elif status is GroupStatus.OK and any(np.isnan(m.rates[r].values[g]) for r in rates):
+            notes.append(f"{m.labels[g]} (rate undefined)")
+    if not notes:
+        return None
+    return "measured over the compared groups only; left out: " + "; ".join(notes)
+
+
+def _disparity_results(m: BinaryMeasurement) -> list[MetricResult]:
+    """Demographic parity and equalized odds, difference and ratio, for one grouping."""
+    selection, tpr, fpr = m.selection, m.tpr, m.fpr
+    groups = len(m.labels)
+    results: list[MetricResult] = []
+
+    def add(metric: str, value: float | None, reason: str | None, compared: str) -> None:
+        rates = ("selection_rate",) if metric.startswith("demographic") else _EO_RATES
+        partial = _left_out(m, rates)
+        results.append(
+            MetricResult(
+                metric=metric,
+                auditor=AUDITOR,
+                grouping=m.columns,
+                value=value,
+                description=f"{DISPARITIES[metric]} Compared: {compared}.",
+                reason=reason if value is None else partial,
+            )
+        )
+
+    dp_compared = f"{selection.compared} of {groups} groups"
+    dp_reason = _fewer_than_two("selection rate", selection, groups)
+    add("demographic_parity_difference", selection.difference, dp_reason, dp_compared)
+    if selection.compared >= 2 and selection.ratio is None:
+        dp_reason = "every comparable group has a selection rate of 0; the ratio is undefined"
+    add("demographic_parity_ratio", selection.ratio, dp_reason, dp_compared)
+
+    eo_compared = (
+        f"true positive rate over {tpr.compared} of {groups} groups, "
+        f"false positive rate over {fpr.compared} of {groups} groups"
+    )
+    eo_reason: str | None = None
+    if tpr.compared < 2:
+        eo_reason = _fewer_than_two("true positive rate", tpr, groups)
+    elif fpr.compared < 2:
+        eo_reason = _fewer_than_two("false positive rate", fpr, groups)
+    difference = None
+    if tpr.difference is not None and fpr.difference is not None:
+        difference = max(tpr.difference, fpr.difference)
+    add("equalized_odds_difference", difference, eo_reason, eo_compared)
+    ratio = None
+    if tpr.ratio is not None and fpr.ratio is not None:
+        ratio = min(tpr.ratio, fpr.ratio)
+    elif eo_reason is None:
+        which = "true positive" if tpr.ratio is None else "false positive"
+        eo_reason = f"every comparable group has a {which} rate of 0; the ratio is undefined"
+    add("equalized_odds_ratio", ratio, eo_reason, eo_compared)
+    return results
+
+
+def _binary_tables(m: BinaryMeasurement) -> list[EvidenceTable]:
+    label = _columns_label(m.columns)
+    counts, statuses, comparable = m.cells, m.statuses, m.comparable
+    values: Mapping[str, FloatArray] = {name: r.values for name, r in m.rates.items()}
+    sizes = m.sizes
+    total = int(sizes.sum())
+    selection = values["selection_rate"]
+    chosen = selection[comparable & ~np.isnan(selection)]
+    top = float(chosen.max()) if len(chosen) else math.nan
+    selection_rows: list[tuple[Cell, ...]] = []
+    error_rows: list[tuple[Cell, ...]] = []
+    for g, group in enumerate(m.labels):
+        status, note = statuses[g]
+        impact = None
+        if comparable[g] and top > 0 and not math.isnan(selection[g]):
+            impact = float(selection[g]) / top
+        selection_rows.append(
+            (
+                group,
+                int(sizes[g]),
+                int(sizes[g]) / total,
+                int(counts[g, FP] + counts[g, TP]),
+                _float(selection[g]),
+                impact,
+                status.value,
+                note,
+            )
+        )
+        undefined = [
+            rate.undefined_note
+            for rate in RATES
+            if math.isnan(values[rate.name][g]) and rate.name != "selection_rate"
+        ]
+        error_rows.append(
+            (
+                group,
+                int(sizes[g]),
+                int(counts[g, FN] + counts[g, TP]),
+                *(_float(values[rate.name][g]) for rate in RATES[1:]),
+                status.value,
+                _join(note, *dict.fromkeys(undefined)),
+            )
+        )
+    return [
+        EvidenceTable(
+            title=f"Selection rates by {label}",
+            columns=(
+                "group",
+                "rows",
+                "share of rows",
+                "positive decisions",
+                "selection rate",
+                "impact ratio",
+                "status",
+                "note",
+            ),
+            rows=tuple(selection_rows),
+            caption=(
+                "Impact ratio: the group's selection rate over the highest selection rate "
+                "among comparable groups; blank for groups that are not compared."
+            ),
+        ),
+        EvidenceTable(
+            title=f"Error rates by {label}",
+            columns=(
+                "group",
+                "rows",
+                "actual positives",
+                *(rate.name.replace("_", " ") for rate in RATES[1:]),
+                "status",
+                "note",
+            ),
+            rows=tuple(error_rows),
+            caption="Blank cells: the rate is undefined in the group (its denominator is 0).",
+        ),
+    ]
+
+
+SIGNIFICANCE_PREFIX = "Selection rates tested against the reference group, by "
+
+
+def p_value_words(p_value: float, level: float) -> str:
+    """A lawyer's reading of a one-sided Fisher p-value at significance level ``level``.
+
+    >>> p_value_words(0.0031, 0.05)
+    "larger than chance would explain: p = 0.003, Fisher's exact test"
+    """
+    shown = f"{p_value:.3f}" if p_value >= 0.001 else "< 0.001"
+    shown = f"p = {shown}" if p_value >= 0.001 else f"p {shown}"
+    if p_value < level:
+        return f"larger than chance would explain: {shown}, Fisher's exact test"
+    return f"within what chance could explain: {shown}, Fisher's exact test"
+
+
+def _significance_table(m: BinaryMeasurement, settings: FairnessConfig) -> EvidenceTable | None:
+    if m.reference is None or all(v is None for v in m.versus):
+        return None
+    reference = m.labels[m.reference]
+    rows: list[tuple[Cell, ...]] = []
+    tested = sum(1 for v in m.versus if v is not None)
+    for g, comparison in enumerate(m.versus):
+        if comparison is None:
+            continue
+        status, _ = m.statuses[g]
+        reading = p_value_words(comparison.fisher_p_value, settings.significance_level)
+        if status is not GroupStatus.OK:
+            reading += f" (group {status.value}: not compared by the requirements)"
+        rows.append(
+            (
+                m.labels[g],
+                comparison.total,
+                comparison.selected,
+                comparison.impact_ratio,
+                comparison.ratio_low,
+                comparison.ratio_high,
+                comparison.shortfall,
+                comparison.z,
+                comparison.z_p_value,
+                comparison.fisher_p_value,
+                comparison.mid_p_value,
+                _float(m.holm[g]),
+                reading,
+            )
+        )
+    level = f"{100 * settings.confidence_level:g}%"
+    return EvidenceTable(
+        title=SIGNIFICANCE_PREFIX + _columns_label(m.columns),
+        columns=(
+            "group",
+            "rows",
+            "positive decisions",
+            "impact ratio",
+            f"impact ratio {level} low",
+            f"impact ratio {level} high",
+            "shortfall",
+            "z",
+            "p (z test, two-sided)",
+            "p (Fisher exact, one-sided)",
+            "mid-p (Fisher, one-sided)",
+            "p (Fisher, Holm-adjusted)",
+            "reading",
+        ),
+        rows=tuple(rows),
+        caption=(
+            f"Reference group: {reference}, the highest selection rate among the compared "
+            "groups. Shortfall: the positive decisions the group would have had at the "
+            "reference group's rate, minus those it had. z: the pooled two-proportion z "
+            "statistic (about -2 or lower is the 'two standard deviations' rule). Fisher's "
+            "exact test asks how likely a rate this low is if decisions fell on the two groups "
+            "by chance; mid-p is its less conservative variant. "
+            f"{tested} group(s) were tested against the reference, so one of them can look "
+            "significant by chance alone; the Holm-adjusted p-value allows for that. "
+            "Impact ratio interval: Katz's log method."
+        ),
+    )
+
+
+def regression_part(m: RegressionMeasurement, settings: FairnessConfig) -> Part:
+    """Metric results, the error table and warnings of one grouping of a regression task."""
+    part = Part()
+    n_groups = len(m.labels)
+    compared = sum(1 for status, _ in m.statuses if status is GroupStatus.OK)
+    for metric, (values, low, high, overall) in m.errors.items():
+        groups = tuple(
+            _group_value(label, int(size), float(value), (lo, hi), status, "no rows in this group")
+            for label, size, value, lo, hi, status in zip(
+                m.labels,
+                m.sizes.tolist(),
+                values.tolist(),
+                low.tolist(),
+                high.tolist(),
+                m.statuses,
+                strict=True,
+            )
+        )
+        part.metrics.append(
+            MetricResult(
+                metric=metric,
+                auditor=AUDITOR,
+                grouping=m.columns,
+                value=overall,
+                groups=groups,
+                description=(
+                    f"{REGRESSION_METRICS[metric]} Value: whole population; {compared} of "
+                    f"{n_groups} groups comparable."
+                ),
+                confidence_level=settings.confidence_level if settings.bootstrap else None,
+            )
+        )
+    total = int(m.sizes.sum())
+    mae = m.errors["mean_absolute_error"]
+    rmse = m.errors["root_mean_squared_error"]
+    rows = tuple(
+        (
+            label,
+            int(m.sizes[g]),
+            int(m.sizes[g]) / total,
+            _float(mae[0][g]),
+            _float(rmse[0][g]),
+            m.statuses[g][0].value,
+            m.statuses[g][1],
+        )
+        for g, label in enumerate(m.labels)
+    )
+    label = _columns_label(m.columns)
+    part.tables.append(
+        EvidenceTable(
+            title=f"Prediction errors by {label}",
+            columns=(
+                "group",
+                "rows",
+                "share of rows",
+                "mean absolute error",
+                "root mean squared error",
+                "status",
+                "note",
+            ),
+            rows=rows,
+        )
+    )
+    if compared < 2:
+        part.warnings.append(f"{label}: only {compared} of {n_groups} groups can be compared")
+    part.summary = (label, n_groups, compared, total, mae[3], rmse[3])
+    return part
+
+
+def _summary_table(task: Task, parts: Sequence[Part]) -> EvidenceTable:
+    if task is Task.REGRESSION:
+        columns: tuple[str, ...] = (
+            "grouping",
+            "groups",
+            "groups compared",
+            "rows",
+            "mean absolute error",
+            "root mean squared error",
+        )
+    else:
+        columns = (
+            "grouping",
+            "groups",
+            "groups compared",
+            "rows",
+            *(name.replace("_", " ") for name in DISPARITIES),
+        )
+    return EvidenceTable(
+        title="Fairness summary",
+        columns=columns,
+        rows=tuple(part.summary for part in parts),
+        caption="Blank cells: fewer than two groups could be compared.",
+    )
+
+
+def _missing_value_warnings(
+    measured: Sequence[BinaryMeasurement | RegressionMeasurement], rows: int
+) -> list[str]:
+    warnings = []
+    for grouping in measured:
+        if len(grouping.columns) != 1 or not grouping.unknown.any():
+            continue
+        unknown_rows = int(grouping.sizes[grouping.unknown].sum())
+        column = grouping.columns[0]
+        if len(grouping.labels) == 1:
+            warnings.append(
+                f"sensitive column {column!r} has no values: every row is in group "
+                f"'{grouping.labels[0]}'"
+            )
+        else:
+            warnings.append(
+                f"sensitive column {column!r} is missing for {unknown_rows} of "
+                f"{rows} rows; they form the group '{column}=unknown'"
+            )
+    return warnings
+
+
+def output(
+    measured: Sequence[BinaryMeasurement] | Sequence[RegressionMeasurement],
+    rows: int,
+    settings: FairnessConfig,
+    task: Task,
+    seed: int,
+    *,
+    extra: Sequence[Part] = (),
+) -> AuditorOutput:
+    """The auditor's output: a summary table, then each grouping's results and tables.
+
+    ``extra`` parts (LL144's) follow the groupings' results, tables and warnings.
+    """
+    parts = [
+        binary_part(m, settings)
+        if isinstance(m, BinaryMeasurement)
+        else regression_part(m, settings)
+        for m in measured
+    ]
+    summary = _summary_table(task, parts)
+    parts.extend(extra)
+    warnings = [w for part in parts for w in part.warnings]
+    warnings.extend(_missing_value_warnings(measured, rows))
+    return AuditorOutput(
+        auditor=AUDITOR,
+        metrics=tuple(m for part in parts for m in part.metrics),
+        method=method_text(settings, task, seed),
+        tables=(summary, *(t for part in parts for t in part.tables)),
+        limitations=LIMITATIONS,
+        warnings=tuple(warnings),
+        config=settings.model_dump(mode="json"),
+    )
+
+
+def unmeasured(
+    roles: ColumnRoles, task: Task, settings: FairnessConfig, problem: str, seed: int
+) -> AuditorOutput:
+    """Every metric of the task, for every planned grouping, without a value."""
+    names = (
+        list(REGRESSION_METRICS)
+        if task is Task.REGRESSION
+        else [rate.name for rate in RATES] + list(DISPARITIES)
+    )
+    described = descriptions()
+    # without sensitive columns the data as a whole is the one grouping
+    planned = planned_groupings(
+        roles.sensitive, intersectional=settings.intersectional, extra=settings.groupings
+    ) or [()]
+    metrics = tuple(
+        MetricResult(
+            metric=name,
+            auditor=AUDITOR,
+            grouping=grouping,
+            value=None,
+            description=described[name],
+            reason=problem,
+        )
+        for grouping in planned
+        for name in names
+    )
+    if settings.ll144 is not None:
+        planned_ll144 = ll144_groupings(settings.ll144, roles.sensitive)
+        metrics += tuple(ll144_unmeasured(planned_ll144, problem).metrics)
+    return AuditorOutput(
+        auditor=AUDITOR,
+        metrics=metrics,
+        method=method_text(settings, task, seed),
+        limitations=LIMITATIONS,
+        warnings=(f"fairness could not be measured: {problem}",),
+        config=settings.model_dump(mode="json"),
+    )
+
+
+LL144_PREFIX = "LL144 "
+"""Titles of LL144's tables: 'LL144 selection rates by sex', 'LL144 scoring rates by race'."""
+
+
+def ll144_part(m: LL144Measurement, reason: str, settings: FairnessConfig) -> Part:
+    """The ``ll144_rate`` metric and LL144's table of one breakdown."""
+    part = Part()
+    label = _columns_label(m.columns)
+    ratios = m.impact_ratios
+    groups = []
+    rows: list[tuple[Cell, ...]] = []
+    total = int(m.sizes.sum())
+    for g, name in enumerate(m.labels):
+        status, note = m.statuses[g]
+        groups.append(
+            _group_value(
+                name,
+                int(m.sizes[g]),
+                float(m.rates[g]),
+                (float(m.low[g]), float(m.high[g])),
+                (status, note),
+                "no rows in this category",
+            )
+        )
+        versus = m.versus[g]
+        shown = "small sample" if m.small[g] and status is GroupStatus.OK else status.value
+        rows.append(
+            (
+                name,
+                int(m.sizes[g]),
+                int(m.sizes[g]) / total if total else None,
+                int(m.positives[g]),
+                _float(m.rates[g]),
+                ratios[g],
+                None if versus is None else versus.ratio_low,
+                None if versus is None else versus.ratio_high,
+                shown,
+                note,
+            )
+        )
+    overall = float(m.positives.sum()) / total if total else None
+    part.metrics.append(
+        MetricResult(
+            metric="ll144_rate",
+            auditor=AUDITOR,
+            grouping=m.columns,
+            value=overall,
+            groups=tuple(groups),
+            description=f"{descriptions()['ll144_rate']} Here: {reason}.",
+            confidence_level=settings.confidence_level,
+        )
+    )
+    scoring = m.form == "scoring"
+    reference = "" if m.reference is None else f" Reference category: {m.labels[m.reference]}."
+    median = f" Median score of the full sample: {m.median:.6g}." if m.median is not None else ""
+    level = f"{100 * settings.confidence_level:g}%"
+    part.tables.append(
+        EvidenceTable(
+            title=f"{LL144_PREFIX}{m.form} rates by {label}",
+            columns=(
+                "group",
+                "rows",
+                "share of rows",
+                "scored above the median" if scoring else "selected",
+                "scoring rate" if scoring else "selection rate",
+                "impact ratio",
+                f"impact ratio {level} low",
+                f"impact ratio {level} high",
+                "status",
+                "note",
+            ),
+            rows=tuple(rows),
+            caption=(
+                f"NYC LL144 ({reason}). Impact ratio: the category's rate over the highest "
+                "rate among the categories not excluded (6 RCNY § 5-300); categories under "
+                f"{100 * m_share(settings):g}% of the data are excluded (§ 5-301(d)) and the "
+                "unknown category is counted and left out. Small samples are compared and "
+                f"flagged; read them with their interval.{reference}{median}"
+            ),
+        )
+    )
+    return part
+
+
+def m_share(settings: FairnessConfig) -> float:
+    """The LL144 exclusion share in force."""
+    return settings.ll144.exclude_below_share if settings.ll144 is not None else 0.0
+
+
+def ll144_unmeasured(groupings: Sequence[tuple[str, ...]], reason: str) -> Part:
+    """The ``ll144_rate`` metric without a value, for each planned breakdown."""
+    part = Part()
+    for grouping in groupings:
+        part.metrics.append(
+            MetricResult(
+                metric="ll144_rate",
+                auditor=AUDITOR,
+                grouping=grouping,
+                value=None,
+                description=descriptions()["ll144_rate"],
+                reason=reason,
+            )
+        )
+    part.warnings.append(f"NYC LL144 rates could not be measured: {reason}")
+    return part
+
+
+STRATA_PREFIX = "Selection within strata of "
+
+
+def strata_part(m: StratifiedMeasurement, settings: FairnessConfig) -> Part:
+    """The stratified comparisons of one grouping, as a table."""
+    part = Part()
+    rows: list[tuple[Cell, ...]] = []
+    level = settings.significance_level
+    for label, result, holm in zip(m.labels, m.results, m.holm.tolist(), strict=True):
+        if result is None:
+            rows.append(
+                (
+                    label,
+                    0,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    "no stratum holds both groups with some but not all selected",
+                )
+            )
+            continue
+        reading = (
+            "within strata, larger than chance would explain"
+            if result.cmh_p_value < level
+            else "within strata, within what chance could explain"
+        )
+        reading += f": {p_text(result.cmh_p_value)}, Cochran-Mantel-Haenszel test"
+        if result.breslow_day_p_value < level:
+            reading += (
+                f"; the odds ratio differs between strata ({p_text(result.breslow_day_p_value)},"
+                " Breslow-Day), so one common ratio summarises them poorly"
+            )
+        rows.append(
+            (
+                label,
+                result.strata_used,
+                result.strata_left_out,
+                result.cmh_statistic,
+                result.cmh_p_value,
+                _float(holm),
+                result.common_odds_ratio,
+                result.odds_ratio_low,
+                result.odds_ratio_high,
+                result.breslow_day_statistic,
+                result.breslow_day_p_value,
+                reading,
+            )
+        )
+    ci = f"{100 * settings.confidence_level:g}%"
+    part.tables.append(
+        EvidenceTable(
+            title=f"{STRATA_PREFIX}{m.strata}, by {_columns_label(m.columns)}",
+            columns=(
+                "group",
+                "strata used",
+                "strata left out",
+                "CMH chi-squared",
+                "p (CMH)",
+                "p (CMH, Holm-adjusted)",
+                "common odds ratio",
+                f"odds ratio {ci} low",
+                f"odds ratio {ci} high",
+                "Breslow-Day chi-squared",
+                "p (Breslow-Day)",
+                "reading",
+            ),
+            rows=tuple(rows),
+            caption=(
+                f"Each group against {m.reference} within each value of {m.strata}. "
+                "Cochran-Mantel-Haenszel: are the odds of selection the same for both groups "
+                "within every stratum? Common odds ratio (Mantel-Haenszel, Robins-Breslow-"
+                "Greenland interval): below 1, the group is selected less often than the "
+                "reference within strata. Breslow-Day: does that ratio differ between strata? "
+                "Strata without both groups, or where everybody or nobody was selected, carry "
+                "no information and are left out."
+            ),
+        )
+    )
+    return part
+
+
+def p_text(p_value: float) -> str:
+    """``p = 0.003``; ``p < 0.001`` below that."""
+    return f"p = {p_value:.3f}" if p_value >= 0.001 else "p < 0.001"

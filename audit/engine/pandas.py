@@ -1,0 +1,118 @@
+"""The in-memory engine: the whole table as one DataFrame, every auditor on every row.
+
+load (:func:`audit.data.load_table`) → score (:func:`audit.scoring.score_batches`) →
+audit (each auditor's ``run``) → evaluate → result.  Without a model it runs a
+data-only audit: nothing is scored, and the auditors read the data alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from audit.core.context import AuditContext
+from audit.core.details import AuditDetails
+from audit.core.outcomes import resolve_outcomes
+from audit.core.provenance import sha256_frame, sha256_path
+from audit.core.result import AuditResult
+from audit.data import load_table, resolve_roles
+from audit.engine.request import AuditRequest
+from audit.engine.steps import model_result, opened_model, run_auditor
+from audit.policy import evaluate_policy
+from audit.scoring import score_batches
+
+__all__ = ["ENGINE_DESCRIPTION", "NO_MODEL", "audit_pandas"]
+
+ENGINE_DESCRIPTION = "pandas (the whole table in memory)"
+"""The engine, in words, for the report."""
+NO_MODEL = {"kind": "none", "location": "no model: a data-only audit"}
+"""The model description of a data-only audit."""
+
+
+def load_frame(data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, str, str]:
+    """The table, where it came from in words, and its SHA-256."""
+    if isinstance(data, pd.DataFrame):
+        frame = data.reset_index(drop=True)
+        return frame, "in-memory DataFrame", sha256_frame(frame)
+    path = Path(data)
+    return load_table(path), str(path), sha256_path(path)
+
+
+def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> AuditResult:
+    """Read the whole table, score it once, run every auditor and evaluate the policy.
+
+    Raises
+    ------
+    UsageError
+        Bad data or model spec.
+    ModelError
+        The model raised, or an endpoint failed after its retries, while scoring.
+    """
+    frame, source, data_sha = load_frame(data)
+    if request.model is None:
+        return _data_only(request, frame, source, data_sha)
+    with opened_model(request) as adapter:
+        roles = resolve_roles(
+            frame,
+            target=request.target_column,
+            sensitive=list(request.sensitive),
+            features=request.features,
+            reserved=list(adapter.input_columns or ()),
+            positive_label=request.positive_label,
+            threshold=request.threshold,
+            task=request.task,
+        )
+        predictions, scoring = score_batches(
+            adapter,
+            frame,
+            roles,
+            progress=request.progress,
+            concurrency=request.concurrency,
+            cache=request.cache_dir,
+        )
+        outcomes, positive = resolve_outcomes(
+            frame[roles.target],
+            predictions,
+            task=roles.task,
+            positive_label=roles.positive_label,
+            threshold=roles.threshold,
+        )
+        context = AuditContext(
+            data=frame,
+            roles=roles,
+            outcomes=outcomes,
+            model=adapter,
+            seed=request.seed,
+            progress=request.progress,
+        )
+        outputs = tuple(run_auditor(a, context, config) for a, config in request.auditors)
+        fingerprint = adapter.fingerprint()
+        description = {**adapter.describe(), "scoring": scoring.to_dict()}
+    return model_result(
+        request,
+        outputs,
+        roles=roles,
+        positive=positive,
+        model=description,
+        provenance=request.provenance(
+            data_sha256=data_sha, model_sha256=fingerprint, data_source=source
+        ),
+        rows=len(frame),
+        engine=ENGINE_DESCRIPTION,
+    )
+
+
+def _data_only(request: AuditRequest, frame: pd.DataFrame, source: str, sha: str) -> AuditResult:
+    """Run auditors that read only the data: no model is loaded and nothing is scored."""
+    context = AuditContext(data=frame, seed=request.seed, progress=request.progress)
+    outputs = tuple(run_auditor(a, context, config) for a, config in request.auditors)
+    return AuditResult(
+        findings=evaluate_policy(request.policy.policy, outputs, sensitive=()),
+        outputs=outputs,
+        policy=request.policy.summary(),
+        provenance=request.provenance(data_sha256=sha, model_sha256="none", data_source=source),
+        model=dict(NO_MODEL),
+        data={"source": source, "rows": len(frame)},
+        details=request.details or AuditDetails(),
+    )

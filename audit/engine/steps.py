@@ -1,0 +1,113 @@
+"""The steps every engine shares: open the model, run or finish an auditor, assemble the result.
+
+Each engine has the same shape, load → score → audit → evaluate → result; only how it
+reads and scores the table differs.  What does not differ lives here, so the engines'
+findings cannot drift apart.
+
+An auditor that raises, for whatever reason (a plugin bug, bad data it meets, or a
+:class:`~audit.errors.ModelError` when the model or its endpoint fails in the middle of
+the auditor's work), never stops the audit and never yields a PASS: its output carries
+no measurements and the failure (``AuditorOutput.failure``), and policy evaluation makes
+each of its requirements INCONCLUSIVE with that reason.  The other auditors' findings
+stand.  A model that fails while the engine scores the table, before any auditor ran,
+stops the audit instead (:func:`audit.run_audit` raises; exit code 2): nothing could be
+measured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from pydantic import BaseModel
+
+from audit.adapters import load_model
+from audit.core.context import AuditContext, ColumnRoles, ProgressFactory
+from audit.core.details import AuditDetails
+from audit.core.measurements import AuditorOutput
+from audit.core.protocols import Auditor, ChunkedAuditor, ModelAdapter, Tally
+from audit.core.provenance import Provenance
+from audit.core.result import AuditResult
+from audit.engine.request import AuditRequest
+from audit.policy import evaluate_policy
+
+__all__ = ["crashed", "finish_auditor", "model_result", "opened_model", "run_auditor"]
+
+
+@contextmanager
+def opened_model(request: AuditRequest) -> Iterator[ModelAdapter]:
+    """The request's model as an adapter; one the engine made is closed afterwards."""
+    model = request.model
+    adapter = load_model(model, trust_pickle=request.trust_pickle, **dict(request.model_options))
+    try:
+        yield adapter
+    finally:
+        close = getattr(adapter, "close", None)
+        if adapter is not model and callable(close):  # adapters made here may hold connections
+            close()
+
+
+def run_auditor(auditor: Auditor, context: AuditContext, config: BaseModel) -> AuditorOutput:
+    """Run an auditor; a crash becomes an output with no measurements and the reason."""
+    try:
+        return auditor.run(context, config)
+    except Exception as exc:  # a plugin bug must yield INCONCLUSIVE findings, not a PASS
+        return crashed(auditor, exc)
+
+
+def finish_auditor(
+    auditor: ChunkedAuditor,
+    tally: Tally,
+    config: BaseModel,
+    *,
+    roles: ColumnRoles,
+    seed: int,
+    progress: ProgressFactory,
+) -> AuditorOutput:
+    """Finish an auditor from its tally; a crash becomes an output with the reason."""
+    try:
+        return auditor.finish(tally, config, roles=roles, seed=seed, progress=progress)
+    except Exception as exc:  # a plugin bug must yield INCONCLUSIVE findings, not a PASS
+        return crashed(auditor, exc)
+
+
+def crashed(auditor: Auditor, exc: Exception) -> AuditorOutput:
+    """The output of an auditor that raised ``exc``: no measurements, the failure named."""
+    failure = f"auditor '{auditor.name}' failed: {type(exc).__name__}: {exc}"
+    return AuditorOutput(
+        auditor=auditor.name, metrics=(), method="", warnings=(failure,), failure=failure
+    )
+
+
+def model_result(
+    request: AuditRequest,
+    outputs: tuple[AuditorOutput, ...],
+    *,
+    roles: ColumnRoles,
+    positive: Any,
+    model: Mapping[str, Any],
+    provenance: Provenance,
+    rows: int,
+    engine: str,
+) -> AuditResult:
+    """Evaluate the policy on a model audit's outputs and assemble the result."""
+    return AuditResult(
+        findings=evaluate_policy(request.policy.policy, outputs, sensitive=roles.sensitive),
+        outputs=outputs,
+        policy=request.policy.summary(),
+        provenance=provenance,
+        model=dict(model),
+        data={
+            "source": provenance.data_source,
+            "rows": rows,
+            "target": roles.target,
+            "sensitive": list(roles.sensitive),
+            "features": list(roles.features),
+            "task": roles.task.value,
+            "positive_label": None if positive is None else str(positive),
+            "threshold": roles.threshold,
+            "engine": engine,
+        },
+        details=request.details or AuditDetails(),
+    )

@@ -1,0 +1,181 @@
+"""Significance in verdicts: a group's lower selection rate against chance.
+
+Two rules use it (see :class:`~audit.policy.schema.Requirement`):
+
+- ``compare: significance``: FAIL when any compared group's selection rate is lower
+  than the reference group's (the highest) by more than chance would explain, i.e.
+  its p-value is under ``alpha``;
+- ``compare: ratio_to_max`` with ``alpha``, the combined rule practitioners use:
+  a group below the ratio threshold fails only when its difference is also
+  significant.
+
+A group's selections are its rate times its size (the metric is a share of the
+group's rows), so the tests need no more than the measured values and counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from audit.core.measurements import GroupValue
+from audit.core.wording import humanize
+from audit.policy.schema import SIGNIFICANCE_METRICS, Requirement
+from audit.stats.adverse_impact import TEST_NAMES, ReferenceTests, against_reference
+
+__all__ = [
+    "DEFAULT_ALPHA",
+    "SignificanceOutcome",
+    "combined_rule",
+    "p_text",
+    "ratio_evidence",
+    "significance_rule",
+]
+
+DEFAULT_ALPHA = 0.05
+"""The level at which a ratio finding reads its p-value when the requirement sets none."""
+
+
+@dataclass(frozen=True)
+class SignificanceOutcome:
+    """What a significance rule found."""
+
+    passed: bool
+    measured: float
+    """The smallest p-value (adjusted when asked)."""
+    sentence: str
+    worst: str | None
+
+
+def p_text(p_value: float) -> str:
+    """``p = 0.003``; ``p < 0.001`` below that.
+
+    >>> p_text(0.0031), p_text(0.00002)
+    ('p = 0.003', 'p < 0.001')
+    """
+    return f"p = {p_value:.3f}" if p_value >= 0.001 else "p < 0.001"
+
+
+def _test_words(req: Requirement, tests: ReferenceTests) -> str:
+    words = TEST_NAMES[req.test] + (" (two-sided)" if req.test == "z" else " (one-sided)")
+    if tests.tested > 1:
+        words += f"; {tests.tested} groups were tested against the same reference"
+        words += ", Holm-adjusted" if req.adjust == "holm" else ", not adjusted for that"
+    return words
+
+
+def _tests(req: Requirement, groups: Sequence[GroupValue], top: GroupValue) -> ReferenceTests:
+    selected = [round((g.value or 0.0) * g.count) for g in groups]
+    return against_reference(
+        selected,
+        [g.count for g in groups],
+        groups.index(top),
+        test=req.test,
+        adjust=req.adjust,
+    )
+
+
+def _alpha(req: Requirement) -> float:
+    return req.alpha if req.alpha is not None else req.threshold
+
+
+def significance_rule(
+    req: Requirement, groups: Sequence[GroupValue], top: GroupValue
+) -> SignificanceOutcome:
+    """Judge ``compare: significance`` over the compared ``groups`` (``top`` the reference)."""
+    tests = _tests(req, groups, top)
+    alpha = _alpha(req)
+    lower = [
+        (p, g)
+        for p, g in zip(tests.p_values, groups, strict=True)
+        if p is not None and (g.value or 0.0) < (top.value or 0.0)
+    ]
+    if not lower:
+        return SignificanceOutcome(
+            True, 1.0, f"No compared group's rate is lower than {top.group}'s.", None
+        )
+    smallest, worst = min(lower, key=lambda pair: pair[0])
+    significant = [g.group for p, g in lower if p < alpha]
+    words = _test_words(req, tests)
+    metric = humanize(req.metric)
+    if significant:
+        subject = (
+            f"The {metric} of {significant[0]} is"
+            if len(significant) == 1
+            else f"The {metric}s of {', '.join(significant)} are"
+        )
+        sentence = (
+            f"{subject} lower than {top.group}'s by more than chance would explain at the "
+            f"{alpha:g} level: smallest {p_text(smallest)} ({worst.group}), {words}."
+        )
+    else:
+        sentence = (
+            f"No group's lower {metric} is larger than chance would explain at the "
+            f"{alpha:g} level: smallest {p_text(smallest)} ({worst.group}, against "
+            f"{top.group}), {words}."
+        )
+    return SignificanceOutcome(not significant, smallest, sentence, worst.group)
+
+
+def combined_rule(
+    req: Requirement,
+    groups: Sequence[GroupValue],
+    top: GroupValue,
+    below: Sequence[GroupValue],
+) -> tuple[bool, str]:
+    """The combined rule: of the groups ``below`` the ratio threshold, which differ significantly.
+
+    Returns whether the requirement passes and a sentence to add to the finding.
+    """
+    tests = _tests(req, groups, top)
+    alpha = _alpha(req)
+    p_of = {g.group: p for p, g in zip(tests.p_values, groups, strict=True) if p is not None}
+    words = _test_words(req, tests)
+    if not below:
+        return True, ""
+    parts = []
+    failing = []
+    for g in below:
+        p = p_of[g.group]
+        reading = "larger than chance would explain" if p < alpha else "within chance"
+        parts.append(f"{g.group}: {reading}, {p_text(p)}")
+        if p < alpha:
+            failing.append(g.group)
+    sentence = f" Against {top.group}: " + "; ".join(parts) + f" ({words}, alpha {alpha:g})."
+    if not failing:
+        sentence += (
+            " Under the combined rule (a ratio under the threshold and a significant "
+            "difference) no group is flagged."
+        )
+    return not failing, sentence
+
+
+def ratio_evidence(
+    req: Requirement, groups: Sequence[GroupValue], top: GroupValue, bottom: GroupValue
+) -> str:
+    """Words on the lowest ratio's p-value and interval, for a ratio finding of a rate.
+
+    Empty when the metric is not a share of the group's rows (no counts to test).
+    """
+    if req.metric not in SIGNIFICANCE_METRICS or bottom is top:
+        return ""
+    if top.count <= 0 or bottom.count <= 0 or not top.value:
+        return ""
+    tests = _tests(req, [bottom, top], top)
+    comparison = tests.comparisons[0]
+    p_value = tests.p_values[0]
+    if comparison is None or p_value is None:
+        return ""
+    alpha = _alpha(req) if req.alpha is not None else DEFAULT_ALPHA
+    reading = (
+        "larger than chance would explain"
+        if p_value < alpha
+        else "within what chance could explain"
+    )
+    interval = ""
+    if comparison.ratio_low is not None and comparison.ratio_high is not None:
+        interval = (
+            f"; 95% interval of the ratio {comparison.ratio_low:.3f} to {comparison.ratio_high:.3f}"
+        )
+    words = TEST_NAMES[req.test] + (" (two-sided)" if req.test == "z" else " (one-sided)")
+    return f" For {bottom.group} the difference is {reading}: {p_text(p_value)}, {words}{interval}."

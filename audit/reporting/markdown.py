@@ -1,0 +1,104 @@
+"""The audit as a short Markdown summary: a CI job summary or a pull-request comment.
+
+It holds the overall verdict, one table row per finding (requirement, grouping, verdict,
+measured value against the threshold, worst group), the reasons of findings that could not
+be established, and links to the full reports.  The HTML report remains the document of
+record; this summary only points at it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from audit.core.findings import Finding, Verdict
+from audit.reporting.write import write_atomic
+
+if TYPE_CHECKING:
+    from audit.core.result import AuditResult
+
+__all__ = ["render_markdown", "write_markdown"]
+
+_MARK = {Verdict.PASS: "✅ PASS", Verdict.FAIL: "❌ FAIL", Verdict.INCONCLUSIVE: "⚠️ INCONCLUSIVE"}
+
+
+def _cell(text: str) -> str:
+    """``text`` safe inside a Markdown table cell: one line, pipes and markup escaped."""
+    flat = " ".join(str(text).split())
+    for char in ("\\", "|", "*", "_", "`", "<", ">", "[", "]"):
+        flat = flat.replace(char, "\\" + char)
+    return flat
+
+
+def _code(text: str) -> str:
+    """``text`` as an inline code span inside a table cell."""
+    flat = " ".join(str(text).split()).replace("`", "'").replace("|", "\\|")
+    return f"`{flat}`"
+
+
+def _number(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "—"
+    return f"{value:.3f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3g}"
+
+
+def _row(finding: Finding) -> str:
+    grouping = " × ".join(finding.grouping) if finding.grouping else "all rows"
+    cells = (
+        _code(finding.requirement_id),
+        _cell(grouping),
+        _MARK[finding.verdict],
+        finding.severity.value,
+        f"{_number(finding.measured)} ({_cell(finding.comparison)} {_number(finding.threshold)})",
+        _cell(finding.worst_group or "—"),
+    )
+    return "| " + " | ".join(cells) + " |"
+
+
+def render_markdown(result: AuditResult, *, links: Mapping[str, str] | None = None) -> str:
+    """A Markdown summary of ``result``.
+
+    Parameters
+    ----------
+    result : AuditResult
+        The audit to summarise.
+    links : mapping of str to str, optional
+        Artefacts to link, e.g. ``{"HTML report": "reports/audit/report.html"}``.
+
+    Returns
+    -------
+    str
+        Markdown text ending with a newline.
+    """
+    findings = result.findings
+    counts = {v: sum(1 for f in findings if f.verdict is v) for v in Verdict}
+    lines = [
+        f"## maas-audit: {_cell(result.policy.name)} {_cell(result.policy.version)}",
+        "",
+        f"**Overall: {_cell(str(result.verdict))}** — "
+        f"{counts[Verdict.PASS]} passed, {counts[Verdict.FAIL]} failed, "
+        f"{counts[Verdict.INCONCLUSIVE]} inconclusive, of {len(findings)} findings.",
+        "",
+        "| requirement | groups | verdict | severity | measured (threshold) | worst group |",
+        "|---|---|---|---|---|---|",
+        *(_row(f) for f in findings),
+    ]
+    unsettled = [f for f in findings if f.verdict is Verdict.INCONCLUSIVE and f.reasons]
+    if unsettled:
+        lines += ["", "### Why some requirements could not be established", ""]
+        for finding in unsettled:
+            reasons = "; ".join(_cell(r) for r in finding.reasons)
+            lines.append(f"- {_code(finding.requirement_id)}: {reasons}")
+    if links:
+        lines += ["", "### Reports", ""]
+        lines += [f"- {_cell(name)}: {_code(target)}" for name, target in links.items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_markdown(
+    result: AuditResult, path: str | Path, *, links: Mapping[str, str] | None = None
+) -> Path:
+    """Write the Markdown summary of ``result`` atomically to ``path``; returns the path."""
+    return write_atomic(Path(path), render_markdown(result, links=links))
