@@ -148,8 +148,8 @@ def _bound_row(
     ``floor`` is the time of the same requests carrying one row each: what the machine
     and the HTTP stack cost before any row is encoded, sent or decoded.
     """
-    bound = workers * BATCH_SIZE / latency
     requests = -(-n // BATCH_SIZE)
+    bound = min(workers, requests) * BATCH_SIZE / latency  # never more in flight than sent
     waves = -(-requests // workers) * latency
     what = "one request at a time" if workers == 1 else f"{workers} requests in flight"
     return throughput(

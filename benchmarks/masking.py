@@ -136,14 +136,19 @@ RISK_TARGET = 0.2
 
 
 def risk_table(rows: int, seed: int = 7) -> pd.DataFrame:
-    """An extract's quasi-identifiers and a sensitive column with missing and blank values."""
+    """An extract's quasi-identifiers and a sensitive column with missing and blank values.
+
+    Text columns have the dtype pandas gives text read from CSV or Parquet (``str``).
+    """
     rng = np.random.default_rng(seed)
     return pd.DataFrame(
         {
-            "zip": pd.Series(rng.integers(10_000, 11_000, rows).astype(str), dtype=object),
+            "zip": pd.Series(rng.integers(10_000, 11_000, rows).astype(str), dtype="str"),
             "birth_year": rng.integers(1940, 2005, rows),
-            "sex": pd.Series(rng.choice(["F", "M", ""], rows), dtype=object),
-            "diagnosis": pd.Series(rng.choice(["flu", "cold", "", None, "asthma"], rows)),
+            "sex": pd.Series(rng.choice(["F", "M", ""], rows), dtype="str"),
+            "diagnosis": pd.Series(
+                rng.choice(["flu", "cold", "", None, "asthma"], rows), dtype="str"
+            ),
         }
     )
 

@@ -22,11 +22,12 @@ def _fields(model: type[BaseModel]) -> list[str]:
     rows = ["| field | type | default | meaning |", "|---|---|---|---|"]
     for name, info in model.model_fields.items():
         annotation = getattr(info.annotation, "__name__", None) or str(info.annotation)
+        annotation = annotation.replace("typing.", "").replace(" | ", " or ")
         default = (
             "required" if info.is_required() else repr(info.get_default(call_default_factory=True))
         )
         rows.append(
-            f"| `{name}` | `{_cell(annotation).replace('typing.', '')}` | `{_cell(default)}` | "
+            f"| `{name}` | `{_cell(annotation)}` | `{_cell(default)}` | "
             f"{_cell(info.description or '')} |"
         )
     return rows

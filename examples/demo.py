@@ -126,6 +126,14 @@ def main() -> int:
                 "stands in for a favourable screening decision",
                 "--data-dates",
                 "1994 Current Population Survey",
+                "--data-kind",
+                "test",
+                "--test-data-reason",
+                "a demonstration: no screening tool was used on real applicants",
+                "--test-data-origin",
+                "the held-out half of UCI Adult (examples/data/README.md), as published",
+                "--rows-are",
+                "census respondents",
                 *pdf,
             ]
         )

@@ -13,8 +13,9 @@ builds a string from its input and passes it to one of them runs code at predict
 Some scikit-learn types are refused although they are scikit-learn's own: they store
 node and child indices that compiled code follows without bounds checks, so a crafted
 file can crash the process or read memory it should not (skops refuses them by default
-for this reason).  A user who made the file can save the model as a pickle instead and
-pass ``--trust-pickle``.
+for this reason).  Decision trees are the exception: their structure is checked after
+loading (:mod:`audit.adapters._skops_trees`).  A user who made the file can save the
+model as a pickle instead and pass ``--trust-pickle``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ _HELPER_TYPES: frozenset[str] = frozenset(
 
 INDEX_TYPES: frozenset[str] = frozenset(
     {
-        "sklearn.tree._tree.Tree",
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
         "sklearn.neighbors._kd_tree.KDTree",
         "sklearn.neighbors._ball_tree.BallTree",

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from audit.adapters._skops_trees import TREE_TYPE, tree_problem
 from audit.adapters._skops_trust import refusal_reason, trusted_skops_types
 from audit.adapters.base import (
     as_column,
@@ -161,7 +162,8 @@ def load_skops(path: str | os.PathLike[str], *, trusted: Sequence[str] = ()) -> 
     trusted by skops' defaults, be a scikit-learn estimator class that
     :func:`sklearn.utils.all_estimators` names, a data-only helper of one (see
     :mod:`audit.adapters._skops_trust`), or be named in ``trusted``.  Anything else is
-    refused before any object is built.
+    refused before any object is built.  Decision trees' nodes are checked once built,
+    before anything predicts (see :mod:`audit.adapters._skops_trees`).
 
     Parameters
     ----------
@@ -191,7 +193,7 @@ def _load_skops_bytes(file: Path, data: bytes, *, trusted: Sequence[str] = ()) -
         found = sio.get_untrusted_types(data=data)
     except Exception as exc:
         raise ModelSpecError(f"'{file}' is not a readable skops file: {_one_line(exc)}") from exc
-    allowed = trusted_skops_types() | frozenset(trusted)
+    allowed = trusted_skops_types() | {TREE_TYPE} | frozenset(trusted)
     refused = sorted(name for name in found if name not in allowed)
     if refused:
         raise ModelSpecError(
@@ -199,9 +201,17 @@ def _load_skops_bytes(file: Path, data: bytes, *, trusted: Sequence[str] = ()) -
             + refusal_reason(refused)
         )
     try:
-        return sio.loads(data, trusted=sorted(found))
+        model = sio.loads(data, trusted=sorted(found))
     except Exception as exc:
         raise ModelSpecError(f"cannot load skops file '{file}': {_one_line(exc)}") from exc
+    problem = tree_problem(model) if TREE_TYPE in found and TREE_TYPE not in trusted else None
+    if problem is not None:
+        raise ModelSpecError(
+            f"skops file '{file}' holds {problem}; scikit-learn follows tree indices without "
+            "bounds checks, so such a tree is not loaded; if you made this file yourself, "
+            "save the model as a pickle and pass --trust-pickle"
+        )
+    return model
 
 
 def load_pickle(path: str | os.PathLike[str], *, trust_pickle: bool = False) -> Any:

@@ -118,3 +118,16 @@ def redact_argv(argv: Sequence[str]) -> list[str]:
         else:
             out.append(redact_url(arg))
     return out
+
+
+def printable(text: str) -> str:
+    r"""``text`` with every character a terminal could act on escaped (``\n``, ``\x1b``).
+
+    Each line a command prints must be one line that says what it says: a newline, an
+    ANSI escape or a bidirectional override read from a report would let the file forge
+    or hide a line; a lone surrogate could not even be encoded.
+
+    >>> printable("PASS\x1b[31m\nforged")
+    'PASS\\x1b[31m\\nforged'
+    """
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)

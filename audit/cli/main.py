@@ -1,7 +1,7 @@
 """``maas-audit``: parse the command line, call the library, map errors to exit codes.
 
-Exit codes (:class:`audit.errors.ExitCode`): 0 every blocking requirement passed,
-1 one failed or was inconclusive, 2 bad input or usage (one line on standard error).
+Exit codes (:class:`audit.errors.ExitCode`): 0 the verdict is PASS or ADVISORY, 1 FAIL or
+INCONCLUSIVE, 2 bad input or usage (one line on standard error).
 Each command lives in its own module, listed in :data:`COMMANDS`.
 """
 
@@ -15,6 +15,7 @@ from types import ModuleType
 
 from audit.cli import auditors, diff, policy, run, verify
 from audit.cli._common import PROG, Parser
+from audit.core.secrets import redact
 from audit.errors import AuditError, ExitCode
 
 __all__ = ["COMMANDS", "main"]
@@ -43,22 +44,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         except SystemExit as exc:  # --help and --version print, then ask to exit
             return exc.code if isinstance(exc.code, int) else int(ExitCode.USAGE)
         command = next(m for m in COMMANDS if args.command == m.NAME)
-        return int(command.run(args, argv))
+        code = int(command.run(args, argv))
+        sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at exit
+        return code
     except AuditError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {redact(str(exc))}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`maas-audit ... | head`): not an error
+        _silence_stdout()
+        return int(ExitCode.PASSED)
     except Exception as exc:  # a bug: still one line, unless debugging
         if os.environ.get(DEBUG_ENV):
             raise
         print(
-            f"{PROG}: internal error: {type(exc).__name__}: {exc} "
+            f"{PROG}: internal error: {type(exc).__name__}: {redact(str(exc))} "
             f"(set {DEBUG_ENV}=1 for the traceback, and please report it)",
             file=sys.stderr,
         )
         return int(ExitCode.USAGE)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":

@@ -182,6 +182,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pdf", action="store_true", help="also print report.pdf with headless Chromium"
     )
+    ci = parser.add_argument_group("CI systems and MLflow (docs/how-to/integrations.md)")
+    ci.add_argument(
+        "--junit",
+        type=Path,
+        metavar="FILE",
+        help="also write JUnit XML: one test case per requirement and grouping",
+    )
+    ci.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="FILE",
+        help="also write a Markdown summary (under GitHub Actions it also goes to the job summary)",
+    )
+    ci.add_argument(
+        "--mlflow-run",
+        metavar="ID|new",
+        help="log the measured values, verdicts and reports to this MLflow run, or a new one",
+    )
     filing = parser.add_argument_group(
         "statements for the report (NYC LL144 asks for them; printed as given)"
     )
@@ -243,7 +261,9 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
     """Audit, write both reports, print one line per finding; exit 0 or 1 by the verdict."""
     from audit.cli.progress import terminal_progress
     from audit.core.context import no_progress
+    from audit.core.secrets import redact
     from audit.integrity import signing_key_from_env
+    from audit.policy import load_policy
     from audit.runner import run_audit
 
     check_out_folder(args.out)
@@ -272,10 +292,13 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
         }.items()
         if value is not None
     }
+    policy = (
+        load_policy(args.policy) if args.strata is None else _with_strata(args.policy, args.strata)
+    )
     result = run_audit(
         model=args.model,
         data=args.data,
-        policy=args.policy if args.strata is None else _with_strata(args.policy, args.strata),
+        policy=policy,
         target=args.target,
         sensitive=args.sensitive,
         features=args.features,
@@ -298,21 +321,64 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
 
     try:
         written = write_reports(result, args.out, pdf=args.pdf)
+        extra = _write_ci_outputs(result, args, written, policy)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise UsageError(f"cannot write the reports into '{args.out}': {reason}") from None
     for finding in result.findings:
         scope = " × ".join(finding.grouping) or "overall"
-        print(
-            f"{finding.verdict.value:<12} {finding.requirement_id} [{scope}] "
+        line = (
+            f"{result.outcome(finding).upper():<12} {finding.requirement_id} [{scope}] "
             f"({finding.severity.value}): {finding.summary}"
         )
+        print(redact(line))
     print(verdict_line(result))
     print(f"report: {written['report.html']}")
     print(f"json:   {written['report.json']}")
     if "report.pdf" in written:
         print(f"pdf:    {written['report.pdf']}")
+    for line in extra:
+        print(line)
     return result.verdict.exit_code
+
+
+def _write_ci_outputs(
+    result: AuditResult,
+    args: argparse.Namespace,
+    written: dict[str, Path],
+    policy: LoadedPolicy,
+) -> list[str]:
+    """JUnit, Markdown, GitHub annotations and the MLflow log the options ask for.
+
+    Returns the lines to print after the reports' paths.
+    """
+    from audit.integrations.github import (
+        in_github_actions,
+        workflow_annotations,
+        write_step_summary,
+    )
+    from audit.reporting.junit import write_junit
+    from audit.reporting.markdown import write_markdown
+
+    lines: list[str] = []
+    links = {name: str(path) for name, path in written.items()}
+    if args.junit is not None:
+        lines.append(f"junit:  {write_junit(result, args.junit)}")
+    if args.markdown is not None:
+        lines.append(f"markdown: {write_markdown(result, args.markdown, links=links)}")
+    if in_github_actions():
+        locations = {
+            r.id: policy.locate(("requirements", i, "id"))
+            for i, r in enumerate(policy.policy.requirements)
+        }
+        lines.extend(workflow_annotations(result, locations))
+        write_step_summary(result, links=links)
+    if args.mlflow_run is not None:
+        from audit.integrations.mlflow import log_audit
+
+        run_id = log_audit(result, args.mlflow_run, reports=written)
+        lines.append(f"mlflow: run {run_id}")
+    return lines
 
 
 def verdict_line(result: AuditResult) -> str:

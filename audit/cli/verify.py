@@ -11,6 +11,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from audit.cli._guard import printable
 from audit.errors import ExitCode
 
 NAME = "verify"
@@ -33,13 +34,13 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
 
     key = signing_key_from_env()
     result = verify_report(args.report, key=key, require_signature=args.require_signature)
-    where = _printable(str(args.report))
+    where = printable(str(args.report))
     if not result.ok:
         for problem in result.problems:
-            print(f"{where}: NOT VERIFIED: {_printable(problem)}")
+            print(f"{where}: NOT VERIFIED: {printable(problem)}")
         return ExitCode.FAILED
     print(f"{where}: intact (content sha256 {result.content_sha256})")
-    named = _printable(str(result.key_id))
+    named = printable(str(result.key_id))
     if result.signature_valid:
         print(f"{where}: signature valid (key id {named})")
     elif result.signed:
@@ -50,13 +51,3 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
     else:
         print(f"{where}: not signed")
     return ExitCode.PASSED
-
-
-def _printable(text: str) -> str:
-    r"""``text`` with every character a terminal could act on escaped (``\n``, ``\x1b``).
-
-    Each line this command prints must be one line that says what it says: a newline,
-    an ANSI escape or a bidirectional override read from the file would let the file
-    forge or hide a line; a lone surrogate could not even be encoded.
-    """
-    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)

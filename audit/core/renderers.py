@@ -36,6 +36,8 @@ class Renderers:
     """Every finding and number as plain JSON-safe data."""
     render_html: Callable[[AuditResult], str]
     """The self-contained HTML document, as text."""
+    render_summary_html: Callable[[AuditResult], str]
+    """A compact HTML summary (verdict and one row per finding), for notebooks."""
     write_json: Callable[[AuditResult, Path], Path]
     """Write the JSON report atomically; returns the path."""
     write_html: Callable[[AuditResult, Path], Path]

@@ -12,6 +12,8 @@ from audit.core.findings import Finding, OverallVerdict, Severity, Verdict, over
 from audit.core.measurements import AuditorOutput
 from audit.core.provenance import Provenance
 from audit.core.renderers import renderers
+from audit.core.wording import outcome_label
+from audit.errors import AuditFailed, ExitCode
 
 __all__ = ["AuditResult", "PolicySummary", "RequirementSummary"]
 
@@ -97,6 +99,19 @@ class AuditResult:
         ids = (f.requirement_id for f in self.findings if f.verdict is Verdict.INCONCLUSIVE)
         return tuple(dict.fromkeys(ids))
 
+    def outcome(self, finding: Finding) -> str:
+        """``finding``'s outcome in words: its verdict, or where it lies against a benchmark.
+
+        A requirement whose cited text sets no threshold (``threshold_source: benchmark``)
+        reads "Below benchmark" / "Within benchmark", never PASS or FAIL; see
+        :func:`audit.core.wording.outcome_label`.
+        """
+        requirement = next(
+            (r for r in self.policy.requirements if r.id == finding.requirement_id), None
+        )
+        benchmark = requirement is not None and requirement.threshold_source == "benchmark"
+        return outcome_label(finding.verdict, finding.comparison, benchmark=benchmark)
+
     def output(self, auditor: str) -> AuditorOutput | None:
         """The named auditor's output, if it ran."""
         return next((o for o in self.outputs if o.auditor == auditor), None)
@@ -121,5 +136,25 @@ class AuditResult:
         """
         return renderers().write_pdf(self, Path(path))
 
+    def raise_for_verdict(self) -> None:
+        """Raise :class:`~audit.errors.AuditFailed` unless the verdict's exit code is 0.
+
+        PASS and ADVISORY return quietly; FAIL and INCONCLUSIVE raise, naming the
+        requirements that failed or could not be established, as a pipeline step needs.
+        """
+        verdict = self.verdict
+        if verdict.exit_code == ExitCode.PASSED:
+            return
+        unsettled = tuple(
+            dict.fromkeys(f.requirement_id for f in self.findings if f.verdict is not Verdict.PASS)
+        )
+        named = f": {', '.join(unsettled)}" if unsettled else ""
+        raise AuditFailed(
+            f"audit verdict {verdict.value} ({verdict.meaning}){named}",
+            verdict=verdict.value,
+            requirements=unsettled,
+        )
+
     def _repr_html_(self) -> str:
-        return renderers().render_html(self)
+        """A compact summary for notebooks; :meth:`to_html` writes the whole report."""
+        return renderers().render_summary_html(self)

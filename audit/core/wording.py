@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ACRONYMS", "humanize", "sentence_case"]
+from audit.core.findings import Verdict
+
+__all__ = ["ACRONYMS", "LOWER_BOUNDS", "humanize", "outcome_label", "sentence_case"]
 
 ACRONYMS: frozenset[str] = frozenset(
     {"auc", "dp", "fpr", "ll144", "mae", "pii", "rmse", "roc", "tpr"}
@@ -34,3 +36,29 @@ def sentence_case(text: str) -> str:
     Unlike ``str.capitalize``, which would write ``AUC drop`` as ``Auc drop``.
     """
     return text[:1].upper() + text[1:]
+
+
+LOWER_BOUNDS: frozenset[str] = frozenset({"ratio_to_max", "at_least"})
+"""Comparisons whose threshold is a floor: a failing figure lies below it."""
+
+
+def outcome_label(verdict: Verdict, comparison: str, *, benchmark: bool) -> str:
+    """A finding's outcome in words: its verdict, or where it lies against a benchmark.
+
+    Where the cited text sets no threshold (``benchmark``), a figure is compared with a
+    screening benchmark, and the comparison is not a verdict under that text: it reads
+    "Below benchmark" or "Within benchmark", never PASS or FAIL.  INCONCLUSIVE stays.
+
+    >>> outcome_label(Verdict.FAIL, "ratio_to_max", benchmark=True)
+    'Below benchmark'
+    >>> outcome_label(Verdict.FAIL, "ratio_to_max", benchmark=False)
+    'FAIL'
+    """
+    if not benchmark or verdict is Verdict.INCONCLUSIVE:
+        return verdict.value
+    if comparison == "significance":  # a p-value under alpha: a difference beyond chance
+        return "Significant difference" if verdict is Verdict.FAIL else "No significant difference"
+    lower_bound = comparison in LOWER_BOUNDS
+    if verdict is Verdict.FAIL:
+        return "Below benchmark" if lower_bound else "Above benchmark"
+    return "At or above benchmark" if lower_bound else "Within benchmark"

@@ -27,7 +27,7 @@ from audit.reporting.markdown import render_markdown
 if TYPE_CHECKING:
     from audit.core.result import AuditResult
 
-__all__ = ["SourceLine", "annotations", "in_github_actions", "write_step_summary"]
+__all__ = ["SourceLine", "in_github_actions", "workflow_annotations", "write_step_summary"]
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,9 @@ def _annotation(finding: Finding, where: SourceLine | None) -> str:
     return f"::{level} {','.join(properties)}::{_escape_data(message)}"
 
 
-def annotations(result: AuditResult, locations: Mapping[str, str] | None = None) -> list[str]:
+def workflow_annotations(
+    result: AuditResult, locations: Mapping[str, str] | None = None
+) -> list[str]:
     """Workflow commands for every finding of ``result`` that is not a PASS.
 
     Parameters

@@ -1,4 +1,4 @@
-"""Log an audit to an MLflow run: measured values as metrics, verdicts as tags, reports as artefacts.
+"""Log an audit to an MLflow run: values as metrics, verdicts as tags, reports as artefacts.
 
 ``pip install 'maas-audit[mlflow]'`` brings the MLflow client.  The tracking store is
 MLflow's own choice: ``MLFLOW_TRACKING_URI`` or :func:`mlflow.set_tracking_uri` (a local
@@ -6,20 +6,17 @@ MLflow's own choice: ``MLFLOW_TRACKING_URI`` or :func:`mlflow.set_tracking_uri` 
 
 Names are stable, so that dashboards and comparisons across runs keep working:
 
-==========================================================  ==========================================
-name                                                        what
-==========================================================  ==========================================
-metric ``maas_audit.<auditor>.<metric>.<grouping>``         the metric over the whole population (or
-                                                            its scalar value); ``<grouping>`` is
-                                                            ``overall`` or the sensitive columns
-                                                            joined by ``-x-``
-metric ``maas_audit.<auditor>.<metric>.<grouping>.<group>`` one group's value
-metric ``maas_audit.finding.<requirement>.<grouping>``      the value a requirement was judged on
-tag ``maas_audit.verdict``                                  the overall verdict
-tag ``maas_audit.finding.<requirement>.<grouping>``         PASS, FAIL or INCONCLUSIVE
-tags ``maas_audit.policy``, ``maas_audit.policy_version``   the policy
-tags ``maas_audit.{data,model,policy}_sha256``              the provenance hashes
-==========================================================  ==========================================
+- metric ``maas_audit.<auditor>.<metric>.<grouping>``: the metric over the whole
+  population (or its scalar value); ``<grouping>`` is ``overall`` or the sensitive columns
+  joined by ``-x-``;
+- metric ``maas_audit.<auditor>.<metric>.<grouping>.<group>``: one group's value;
+- metric ``maas_audit.finding.<requirement>.<grouping>``: the value a requirement was
+  judged on;
+- tag ``maas_audit.verdict``: the overall verdict;
+- tag ``maas_audit.finding.<requirement>.<grouping>``: PASS, FAIL or INCONCLUSIVE;
+- tags ``maas_audit.policy`` and ``maas_audit.policy_version``: the policy;
+- tags ``maas_audit.data_sha256``, ``maas_audit.model_sha256``, ``maas_audit.policy_sha256``:
+  the provenance hashes.
 
 Characters MLflow does not allow in names (it allows letters, digits, ``_ - . / :`` and
 spaces) become ``_``; a group label is shortened to 200 characters.  Values that were not

@@ -69,6 +69,17 @@ EN_DASH = "\u2013"
 # --- number formats (registered as Jinja filters by audit.reporting.html) -------------------
 
 
+def format_p_value(value: float | None) -> str:
+    """A p-value as a lawyer reads it: ``p < 0.001`` below that, else three decimals.
+
+    >>> format_p_value(9e-184), format_p_value(0.0312), format_p_value(None)
+    ('p < 0.001', 'p = 0.031', '—')
+    """
+    if value is None or not math.isfinite(value):
+        return EM_DASH
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
+
+
 def format_number(value: float | int | None, digits: int = 3) -> str:
     """Format a measured value: floats to ``digits`` decimals, ints with thousands separators.
 

@@ -30,7 +30,8 @@ from audit.core.measurements import (
     MetricResult,
     grouping_label,
 )
-from audit.core.wording import humanize, sentence_case
+from audit.core.secrets import redact
+from audit.core.wording import humanize, outcome_label, sentence_case
 from audit.reporting.charts import (
     ReferenceLine,
     bar_chart,
@@ -38,6 +39,7 @@ from audit.reporting.charts import (
     format_count,
     format_interval,
     format_number,
+    format_p_value,
     format_threshold,
 )
 from audit.reporting.limitations import report_limitations
@@ -59,8 +61,6 @@ _RATIO_COMPARISONS = frozenset({"ratio_to_max"})
 _VALUE_COMPARISONS = frozenset({"at_least", "at_most"})
 
 _VERDICT_ORDER = {Verdict.FAIL: 0, Verdict.INCONCLUSIVE: 1, Verdict.PASS: 2}
-_LOWER_BOUNDS = frozenset({"ratio_to_max", "at_least"})
-"""Comparisons whose threshold is a floor: a failing figure lies below it."""
 _SCORING_COUNTS = frozenset(
     f"scoring.{name}"
     for name in (
@@ -145,6 +145,7 @@ def environment() -> Environment:
     )
     env.filters.update(
         number=format_number,
+        p_value=format_p_value,
         count=format_count,
         threshold=format_threshold,
         interval=format_interval,
@@ -181,13 +182,9 @@ class _Row:
     @property
     def outcome(self) -> str:
         """The verdict in words: PASS/FAIL, or where the figure lies against a benchmark."""
-        verdict = self.finding.verdict
-        if not self.benchmark or verdict is Verdict.INCONCLUSIVE:
-            return verdict.value
-        lower_bound = self.finding.comparison in _LOWER_BOUNDS
-        if verdict is Verdict.FAIL:
-            return "Below benchmark" if lower_bound else "Above benchmark"
-        return "At or above benchmark" if lower_bound else "Within benchmark"
+        return outcome_label(
+            self.finding.verdict, self.finding.comparison, benchmark=self.benchmark
+        )
 
 
 @dataclass(frozen=True)
@@ -458,9 +455,10 @@ def _summary(result: AuditResult) -> _Summary:
     return _Summary(result.verdict, _sentences(result), rows, unevaluated)
 
 
-def _section_numbers(*, ll144: bool) -> dict[str, int]:
+def _section_numbers(*, ll144: bool, llm: bool = False) -> dict[str, int]:
     """The number of each main section, in document order."""
-    names = ["summary", *(["ll144"] if ll144 else []), "evidence", "method"]
+    names = ["summary", *(["ll144"] if ll144 else []), *(["llm"] if llm else [])]
+    names += ["evidence", "method"]
     names += ["limitations", "reproducibility", "signoff"]
     return {name: number for number, name in enumerate(names, start=1)}
 
@@ -477,10 +475,11 @@ def _context(result: AuditResult, *, for_print: bool = False) -> dict[str, Any]:
         "provenance": prov,
         "summary": summary,
         "ll144": ll144,
+        "llm": model if model.get("kind") == "chat" else None,
         "details": result.details,
         "report_limitations": report_limitations(result),
         "statements": statement_rows(result),
-        "numbers": _section_numbers(ll144=ll144 is not None),
+        "numbers": _section_numbers(ll144=ll144 is not None, llm=model.get("kind") == "chat"),
         "for_print": for_print,
         "verdicts": Verdict,
         "auditors": tuple(
@@ -517,7 +516,8 @@ def render_html(result: AuditResult, *, for_print: bool = False) -> str:
     str
         A complete HTML document: inline CSS and SVG, no script, no external resource.
     """
-    return environment().get_template(TEMPLATE).render(_context(result, for_print=for_print))
+    html = environment().get_template(TEMPLATE).render(_context(result, for_print=for_print))
+    return redact(html)  # the last line of defence for credentials (audit.core.secrets)
 
 
 def write_html(result: AuditResult, path: Path) -> Path:

@@ -29,6 +29,7 @@ from audit.core.measurements import (
 )
 from audit.core.provenance import Provenance
 from audit.core.result import PolicySummary, RequirementSummary
+from audit.core.secrets import redact_strings
 from audit.integrity import REPORT_SCHEMA, seal
 from audit.reporting.write import write_atomic
 
@@ -270,7 +271,11 @@ def render_json(result: AuditResult) -> str:
     :mod:`audit.integrity`; ``maas-audit verify`` checks both).
     """
     text = json.dumps(
-        seal(result_to_dict(result)), indent=2, sort_keys=False, allow_nan=False, ensure_ascii=False
+        seal(redact_strings(result_to_dict(result))),
+        indent=2,
+        sort_keys=False,
+        allow_nan=False,
+        ensure_ascii=False,
     )
     return text + "\n"
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit.core.findings import Finding, Severity, Verdict
+from audit.core.secrets import redact
 from audit.reporting.write import write_atomic
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def render_junit(result: AuditResult) -> str:
         ET.SubElement(properties, "property", {"name": name, "value": value})
     suite.extend(cases)
     ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    return redact(ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n")
 
 
 def write_junit(result: AuditResult, path: str | Path) -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit.core.findings import Finding, Verdict
+from audit.core.secrets import redact
 from audit.reporting.write import write_atomic
 
 if TYPE_CHECKING:
@@ -44,12 +45,12 @@ def _number(value: float | None) -> str:
     return f"{value:.3f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3g}"
 
 
-def _row(finding: Finding) -> str:
+def _row(finding: Finding, outcome: str) -> str:
     grouping = " × ".join(finding.grouping) if finding.grouping else "all rows"
     cells = (
         _code(finding.requirement_id),
         _cell(grouping),
-        _MARK[finding.verdict],
+        f"{_MARK[finding.verdict]}" if outcome == finding.verdict.value else _cell(outcome),
         finding.severity.value,
         f"{_number(finding.measured)} ({_cell(finding.comparison)} {_number(finding.threshold)})",
         _cell(finding.worst_group or "—"),
@@ -83,7 +84,7 @@ def render_markdown(result: AuditResult, *, links: Mapping[str, str] | None = No
         "",
         "| requirement | groups | verdict | severity | measured (threshold) | worst group |",
         "|---|---|---|---|---|---|",
-        *(_row(f) for f in findings),
+        *(_row(f, result.outcome(f)) for f in findings),
     ]
     unsettled = [f for f in findings if f.verdict is Verdict.INCONCLUSIVE and f.reasons]
     if unsettled:
@@ -94,7 +95,7 @@ def render_markdown(result: AuditResult, *, links: Mapping[str, str] | None = No
     if links:
         lines += ["", "### Reports", ""]
         lines += [f"- {_cell(name)}: {_code(target)}" for name, target in links.items()]
-    return "\n".join(lines) + "\n"
+    return redact("\n".join(lines) + "\n")
 
 
 def write_markdown(

@@ -43,7 +43,7 @@ def render_summary_html(result: AuditResult) -> str:
         {
             "id": f.requirement_id,
             "groups": grouping_label(f.grouping),
-            "verdict": f.verdict.value,
+            "verdict": result.outcome(f),
             "severity": f.severity.value,
             "measured": _number(f.measured),
             "comparison": f.comparison,

@@ -2,9 +2,11 @@
 
 :func:`check_auditor` runs the contract every built-in auditor keeps on a plugin's
 auditor class (see :mod:`audit.testing.conformance`), as scikit-learn's
-``check_estimator`` does for estimators.  :func:`serve_model` runs a local scoring
-server (MLflow and Open Inference Protocol v2) around a Python predict function, with
-injectable faults; see :mod:`audit.testing.endpoint`.  Names are imported lazily, so that
+``check_estimator`` does for estimators.  :func:`assert_audit_passes` gates a model
+repository's own tests on an audit (see :mod:`audit.testing.assertions`).
+:func:`serve_model` runs a local scoring server (MLflow and Open Inference Protocol v2)
+around a Python predict function, with injectable faults; see
+:mod:`audit.testing.endpoint`.  Names are imported lazily, so that
 ``python -m audit.testing.endpoint`` runs its module only once.
 """
 
@@ -14,6 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from audit.testing.assertions import assert_audit_passes
     from audit.testing.conformance import ConformanceError, check_auditor
     from audit.testing.endpoint import (
         Fault,
@@ -33,6 +36,7 @@ __all__ = [
     "PredictFn",
     "RespondMode",
     "ServedModel",
+    "assert_audit_passes",
     "check_auditor",
     "serve_model",
     "sklearn_predict_fn",
@@ -41,6 +45,7 @@ __all__ = [
 
 _LAZY = {name: "audit.testing.endpoint" for name in __all__}
 _LAZY.update(dict.fromkeys(["ConformanceError", "check_auditor"], "audit.testing.conformance"))
+_LAZY["assert_audit_passes"] = "audit.testing.assertions"
 
 
 def __getattr__(name: str) -> Any:

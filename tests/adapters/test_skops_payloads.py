@@ -20,8 +20,11 @@ from numpy.testing._private.utils import runstring
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import (
+    BaggingClassifier,
+    ExtraTreesClassifier,
     GradientBoostingClassifier,
     HistGradientBoostingClassifier,
+    IsolationForest,
     RandomForestClassifier,
     VotingClassifier,
 )
@@ -164,7 +167,6 @@ def test_trusted_types_are_exact_names_not_prefixes():
     trusted = trusted_skops_types()
     assert "numpy.testing._private.utils.runstring" not in trusted
     assert "sklearn.linear_model._logistic.LogisticRegression" in trusted
-    assert "sklearn.tree._tree.Tree" not in trusted
     assert not any(name.startswith("builtins.") for name in trusted)
 
 
@@ -183,8 +185,12 @@ def _fit(model, n=120):
         make_pipeline(FunctionTransformer(np.abs), LogisticRegression()),
         CalibratedClassifierCV(LinearSVC(), cv=2),
         VotingClassifier([("l", LogisticRegression()), ("n", GaussianNB())], voting="soft"),
+        DecisionTreeClassifier(max_depth=4),
+        RandomForestClassifier(n_estimators=3, random_state=0),
+        ExtraTreesClassifier(n_estimators=3, random_state=0),
+        BaggingClassifier(DecisionTreeClassifier(max_depth=3), n_estimators=3, random_state=0),
     ],
-    ids=["logistic", "mlp", "ufunc", "calibrated", "voting"],
+    ids=["logistic", "mlp", "ufunc", "calibrated", "voting", "tree", "forest", "extra", "bagging"],
 )
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_common_models_still_load(model, tmp_path):
@@ -199,13 +205,12 @@ def test_common_models_still_load(model, tmp_path):
 @pytest.mark.parametrize(
     ("model", "refused"),
     [
-        (DecisionTreeClassifier(max_depth=3), "sklearn.tree._tree.Tree"),
-        (RandomForestClassifier(n_estimators=3, random_state=0), "sklearn.tree._tree.Tree"),
-        (GradientBoostingClassifier(n_estimators=3), "sklearn.tree._tree.Tree"),
+        (GradientBoostingClassifier(n_estimators=3), "GradientBoostingClassifier"),
+        (IsolationForest(n_estimators=3, random_state=0), "IsolationForest"),
         (HistGradientBoostingClassifier(max_iter=3), "TreePredictor"),
         (KNeighborsClassifier(algorithm="kd_tree"), "sklearn.neighbors._kd_tree.KDTree"),
     ],
-    ids=["tree", "forest", "boosting", "hist-boosting", "kd-tree"],
+    ids=["boosting", "isolation-forest", "hist-boosting", "kd-tree"],
 )
 def test_index_holding_types_are_refused_with_the_reason(model, refused, tmp_path):
     # skops refuses these by default: their stored indices are followed without bounds checks.
@@ -213,12 +218,86 @@ def test_index_holding_types_are_refused_with_the_reason(model, refused, tmp_pat
     path = tmp_path / "model.skops"
     sio.dump(fitted, path)
 
-    with pytest.raises(ModelSpecError, match="without bounds checks") as caught:
+    with pytest.raises(ModelSpecError, match="bounds checks") as caught:
         load_skops(path)
     assert refused in str(caught.value)
     assert "--trust-pickle" in str(caught.value)
     assert "\n" not in str(caught.value)
-    # The caller who made the file may name the type it reviewed.
+    # The caller who made the file may name the types it reviewed.
     names = sio.get_untrusted_types(file=path)
     loaded = load_skops(path, trusted=names)
     np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
+
+
+def _tampered(tmp_path, mutate, model=None):
+    fitted, _ = _fit(model if model is not None else DecisionTreeClassifier(max_depth=3))
+    trees = fitted.estimators_ if hasattr(fitted, "estimators_") else [fitted]
+    target = trees[0]
+    cls, args, state = target.tree_.__reduce__()
+    state = dict(state)
+    state["nodes"] = state["nodes"].copy()
+    mutate(state, target)
+    tree = cls(*args)
+    tree.__setstate__(state)
+    target.tree_ = tree
+    path = tmp_path / "tampered.skops"
+    sio.dump(fitted, path)
+    return path
+
+
+def _set(field, node, value):
+    def mutate(state, _):
+        state["nodes"][field][node] = value
+
+    return mutate
+
+
+def _second_parent(state, _):
+    # node 0's right child becomes the same node as its left child: one node, two parents
+    nodes = state["nodes"]
+    nodes["right_child"][0] = nodes["left_child"][0]
+
+
+def _shallower(state, _):
+    state["max_depth"] = 1
+
+
+def _forest_width(_, tree_owner):
+    tree_owner.n_features_in_ = 1  # the tree says 2 features; its forest checks 2
+
+
+@pytest.mark.parametrize(
+    ("mutate", "model", "problem"),
+    [
+        (_set("left_child", 0, 10**9), None, "child index out of range"),
+        (_set("right_child", 0, 0), None, "child before its parent"),
+        (_set("left_child", 0, -7), None, "child before its parent"),
+        (_second_parent, None, "exactly one parent"),
+        (_set("feature", 0, 10**6), None, "feature that does not exist"),
+        (_set("feature", 0, -5), None, "feature that does not exist"),
+        (_shallower, None, "deeper than its recorded max_depth"),
+        (
+            _forest_width,
+            RandomForestClassifier(n_estimators=2, max_depth=3, random_state=0),
+            "feature count disagrees",
+        ),
+    ],
+    ids=[
+        "child-out-of-range",
+        "cycle",
+        "negative-child",
+        "two-parents",
+        "feature-out-of-range",
+        "negative-feature",
+        "too-deep",
+        "forest-width",
+    ],
+)
+def test_a_tampered_tree_is_refused_before_it_predicts(mutate, model, problem, tmp_path):
+    path = _tampered(tmp_path, mutate, model)
+
+    with pytest.raises(ModelSpecError, match=problem) as caught:
+        load_skops(path)
+    assert "\n" not in str(caught.value)
+    with pytest.raises(ModelSpecError, match=problem):
+        load_model(str(path))

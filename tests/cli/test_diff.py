@@ -149,7 +149,22 @@ def test_real_reports_round_trip(tmp_path, capsys):
             model="column:p", data=data, policy="four-fifths", target="y", sensitive=["sex"]
         )
         paths.append(str(result.to_json(tmp_path / f"{name}.json")))
-    assert main(["diff", *paths]) == 1
+    main(["diff", *paths])
     out = capsys.readouterr().out
     assert "PASS -> FAIL  four-fifths-selection-rate [sex] (blocking)" in out
     assert "data SHA-256" in out
+
+
+def test_strings_from_a_report_cannot_forge_lines_or_reach_the_terminal(tmp_path, capsys):
+    old = _report()
+    new = copy.deepcopy(old)
+    new["findings"][0]["verdict"] = "FAIL\x1b[31m\nverdict: PASS (forged)"
+    paths = []
+    for name, report in (("old.json", old), ("new.json", new)):
+        path = tmp_path / name
+        path.write_text(json.dumps(report), encoding="utf-8")
+        paths.append(str(path))
+    main(["diff", *paths])
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert not any(line.startswith("verdict: PASS") for line in out.splitlines())

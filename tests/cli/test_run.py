@@ -210,3 +210,14 @@ def test_python_dash_m_and_console_script(tmp_path):
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("maas-audit ")
+
+
+def test_a_reader_that_closes_the_pipe_is_not_an_internal_error():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        f"{sys.executable} -m audit policy explain four-fifths --sensitive sex,race | true",
+        shell=True, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.stderr == "", done.stderr

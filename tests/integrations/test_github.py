@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from audit.core.findings import Verdict
-from audit.integrations.github import SourceLine, annotations, write_step_summary
+from audit.integrations.github import SourceLine, workflow_annotations, write_step_summary
 from tests.reporting.conftest import make_hostile_result, make_result
 
 NODE_MODULES = Path(__file__).resolve().parents[2] / ".ci" / "node" / "node_modules"
@@ -26,7 +26,7 @@ def test_one_annotation_per_finding_that_did_not_pass_at_its_policy_line():
     locations = {
         f.requirement_id: f"policies/hiring.yaml:{10 + i}:5" for i, f in enumerate(result.findings)
     }
-    lines = annotations(result, locations)
+    lines = workflow_annotations(result, locations)
     unsettled = [f for f in result.findings if f.verdict is not Verdict.PASS]
     assert len(lines) == len(unsettled)
     for line, finding in zip(lines, unsettled, strict=True):
@@ -38,7 +38,7 @@ def test_one_annotation_per_finding_that_did_not_pass_at_its_policy_line():
 def test_a_shipped_pack_has_no_file_to_point_at():
     assert SourceLine.parse("pack:four-fifths:12:3") is None
     assert SourceLine.parse("C:/repo/policy.yaml:7:1") == SourceLine("C:/repo/policy.yaml", 7)
-    (line, *_) = annotations(make_result(), {"x": "pack:four-fifths:1:1"})
+    (line, *_) = workflow_annotations(make_result(), {"x": "pack:four-fifths:1:1"})
     assert "file=" not in line.split("::")[1]
 
 
@@ -48,7 +48,7 @@ def test_a_newline_in_a_summary_cannot_forge_a_second_command():
         base.findings[0], summary="bad\n::notice::all good", verdict=Verdict.FAIL
     )
     result = dataclasses.replace(base, findings=(forged,))
-    (line,) = annotations(result)
+    (line,) = workflow_annotations(result)
     assert "\n" not in line and line.count("::") == 2 + 2  # '::error ...::' then the escaped text
 
 
@@ -75,7 +75,7 @@ def test_escaping_matches_githubs_own_toolkit():
     result = make_hostile_result()
     locations = {f.requirement_id: "pol,icy%:x.yaml:3:1" for f in result.findings}
     for line, finding in zip(
-        annotations(result, locations),
+        workflow_annotations(result, locations),
         [f for f in result.findings if f.verdict is not Verdict.PASS],
         strict=True,
     ):

@@ -44,7 +44,16 @@ PACKS = {
 CHECKED_STATEMENT_CITATIONS = {
     "NIST AI 100-1, MEASURE 2.11",
     "NIST AI 100-1, MEASURE 2.1",
+    "Cal. Code Regs., tit. 11, § 7152(a)(1)",
+    "Cal. Code Regs., tit. 11, § 7152(a)(2)",
+    "Cal. Code Regs., tit. 11, § 7152(a)(3)(A)",
+    "Cal. Code Regs., tit. 11, § 7152(a)(4)",
+    "Cal. Code Regs., tit. 11, § 7152(a)(6)",
+    "Cal. Code Regs., tit. 11, § 7152(a)(9)",
+    "Cal. Code Regs., tit. 11, § 7155(c)",
     "Cal. Code Regs., tit. 11, § 7220",
+    "C.R.S. § 6-1-1704(1), as enacted by SB 26-189",
+    "C.R.S. §§ 6-1-1702(4) and 6-1-1703, as enacted by SB 26-189",
 }
 
 ADULT_CATEGORICAL = ["education", "occupation", "relationship"]
@@ -129,8 +138,9 @@ def test_packs_are_advisory_and_use_benchmarks_where_the_text_sets_no_number():
 
 
 def test_which_citations_are_checked():
-    # NIST AI 100-1 was read (Table 3); the Colorado Act, the FEHA regulations' section
-    # numbers, the CPPA risk-assessment section and ISO/IEC 42001 could not be.
+    # NIST AI 100-1 (Table 3) and 11 CCR §§ 7150, 7152 were read in verbatim copies; the
+    # wording of the Colorado provisions measured, the FEHA regulations and ISO/IEC 42001
+    # could not be.
     verified = {
         name: {r.id for r in load_policy(name).policy.requirements if r.citation_verified}
         for name in PACKS
@@ -138,7 +148,11 @@ def test_which_citations_are_checked():
     assert verified == {
         "colorado-sb26-189": set(),
         "california-feha-ads": set(),
-        "california-cppa-admt": set(),
+        "california-cppa-admt": {
+            "cppa-negative-impact-selection-rate",
+            "cppa-impact-source-sensitive-share",
+            "cppa-impact-source-proxy-share",
+        },
         "nist-ai-rmf": {
             "nist-measure-2-11-selection-rate",
             "nist-measure-2-11-true-positive-rate",
@@ -257,13 +271,13 @@ def test_california_cppa_on_german_credit(german, tmp_path, capsys):
     _check_report_names_pack(report, page, "california-cppa-admt")
     findings = _findings(report)
     # personal_status_sex encodes sex: the model reads a proxy of it, flagged for review
-    proxy = findings[("cppa-logic-proxy-share", ("sex",))]
+    proxy = findings[("cppa-impact-source-proxy-share", ("sex",))]
     assert proxy["measured"] > 0
     ratio = findings[("cppa-negative-impact-selection-rate", ("age_band",))]
     expected = _lowest_ratio(model.predict(held_out[GERMAN_FEATURES]), "good", held_out["age_band"])
     assert ratio["measured"] == pytest.approx(expected, abs=1e-12)
     assert "Cal. Code Regs., tit. 11, § 7220" in page
-    assert "unverified" in page
+    assert page.count(f"citation checked on {CHECKED_ON}") >= 3
     assert code == 0  # every requirement advisory: the audit gates nothing
 
 
@@ -280,7 +294,7 @@ def test_colorado_on_adult(adult, tmp_path, capsys):
     ratio = findings[("co-selection-rate-ratio", ("sex",))]
     expected = _lowest_ratio(model.predict(held_out[ADULT_FEATURES]), ">50K", held_out["sex"])
     assert ratio["measured"] == pytest.approx(expected, abs=1e-12)
-    assert "C.R.S. § 6-1-1704" in page and "unverified" in page
+    assert "C.R.S. § 6-1-1704(3)" in page and "citation-unverified" in page
     assert code == 0 and "verdict: ADVISORY" in stdout
 
 

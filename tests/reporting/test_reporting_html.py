@@ -48,7 +48,7 @@ def test_environment_autoescapes_and_is_strict():
 
 
 def test_header_states_policy_model_data_date_and_verdict(page):
-    h1 = page.text.split("Compliance audit: ", 1)[1]
+    h1 = page.text.split("Audit against policy ", 1)[1]
     assert h1.startswith("NYC Local Law 144 bias audit")
     assert _overall(page) == "FAIL"
     assert "sklearn · models/screening.skops" in page.text
@@ -215,8 +215,12 @@ def test_advisory_only_policy(sample_result, parse):
     )
 
 
-def test_repr_html_is_the_report(sample_result):
-    assert sample_result._repr_html_() == render_html(sample_result)
+def test_repr_html_is_a_compact_summary_not_the_report(sample_result, parse):
+    summary = sample_result._repr_html_()
+    assert summary != render_html(sample_result) and len(summary) < 10_000
+    text = parse(summary).text
+    assert str(sample_result.verdict) in text
+    assert all(f.requirement_id in text for f in sample_result.findings)
 
 
 def test_threshold_line_follows_the_comparison(sample_result, parse):

@@ -9,7 +9,9 @@
 
 Modules: :mod:`~audit.adapters.http.mlflow` and :mod:`~audit.adapters.http.oip_v2`
 (pure payload codecs), :mod:`~audit.adapters.http.transport` (timeouts, retries,
-credentials from the environment) and :mod:`~audit.adapters.http.adapter`.
+credentials from the environment, bounded answers),
+:mod:`~audit.core.secrets` (the one redaction of credentials from every
+message) and :mod:`~audit.adapters.http.adapter`.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audit.adapters.http.secrets import redact
+from audit.core.secrets import redact
 from audit.errors import DataError, EndpointError
 
 __all__ = ["column_values", "describe_json", "json_scalar", "label_array", "score_array"]
@@ -93,7 +93,7 @@ def describe_json(value: Any) -> str:
     """Render a JSON value on one short line, for error messages, without any secret.
 
     An endpoint may echo a credential in any answer, so every credential a transport
-    of this process sends is redacted (see :mod:`audit.adapters.http.secrets`).
+    of this process sends is redacted (see :mod:`audit.core.secrets`).
     """
     text = redact(repr(value).replace("\n", " "))
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."

@@ -35,7 +35,7 @@ Credentials
     when no ``Authorization`` header is configured and ``MAAS_AUDIT_TOKEN`` is set,
     ``Authorization: Bearer $MAAS_AUDIT_TOKEN`` is sent.  Header values never appear
     in :meth:`HttpTransport.describe` or ``repr``; every error message and answer
-    excerpt passes :func:`~audit.adapters.http.secrets.redact`, which removes each
+    excerpt passes :func:`~audit.core.secrets.redact`, which removes each
     value and its bare token; URLs in messages lose their user info and query string.
 """
 
@@ -56,8 +56,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from audit.adapters.http.secrets import redact, register_secret
 from audit.core.closing import Closing
+from audit.core.secrets import redact, register_secret
 from audit.errors import EndpointError, UsageError
 
 __all__ = ["DEFAULT_TOKEN_ENV", "MAX_ANSWER_BYTES", "HttpTransport", "safe_url"]
@@ -167,7 +167,16 @@ class HttpTransport(Closing):
         self.max_retries = max_retries
         self.backoff_base = float(backoff_base)
         self.backoff_max = float(backoff_max)
-        self.max_answer_bytes = int(max_answer_bytes)
+        if (
+            isinstance(max_answer_bytes, bool)
+            or not isinstance(max_answer_bytes, int)
+            or max_answer_bytes < 1
+        ):
+            raise UsageError(
+                "The 'max_answer_bytes' parameter of HttpTransport must be an int >= 1; "
+                f"got {max_answer_bytes!r} instead."
+            )
+        self.max_answer_bytes = max_answer_bytes
         self._headers = _resolve_headers(header_env or {}, default_token=default_token)
         self._secrets = [v for v in self._headers.values() if v]
         for secret in self._secrets:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 from statsmodels.stats.contingency_tables import cochrans_q, mcnemar
-from statsmodels.stats.proportion import proportion_confint
+
+from audit.stats import proportion_interval
 
 __all__ = [
     "CounterfactualMeasurements",
@@ -90,7 +91,7 @@ class CounterfactualMeasurements:
 
 
 def _wilson(count: int, rows: int, level: float) -> tuple[float, float]:
-    low, high = proportion_confint(count, rows, alpha=1 - level, method="wilson")
+    low, high = proportion_interval(count, rows, confidence_level=level, method="wilson")
     return float(low), float(high)
 
 

@@ -24,6 +24,11 @@ from audit.auditors.explanations.metrics import (
     metric_results,
     unmeasured_results,
 )
+from audit.auditors.explanations.prompts import (
+    PROMPT_LIMITATION,
+    explained_columns,
+    prompt_template,
+)
 from audit.core.measurements import AuditorOutput
 
 if TYPE_CHECKING:
@@ -105,8 +110,9 @@ class ExplanationsAuditor:
             a failing model or a missing Captum never raise: metrics carry the reason.
         """
         settings = settings_as(config, ExplanationsConfig)
-        columns = [str(c) for c in (context.model.input_columns or context.roles.features)]
-        problem = _input_problem(context, columns)
+        given = [str(c) for c in (context.model.input_columns or context.roles.features)]
+        problem = _input_problem(context, given)
+        columns = given if problem else explained_columns(context.model, context.data, given)
         if problem is not None:
             return self._unmeasured(context, settings, problem)
         try:
@@ -126,7 +132,8 @@ class ExplanationsAuditor:
             method=method_text(settings, measured.explained),
             tables=tables(measured, settings, context.data),
             charts=charts(measured, min_group_rows=settings.min_group_rows),
-            limitations=LIMITATIONS,
+            limitations=LIMITATIONS
+            + ((PROMPT_LIMITATION,) if prompt_template(context.model) is not None else ()),
             warnings=tuple(measured.explained.warnings),
             config=settings.model_dump(mode="json"),
         )

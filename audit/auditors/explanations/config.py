@@ -73,6 +73,12 @@ class ExplanationsConfig(BaseModel):
     reference: dict[str, Any] | None = Field(
         None, description="The reference row, column -> value, when baseline is 'reference'."
     )
+    baseline_values: dict[str, str | int | float | bool] | None = Field(
+        None,
+        description="Column -> the value that means 'absent' when the column is ablated, "
+        "overriding 'baseline' for those columns. A chat model's prompt fields not named "
+        "here are replaced by the neutral text 'not stated'.",
+    )
     ig_steps: int = Field(50, ge=4, le=2000, description="Integrated Gradients path steps.")
     top_k: int = Field(3, ge=1, le=50, description="Columns in a top-k list and in reasons.")
     min_group_rows: int = Field(

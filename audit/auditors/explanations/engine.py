@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from audit.auditors.explanations.config import ExplanationsConfig
 from audit.auditors.explanations.forward import CallCount, ModelForward
 from audit.auditors.explanations.gradients import EncodedModel, column_of_inputs
 from audit.auditors.explanations.perturbation import STOCHASTIC, explain_black_box
+from audit.auditors.explanations.prompts import baseline_overrides
 from audit.core.context import Task
 from audit.core.protocols import ModelAdapter
 
@@ -139,6 +140,16 @@ def explain(
         settings.reference,
     )
     warnings.extend(base_warnings)
+    overrides = baseline_overrides(
+        model,
+        columns,
+        settings.baseline_values,
+        reference=(settings.reference or {}) if settings.baseline == "reference" else {},
+    )
+    _override(base, described, overrides)
+    unknown = sorted(set(settings.baseline_values or {}) - set(columns))
+    if unknown:
+        warnings.append("baseline_values names columns not explained: " + ", ".join(unknown))
     per_call = rows_per_call(settings, model)
     space = ColumnSpace.build(rows, base)
     forward = ModelForward(
@@ -199,7 +210,7 @@ def explain(
         row_scores=np.asarray(row_scores, dtype=np.float64),
         baseline_score=baseline_score,
         baseline=described
-        if encoded is None or settings.baseline == "reference"
+        if encoded is None or settings.baseline == "reference" or settings.baseline_values
         else {c: f"{settings.baseline} of the encoded inputs" for c in columns},
         attributed=_attributed(forward, task),
         device=device,
@@ -208,6 +219,20 @@ def explain(
         seconds=time.perf_counter() - started,
         warnings=warnings,
     )
+
+
+def _override(
+    base: pd.DataFrame,
+    described: dict[str, str],
+    overrides: Mapping[str, tuple[Any, str]],
+) -> None:
+    """Put each overriding value in the one-row ``base``, and say where it came from.
+
+    The column becomes an object column: a text may replace a number.
+    """
+    for column, (value, why) in overrides.items():
+        base[column] = pd.Series([value], index=base.index, dtype=object)
+        described[column] = f"{value} ({why})"
 
 
 def _encoded_model(
@@ -225,7 +250,7 @@ def _encoded_baseline(
     settings: ExplanationsConfig,
     seed: int,
 ) -> Any:
-    if settings.baseline == "reference":
+    if settings.baseline == "reference" or settings.baseline_values:
         return encoded.encode(base)
     sample = data if len(data) <= _BASELINE_ROWS else data.sample(_BASELINE_ROWS, random_state=seed)
     inputs = encoded.encode(sample.loc[:, list(columns)])

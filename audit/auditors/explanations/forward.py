@@ -3,11 +3,13 @@
 Captum calls :meth:`ModelForward.__call__` with a batch of coded (perturbed) inputs;
 the batch holds many rows *and* many perturbations.  The rows are decoded into the
 user's columns and sent to the adapter in calls of at most ``rows_per_call`` rows,
-so a served model receives full requests, never one per perturbation.
+so a served model receives full requests, never one per perturbation; an adapter
+that declares ``concurrency`` gets that many calls in flight at once.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +20,7 @@ import pandas as pd
 from audit.auditors.explanations.columns import ColumnSpace
 from audit.core.context import Task
 from audit.core.protocols import ModelAdapter, Predictions
+from audit.scoring import scoring_concurrency
 
 __all__ = ["CallCount", "ModelForward", "scores_of"]
 
@@ -71,6 +74,15 @@ class CallCount:
             self.requests = (self.requests or 0) + other.requests
 
 
+def _requests_sent(adapter: ModelAdapter) -> int | None:
+    """HTTP requests the adapter (or its transport) has sent so far; None if it does not count."""
+    for owner in (adapter, getattr(adapter, "transport", None)):
+        sent = getattr(owner, "requests_sent", None)
+        if isinstance(sent, int) and not isinstance(sent, bool):
+            return sent
+    return None
+
+
 class ModelForward:
     """Captum's forward function over any model adapter.
 
@@ -111,22 +123,46 @@ class ModelForward:
             raise ValueError("this forward function has no column space to decode inputs")
         return self._space
 
+    def _call(self, chunk: pd.DataFrame) -> Predictions:
+        predictions = self.adapter.predict_batch(chunk)
+        if len(predictions) != len(chunk):
+            raise ValueError(
+                f"the model returned {len(predictions)} predictions for {len(chunk)} rows"
+            )
+        return predictions
+
+    def _call_all(self, chunks: list[pd.DataFrame]) -> list[Predictions]:
+        """Every chunk's predictions in order; ``concurrency`` calls in flight at once."""
+        workers = min(scoring_concurrency(self.adapter), len(chunks))
+        if workers <= 1:
+            return [self._call(chunk) for chunk in chunks]
+        with ThreadPoolExecutor(workers, thread_name_prefix="maas-audit-explain") as pool:
+            futures = [pool.submit(self._call, chunk) for chunk in chunks]
+            try:
+                return [future.result() for future in futures]
+            except BaseException:
+                for future in futures:  # send nothing more; calls in flight finish
+                    future.cancel()
+                raise
+
     def predict(self, rows: pd.DataFrame) -> FloatArray:
-        """Attributed number for each row of ``rows``, in calls of at most ``rows_per_call``."""
-        before = getattr(self.adapter, "requests_sent", None)
+        """Attributed number for each row of ``rows``, in calls of at most ``rows_per_call``.
+
+        An adapter that declares ``concurrency`` (a served model) gets that many calls in
+        flight at once, as in the audit's scoring pass (:mod:`audit.scoring`).
+        """
+        before = _requests_sent(self.adapter)
+        chunks = [
+            rows.iloc[start : start + self.rows_per_call]
+            for start in range(0, len(rows), self.rows_per_call)
+        ]
         parts: list[FloatArray] = []
-        for start in range(0, len(rows), self.rows_per_call):
-            chunk = rows.iloc[start : start + self.rows_per_call]
-            predictions = self.adapter.predict_batch(chunk)
-            if len(predictions) != len(chunk):
-                raise ValueError(
-                    f"the model returned {len(predictions)} predictions for {len(chunk)} rows"
-                )
+        for chunk, predictions in zip(chunks, self._call_all(chunks), strict=True):
             self.used_scores = predictions.scores is not None
             parts.append(scores_of(predictions, task=self.task, positive_label=self.positive_label))
             self.count.model_calls += 1
             self.count.rows += len(chunk)
-        after = getattr(self.adapter, "requests_sent", None)
+        after = _requests_sent(self.adapter)
         if isinstance(before, int) and isinstance(after, int):
             self.count.requests = (self.count.requests or 0) + after - before
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)

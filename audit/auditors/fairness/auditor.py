@@ -12,18 +12,13 @@ import numpy as np
 from pydantic import BaseModel
 
 from audit.auditors._settings import settings_as
+from audit.auditors.fairness._present import AUDITOR, Part
 from audit.auditors.fairness.config import FairnessConfig, LL144Config
 from audit.auditors.fairness.counts import FP, TP
 from audit.auditors.fairness.describe import descriptions
-from audit.auditors.fairness.evidence import (
-    AUDITOR,
-    Part,
-    ll144_part,
-    ll144_unmeasured,
-    output,
-    strata_part,
-    unmeasured,
-)
+from audit.auditors.fairness.evidence import output, unmeasured
+from audit.auditors.fairness.evidence_ll144 import ll144_part, ll144_unmeasured
+from audit.auditors.fairness.evidence_tests import strata_part
 from audit.auditors.fairness.inputs import input_problem
 from audit.auditors.fairness.ll144 import (
     LL144Plan,

@@ -54,8 +54,9 @@ class FairnessConfig(BaseModel):
         ge=0.0,
         lt=1.0,
         description=(
-            "Groups holding less than this share of the rows are excluded from comparisons "
-            "and listed as excluded (NYC LL144 allows 0.02)."
+            "Groups holding less than this share of the rows are excluded from every "
+            "fairness comparison and listed as excluded. NYC LL144's 2% rule belongs in "
+            "'ll144' instead, where it changes no other law's requirement."
         ),
     )
     unknown_group: Literal["compare", "exclude"] = Field(

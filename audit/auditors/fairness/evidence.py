@@ -7,13 +7,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from audit.auditors._groupings import planned_groupings
+from audit.auditors.fairness._present import (
+    AUDITOR,
+    Cell,
+    Part,
+    columns_label,
+    group_value,
+    join,
+    number,
+)
 from audit.auditors.fairness.config import FairnessConfig
 from audit.auditors.fairness.counts import FN, FP, RATES, TP, Comparison
 from audit.auditors.fairness.describe import (
@@ -23,94 +30,20 @@ from audit.auditors.fairness.describe import (
     descriptions,
     method_text,
 )
-from audit.auditors.fairness.ll144 import LL144Measurement, ll144_groupings
+from audit.auditors.fairness.evidence_ll144 import ll144_unmeasured
+from audit.auditors.fairness.evidence_tests import significance_table
+from audit.auditors.fairness.ll144 import ll144_groupings
 from audit.auditors.fairness.measure import (
     BinaryMeasurement,
     RateEstimate,
     RegressionMeasurement,
-    Status,
 )
-from audit.auditors.fairness.strata import StratifiedMeasurement
 from audit.core.context import ColumnRoles, Task
-from audit.core.measurements import (
-    AuditorOutput,
-    EvidenceTable,
-    GroupStatus,
-    GroupValue,
-    MetricResult,
-)
+from audit.core.measurements import AuditorOutput, EvidenceTable, GroupStatus, MetricResult
 
-__all__ = [
-    "AUDITOR",
-    "LL144_PREFIX",
-    "Part",
-    "binary_part",
-    "ll144_part",
-    "ll144_unmeasured",
-    "output",
-    "regression_part",
-    "strata_part",
-    "unmeasured",
-]
+__all__ = ["binary_part", "output", "regression_part", "unmeasured"]
 
 FloatArray = npt.NDArray[np.float64]
-Cell = str | int | float | None
-
-AUDITOR = "fairness"
-
-
-@dataclass
-class Part:
-    """What one grouping contributes to the output."""
-
-    metrics: list[MetricResult] = field(default_factory=list)
-    tables: list[EvidenceTable] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    summary: tuple[Cell, ...] = ()
-
-
-def _float(value: float | np.floating[Any]) -> float | None:
-    """Return ``value`` as a float, or ``None`` for NaN."""
-    number = float(value)
-    return None if math.isnan(number) else number
-
-
-def _join(*notes: str | None) -> str | None:
-    text = "; ".join(note for note in notes if note)
-    return text or None
-
-
-def _group_value(
-    label: str,
-    count: int,
-    value: float,
-    interval: tuple[float, float],
-    status: Status,
-    undefined_note: str,
-) -> GroupValue:
-    """One group's value, with its interval, and a status saying whether it is compared."""
-    group_status, note = status
-    defined = not math.isnan(value)
-    if not defined:
-        if group_status is GroupStatus.OK:
-            group_status = GroupStatus.UNDEFINED
-        note = _join(note, undefined_note)
-    low, high = (_float(interval[0]), _float(interval[1])) if defined else (None, None)
-    if low is None or high is None:
-        low = high = None
-    return GroupValue(
-        group=label,
-        count=count,
-        value=_float(value),
-        ci_low=low,
-        ci_high=high,
-        status=group_status,
-        note=note,
-    )
-
-
-def _columns_label(columns: Sequence[str]) -> str:
-    return " \N{MULTIPLICATION SIGN} ".join(columns)
 
 
 def binary_part(m: BinaryMeasurement, settings: FairnessConfig) -> Part:
@@ -120,17 +53,17 @@ def binary_part(m: BinaryMeasurement, settings: FairnessConfig) -> Part:
         part.metrics.append(_rate_result(m, m.rates[rate.name], settings))
     part.metrics.extend(_disparity_results(m))
     part.tables.extend(_binary_tables(m))
-    significance = _significance_table(m, settings)
+    significance = significance_table(m, settings)
     if significance is not None:
         part.tables.append(significance)
     compared = int(m.comparable.sum())
     if m.selection.compared < 2:
         part.warnings.append(
-            f"{_columns_label(m.columns)}: only {m.selection.compared} of "
+            f"{columns_label(m.columns)}: only {m.selection.compared} of "
             f"{len(m.labels)} groups can be compared, so no disparity is measured"
         )
     part.summary = (
-        _columns_label(m.columns),
+        columns_label(m.columns),
         len(m.labels),
         compared,
         int(m.sizes.sum()),
@@ -149,12 +82,12 @@ def _rate_result(
     rate = estimate.rate
     intervals = zip(estimate.low.tolist(), estimate.high.tolist(), strict=True)
     groups = tuple(
-        _group_value(label, int(size), float(value), interval, status, rate.undefined_note)
+        group_value(label, int(size), float(value), interval, status, rate.undefined_note)
         for label, size, value, interval, status in zip(
             m.labels, m.sizes.tolist(), estimate.values.tolist(), intervals, m.statuses, strict=True
         )
     )
-    overall = _float(estimate.overall)
+    overall = number(estimate.overall)
     reason = None
     if overall is None:
         reason = rate.undefined_note.replace("in this group", "in the data") + "; rate undefined"
@@ -257,7 +190,7 @@ def _disparity_results(m: BinaryMeasurement) -> list[MetricResult]:
 
 
 def _binary_tables(m: BinaryMeasurement) -> list[EvidenceTable]:
-    label = _columns_label(m.columns)
+    label = columns_label(m.columns)
     counts, statuses, comparable = m.cells, m.statuses, m.comparable
     values: Mapping[str, FloatArray] = {name: r.values for name, r in m.rates.items()}
     sizes = m.sizes
@@ -278,7 +211,7 @@ def _binary_tables(m: BinaryMeasurement) -> list[EvidenceTable]:
                 int(sizes[g]),
                 int(sizes[g]) / total,
                 int(counts[g, FP] + counts[g, TP]),
-                _float(selection[g]),
+                number(selection[g]),
                 impact,
                 status.value,
                 note,
@@ -294,9 +227,9 @@ def _binary_tables(m: BinaryMeasurement) -> list[EvidenceTable]:
                 group,
                 int(sizes[g]),
                 int(counts[g, FN] + counts[g, TP]),
-                *(_float(values[rate.name][g]) for rate in RATES[1:]),
+                *(number(values[rate.name][g]) for rate in RATES[1:]),
                 status.value,
-                _join(note, *dict.fromkeys(undefined)),
+                join(note, *dict.fromkeys(undefined)),
             )
         )
     return [
@@ -334,85 +267,6 @@ def _binary_tables(m: BinaryMeasurement) -> list[EvidenceTable]:
     ]
 
 
-SIGNIFICANCE_PREFIX = "Selection rates tested against the reference group, by "
-
-
-def p_value_words(p_value: float, level: float) -> str:
-    """A lawyer's reading of a one-sided Fisher p-value at significance level ``level``.
-
-    >>> p_value_words(0.0031, 0.05)
-    "larger than chance would explain: p = 0.003, Fisher's exact test"
-    """
-    shown = f"{p_value:.3f}" if p_value >= 0.001 else "< 0.001"
-    shown = f"p = {shown}" if p_value >= 0.001 else f"p {shown}"
-    if p_value < level:
-        return f"larger than chance would explain: {shown}, Fisher's exact test"
-    return f"within what chance could explain: {shown}, Fisher's exact test"
-
-
-def _significance_table(m: BinaryMeasurement, settings: FairnessConfig) -> EvidenceTable | None:
-    if m.reference is None or all(v is None for v in m.versus):
-        return None
-    reference = m.labels[m.reference]
-    rows: list[tuple[Cell, ...]] = []
-    tested = sum(1 for v in m.versus if v is not None)
-    for g, comparison in enumerate(m.versus):
-        if comparison is None:
-            continue
-        status, _ = m.statuses[g]
-        reading = p_value_words(comparison.fisher_p_value, settings.significance_level)
-        if status is not GroupStatus.OK:
-            reading += f" (group {status.value}: not compared by the requirements)"
-        rows.append(
-            (
-                m.labels[g],
-                comparison.total,
-                comparison.selected,
-                comparison.impact_ratio,
-                comparison.ratio_low,
-                comparison.ratio_high,
-                comparison.shortfall,
-                comparison.z,
-                comparison.z_p_value,
-                comparison.fisher_p_value,
-                comparison.mid_p_value,
-                _float(m.holm[g]),
-                reading,
-            )
-        )
-    level = f"{100 * settings.confidence_level:g}%"
-    return EvidenceTable(
-        title=SIGNIFICANCE_PREFIX + _columns_label(m.columns),
-        columns=(
-            "group",
-            "rows",
-            "positive decisions",
-            "impact ratio",
-            f"impact ratio {level} low",
-            f"impact ratio {level} high",
-            "shortfall",
-            "z",
-            "p (z test, two-sided)",
-            "p (Fisher exact, one-sided)",
-            "mid-p (Fisher, one-sided)",
-            "p (Fisher, Holm-adjusted)",
-            "reading",
-        ),
-        rows=tuple(rows),
-        caption=(
-            f"Reference group: {reference}, the highest selection rate among the compared "
-            "groups. Shortfall: the positive decisions the group would have had at the "
-            "reference group's rate, minus those it had. z: the pooled two-proportion z "
-            "statistic (about -2 or lower is the 'two standard deviations' rule). Fisher's "
-            "exact test asks how likely a rate this low is if decisions fell on the two groups "
-            "by chance; mid-p is its less conservative variant. "
-            f"{tested} group(s) were tested against the reference, so one of them can look "
-            "significant by chance alone; the Holm-adjusted p-value allows for that. "
-            "Impact ratio interval: Katz's log method."
-        ),
-    )
-
-
 def regression_part(m: RegressionMeasurement, settings: FairnessConfig) -> Part:
     """Metric results, the error table and warnings of one grouping of a regression task."""
     part = Part()
@@ -420,7 +274,7 @@ def regression_part(m: RegressionMeasurement, settings: FairnessConfig) -> Part:
     compared = sum(1 for status, _ in m.statuses if status is GroupStatus.OK)
     for metric, (values, low, high, overall) in m.errors.items():
         groups = tuple(
-            _group_value(label, int(size), float(value), (lo, hi), status, "no rows in this group")
+            group_value(label, int(size), float(value), (lo, hi), status, "no rows in this group")
             for label, size, value, lo, hi, status in zip(
                 m.labels,
                 m.sizes.tolist(),
@@ -453,14 +307,14 @@ def regression_part(m: RegressionMeasurement, settings: FairnessConfig) -> Part:
             label,
             int(m.sizes[g]),
             int(m.sizes[g]) / total,
-            _float(mae[0][g]),
-            _float(rmse[0][g]),
+            number(mae[0][g]),
+            number(rmse[0][g]),
             m.statuses[g][0].value,
             m.statuses[g][1],
         )
         for g, label in enumerate(m.labels)
     )
-    label = _columns_label(m.columns)
+    label = columns_label(m.columns)
     part.tables.append(
         EvidenceTable(
             title=f"Prediction errors by {label}",
@@ -601,202 +455,3 @@ def unmeasured(
         warnings=(f"fairness could not be measured: {problem}",),
         config=settings.model_dump(mode="json"),
     )
-
-
-LL144_PREFIX = "LL144 "
-"""Titles of LL144's tables: 'LL144 selection rates by sex', 'LL144 scoring rates by race'."""
-
-
-def ll144_part(m: LL144Measurement, reason: str, settings: FairnessConfig) -> Part:
-    """The ``ll144_rate`` metric and LL144's table of one breakdown."""
-    part = Part()
-    label = _columns_label(m.columns)
-    ratios = m.impact_ratios
-    groups = []
-    rows: list[tuple[Cell, ...]] = []
-    total = int(m.sizes.sum())
-    for g, name in enumerate(m.labels):
-        status, note = m.statuses[g]
-        groups.append(
-            _group_value(
-                name,
-                int(m.sizes[g]),
-                float(m.rates[g]),
-                (float(m.low[g]), float(m.high[g])),
-                (status, note),
-                "no rows in this category",
-            )
-        )
-        versus = m.versus[g]
-        shown = "small sample" if m.small[g] and status is GroupStatus.OK else status.value
-        rows.append(
-            (
-                name,
-                int(m.sizes[g]),
-                int(m.sizes[g]) / total if total else None,
-                int(m.positives[g]),
-                _float(m.rates[g]),
-                ratios[g],
-                None if versus is None else versus.ratio_low,
-                None if versus is None else versus.ratio_high,
-                shown,
-                note,
-            )
-        )
-    overall = float(m.positives.sum()) / total if total else None
-    part.metrics.append(
-        MetricResult(
-            metric="ll144_rate",
-            auditor=AUDITOR,
-            grouping=m.columns,
-            value=overall,
-            groups=tuple(groups),
-            description=f"{descriptions()['ll144_rate']} Here: {reason}.",
-            confidence_level=settings.confidence_level,
-        )
-    )
-    scoring = m.form == "scoring"
-    reference = "" if m.reference is None else f" Reference category: {m.labels[m.reference]}."
-    median = f" Median score of the full sample: {m.median:.6g}." if m.median is not None else ""
-    level = f"{100 * settings.confidence_level:g}%"
-    part.tables.append(
-        EvidenceTable(
-            title=f"{LL144_PREFIX}{m.form} rates by {label}",
-            columns=(
-                "group",
-                "rows",
-                "share of rows",
-                "scored above the median" if scoring else "selected",
-                "scoring rate" if scoring else "selection rate",
-                "impact ratio",
-                f"impact ratio {level} low",
-                f"impact ratio {level} high",
-                "status",
-                "note",
-            ),
-            rows=tuple(rows),
-            caption=(
-                f"NYC LL144 ({reason}). Impact ratio: the category's rate over the highest "
-                "rate among the categories not excluded (6 RCNY § 5-300); categories under "
-                f"{100 * m_share(settings):g}% of the data are excluded (§ 5-301(d)) and the "
-                "unknown category is counted and left out. Small samples are compared and "
-                f"flagged; read them with their interval.{reference}{median}"
-            ),
-        )
-    )
-    return part
-
-
-def m_share(settings: FairnessConfig) -> float:
-    """The LL144 exclusion share in force."""
-    return settings.ll144.exclude_below_share if settings.ll144 is not None else 0.0
-
-
-def ll144_unmeasured(groupings: Sequence[tuple[str, ...]], reason: str) -> Part:
-    """The ``ll144_rate`` metric without a value, for each planned breakdown."""
-    part = Part()
-    for grouping in groupings:
-        part.metrics.append(
-            MetricResult(
-                metric="ll144_rate",
-                auditor=AUDITOR,
-                grouping=grouping,
-                value=None,
-                description=descriptions()["ll144_rate"],
-                reason=reason,
-            )
-        )
-    part.warnings.append(f"NYC LL144 rates could not be measured: {reason}")
-    return part
-
-
-STRATA_PREFIX = "Selection within strata of "
-
-
-def strata_part(m: StratifiedMeasurement, settings: FairnessConfig) -> Part:
-    """The stratified comparisons of one grouping, as a table."""
-    part = Part()
-    rows: list[tuple[Cell, ...]] = []
-    level = settings.significance_level
-    for label, result, holm in zip(m.labels, m.results, m.holm.tolist(), strict=True):
-        if result is None:
-            rows.append(
-                (
-                    label,
-                    0,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    "no stratum holds both groups with some but not all selected",
-                )
-            )
-            continue
-        reading = (
-            "within strata, larger than chance would explain"
-            if result.cmh_p_value < level
-            else "within strata, within what chance could explain"
-        )
-        reading += f": {p_text(result.cmh_p_value)}, Cochran-Mantel-Haenszel test"
-        if result.breslow_day_p_value < level:
-            reading += (
-                f"; the odds ratio differs between strata ({p_text(result.breslow_day_p_value)},"
-                " Breslow-Day), so one common ratio summarises them poorly"
-            )
-        rows.append(
-            (
-                label,
-                result.strata_used,
-                result.strata_left_out,
-                result.cmh_statistic,
-                result.cmh_p_value,
-                _float(holm),
-                result.common_odds_ratio,
-                result.odds_ratio_low,
-                result.odds_ratio_high,
-                result.breslow_day_statistic,
-                result.breslow_day_p_value,
-                reading,
-            )
-        )
-    ci = f"{100 * settings.confidence_level:g}%"
-    part.tables.append(
-        EvidenceTable(
-            title=f"{STRATA_PREFIX}{m.strata}, by {_columns_label(m.columns)}",
-            columns=(
-                "group",
-                "strata used",
-                "strata left out",
-                "CMH chi-squared",
-                "p (CMH)",
-                "p (CMH, Holm-adjusted)",
-                "common odds ratio",
-                f"odds ratio {ci} low",
-                f"odds ratio {ci} high",
-                "Breslow-Day chi-squared",
-                "p (Breslow-Day)",
-                "reading",
-            ),
-            rows=tuple(rows),
-            caption=(
-                f"Each group against {m.reference} within each value of {m.strata}. "
-                "Cochran-Mantel-Haenszel: are the odds of selection the same for both groups "
-                "within every stratum? Common odds ratio (Mantel-Haenszel, Robins-Breslow-"
-                "Greenland interval): below 1, the group is selected less often than the "
-                "reference within strata. Breslow-Day: does that ratio differ between strata? "
-                "Strata without both groups, or where everybody or nobody was selected, carry "
-                "no information and are left out."
-            ),
-        )
-    )
-    return part
-
-
-def p_text(p_value: float) -> str:
-    """``p = 0.003``; ``p < 0.001`` below that."""
-    return f"p = {p_value:.3f}" if p_value >= 0.001 else "p < 0.001"

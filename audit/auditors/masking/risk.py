@@ -182,13 +182,20 @@ class ClassTally:
         return ClassTally(values, sizes, *_distinct_pairs(pair_class, pair_value))
 
 
-def _distinct_pairs(classes: IntArray, values: ObjectArray) -> tuple[IntArray, ObjectArray]:
+def _distinct_pairs(
+    classes: IntArray, values: pd.Series | ObjectArray
+) -> tuple[IntArray, ObjectArray]:
     """The distinct (class, value) pairs, for known values only (not missing, not blank)."""
     codes, names = _encode(values)
     size = max(len(names), 1)
     known = np.array([bool(str(n).strip()) for n in names] + [False], dtype=np.bool_)
     keep = known[codes]  # code -1 (missing) reads the last entry
-    unique = pd.unique(classes[keep] * size + codes[keep])
+    pairs = classes[keep] * size + codes[keep]
+    span = (int(classes.max()) + 1) * size if len(classes) else 0
+    if span <= max(DENSE_LIMIT, 4 * len(pairs)):
+        unique = np.flatnonzero(np.bincount(pairs, minlength=span))
+    else:
+        unique = pd.unique(pairs)
     return (unique // size).astype(np.int64), names[unique % size]
 
 
@@ -200,7 +207,7 @@ def tally_classes(
     sizes = np.bincount(classes, minlength=len(values[0]) if values else 0).astype(np.int64)
     if sensitive is None:
         return ClassTally(values, sizes, None, None)
-    return ClassTally(values, sizes, *_distinct_pairs(classes, frame[sensitive].to_numpy()))
+    return ClassTally(values, sizes, *_distinct_pairs(classes, frame[sensitive]))
 
 
 def risk_of(tally: ClassTally, *, k_target: int, l_target: int) -> Risk:

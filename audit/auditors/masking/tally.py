@@ -24,9 +24,10 @@ per chunk on a sample when the share of several-word cells is clearly above or b
 one half, and the shares are added up weighted by cells; NER and the anchored
 whole-cell pass follow each chunk's own decision.  A float column is scanned as whole
 numbers when every value of the chunk is one, so a chunk without fractions is scanned
-where the whole column, with a fraction elsewhere, would not be.  The first rows shown
-for a hashed column list, among the cells of a value that repeats, the table's first
-:data:`~audit.auditors.masking.bounded.KEPT` repeats only (on every engine alike).
+where the whole column, with a fraction elsewhere, would not be.  On every engine alike,
+the first rows shown for an 'hmac' or 'tokenize' rule with ``linkable: true`` take a
+plain hash's repeated cells from the table's first
+:data:`~audit.auditors.masking.bounded.KEPT` repeats of any digest only (counts are exact).
 """
 
 from __future__ import annotations

@@ -305,7 +305,10 @@ def _tally_column(
         (offset + int(r), mask_sample(v or "")) for r, v in zip(at[:KEPT], shown, strict=True)
     )
     if rule.treatment in HASH_TREATMENTS:
-        where = np.flatnonzero(present)
+        kept = present
+        if rule.linkable:  # only a plain hash can fail by its value, and it looks like one
+            kept = present & _mask(looks_like_digest(text))
+        where = np.flatnonzero(kept)
         values = np.asarray(text.take(pa.array(where)).to_pylist(), dtype=object)
         tally.values = ValueTable.of(values, failing[where], where.astype(np.int64) + offset)
     return tally

@@ -15,6 +15,7 @@ from audit.adapters.http.transport import HttpTransport
 
 class _Counting(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 64  # 32 clients connect at once; the default backlog is 5
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
@@ -38,7 +39,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.server.barrier is not None:
-            self.server.barrier.wait(timeout=10)  # every request of a round is in flight
+            self.server.barrier.wait(timeout=30)  # every request of a round is in flight
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", "2")

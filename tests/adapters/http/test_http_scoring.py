@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -144,3 +145,52 @@ def test_each_request_in_flight_keeps_the_adapters_time_out_and_batch_size(
             score_batches(adapter, http_rows, roles_of(http_rows), concurrency=3)
         assert served.requests == 3
         assert served.rows == 3 * 40
+
+
+class _SlowBar:
+    """A progress bar that takes 40 ms per update: a busy main thread."""
+
+    def update(self, n: int = 1) -> None:
+        time.sleep(0.04)
+
+    def close(self) -> None:
+        pass
+
+
+class _Timed:
+    """Declares 4 in flight; records when each batch's prediction starts."""
+
+    batch_size = 10
+    concurrency = 4
+    input_columns = None
+
+    def __init__(self) -> None:
+        self.started: list[float] = []
+        self.lock = threading.Lock()
+
+    def predict_batch(self, rows: pd.DataFrame) -> Predictions:
+        with self.lock:
+            self.started.append(time.perf_counter())
+        time.sleep(0.01)
+        return Predictions(labels=np.zeros(len(rows), dtype=np.int64))
+
+    def describe(self) -> dict[str, object]:
+        return {"kind": "timed"}
+
+    def fingerprint(self) -> str:
+        return "timed"
+
+
+def test_workers_take_their_next_batch_without_waiting_for_the_main_thread() -> None:
+    # 12 batches of 10 ms, 4 workers: about 30 ms of predicting.  When a worker had to
+    # wait for the main thread (here slowed to 40 ms per batch) to hand it the next
+    # batch, the last batch started only after 8 of those hand-offs, 320 ms or more.
+    adapter = _Timed()
+    rows = pd.DataFrame({"x": np.arange(120.0)})
+    roles = ColumnRoles(target="y", sensitive=(), features=("x",))
+
+    predictions, report = score_batches(adapter, rows, roles, progress=lambda *_: _SlowBar())
+
+    assert len(predictions) == 120 and report.concurrency == 4
+    assert len(adapter.started) == 12
+    assert max(adapter.started) - min(adapter.started) < 0.2

@@ -291,6 +291,8 @@ def test_safe_url_keeps_ipv6_hosts() -> None:
         ),
         ({"max_retries": 1.5}, "'max_retries'.*got 1.5"),
         ({"backoff_base": -0.1}, "'backoff_base'.*>= 0"),
+        ({"max_answer_bytes": 0}, "'max_answer_bytes' parameter of HttpTransport.*got 0"),
+        ({"max_answer_bytes": 1.5}, "'max_answer_bytes'.*got 1.5"),
     ],
 )
 def test_settings_are_validated(kwargs: dict[str, object], message: str) -> None:

@@ -18,7 +18,7 @@ from audit.adapters.http._values import (
     label_array,
     score_array,
 )
-from audit.adapters.http.secrets import register_secret
+from audit.core.secrets import register_secret
 from audit.errors import DataError, EndpointError
 
 

@@ -27,7 +27,7 @@ def test_two_groups_use_mcnemars_exact_test_a_binomial_test_on_discordant_pairs(
 def test_more_groups_use_cochrans_q_as_its_closed_form_gives_it():
     rng = np.random.default_rng(2)
     x = rng.integers(0, 2, (200, 4))
-    n, k = x.shape
+    k = x.shape[1]
     col, row = x.sum(axis=0), x.sum(axis=1)
     total = x.sum()
     q = (k - 1) * (k * (col**2).sum() - total**2) / (k * total - (row**2).sum())

@@ -144,7 +144,8 @@ def test_nyc_ll144_audit_of_a_scoring_model_on_adult(adult_model_split, tmp_path
     policy = tmp_path / "scoring.yaml"
     policy.write_text(
         'name: scoring\nversion: "1"\nextends: nyc-ll144\n'
-        "auditors:\n  fairness:\n    ll144:\n      rate: scoring\n      exclude_below_share: 0.01\n",
+        "auditors:\n  fairness:\n    ll144:\n      rate: scoring\n"
+        "      exclude_below_share: 0.01\n",
         encoding="utf-8",
     )
     result = run_audit(

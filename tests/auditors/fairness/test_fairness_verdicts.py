@@ -124,3 +124,36 @@ def test_a_summary_metric_over_every_group_still_passes(run_audit):
     (finding,) = evaluate_requirement(requirement, _measure(run_audit, frame), sensitive=["race"])
     assert finding.verdict is Verdict.PASS
     assert np.isclose(finding.measured, 0.02)
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        (
+            {"metric": "accuracy", "compare": "ratio_to_max", "threshold": 0.8, "alpha": 0.05},
+            "significance tests need counts of selections",
+        ),
+        (
+            {"compare": "at_most", "threshold": 0.1, "alpha": 0.05},
+            "alpha applies to compare: ratio_to_max or significance only",
+        ),
+        (
+            {"compare": "significance", "threshold": 1.5},
+            "a significance threshold is the level alpha",
+        ),
+        (
+            {"compare": "significance", "threshold": 0.05, "alpha": 0.01},
+            "give alpha or threshold, not both",
+        ),
+    ],
+)
+def test_significance_settings_are_checked(fields, message):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=message):
+        _requirement(**fields)
+
+
+def test_significance_takes_alpha_as_its_threshold():
+    requirement = _requirement(compare="significance", alpha=0.01)
+    assert requirement.threshold == 0.01

@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from audit.adapters.http.secrets import MASK, redact, register_secret, secret_forms
+from audit.core.secrets import MASK, redact, register_secret, secret_forms
 
 
 @pytest.mark.parametrize(

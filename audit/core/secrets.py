@@ -18,8 +18,9 @@ import binascii
 import re
 import threading
 from collections.abc import Iterable
+from typing import Any
 
-__all__ = ["MASK", "redact", "register_secret", "secret_forms"]
+__all__ = ["MASK", "redact", "redact_strings", "register_secret", "secret_forms"]
 
 MASK = "***"
 """What a secret is replaced with."""
@@ -89,3 +90,21 @@ def redact(text: str, extra: Iterable[str] = ()) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+def redact_strings(value: Any) -> Any:
+    """``value`` with :func:`redact` applied to every string in it, keys included.
+
+    Reports pass their whole content through it before they are sealed and written: the
+    last line of defence, should a message that never went through the transport (an
+    auditor's warning quoting an answer, say) carry a credential.
+    """
+    if not _known:
+        return value
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {redact_strings(k): redact_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_strings(v) for v in value]
+    return value
