@@ -10,6 +10,7 @@ callable) or as a *spec* string:
 ``PATH.pkl`` / ``.pickle`` / ``.joblib``  a pickle, only with ``trust_pickle=True``
 ``PATH.yaml`` / ``PATH.yml``              a model config: any REST endpoint or an LLM
                                           (see :mod:`audit.adapters.config`)
+``models:/NAME/VERSION``, ``runs:/...``   an MLflow model, loaded by MLflow (trusted only)
 ``column:NAME[,score=COL]``               decisions (and scores) already in the data
 ``module:attribute``                      an object in an importable Python module
 ========================================  ==========================================
@@ -29,6 +30,7 @@ from typing import Any
 from audit.adapters.base import read_model_file
 from audit.adapters.callable import CallableAdapter
 from audit.adapters.column import ColumnAdapter
+from audit.adapters.mlflow_model import MLFLOW_SCHEMES, MlflowModelAdapter
 from audit.adapters.onnx import OnnxAdapter
 from audit.adapters.sklearn import (
     PICKLE_REFUSED,
@@ -47,6 +49,7 @@ ACCEPTED_FORMS: tuple[str, ...] = (
     "PATH.skops",
     "PATH.pkl, PATH.pickle or PATH.joblib (with --trust-pickle)",
     "PATH.yaml (a model config: kind rest or chat)",
+    "models:/NAME/VERSION or runs:/RUN/PATH (an MLflow model, with --trust-pickle)",
     "column:NAME or column:NAME,score=SCORECOL (decisions already in the data)",
     "module:attribute (a model, adapter or function in an importable module)",
 )
@@ -168,6 +171,8 @@ class _Resolver:
             return self._http(text)
         if lowered.startswith("column:"):
             return self._column(text)
+        if lowered.startswith(MLFLOW_SCHEMES):
+            return MlflowModelAdapter(text, trust_pickle=self.trust_pickle, **self._batch())
         suffix = Path(text).suffix.lower()
         if suffix in _FILE_SUFFIXES:
             return self._file(Path(text), suffix)

@@ -5,6 +5,9 @@ The document is rendered by Jinja2 with autoescaping and ``StrictUndefined`` fro
 references no URL, runs no script, and forbids network access at view time with a
 Content-Security-Policy.  Everything shown comes from the :class:`AuditResult`; this
 module only arranges and formats it.
+
+The module is over 500 lines on purpose: it builds the context of one template, section
+by section, and its helpers are private to that template.
 """
 
 from __future__ import annotations
@@ -32,10 +35,8 @@ from audit.core.measurements import (
 )
 from audit.core.secrets import redact
 from audit.core.wording import humanize, outcome_label, sentence_case
-from audit.reporting.charts import (
-    ReferenceLine,
-    bar_chart,
-    chart_svg,
+from audit.reporting.charts import ReferenceLine, bar_chart, chart_svg
+from audit.reporting.formats import (
     format_count,
     format_interval,
     format_number,

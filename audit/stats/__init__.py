@@ -12,6 +12,7 @@ library's route to the same number, published worked examples).
 - :mod:`.adverse_impact`: every group against one reference, with the p-value a
   requirement asks for.
 - :mod:`.multiple`: Holm's adjustment for several comparisons.
+- :mod:`.paired`: paired decisions (McNemar, Cochran's Q), for counterfactual tests.
 - :mod:`.bootstrap`: stratified bootstrap resampling and percentile intervals.
 """
 

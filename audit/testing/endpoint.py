@@ -20,8 +20,13 @@ From the command line it serves a scikit-learn model saved with skops::
 
 (``--latency SECONDS`` delays every prediction answer), printing
 ``serving on http://127.0.0.1:PORT`` once ready and stopping on SIGTERM
-or SIGINT.  Only types from ``sklearn``, ``numpy``, ``scipy``, ``collections``
-and ``builtins`` are trusted when loading; anything else exits with status 2.
+or SIGINT.  The file is loaded as ``--model`` loads one: only an explicit list of
+exact types is trusted (:func:`audit.adapters.sklearn.load_skops`); anything else exits
+with status 2.
+
+The module is over 500 lines on purpose: the two protocols, the fault injection and the
+command line share one server, and ``python -m audit.testing.endpoint`` must start it from
+this one module.
 """
 
 from __future__ import annotations

@@ -10,16 +10,8 @@ import re
 import pytest
 
 from audit.core.measurements import GroupStatus, GroupValue, MetricResult
-from audit.reporting.charts import (
-    BLUE,
-    VERMILLION,
-    ReferenceLine,
-    bar_chart,
-    format_count,
-    format_interval,
-    format_number,
-    format_threshold,
-)
+from audit.reporting.charts import BLUE, VERMILLION, ReferenceLine, bar_chart
+from audit.reporting.formats import format_count, format_interval, format_number, format_threshold
 
 
 def _metric(*groups: GroupValue, confidence_level: float | None = None) -> MetricResult:

@@ -13,7 +13,7 @@ from jinja2 import StrictUndefined
 from audit.core.findings import Severity, Verdict
 from audit.core.result import AuditResult
 from audit.reporting import render_html
-from audit.reporting.charts import format_interval
+from audit.reporting.formats import format_interval
 from audit.reporting.html import environment
 
 

@@ -6,8 +6,7 @@
 - selection rate per assigned group, with a Wilson interval;
 - the flip rate: the share of base rows whose decision is not the same under every group,
   with a Wilson interval;
-- McNemar's exact test for two groups (a binomial test on the discordant pairs), Cochran's Q
-  for more (a chi-squared test with ``k - 1`` degrees of freedom);
+- McNemar's exact test for two groups, Cochran's Q for more (:mod:`audit.stats.paired`);
 - with scores, the mean paired score difference of each group from the reference, with a
   paired t interval.
 """
@@ -18,20 +17,19 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
-from statsmodels.stats.contingency_tables import cochrans_q, mcnemar
 
 from audit.stats import proportion_interval
+from audit.stats.paired import COCHRAN, MCNEMAR, PairedTest, paired_test
 
 __all__ = [
+    "COCHRAN",
+    "MCNEMAR",
     "CounterfactualMeasurements",
     "GroupRate",
     "PairedTest",
     "ScoreDifference",
     "measure_counterfactuals",
 ]
-
-MCNEMAR = "McNemar's exact test"
-COCHRAN = "Cochran's Q test"
 
 
 @dataclass(frozen=True)
@@ -44,17 +42,6 @@ class GroupRate:
     rate: float
     ci_low: float
     ci_high: float
-
-
-@dataclass(frozen=True)
-class PairedTest:
-    """Whether the decisions differ between the assigned groups more than chance explains."""
-
-    name: str
-    statistic: float
-    p_value: float
-    discordant: int
-    """Base rows whose decisions differ between the groups."""
 
 
 @dataclass(frozen=True)
@@ -93,23 +80,6 @@ class CounterfactualMeasurements:
 def _wilson(count: int, rows: int, level: float) -> tuple[float, float]:
     low, high = proportion_interval(count, rows, confidence_level=level, method="wilson")
     return float(low), float(high)
-
-
-def _paired_test(decisions: np.ndarray) -> PairedTest:
-    k = decisions.shape[1]
-    varying = decisions.min(axis=1) != decisions.max(axis=1)
-    discordant = int(varying.sum())
-    if k == 2:
-        if discordant == 0:  # no discordant pair: no evidence of a difference
-            return PairedTest(MCNEMAR, 0.0, 1.0, 0)
-        table = np.zeros((2, 2), dtype=int)
-        np.add.at(table, (decisions[:, 0], decisions[:, 1]), 1)
-        result = mcnemar(table, exact=True)
-        return PairedTest(MCNEMAR, float(result.statistic), float(result.pvalue), discordant)
-    if discordant == 0:
-        return PairedTest(COCHRAN, 0.0, 1.0, 0)
-    result = cochrans_q(decisions)
-    return PairedTest(COCHRAN, float(result.statistic), float(result.pvalue), discordant)
 
 
 def _score_difference(diff: np.ndarray, group: str, level: float) -> ScoreDifference:
@@ -165,7 +135,7 @@ def measure_counterfactuals(
         flips=flips,
         flip_rate=flips / n,
         flip_ci=_wilson(flips, n, confidence_level),
-        test=_paired_test(decisions),
+        test=paired_test(decisions),
         score_differences=differences,
         flipped_rows=tuple(int(i) for i in np.flatnonzero(varying)),
         flipped_decisions=tuple(

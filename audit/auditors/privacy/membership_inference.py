@@ -21,6 +21,8 @@ import numpy as np
 import numpy.typing as npt
 from sklearn.metrics import roc_curve
 
+from audit.stats import percentile_interval
+
 __all__ = [
     "ERR_TOO_FEW",
     "AttackResult",
@@ -165,8 +167,7 @@ def loss_threshold_attack(
             m = members[rng.integers(0, len(members), len(members))]
             o = others[rng.integers(0, len(others), len(others))]
             draws[b] = (_auc(m, o), cross_fitted_advantage(m, o, rng))
-        tail = (1.0 - confidence_level) / 2.0 * 100.0
-        low, high = np.percentile(draws, [tail, 100.0 - tail], axis=0)
+        low, high = percentile_interval(draws, confidence_level)
         auc_ci = (float(low[0]), float(high[0]))
         adv_ci = (float(low[1]), float(high[1]))
     return AttackResult(
