@@ -216,7 +216,9 @@ class CachedRun:
             raise ValueError("checksum mismatch")
         labels = _column(members, "labels")
         scores = _column(members, "scores")
-        predictions = Predictions(labels=labels, scores=scores)
+        predictions = Predictions(
+            labels=labels, scores=scores, unanswered=_column(members, "unanswered")
+        )
         if len(predictions) != stop - start:
             raise ValueError("wrong number of predictions")
         return predictions
@@ -243,7 +245,12 @@ def _read_npz(data: bytes) -> dict[str, np.ndarray]:
 def _arrays(predictions: Predictions) -> dict[str, np.ndarray] | None:
     """The arrays an entry stores, or ``None`` when one cannot be stored exactly."""
     arrays: dict[str, np.ndarray] = {}
-    for name, values in (("labels", predictions.labels), ("scores", predictions.scores)):
+    columns = (
+        ("labels", predictions.labels),
+        ("scores", predictions.scores),
+        ("unanswered", predictions.unanswered),  # kept, so a rerun never gives them a class
+    )
+    for name, values in columns:
         if values is None:
             continue
         array = np.asarray(values)

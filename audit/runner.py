@@ -41,7 +41,7 @@ def run_audit(
     *,
     model: Any = None,
     data: pd.DataFrame | str | Path,
-    policy: LoadedPolicy | str | Path,
+    policy: LoadedPolicy | str | Path | Sequence[str | Path],
     target: str | None = None,
     sensitive: Sequence[str] = (),
     features: Sequence[str] | None = None,
@@ -73,7 +73,9 @@ def run_audit(
     data
         A DataFrame, or the path of a CSV or Parquet file.
     policy
-        A policy file, a shipped pack name (e.g. ``"four-fifths"``), or a loaded policy.
+        A policy file, a shipped pack name (e.g. ``"four-fifths"``), a loaded policy, or a
+        list of files and packs applied together (merged as ``extends: [...]`` would merge
+        them; the report groups the findings by the pack or file that defined each).
     target, sensitive, features
         The ground-truth column, the sensitive columns (their combinations form the
         intersectional groups), and the model's input columns (default: all but the target).

@@ -14,6 +14,12 @@ Concurrency
     that run in this process, which threads would not speed up) are called one
     batch at a time.
 
+Unanswered rows
+    An adapter may mark rows it got no answer for (``Predictions.unanswered``; an
+    LLM whose answer could not be read).  :func:`leave_out_unanswered` leaves them
+    out of the table and the predictions when their share is within the adapter's
+    ``max_unanswered`` (default 0), and raises otherwise: they are never given a class.
+
 Cache
     With a :class:`~audit.cache.PredictionCache`, each batch is looked up before it is
     sent and stored as soon as it comes back: a rerun sends nothing, and a rerun after
@@ -36,7 +42,7 @@ from audit.core.context import ColumnRoles, ProgressFactory, no_progress
 from audit.core.protocols import ModelAdapter, Predictions
 from audit.errors import AuditError, DataError, ModelError, UsageError
 
-__all__ = ["ScoringReport", "score_batches", "scoring_concurrency"]
+__all__ = ["ScoringReport", "leave_out_unanswered", "score_batches", "scoring_concurrency"]
 
 _UNHASHABLE = "the inputs hold values that cannot be hashed"
 
@@ -252,6 +258,54 @@ def score_batches(
         cache_unusable=cache is not None and run is None,
     )
     return Predictions.concatenate([parts[i] for i in range(len(spans))]), report
+
+
+def leave_out_unanswered(
+    adapter: ModelAdapter, frame: pd.DataFrame, predictions: Predictions
+) -> tuple[pd.DataFrame, Predictions, dict[str, int]]:
+    """The rows the model answered, their predictions, and the rows left out by reason.
+
+    The table is renumbered from 0; the reasons come from the adapter's optional
+    ``unanswered_reasons()`` (a row the adapter gives no reason for counts as
+    ``"no answer"``); they are empty when every row was answered.
+
+    Raises
+    ------
+    ModelError
+        If the share of unanswered rows is above the adapter's ``max_unanswered``
+        (default 0), or every row is unanswered.
+    """
+    left_out = predictions.unanswered_count
+    if not left_out:
+        return frame, predictions, {}
+    reasons = _reasons(adapter, left_out)
+    tolerance = getattr(adapter, "max_unanswered", 0.0)
+    if not isinstance(tolerance, int | float) or isinstance(tolerance, bool):
+        tolerance = 0.0
+    share = left_out / len(frame)
+    if share > tolerance or left_out == len(frame):
+        why = "; ".join(f"{n} {reason}" for reason, n in reasons.items())
+        limit = "nothing left to audit with" if share == 1 else "above"
+        raise ModelError(
+            f"{left_out} of {len(frame)} rows ({share:.1%}) got no decision from the model "
+            f"({why}), {limit} max_unanswered {float(tolerance):.1%}; an unanswered row is never "
+            "given a class: fix the prompt, the decision rule or max_tokens, or raise "
+            "max_unanswered in the model config"
+        )
+    assert predictions.unanswered is not None  # left_out > 0
+    kept = frame.loc[~predictions.unanswered].reset_index(drop=True)
+    return kept, predictions.answered(), reasons
+
+
+def _reasons(adapter: ModelAdapter, left_out: int) -> dict[str, int]:
+    method = getattr(adapter, "unanswered_reasons", None)
+    given = dict(method()) if callable(method) else {}
+    reasons = {str(k): int(v) for k, v in sorted(given.items()) if int(v) > 0}
+    # a rerun from the cache asks nothing, so the adapter may know fewer reasons
+    rest = left_out - sum(reasons.values())
+    if rest > 0:
+        reasons["no answer (reason not recorded: read from the cache)"] = rest
+    return reasons
 
 
 def _open_run(

@@ -88,7 +88,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="sensitive column(s), comma-separated; combinations form groups (needed with --model)",
     )
-    parser.add_argument("--policy", required=True, help="policy YAML file or shipped pack name")
+    parser.add_argument(
+        "--policy",
+        required=True,
+        action="append",
+        help="policy YAML file or shipped pack name; repeat it to audit under several at once "
+        "(merged as 'extends: [a, b]' would merge them, findings grouped by policy)",
+    )
     parser.add_argument(
         "--out",
         type=Path,
@@ -390,7 +396,7 @@ def verdict_line(result: AuditResult) -> str:
     return line
 
 
-def _with_strata(policy: str, column: str) -> LoadedPolicy:
+def _with_strata(policy: list[str], column: str) -> LoadedPolicy:
     """The policy with ``auditors.fairness.strata`` set to ``column`` (``--strata``)."""
     import dataclasses
     import hashlib

@@ -34,10 +34,18 @@ class Predictions:
     scores:
         One score per row: the probability of the positive class for a binary
         classifier; ``None`` when the model returns no scores.
+    unanswered:
+        A boolean mask of the rows the model gave no answer for (an LLM's answer
+        that could not be read, say), or ``None`` when every row was answered.  Such
+        rows carry no class: the engine leaves them out of the audit (within the
+        adapter's ``max_unanswered`` share, see :func:`audit.scoring.leave_out_unanswered`),
+        and their labels and scores should be NaN, so that a caller who ignores the
+        mask meets missing predictions rather than a made-up class.
     """
 
     labels: np.ndarray | None
     scores: np.ndarray | None = None
+    unanswered: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.labels is None and self.scores is None:
@@ -50,6 +58,10 @@ class Predictions:
             raise ValueError(
                 f"labels and scores differ in length: {len(self.labels)} != {len(self.scores)}."
             )
+        if self.unanswered is not None and (
+            self.unanswered.dtype != np.bool_ or len(self.unanswered) != len(self)
+        ):
+            raise ValueError("unanswered must be a boolean mask with one entry per row.")
 
     def __len__(self) -> int:
         values = self.labels if self.labels is not None else self.scores
@@ -67,6 +79,28 @@ class Predictions:
             raise ValueError("batches disagree on whether they carry labels and scores.")
         labels = np.concatenate([p.labels for p in parts]) if parts[0].labels is not None else None
         scores = np.concatenate([p.scores for p in parts]) if parts[0].scores is not None else None
+        unanswered = None
+        if any(p.unanswered is not None for p in parts):
+            unanswered = np.concatenate(
+                [
+                    np.zeros(len(p), dtype=np.bool_) if p.unanswered is None else p.unanswered
+                    for p in parts
+                ]
+            )
+        return Predictions(labels=labels, scores=scores, unanswered=unanswered)
+
+    @property
+    def unanswered_count(self) -> int:
+        """How many rows the model gave no answer for."""
+        return 0 if self.unanswered is None else int(self.unanswered.sum())
+
+    def answered(self) -> Predictions:
+        """The predictions of the answered rows only, in order, without a mask."""
+        if self.unanswered is None:
+            return self
+        keep = ~self.unanswered
+        labels = None if self.labels is None else self.labels[keep]
+        scores = None if self.scores is None else self.scores[keep]
         return Predictions(labels=labels, scores=scores)
 
 
@@ -85,6 +119,12 @@ class ModelAdapter(Protocol):
     in row order.  Adapters without it are called one batch at a time from one
     thread: models that run in this process gain nothing from threads.  See
     :mod:`audit.scoring`.
+
+    An adapter whose predictions may mark rows unanswered (``Predictions.unanswered``)
+    may set the optional float attribute ``max_unanswered``: the largest share of the
+    table's rows it allows to be left out of the audit (default 0: any such row stops
+    the audit), and the optional method ``unanswered_reasons()``: how many rows were
+    left unanswered, by reason.
     """
 
     batch_size: int

@@ -15,7 +15,7 @@ from audit.core.renderers import renderers
 from audit.core.wording import outcome_label
 from audit.errors import AuditFailed, ExitCode
 
-__all__ = ["AuditResult", "PolicySummary", "RequirementSummary"]
+__all__ = ["AuditResult", "PolicySummary", "Regime", "RequirementSummary"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,20 @@ class RequirementSummary:
     """Checked against the text it cites (``True``), could not be (``False``), not stated."""
     citation_checked: str = ""
     """When the citation was last checked, ``YYYY-MM-DD``."""
+    source: str = ""
+    """The policy file or pack that defined the requirement (``pack:nyc-ll144``); reports
+    group findings by it when a policy's requirements come from more than one."""
+
+
+@dataclass(frozen=True)
+class Regime:
+    """A policy file or pack that defined requirements of the policy an audit ran against."""
+
+    source: str
+    """As :attr:`RequirementSummary.source` names it, e.g. ``pack:nyc-ll144``."""
+    name: str
+    version: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,10 @@ class PolicySummary:
     """Extra report sections the policy asks for, e.g. ``nyc-ll144-summary``."""
     statements: tuple[StatementRequest, ...] = ()
     """Statements the policy's cited texts ask for that the data cannot show."""
+    regimes: tuple[Regime, ...] = ()
+    """The files or packs that defined the requirements, in the order of their first
+    requirement; more than one when the policy combines several (``extends: [a, b]``,
+    or ``--policy a --policy b``)."""
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from audit.adapters import load_model
 from audit.core.context import AuditContext, ColumnRoles
 from audit.core.outcomes import resolve_outcomes
 from audit.core.protocols import ChunkedAuditor, ModelAdapter, Tally
+from audit.errors import ModelError
 from audit.scoring import ScoringReport, score_batches
 
 __all__ = ["ChunkJob", "ChunkTallies", "merge_tallies"]
@@ -128,6 +129,12 @@ class ChunkJob:
         predictions, scoring = score_batches(
             adapter, frame, self.roles, concurrency=self.concurrency, cache=self.cache_dir
         )
+        if predictions.unanswered_count:  # the share allowed is of the whole table
+            raise ModelError(
+                f"{predictions.unanswered_count} rows of a chunk got no decision from the "
+                "model; rows without one are left out (max_unanswered) only by the "
+                "in-memory engine: run with --engine pandas"
+            )
         outcomes, _ = resolve_outcomes(
             frame[self.roles.target],
             predictions,

@@ -1,8 +1,9 @@
 """The in-memory engine: the whole table as one DataFrame, every auditor on every row.
 
 load (:func:`audit.data.load_table`) → score (:func:`audit.scoring.score_batches`) →
-audit (each auditor's ``run``) → evaluate → result.  Without a model it runs a
-data-only audit: nothing is scored, and the auditors read the data alone.
+leave out the rows the model gave no decision (:func:`audit.scoring.leave_out_unanswered`)
+→ audit (each auditor's ``run``, on the answered rows) → evaluate → result.  Without a
+model it runs a data-only audit: nothing is scored, and the auditors read the data alone.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from audit.data import load_table, resolve_roles
 from audit.engine.request import AuditRequest
 from audit.engine.steps import model_result, opened_model, run_auditor
 from audit.policy import evaluate_policy
-from audit.scoring import score_batches
+from audit.scoring import leave_out_unanswered, score_batches
 
 __all__ = ["ENGINE_DESCRIPTION", "NO_MODEL", "audit_pandas"]
 
@@ -71,15 +72,16 @@ def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> Audi
             concurrency=request.concurrency,
             cache=request.cache_dir,
         )
+        answered, predictions, unanswered = leave_out_unanswered(adapter, frame, predictions)
         outcomes, positive = resolve_outcomes(
-            frame[roles.target],
+            answered[roles.target],
             predictions,
             task=roles.task,
             positive_label=roles.positive_label,
             threshold=roles.threshold,
         )
         context = AuditContext(
-            data=frame,
+            data=answered,
             roles=roles,
             outcomes=outcomes,
             model=adapter,
@@ -100,6 +102,7 @@ def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> Audi
         ),
         rows=len(frame),
         engine=ENGINE_DESCRIPTION,
+        unanswered=unanswered,
     )
 
 

@@ -16,6 +16,7 @@ measured.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -32,7 +33,14 @@ from audit.core.result import AuditResult
 from audit.engine.request import AuditRequest
 from audit.policy import evaluate_policy
 
-__all__ = ["crashed", "finish_auditor", "model_result", "opened_model", "run_auditor"]
+__all__ = [
+    "crashed",
+    "finish_auditor",
+    "model_result",
+    "opened_model",
+    "run_auditor",
+    "unanswered_warning",
+]
 
 
 @contextmanager
@@ -80,6 +88,17 @@ def crashed(auditor: Auditor, exc: Exception) -> AuditorOutput:
     )
 
 
+def unanswered_warning(reasons: Mapping[str, int], rows: int) -> str:
+    """The warning each auditor's output carries when rows were left out unanswered."""
+    left_out = sum(reasons.values())
+    why = "; ".join(f"{n} {reason}" for reason, n in reasons.items())
+    return (
+        f"{left_out} of {rows} rows ({left_out / rows:.1%}) were left out of this audit: the "
+        f"model gave them no decision ({why}). Every figure is on the {rows - left_out} "
+        "answered rows; the rows left out may differ from them."
+    )
+
+
 def model_result(
     request: AuditRequest,
     outputs: tuple[AuditorOutput, ...],
@@ -90,8 +109,21 @@ def model_result(
     provenance: Provenance,
     rows: int,
     engine: str,
+    unanswered: Mapping[str, int] | None = None,
 ) -> AuditResult:
-    """Evaluate the policy on a model audit's outputs and assemble the result."""
+    """Evaluate the policy on a model audit's outputs and assemble the result.
+
+    ``unanswered`` counts, by reason, the rows left out because the model gave them
+    no decision (:func:`audit.scoring.leave_out_unanswered`): the data block records
+    them, and every auditor's output warns of them.
+    """
+    reasons = dict(unanswered or {})
+    left_out = sum(reasons.values())
+    if left_out:
+        outputs = tuple(
+            dataclasses.replace(o, warnings=(*o.warnings, unanswered_warning(reasons, rows)))
+            for o in outputs
+        )
     return AuditResult(
         findings=evaluate_policy(request.policy.policy, outputs, sensitive=roles.sensitive),
         outputs=outputs,
@@ -108,6 +140,7 @@ def model_result(
             "positive_label": None if positive is None else str(positive),
             "threshold": roles.threshold,
             "engine": engine,
+            **({"rows_unanswered": left_out, "unanswered_reasons": reasons} if left_out else {}),
         },
         details=request.details or AuditDetails(),
     )

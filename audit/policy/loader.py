@@ -16,6 +16,12 @@ file two parents share is applied once, first, and never undoes an override.  A
 child's requirement replaces a parent's with the same id, others are appended;
 auditor settings merge per setting (child wins); name, version and description
 are the child's.
+
+Several policies named together (``load_policy(["nyc-ll144", "illinois-hb3773"])``,
+``maas-audit run --policy a --policy b``) merge exactly as a policy with
+``extends: [a, b]`` and nothing else would; the name, version and description are
+theirs joined.  Each requirement remembers the file or pack that defined it
+(:attr:`LoadedPolicy.requirement_sources`), so that reports group findings by law.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import functools
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from types import MappingProxyType
@@ -33,7 +39,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from audit.core.details import StatementRequest
-from audit.core.result import PolicySummary, RequirementSummary
+from audit.core.result import PolicySummary, Regime, RequirementSummary
 from audit.errors import PolicyError
 from audit.policy import packs
 from audit.policy.schema import Policy, ReportSettings, ReportStatement, Requirement
@@ -80,6 +86,8 @@ ERR_EXTENDS_SUFFIX = "{entry!r} is neither a pack name nor a .yaml/.yml file"
 ERR_NO_REQUIREMENTS = (
     "a policy needs at least one requirement; none here or in the policies it extends"
 )
+
+ERR_NO_POLICY = "no policy named: give at least one policy file or pack"
 
 _YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -199,6 +207,23 @@ class _Resolver:
     def resolve(self, f: _File, chain: tuple[tuple[Path | None, str], ...]) -> _Layer:
         """Merge ``f`` with every file it extends; ``chain`` is ``((f's path, f's name),)``."""
         self._walk(f, chain)
+        return self._merge()
+
+    def resolve_all(self, roots: Sequence[_File]) -> _Layer:
+        """Merge ``roots`` as a policy with ``extends: [roots...]`` would merge its parents.
+
+        A root already placed (named twice, or extended by an earlier root) is skipped,
+        as a repeated ``extends`` entry is.
+        """
+        for f in roots:
+            if f.path is not None and f.path in self._heights:
+                continue
+            height = self._walk(f, ((f.path, f.display),))
+            if f.path is not None:
+                self._heights[f.path] = height
+        return self._merge()
+
+    def _merge(self) -> _Layer:
         merged = _from_file(self._order[0])
         for layer in self._order[1:]:
             _apply(merged, _from_file(layer))
@@ -295,11 +320,19 @@ def _finish(root: _File, layer: _Layer) -> LoadedPolicy:
     canonical = json.dumps(
         policy.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
+    regimes: dict[str, Regime] = {}
+    for _, f, _ in layer.requirements.values():
+        own = f.policy
+        regimes.setdefault(f.display, Regime(f.display, own.name, own.version, own.description))
     return LoadedPolicy(
         policy=policy,
         sources=tuple(layer.sources),
         sha256=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
         locations=MappingProxyType(locations),
+        requirement_sources=MappingProxyType(
+            {rid: f.display for rid, (_, f, _) in layer.requirements.items()}
+        ),
+        regimes=tuple(regimes.values()),
     )
 
 
@@ -329,6 +362,11 @@ class LoadedPolicy:
         default_factory=dict, repr=False, compare=False
     )
     """File and 1-based ``line:column`` of each field path of the merged policy."""
+    requirement_sources: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """The file or pack that defined each requirement (by id), as :attr:`sources` names it."""
+    regimes: tuple[Regime, ...] = field(default=(), repr=False, compare=False)
+    """Those files and packs with their own name, version and description, in the order
+    of their first requirement."""
 
     def locate(self, path: FieldPath) -> str:
         """``"file:line:column"`` where ``path`` (or its nearest enclosing field) was defined.
@@ -352,16 +390,20 @@ class LoadedPolicy:
             version=self.policy.version,
             description=self.policy.description,
             sources=self.sources,
-            requirements=tuple(_requirement_summary(r) for r in self.policy.requirements),
+            requirements=tuple(
+                _requirement_summary(r, self.requirement_sources.get(r.id, ""))
+                for r in self.policy.requirements
+            ),
             report_sections=tuple(self.policy.report.sections),
             statements=tuple(
                 StatementRequest(id=s.id, asks=s.asks, citation=s.citation, sign_off=s.sign_off)
                 for s in self.policy.report.statements
             ),
+            regimes=self.regimes,
         )
 
 
-def _requirement_summary(r: Requirement) -> RequirementSummary:
+def _requirement_summary(r: Requirement, source: str) -> RequirementSummary:
     group_by = (
         r.group_by if isinstance(r.group_by, str) else " \N{MULTIPLICATION SIGN} ".join(r.group_by)
     )
@@ -379,17 +421,23 @@ def _requirement_summary(r: Requirement) -> RequirementSummary:
         threshold_source=r.threshold_source,
         citation_verified=r.citation_verified,
         citation_checked=r.citation_checked,
+        source=source,
     )
 
 
-def load_policy(source: str | os.PathLike[str]) -> LoadedPolicy:
-    """Load, validate and resolve a policy file or shipped pack.
+def load_policy(
+    source: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
+) -> LoadedPolicy:
+    """Load, validate and resolve a policy file or shipped pack, or several together.
 
     Parameters
     ----------
     source
         A path to a ``.yaml`` file, or the name of a shipped pack
         (see :func:`audit.policy.packs.list_packs`).  An existing file wins over a pack.
+        A list of them is merged as a policy with ``extends: [...]`` naming them would
+        be (see the module docstring); its name, version and description are theirs,
+        joined.
 
     Returns
     -------
@@ -407,7 +455,27 @@ def load_policy(source: str | os.PathLike[str]) -> LoadedPolicy:
     >>> loaded = load_policy("four-fifths")
     >>> loaded.policy.requirements[0].threshold
     0.8
+    >>> both = load_policy(["nyc-ll144", "illinois-hb3773"])
+    >>> [regime.name for regime in both.summary().regimes]
+    ['nyc-ll144', 'illinois-hb3773']
     """
+    if isinstance(source, str | os.PathLike):
+        root = _root_file(source)
+        return _finish(root, _Resolver().resolve(root, ((root.path, root.display),)))
+    if not source:
+        raise PolicyFileError([ERR_NO_POLICY])
+    roots = [_root_file(s) for s in source]
+    layer = _Resolver().resolve_all(roots)
+    if len({f.path for f in roots}) > 1:
+        named = list({f.path: f.policy for f in roots}.values())
+        layer.name = " + ".join(p.name for p in named)
+        layer.version = " + ".join(p.version for p in named)
+        layer.description = "Applied together: " + ", ".join(f"{p.name} {p.version}" for p in named)
+    return _finish(roots[0], layer)
+
+
+def _root_file(source: str | os.PathLike[str]) -> _File:
+    """Read and validate the policy file or pack ``source`` names (its extends unresolved)."""
     text = os.fspath(source)
     path = Path(text)
     if path.exists() or not packs.is_pack_name(text):
@@ -423,9 +491,7 @@ def load_policy(source: str | os.PathLike[str]) -> LoadedPolicy:
             message = ERR_NOT_FOUND.format(source=text, packs=", ".join(packs.list_packs()))
             raise PolicyFileError([message]) from None
         display = packs.PACK_PREFIX + text
-    root = _parse_file(_read_file(resolved, display), display, resolved, resolved.parent)
-    layer = _Resolver().resolve(root, ((resolved, display),))
-    return _finish(root, layer)
+    return _parse_file(_read_file(resolved, display), display, resolved, resolved.parent)
 
 
 def parse_policy(text: str, *, source: str = "<string>") -> LoadedPolicy:

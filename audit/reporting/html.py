@@ -49,7 +49,7 @@ from audit.reporting.statements import statement_rows
 from audit.reporting.write import write_atomic
 
 if TYPE_CHECKING:
-    from audit.core.result import AuditResult, RequirementSummary
+    from audit.core.result import AuditResult, Regime, RequirementSummary
 
 __all__ = ["environment", "render_html", "write_html"]
 
@@ -244,11 +244,36 @@ class _Auditor:
 
 
 @dataclass(frozen=True)
+class _Group:
+    """The findings of one law's requirements; ``regime`` is ``None`` when there is one law."""
+
+    regime: Regime | None
+    rows: tuple[_Row, ...]
+
+
+@dataclass(frozen=True)
 class _Summary:
     verdict: OverallVerdict
     sentences: tuple[str, ...]
     rows: tuple[_Row, ...]
     unevaluated: tuple[str, ...] = field(default=())
+    groups: tuple[_Group, ...] = field(default=())
+    """The rows by the pack or file that defined their requirement, in the policy's order."""
+
+
+def _groups(rows: tuple[_Row, ...], regimes: Sequence[Regime]) -> tuple[_Group, ...]:
+    """``rows`` grouped by their requirement's source, headed by its regime (when several)."""
+    if len(regimes) <= 1:
+        return (_Group(None, rows),)
+    groups = [
+        _Group(
+            r, tuple(row for row in rows if row.requirement and row.requirement.source == r.source)
+        )
+        for r in regimes
+    ]
+    known = {r.source for r in regimes}
+    rest = tuple(row for row in rows if not row.requirement or row.requirement.source not in known)
+    return tuple(g for g in groups if g.rows) + ((_Group(None, rest),) if rest else ())
 
 
 def _requirement_verdicts(findings: Iterable[Finding], severity: Severity) -> dict[str, Verdict]:
@@ -453,7 +478,8 @@ def _summary(result: AuditResult) -> _Summary:
     )
     found = {f.requirement_id for f in result.findings}
     unevaluated = tuple(r.id for r in result.policy.requirements if r.id not in found)
-    return _Summary(result.verdict, _sentences(result), rows, unevaluated)
+    groups = _groups(rows, result.policy.regimes)
+    return _Summary(result.verdict, _sentences(result), rows, unevaluated, groups)
 
 
 def _section_numbers(*, ll144: bool, llm: bool = False) -> dict[str, int]:

@@ -107,6 +107,7 @@ def _requirement(req: RequirementSummary) -> dict[str, Any]:
         "threshold_source": req.threshold_source,
         "citation_verified": req.citation_verified,
         "citation_checked": req.citation_checked,
+        "source": req.source,
     }
 
 
@@ -119,10 +120,20 @@ def _policy(policy: PolicySummary) -> dict[str, Any]:
         "requirements": [_requirement(r) for r in policy.requirements],
         "report_sections": policy.report_sections,
         "statements": [to_jsonable(s) for s in policy.statements],
+        "regimes": [
+            {
+                "source": regime.source,
+                "name": regime.name,
+                "version": regime.version,
+                "description": regime.description,
+                "requirements": [r.id for r in policy.requirements if r.source == regime.source],
+            }
+            for regime in policy.regimes
+        ],
     }
 
 
-def _finding(finding: Finding) -> dict[str, Any]:
+def _finding(finding: Finding, source: str) -> dict[str, Any]:
     return {
         "requirement_id": finding.requirement_id,
         "title": finding.title,
@@ -140,6 +151,7 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "worst_group": finding.worst_group,
         "reference_group": finding.reference_group,
         "reasons": finding.reasons,
+        "source": source,
     }
 
 
@@ -243,8 +255,12 @@ def result_to_dict(result: AuditResult) -> dict[str, Any]:
     dict
         ``{"schema", "schema_version", "verdict", "passed", "policy", "findings",
         "auditors", "model", "data", "details", "provenance"}``; each auditor entry holds its
-        metrics with every per-group count, value and confidence bound.
+        metrics with every per-group count, value and confidence bound.  Each finding and
+        requirement names its ``source`` (the pack or file that defined the requirement);
+        ``policy.regimes`` lists those sources with their name, version, description and
+        requirement ids, so that findings can be grouped by law.
     """
+    sources = {r.id: r.source for r in result.policy.requirements}
     report: dict[str, Any] = to_jsonable(
         {
             "schema": SCHEMA,
@@ -252,7 +268,7 @@ def result_to_dict(result: AuditResult) -> dict[str, Any]:
             "verdict": result.verdict,
             "passed": result.passed,
             "policy": _policy(result.policy),
-            "findings": [_finding(f) for f in result.findings],
+            "findings": [_finding(f, sources.get(f.requirement_id, "")) for f in result.findings],
             "auditors": [_auditor(o) for o in result.outputs],
             "model": result.model,
             "data": result.data,

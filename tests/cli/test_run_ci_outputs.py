@@ -92,6 +92,9 @@ def test_a_run_is_logged_to_mlflow_and_read_back(inputs, tmp_path, monkeypatch, 
     monkeypatch.chdir(tmp_path)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    # the active experiment is process-wide state: another test's store may have set it
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("maas-audit-tests")
     code = _run(inputs, tmp_path / "out", "--mlflow-run", "new")
     assert code == 1
     run_id = capsys.readouterr().out.split("mlflow: run ")[1].split()[0]
@@ -99,6 +102,7 @@ def test_a_run_is_logged_to_mlflow_and_read_back(inputs, tmp_path, monkeypatch, 
     assert run.data.tags["maas_audit.verdict"] == "FAIL"
     assert run.data.tags["maas_audit.finding.rates-four-fifths.sex"] == "FAIL"
     assert "maas_audit.fairness.selection_rate.sex.sex_F" in run.data.metrics
+    mlflow.set_tracking_uri(None)
 
 
 # MLflow's SQLAlchemy models use loader options that SQLAlchemy 2.1 deprecates; not ours to fix.

@@ -26,6 +26,8 @@ def registry(tmp_path, monkeypatch):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     mlflow.set_tracking_uri(uri)
+    # the active experiment is process-wide state: another test's store may have set it
+    mlflow.set_experiment("maas-audit-tests")
     rng = np.random.default_rng(4)
     data = pd.DataFrame({"x": rng.normal(size=600), "sex": rng.choice(["F", "M"], 600)})
     data["y"] = (data["x"] > 0).astype(int)

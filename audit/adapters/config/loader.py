@@ -219,6 +219,7 @@ def build_adapter(
         structured=config.decision.structured_output,
         samples=config.samples,
         min_consistency=config.min_consistency,
+        max_unanswered=config.max_unanswered,
         batch_size=chat_batch,
         concurrency=config.concurrency,
         input_columns=config.input_columns,

@@ -115,3 +115,10 @@ class ChatConfig(_Served):
     min_consistency: float | None = Field(
         None, ge=0, le=1, description="With samples > 1: least share of rows with equal answers."
     )
+    max_unanswered: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Largest share of rows without a decision (unparseable, truncated or tied "
+        "answers) left out of the audit, never given a class; 0: any such row stops it.",
+    )

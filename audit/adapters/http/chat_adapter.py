@@ -8,11 +8,16 @@ no parsed answer, leaves it without one); its score, when ``top_logprobs`` is se
 is the mean P(positive) over its answers.
 
 Unparseable rows
-    A row without a decision is never given a class.  The batch holding it fails
-    with an :class:`~audit.errors.EndpointError` that counts the reasons (never
-    quoting the answers, which may hold personal data), so the audit ends with exit
-    code 2 instead of concluding on fewer rows than asked.  With ``--cache-dir`` the
-    batches answered are kept.
+    A row without a decision (unparseable or truncated answers, or a tie between
+    them) is never given a class.  By default the batch holding it fails with an
+    :class:`~audit.errors.EndpointError` that counts the reasons (never quoting the
+    answers, which may hold personal data), so the audit ends with exit code 2
+    instead of concluding on fewer rows than asked.  With ``max_unanswered`` > 0
+    such rows are marked unanswered instead (``Predictions.unanswered``, NaN labels
+    and scores): the engine leaves them out of the audit while their share of the
+    table is within ``max_unanswered``, and stops otherwise
+    (:func:`audit.scoring.leave_out_unanswered`); :meth:`describe` counts them by
+    reason.  With ``--cache-dir`` the batches answered are kept.
 
 Consistency
     With ``samples`` k > 1, the share of rows whose k answers all agree is
@@ -84,6 +89,7 @@ class _Usage:
         self.answers = 0
         self.consistent = 0
         self.unparseable: Counter[str] = Counter()
+        self.unanswered: Counter[str] = Counter()
         self.models: set[str] = set()
         self.fingerprints: set[str] = set()
 
@@ -112,6 +118,9 @@ class ChatDecisionAdapter(Closing):
         Answers asked per row.
     min_consistency:
         With ``samples`` > 1, fail a batch where a smaller share of rows got k equal answers.
+    max_unanswered:
+        The largest share of the table's rows that may get no decision and be left
+        out of the audit; 0: any such row stops it (see the module docstring).
     batch_size, concurrency:
         Rows per :meth:`predict_batch` call, and batches the runner keeps in flight.
     input_columns:
@@ -122,7 +131,8 @@ class ChatDecisionAdapter(Closing):
     Raises
     ------
     UsageError
-        If a count is not a positive int, or ``min_consistency`` is outside [0, 1].
+        If a count is not a positive int, or ``min_consistency`` or ``max_unanswered``
+        is outside [0, 1].
     """
 
     def __init__(
@@ -140,6 +150,7 @@ class ChatDecisionAdapter(Closing):
         structured: bool = True,
         samples: int = 1,
         min_consistency: float | None = None,
+        max_unanswered: float = 0.0,
         batch_size: int = 8,
         concurrency: int = 4,
         input_columns: Sequence[str] | None = None,
@@ -153,6 +164,10 @@ class ChatDecisionAdapter(Closing):
             raise UsageError(f"concurrency must be an int >= 1; got {concurrency!r} instead.")
         if min_consistency is not None and not 0.0 <= min_consistency <= 1.0:
             raise UsageError(f"min_consistency must be in [0, 1]; got {min_consistency!r}.")
+        if isinstance(max_unanswered, bool) or not (
+            isinstance(max_unanswered, int | float) and 0.0 <= max_unanswered <= 1.0
+        ):
+            raise UsageError(f"max_unanswered must be in [0, 1]; got {max_unanswered!r}.")
         self.url = url
         self.model = model
         self.template = template
@@ -165,6 +180,7 @@ class ChatDecisionAdapter(Closing):
         self.structured = structured
         self.samples = samples
         self.min_consistency = min_consistency
+        self.max_unanswered = float(max_unanswered)
         self.batch_size = batch_size
         self.concurrency = concurrency
         self._input_columns = None if input_columns is None else list(input_columns)
@@ -280,29 +296,48 @@ class ChatDecisionAdapter(Closing):
             raise UsageError(f"replace has {len(changes)} entries for {len(rows)} rows")
         labels: list[int | None] = []
         scores: list[float] = []
+        why: Counter[str] = Counter()
         agreeing = tied = 0
         for row, change in zip(rows, changes, strict=True):
             messages = self.template.render(row, replace=change)
             answers = [self.ask(messages) for _ in range(self.samples)]
             decisions = [parsed.decision for parsed, _ in answers]
             labels.append(majority(decisions))
-            tied += int(labels[-1] is None and any(d is not None for d in decisions))
+            tie = labels[-1] is None and any(d is not None for d in decisions)
+            tied += int(tie)
             agreeing += int(None not in decisions and len(set(decisions)) == 1)
             found = [score for _, score in answers if score is not None]
-            scores.append(float(np.mean(found)) if found else float("nan"))
+            scores.append(float(np.mean(found)) if found and not tie else float("nan"))
+            if labels[-1] is None:
+                reasons = Counter(parsed.reason or "no decision" for parsed, _ in answers)
+                why["tied answers" if tie else reasons.most_common(1)[0][0]] += 1
         with self._usage.lock:
             self._usage.rows += len(labels)
             self._usage.consistent += agreeing
+            self._usage.unanswered.update(why)
         self._check(labels, agreeing, tied)
-        return Predictions(
-            labels=np.asarray(labels, dtype=np.int64),
-            scores=np.asarray(scores, dtype=np.float64) if self.top_logprobs is not None else None,
+        unanswered = np.asarray([label is None for label in labels], dtype=np.bool_)
+        score_array = np.asarray(scores, dtype=np.float64)
+        if not unanswered.any():
+            return Predictions(
+                labels=np.asarray(labels, dtype=np.int64),
+                scores=score_array if self.top_logprobs is not None else None,
+            )
+        return Predictions(  # only with max_unanswered > 0: NaN, never a class
+            labels=np.asarray([np.nan if x is None else x for x in labels], dtype=np.float64),
+            scores=score_array if self.top_logprobs is not None else None,
+            unanswered=unanswered,
         )
+
+    def unanswered_reasons(self) -> dict[str, int]:
+        """Rows that got no decision so far, by reason (the most common among their answers)."""
+        with self._usage.lock:
+            return dict(sorted(self._usage.unanswered.items()))
 
     def _check(self, labels: Sequence[int | None], agreeing: int, tied: int) -> None:
         where = safe_url(self.url)
         missing = sum(label is None for label in labels)
-        if missing:
+        if missing and not self.max_unanswered:
             with self._usage.lock:
                 reasons = "; ".join(f"{n} {why}" for why, n in self._usage.unparseable.items())
             raise EndpointError(
@@ -338,6 +373,17 @@ class ChatDecisionAdapter(Closing):
                 "models": sorted(u.models),
                 "system_fingerprints": sorted(u.fingerprints),
             }
+
+    def _unanswered(self) -> dict[str, Any]:
+        reasons = self.unanswered_reasons()
+        if not self.max_unanswered:
+            treatment = "none allowed: a row without a decision stops the audit"
+        else:
+            treatment = (
+                f"left out of the audit, never given a class, while at most "
+                f"{self.max_unanswered:.1%} of the rows (max_unanswered)"
+            )
+        return {"count": sum(reasons.values()), "reasons": reasons, "treatment": treatment}
 
     def _identity(self) -> dict[str, Any]:
         return {
@@ -380,6 +426,7 @@ class ChatDecisionAdapter(Closing):
             "concurrency": self.concurrency,
             "limits": self.guard.describe(),
             "usage": self.usage(),
+            "unanswered_rows": self._unanswered(),
             **({"input_columns": self._input_columns} if self._input_columns else {}),
         }
 

@@ -20,6 +20,7 @@ import pandas as pd
 from audit.auditors.explanations.columns import ColumnSpace
 from audit.core.context import Task
 from audit.core.protocols import ModelAdapter, Predictions
+from audit.errors import ModelError
 from audit.scoring import scoring_concurrency
 
 __all__ = ["CallCount", "ModelForward", "scores_of"]
@@ -46,7 +47,18 @@ def scores_of(predictions: Predictions, *, task: Task, positive_label: Any) -> F
 
     Binary models without scores give 1.0 for the positive label and 0.0 otherwise;
     regression models give their predicted value.
+
+    Raises
+    ------
+    ModelError
+        If the model left rows unanswered (``Predictions.unanswered``): a perturbed
+        row without a decision must not count as the negative class.
     """
+    if predictions.unanswered_count:
+        raise ModelError(
+            f"the model gave {predictions.unanswered_count} of {len(predictions)} perturbed "
+            "rows no decision; attributions need every row answered"
+        )
     if predictions.scores is not None:
         return np.asarray(predictions.scores, dtype=np.float64)
     labels = np.asarray(predictions.labels)
