@@ -47,10 +47,10 @@ GROUP_BY_KEYWORDS = ("each", "intersection", "all")
 GroupBy = Literal["each", "intersection", "all"] | tuple[str, ...]
 """How a requirement groups the population; see :attr:`Requirement.group_by`."""
 
-REPORT_SECTIONS = ("nyc-ll144-summary",)
+REPORT_SECTIONS = ("nyc-ll144-summary", "eu-fria")
 """Optional report sections a policy can ask for (see :class:`ReportSettings`)."""
 
-ReportSection = Literal["nyc-ll144-summary"]
+ReportSection = Literal["nyc-ll144-summary", "eu-fria"]
 
 ThresholdSource = Literal["law", "benchmark", "policy"]
 """Where a requirement's threshold comes from; see :attr:`Requirement.threshold_source`."""
@@ -250,8 +250,9 @@ class ReportSettings(_Frozen):
     sections: tuple[ReportSection, ...] = Field(
         (),
         description="Extra report sections: 'nyc-ll144-summary' adds the summary table "
-        "NYC Local Law 144 requires to be published (6 RCNY \u00a7 5-301). Sections of "
-        "extended policies are kept.",
+        "NYC Local Law 144 requires to be published (6 RCNY \u00a7 5-301); 'eu-fria' adds "
+        "the elements of the fundamental-rights impact assessment of EU AI Act Art. 27(1). "
+        "Sections of extended policies are kept.",
     )
     statements: tuple[ReportStatement, ...] = Field(
         (),

@@ -43,6 +43,7 @@ from audit.reporting.formats import (
     format_p_value,
     format_threshold,
 )
+from audit.reporting.fria import fria_section
 from audit.reporting.limitations import report_limitations
 from audit.reporting.ll144 import ll144_summary
 from audit.reporting.statements import statement_rows
@@ -482,9 +483,10 @@ def _summary(result: AuditResult) -> _Summary:
     return _Summary(result.verdict, _sentences(result), rows, unevaluated, groups)
 
 
-def _section_numbers(*, ll144: bool, llm: bool = False) -> dict[str, int]:
+def _section_numbers(*, ll144: bool, llm: bool = False, fria: bool = False) -> dict[str, int]:
     """The number of each main section, in document order."""
-    names = ["summary", *(["ll144"] if ll144 else []), *(["llm"] if llm else [])]
+    names = ["summary", *(["ll144"] if ll144 else []), *(["fria"] if fria else [])]
+    names += ["llm"] if llm else []
     names += ["evidence", "method"]
     names += ["limitations", "reproducibility", "signoff"]
     return {name: number for number, name in enumerate(names, start=1)}
@@ -493,6 +495,7 @@ def _section_numbers(*, ll144: bool, llm: bool = False) -> dict[str, int]:
 def _context(result: AuditResult, *, for_print: bool = False) -> dict[str, Any]:
     summary = _summary(result)
     ll144 = ll144_summary(result)
+    fria = fria_section(result)
     prov = result.provenance
     model = dict(result.model)
     data = dict(result.data)
@@ -502,11 +505,14 @@ def _context(result: AuditResult, *, for_print: bool = False) -> dict[str, Any]:
         "provenance": prov,
         "summary": summary,
         "ll144": ll144,
+        "fria": fria,
         "llm": model if model.get("kind") == "chat" else None,
         "details": result.details,
         "report_limitations": report_limitations(result),
         "statements": statement_rows(result),
-        "numbers": _section_numbers(ll144=ll144 is not None, llm=model.get("kind") == "chat"),
+        "numbers": _section_numbers(
+            ll144=ll144 is not None, llm=model.get("kind") == "chat", fria=fria is not None
+        ),
         "for_print": for_print,
         "verdicts": Verdict,
         "auditors": tuple(
