@@ -76,7 +76,7 @@ ELEMENTS = (
 """Each point of Art. 27(1): its letter, the statement id that answers it, and its words
 (as in the Official Journal text, OJ L, 12.7.2024)."""
 
-TODO = "To do: to be stated by the deployer (maas-audit run --statement {id}=...)."
+TO_BE_STATED = "To do: to be stated by the deployer (maas-audit run --statement {id}=...)."
 FAIRNESS = "fairness"
 EXPLANATIONS = "explanations"
 TABLE_PREFIX = "Selection rates by "
@@ -110,7 +110,7 @@ class FriaElement:
     @property
     def todo(self) -> str:
         """What is still to be done for this element; empty once the deployer stated it."""
-        return "" if self.statement else TODO.format(id=self.statement_id)
+        return "" if self.statement else TO_BE_STATED.format(id=self.statement_id)
 
 
 @dataclass(frozen=True)

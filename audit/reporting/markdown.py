@@ -8,13 +8,13 @@ record; this summary only points at it.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit.core.findings import Finding, Verdict
 from audit.core.secrets import redact
+from audit.reporting.formats import format_number, format_threshold
 from audit.reporting.write import write_atomic
 
 if TYPE_CHECKING:
@@ -39,12 +39,6 @@ def _code(text: str) -> str:
     return f"`{flat}`"
 
 
-def _number(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return "—"
-    return f"{value:.3f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3g}"
-
-
 def _row(finding: Finding, outcome: str) -> str:
     grouping = " × ".join(finding.grouping) if finding.grouping else "all rows"
     cells = (
@@ -52,7 +46,8 @@ def _row(finding: Finding, outcome: str) -> str:
         _cell(grouping),
         f"{_MARK[finding.verdict]}" if outcome == finding.verdict.value else _cell(outcome),
         finding.severity.value,
-        f"{_number(finding.measured)} ({_cell(finding.comparison)} {_number(finding.threshold)})",
+        f"{format_number(finding.measured)} "
+        f"({_cell(finding.comparison)} {format_threshold(finding.threshold)})",
         _cell(finding.worst_group or "—"),
     )
     return "| " + " | ".join(cells) + " |"

@@ -6,7 +6,6 @@ verdict and one row per finding.  Rendered by Jinja2 with autoescaping, like the
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select
 
 from audit.core.findings import Verdict
 from audit.core.measurements import grouping_label
+from audit.reporting.formats import format_number, format_threshold
 
 if TYPE_CHECKING:
     from audit.core.result import AuditResult
@@ -31,12 +31,6 @@ def _template() -> Template:
     return env.get_template("summary.html.j2")
 
 
-def _number(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return "—"
-    return f"{value:.3f}" if value == 0 or abs(value) >= 1e-3 else f"{value:.3g}"
-
-
 def render_summary_html(result: AuditResult) -> str:
     """The overall verdict and one table row per finding, as an HTML fragment."""
     rows = [
@@ -45,9 +39,9 @@ def render_summary_html(result: AuditResult) -> str:
             "groups": grouping_label(f.grouping),
             "verdict": result.outcome(f),
             "severity": f.severity.value,
-            "measured": _number(f.measured),
+            "measured": format_number(f.measured),
             "comparison": f.comparison,
-            "threshold": _number(f.threshold),
+            "threshold": format_threshold(f.threshold),
             "worst": f.worst_group or "—",
         }
         for f in result.findings

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import threading
-from http.server import ThreadingHTTPServer
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from audit.core.closing import Closing
 
-__all__ = ["LocalServer"]
+__all__ = ["LocalServer", "send_json"]
 
 
 class LocalServer(Closing):
@@ -44,3 +47,20 @@ class LocalServer(Closing):
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def send_json(
+    handler: BaseHTTPRequestHandler,
+    status: int,
+    body: Any,
+    headers: Mapping[str, str] | None = None,
+) -> None:
+    """Answer ``handler``'s request with ``body`` as JSON (bytes are sent as they are)."""
+    raw = body if isinstance(body, bytes) else json.dumps(body, allow_nan=False).encode()
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(raw)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(raw)

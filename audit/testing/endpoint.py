@@ -41,7 +41,7 @@ import struct
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,7 +56,7 @@ from audit.adapters.http._values import json_scalar
 from audit.adapters.sklearn import load_skops
 from audit.core.protocols import Predictions
 from audit.errors import AuditError, EndpointError, UsageError
-from audit.testing._server import LocalServer
+from audit.testing._server import LocalServer, send_json
 
 __all__ = [
     "Fault",
@@ -214,15 +214,8 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
 
-    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        raw = body if isinstance(body, bytes) else json.dumps(body, allow_nan=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(raw)
+    def _send(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
+        send_json(self, status, body, headers)
 
     def _path(self) -> str:
         return self.path.split("?", 1)[0].rstrip("/") or "/"

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-from audit.testing._server import LocalServer
+from audit.testing._server import LocalServer, send_json
 
 __all__ = ["Screener", "StandInLLM", "adult_merit", "main", "prompt_fields", "serve_screener"]
 
@@ -156,14 +156,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Keep test output quiet."""
 
     def _send(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
-        raw = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(raw)
+        send_json(self, status, body, headers)
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))  # keep-alive: read all

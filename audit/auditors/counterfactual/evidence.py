@@ -89,10 +89,6 @@ def metric_results(m: CounterfactualMeasurements, design: PairedDesign) -> tuple
     return tuple(results)
 
 
-def _percent(value: float) -> str:
-    return f"{100 * value:.1f}%"
-
-
 def evidence_tables(
     m: CounterfactualMeasurements, design: PairedDesign, *, max_examples: int
 ) -> tuple[EvidenceTable, ...]:
