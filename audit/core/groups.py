@@ -35,6 +35,8 @@ __all__ = [
     "groupings_for",
     "make_grouping",
     "plan_groupings",
+    "raw_value_codes",
+    "row_pieces",
     "SizedGroups",
     "sort_order",
     "unknown_name",
@@ -101,6 +103,9 @@ def display_value(value: Any) -> str:
 _PIECE_ROWS = 1 << 20
 """Fewest rows per thread when Arrow strings are encoded in pieces in parallel."""
 
+_SAMPLE_ROWS = 1 << 16
+"""Rows whose distinct values :func:`raw_value_codes` looks up before encoding them all."""
+
 _ARROW_STRINGS = (pa.string(), pa.large_string(), pa.string_view())
 
 _COMPARE_CATEGORIES = 32
@@ -114,6 +119,14 @@ def _threads(rows: int) -> int:
     except AttributeError:  # not on every platform
         cpus = os.cpu_count() or 1
     return max(1, min(cpus, rows // _PIECE_ROWS))
+
+
+def row_pieces(rows: int) -> list[slice]:
+    """Contiguous slices of ``rows`` rows, one per thread worth starting (see :func:`_threads`)."""
+    size = max(1, -(-rows // _threads(rows)))
+    return [slice(start, min(start + size, rows)) for start in range(0, rows, size)] or [
+        slice(0, 0)
+    ]
 
 
 def _arrow_strings(values: pd.Series) -> pa.Array | pa.ChunkedArray | None:
@@ -213,6 +226,54 @@ def _encode_factorized(values: pd.Series) -> tuple[IntArray, tuple[Any, ...], bo
     lookup[kept[order]] = np.arange(len(order), dtype=np.int64)
     has_missing = any(blank) or bool((raw < 0).any())
     return np.take(lookup, raw), tuple(unique_list[i] for i in kept[order]), has_missing
+
+
+def raw_value_codes(values: pd.Series) -> tuple[npt.NDArray[np.integer[Any]], list[Any]]:
+    """Codes of one column in no particular order, and the raw value each code stands for.
+
+    For counting by raw value, where the groups are ordered later: unlike
+    :func:`encode_values` the codes of plain Arrow strings are their indices among
+    the distinct values in the order Arrow finds them, with no sort and no pass over
+    the rows to renumber them.
+    Missing values (NaN, None, ``pd.NA``, blank strings) stand as ``None``; several
+    codes may stand for ``None``.
+
+    Examples
+    --------
+    >>> codes, values = raw_value_codes(pd.Series(["b", None, "a", " ", "b"], dtype="str"))
+    >>> [values[c] for c in codes]
+    ['b', None, 'a', None, 'b']
+    """
+    arrow = _arrow_strings(values)
+    if arrow is None or pa.types.is_dictionary(arrow.type):
+        codes, known, _ = encode_values(values)
+        return codes, [*known, None]
+    indices, dictionary = _lookup_codes(arrow)
+    raw = [None if value is None or _is_blank(value) else value for value in dictionary]
+    return indices, raw
+
+
+def _lookup_codes(
+    arrow: pa.Array | pa.ChunkedArray,
+) -> tuple[npt.NDArray[np.integer[Any]], list[Any]]:
+    """Each string's index among the column's distinct values, and those values.
+
+    The distinct values of the first rows are looked up for every row (a lookup costs
+    less than Arrow's dictionary encoder, which inserts as it finds); only when some
+    later row holds another value is the whole column dictionary-encoded.
+    """
+    values = pc.unique(arrow.slice(0, _SAMPLE_ROWS))
+    found = pc.index_in(arrow, value_set=values)  # a null row finds a null value
+    if found.null_count == 0:
+        return found.to_numpy(), values.to_pylist()
+    # A chunked column gets one dictionary for all its chunks (Arrow unifies them).
+    encoded = pc.dictionary_encode(arrow, null_encoding="encode")
+    pieces = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+    if not pieces:
+        return np.zeros(0, dtype=np.int32), []
+    indices = [piece.indices.to_numpy() for piece in pieces]
+    codes = indices[0] if len(indices) == 1 else np.concatenate(indices)
+    return codes, pieces[-1].dictionary.to_pylist()
 
 
 def encode_values(values: pd.Series) -> tuple[IntArray, tuple[Any, ...], bool]:

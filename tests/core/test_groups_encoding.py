@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from typing import Any
+from unittest.mock import patch
 
 import numpy as np
 import pandas as pd
@@ -211,3 +212,20 @@ def test_arrow_dictionary_columns_use_their_own_indices_and_only_used_values(mon
     assert encode_values(series)[1] == ("a", "b", "c")  # sorted; "zz" is no group
     monkeypatch.setattr(groups, "_threads", lambda rows: 3)
     _check(series, values)
+
+
+@pytest.mark.parametrize("dtype", STRING_DTYPES)
+@given(
+    values=st.lists(st.sampled_from(["b", "a", "", "  ", None, "ä", "a "]), max_size=40),
+    chunk_at=st.integers(0, 40),
+)
+@settings(max_examples=40, deadline=None)
+def test_raw_value_codes_stand_for_each_rows_value(dtype: Any, values: list[Any], chunk_at: int):
+    series = pd.Series(values, dtype=dtype)
+    if len(series) > chunk_at > 0:
+        series = pd.concat([series.iloc[:chunk_at], series.iloc[chunk_at:]])  # two Arrow chunks
+    for sample_rows in (3, 1 << 16):  # values beyond the sample: the dictionary encoder
+        with patch.object(groups, "_SAMPLE_ROWS", sample_rows):
+            codes, raw = groups.raw_value_codes(series)
+        assert len(codes) == len(values)
+        assert [raw[c] for c in codes] == [None if _missing(v) else v for v in values]

@@ -1,9 +1,10 @@
-"""Holm's step-down adjustment against the algorithm written out."""
+"""Holm's step-down adjustment against the algorithm written out and statsmodels."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from statsmodels.stats.multitest import multipletests
 
 from audit.stats import holm_adjust
 
@@ -28,3 +29,12 @@ def test_holm_equals_the_step_down_algorithm(p):
 def test_no_p_values():
     assert holm_adjust([]).shape == (0,)
     assert isinstance(holm_adjust(np.array([0.2])), np.ndarray)
+
+
+def test_holm_equals_statsmodels_multipletests():
+    rng = np.random.default_rng(3)
+    for size in (1, 2, 7, 48, 200):
+        p = rng.uniform(0, 1, size) ** 3
+        p[rng.integers(0, size, size // 4)] = p[0]  # ties
+        expected = multipletests(p, method="holm")[1]
+        np.testing.assert_allclose(holm_adjust(p), expected, rtol=0, atol=1e-15)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,8 +28,9 @@ from audit.auditors.fairness.counts import (
 from audit.core.groups import (
     compact_codes,
     display_value,
-    encode_values,
     plan_groupings,
+    raw_value_codes,
+    row_pieces,
     sort_order,
     unknown_name,
 )
@@ -37,6 +39,9 @@ __all__ = ["FairnessTally", "GroupedCounts", "tally_outcomes"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+
+Codes = npt.NDArray[np.integer[Any]]
+"""Group codes of one column, of any integer type."""
 
 Key = tuple[Any, ...]
 """The sensitive values of one group, one per column; ``None`` stands for missing."""
@@ -173,12 +178,6 @@ def _ordered(tally: _GroupingTally, categories: Mapping[str, tuple[Any, ...]]) -
     )
 
 
-def _encode(values: pd.Series) -> tuple[IntArray, list[Any]]:
-    """Codes of one column and the raw value of each code (``None`` for the missing code)."""
-    codes, known, _ = encode_values(values)
-    return codes, [*known, None]
-
-
 def tally_outcomes(
     data: pd.DataFrame,
     sensitive: Sequence[str],
@@ -213,11 +212,45 @@ def tally_outcomes(
     FairnessTally
         Counts keyed by raw sensitive values; merge tallies of other chunks into it.
     """
-    encoded = [_encode(data[column]) for column in sensitive]
     index = {column: i for i, column in enumerate(sensitive)}
     planned = plan_groupings(sensitive, intersectional=intersectional, extra=extra)
     # column indices in sensitive order: the joint table's axes keep that order
     plans = [tuple(sorted(index[c] for c in columns)) for columns in planned]
+    columns = data[list(sensitive)]
+
+    def count(rows: slice) -> list[_GroupingTally]:
+        return _count_piece(columns.iloc[rows], sensitive, plans, y_true[rows], y_pred[rows])
+
+    # Large chunks are counted in row pieces on threads (Arrow's hashing and NumPy's
+    # arithmetic release the interpreter lock), merged by raw value like chunks.
+    pieces = row_pieces(len(data))
+    if len(pieces) == 1:
+        counted = [count(pieces[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=len(pieces)) as pool:
+            counted = list(pool.map(count, pieces))
+    groupings = counted[0]
+    for more in counted[1:]:
+        for mine, theirs in zip(groupings, more, strict=True):
+            for key, cells in theirs.cells.items():
+                mine.add(key, cells)
+    categories = {
+        column: tuple(data[column].dtype.categories)
+        for column in sensitive
+        if isinstance(data[column].dtype, pd.CategoricalDtype)
+    }
+    return FairnessTally(groupings=groupings, categories=categories, rows=len(data))
+
+
+def _count_piece(
+    data: pd.DataFrame,
+    sensitive: Sequence[str],
+    plans: Sequence[tuple[int, ...]],
+    y_true: npt.NDArray[np.integer],
+    y_pred: npt.NDArray[np.integer],
+) -> list[_GroupingTally]:
+    """Each planned grouping's counts over the rows of ``data``."""
+    encoded = [raw_value_codes(data[column]) for column in sensitive]
     widths = [len(values) for _, values in encoded]
     if 4 * math.prod(widths) <= JOINT_LIMIT:
         counted = _from_joint_table(encoded, plans, y_true, y_pred)
@@ -232,12 +265,7 @@ def tally_outcomes(
             if row.any():
                 tally.add(member, row)
         groupings.append(tally)
-    categories = {
-        column: tuple(data[column].dtype.categories)
-        for column in sensitive
-        if isinstance(data[column].dtype, pd.CategoricalDtype)
-    }
-    return FairnessTally(groupings=groupings, categories=categories, rows=len(data))
+    return groupings
 
 
 Counted = tuple[list[Key], IntArray]
@@ -245,7 +273,7 @@ Counted = tuple[list[Key], IntArray]
 
 
 def _from_joint_table(
-    encoded: Sequence[tuple[IntArray, list[Any]]],
+    encoded: Sequence[tuple[Codes, list[Any]]],
     plans: Sequence[tuple[int, ...]],
     y_true: npt.NDArray[np.integer],
     y_pred: npt.NDArray[np.integer],
@@ -270,7 +298,7 @@ def _from_joint_table(
 
 
 def _from_combined_codes(
-    encoded: Sequence[tuple[IntArray, list[Any]]],
+    encoded: Sequence[tuple[Codes, list[Any]]],
     y_true: npt.NDArray[np.integer],
     y_pred: npt.NDArray[np.integer],
 ) -> Counted:
@@ -279,9 +307,10 @@ def _from_combined_codes(
     return members, confusion_counts(codes, len(members), y_true, y_pred)
 
 
-def _combine(encoded: Sequence[tuple[IntArray, list[Any]]]) -> tuple[IntArray, list[Key]]:
+def _combine(encoded: Sequence[tuple[Codes, list[Any]]]) -> tuple[IntArray, list[Key]]:
     """Combined codes of several encoded columns, and the raw-value key of each code."""
-    codes, values = encoded[0]
+    first, values = encoded[0]
+    codes = first.astype(np.int64)  # products of widths may pass the codes' own type
     members: list[Key] = [(value,) for value in values]
     for more_codes, more_values in encoded[1:]:
         width = len(more_values)

@@ -121,3 +121,36 @@ def test_a_chunk_that_cannot_be_counted_makes_every_metric_unmeasured():
     output = auditor.finish(good.merge(bad), config, roles=roles, seed=0)
     assert all(m.value is None for m in output.metrics)
     assert "values other than 0 and 1" in output.warnings[0]
+
+
+def test_row_pieces_counted_on_threads_equal_one_piece(monkeypatch):
+    """A large chunk is counted in row pieces on threads; the merge equals one pass."""
+    from audit.auditors.fairness import tally as tally_module
+
+    rng = np.random.default_rng(11)
+    n = 900
+    city = pd.Series(rng.choice(["Zagreb", "Oslo", "  ", "Lyon"], n), dtype="str")
+    city[rng.choice(n, 25, replace=False)] = np.nan
+    frame = pd.DataFrame(
+        {
+            "city": city,
+            "tier": pd.Categorical(rng.choice(["low", "mid", "high"], n)),
+            "band": rng.integers(1, 5, n),
+        }
+    )
+    y_true, y_pred = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    sensitive = ["city", "tier", "band"]
+    config = FairnessConfig(min_group_size=5)
+    whole = FairnessAuditor().run(_context(frame, y_true, y_pred, sensitive), config)
+    monkeypatch.setattr(
+        tally_module, "row_pieces", lambda rows: [slice(0, 7), slice(7, 500), slice(500, rows)]
+    )
+    pieces = FairnessAuditor().run(_context(frame, y_true, y_pred, sensitive), config)
+    _same(whole, pieces)
+    rates = next(
+        m for m in whole.metrics if m.metric == "selection_rate" and m.grouping == ("city",)
+    )
+    expected = pd.Series(y_pred).groupby(city.str.strip().replace("", np.nan).to_numpy()).mean()
+    measured = {g.group: g.value for g in rates.groups}
+    for name, rate in expected.items():
+        assert measured[f"city={name}"] == pytest.approx(rate, abs=1e-12)
