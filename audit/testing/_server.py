@@ -10,7 +10,22 @@ from typing import Any
 
 from audit.core.closing import Closing
 
-__all__ = ["LocalServer", "send_json"]
+__all__ = ["LocalHTTPServer", "LocalServer", "send_json"]
+
+LISTEN_BACKLOG = 128
+"""Connections the kernel queues before the server accepts them."""
+
+
+class LocalHTTPServer(ThreadingHTTPServer):
+    """A threading HTTP server for tests: daemon threads, and a backlog for bursts.
+
+    ``socketserver`` listens with a backlog of 5: when a client opens more connections
+    at once (16 requests in flight), the kernel drops the extra SYNs and those clients
+    wait one second for the retransmission before their first request is even sent.
+    """
+
+    daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
 
 class LocalServer(Closing):

@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from audit.testing._server import LocalServer
+from audit.testing._server import LocalHTTPServer, LocalServer
 
 __all__ = ["ChatBot", "RespondFn", "serve_chat"]
 
@@ -27,8 +27,7 @@ RespondFn = Callable[[str], str]
 _PATH = "/v1/chat/completions"
 
 
-class _ChatServer(ThreadingHTTPServer):
-    daemon_threads = True
+class _ChatServer(LocalHTTPServer):
 
     def __init__(self, respond: RespondFn) -> None:
         super().__init__(("127.0.0.1", 0), _ChatHandler)

@@ -9,6 +9,10 @@ on ``127.0.0.1`` (never another interface) from a daemon thread:
   (one input tensor per column), ``GET /v2/health/live``, ``GET /v2/health/ready``,
   ``GET /v2/models/<name>`` (metadata) and ``GET /v2/models/<name>/ready``.
 
+Like a served model, it keeps connections alive (HTTP/1.1), answers each request in
+one write with ``TCP_NODELAY`` set, and queues a burst of new connections (a listen
+backlog of 128, not ``socketserver``'s 5, whose overflow made clients wait a second).
+
 ``faults`` injects failures into the first prediction requests, e.g.
 ``[Fault("status", times=2, status=503, retry_after="0")]``; ``latency`` makes every
 prediction request wait, like a real model behind a network.  The server counts
@@ -32,6 +36,7 @@ this one module.
 from __future__ import annotations
 
 import argparse
+import gc
 import hmac
 import json
 import re
@@ -44,7 +49,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import FrameType
 from typing import Any, Literal, get_args
 
@@ -56,7 +61,7 @@ from audit.adapters.http._values import json_scalar
 from audit.adapters.sklearn import load_skops
 from audit.core.protocols import Predictions
 from audit.errors import AuditError, EndpointError, UsageError
-from audit.testing._server import LocalServer, send_json
+from audit.testing._server import LocalHTTPServer, LocalServer, send_json
 
 __all__ = [
     "Fault",
@@ -145,8 +150,7 @@ class _FaultPlan:
             return self._queue.pop(0) if self._queue else None
 
 
-class _ScoringServer(ThreadingHTTPServer):
-    daemon_threads = True
+class _ScoringServer(LocalHTTPServer):
     block_on_close = False
 
     def __init__(
@@ -188,6 +192,8 @@ class _Reply(Exception):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 30
+    # headers and body leave in one send (flushed after each request, and by _drip)
+    wbufsize = 64 * 1024
     server: _ScoringServer
 
     def setup(self) -> None:
@@ -292,19 +298,26 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.in_flight += 1
             self.server.max_in_flight = max(self.server.max_in_flight, self.server.in_flight)
         try:
-            self._answer(body, match, mlflow=mlflow)
+            rows = self._rows(body, match, mlflow=mlflow)
+            # the parsed JSON (a list per row) must not outlive the wait: objects alive at
+            # a garbage collection move to an older generation, and the full collections
+            # that follow stopped every thread of the server for tens of milliseconds
+            del body
+            self._answer(rows, mlflow=mlflow)
         finally:
             with self.server.lock:
                 self.server.in_flight -= 1
 
-    def _answer(self, body: Any, match: re.Match[str] | None, *, mlflow: bool) -> None:
+    def _rows(self, body: Any, match: re.Match[str] | None, *, mlflow: bool) -> pd.DataFrame:
         self._check_token()
         if match is not None:
             self._check_model(match.group("name"))
         try:
-            rows = _mlflow_frame(body) if mlflow else oip_v2.decode_infer_request(body)
+            return _mlflow_frame(body) if mlflow else oip_v2.decode_infer_request(body)
         except EndpointError as exc:
             raise _Reply(400, {"error": str(exc)}) from None
+
+    def _answer(self, rows: pd.DataFrame, *, mlflow: bool) -> None:
         with self.server.lock:
             self.server.rows += len(rows)
         fault = self.server.plan.next()
@@ -397,13 +410,9 @@ def _drop_last(predictions: Predictions) -> Predictions:
 
 
 def _mlflow_answer(predictions: Predictions, respond: RespondMode) -> list[Any]:
-    labels = (
-        [json_scalar(v, column="label") for v in np.asarray(predictions.labels).tolist()]
-        if predictions.labels is not None
-        else None
-    )
+    labels = _label_values(predictions.labels) if predictions.labels is not None else None
     scores = (
-        [float(s) for s in np.asarray(predictions.scores, dtype=np.float64)]
+        np.asarray(predictions.scores, dtype=np.float64).tolist()
         if predictions.scores is not None
         else None
     )
@@ -412,17 +421,26 @@ def _mlflow_answer(predictions: Predictions, respond: RespondMode) -> list[Any]:
             raise _Reply(500, {"error": "the model returns no scores to answer probabilities"})
         return [[1.0 - s, s] for s in scores]
     if respond == "records":
-        n = len(predictions)
-        return [
-            {
-                **({"label": labels[i]} if labels is not None else {}),
-                **({"probability": scores[i]} if scores is not None else {}),
-            }
-            for i in range(n)
-        ]
+        if labels is not None and scores is not None:
+            return [
+                {"label": label, "probability": s} for label, s in zip(labels, scores, strict=True)
+            ]
+        if labels is not None:
+            return [{"label": label} for label in labels]
+        if scores is not None:
+            return [{"probability": s} for s in scores]
+        return [{} for _ in range(len(predictions))]
     if labels is None:
         raise _Reply(500, {"error": "the model returns no labels to answer labels"})
     return labels
+
+
+def _label_values(labels: np.ndarray) -> list[Any]:
+    """Labels as JSON values: strings, ints and booleans as they are, others cell by cell."""
+    values: list[Any] = np.asarray(labels).tolist()
+    if set(map(type, values)) <= {str, int, bool}:
+        return values
+    return [json_scalar(v, column="label") for v in values]
 
 
 class ServedModel(LocalServer):
@@ -622,6 +640,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (AuditError, OSError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 2
+    gc.freeze()  # a server process: what start-up made is never collected (short pauses)
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:

@@ -42,10 +42,10 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 
-from audit.testing._server import LocalServer, send_json
+from audit.testing._server import LocalHTTPServer, LocalServer, send_json
 
 __all__ = ["Screener", "StandInLLM", "adult_merit", "main", "prompt_fields", "serve_screener"]
 
@@ -135,8 +135,7 @@ def _wording(style: Style, word: str) -> tuple[str, str]:
     return f"After review, I would {word} this applicant.", f" {word}"
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(LocalHTTPServer):
 
     def __init__(self, screener: Screener, port: int = 0) -> None:
         super().__init__(("127.0.0.1", port), _Handler)

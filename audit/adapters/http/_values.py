@@ -85,7 +85,7 @@ def column_values(series: pd.Series) -> list[Any]:
         return values.tolist()  # type: ignore[no-any-return]
     return [
         v if type(v) is str else json_scalar(v, column=column)
-        for v in series.astype(object).tolist()
+        for v in series.to_numpy(dtype=object).tolist()
     ]
 
 

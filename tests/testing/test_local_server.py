@@ -1,0 +1,179 @@
+"""The local scoring server under a burst: backlog, one write per answer, short-lived JSON."""
+
+from __future__ import annotations
+
+import gc
+import http.client
+import json
+import select
+import socket
+import socketserver
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from audit.core.protocols import Predictions
+from audit.testing import endpoint, serve_model
+from audit.testing._server import LISTEN_BACKLOG, LocalHTTPServer
+
+
+def _connected(sockets: list[socket.socket], wait: float) -> int:
+    """How many non-blocking connects completed their handshake within ``wait`` seconds."""
+    time.sleep(wait)
+    _, writable, _ = select.select([], sockets, [], 0)
+    return sum(1 for s in writable if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0)
+
+
+def test_a_burst_of_connections_is_queued_before_any_is_accepted():
+    # socketserver's backlog of 5: the 7th simultaneous connect waits a second for
+    # its SYN to be sent again; 16 requests in flight used to open 16 at once
+    server = LocalHTTPServer(("127.0.0.1", 0), socketserver.BaseRequestHandler)
+    burst = 64
+    assert burst <= LISTEN_BACKLOG
+    sockets = [socket.socket() for _ in range(burst)]
+    try:
+        for client in sockets:
+            client.setblocking(False)
+            client.connect_ex(server.server_address)
+        assert _connected(sockets, wait=0.3) == burst  # none accepted yet
+    finally:
+        for client in sockets:
+            client.close()
+        server.server_close()
+
+
+def test_the_scoring_server_keeps_a_burst_backlog():
+    with serve_model(lambda rows: Predictions(labels=np.zeros(len(rows)))) as served:
+        assert isinstance(served._server, LocalHTTPServer)
+        assert served._server.request_queue_size == LISTEN_BACKLOG
+
+
+def _predict(rows: pd.DataFrame) -> Predictions:
+    return Predictions(labels=np.where(rows["x"] > 0, "yes", "no").astype(object))
+
+
+def test_an_answer_leaves_in_one_write(monkeypatch):
+    writes: list[int] = []
+    real = socket.SocketIO.write
+
+    def counted(self: socket.SocketIO, data: Any) -> int | None:
+        writes.append(len(data))
+        return real(self, data)
+
+    unbuffered = socketserver._SocketWriter.write  # type: ignore[attr-defined]
+
+    def counted_unbuffered(self: Any, data: Any) -> int:
+        writes.append(len(data))
+        return unbuffered(self, data)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(socket.SocketIO, "write", counted)
+    monkeypatch.setattr(socketserver._SocketWriter, "write", counted_unbuffered)
+    with serve_model(_predict, respond="records") as served:
+        connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
+        body = json.dumps({"dataframe_split": {"columns": ["x"], "data": [[1], [-1]]}})
+        for _ in range(2):  # the second on the same kept-alive connection
+            writes.clear()
+            connection.request("POST", "/invocations", body=body)
+            answer = connection.getresponse()
+            assert json.loads(answer.read()) == {"predictions": [{"label": "yes"}, {"label": "no"}]}
+            assert answer.getheader("Connection") != "close"
+            assert len(writes) == 1, writes  # status line, headers and body together
+        connection.close()
+
+
+def test_records_answers_keep_labels_and_scores_in_order():
+    def predict(rows: pd.DataFrame) -> Predictions:
+        x = rows["x"].to_numpy(dtype=float)
+        return Predictions(labels=(x > 0).astype(np.int64), scores=1 / (1 + np.exp(-x)))
+
+    with serve_model(predict, respond="records") as served:
+        connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
+        body = json.dumps({"dataframe_split": {"columns": ["x"], "data": [[2.0], [-0.5]]}})
+        connection.request("POST", "/invocations", body=body)
+        answer = json.loads(connection.getresponse().read())
+        connection.close()
+    assert answer == {
+        "predictions": [
+            {"label": 1, "probability": 1 / (1 + np.exp(-2.0))},
+            {"label": 0, "probability": 1 / (1 + np.exp(0.5))},
+        ]
+    }
+
+
+@pytest.mark.parametrize("labels", [[True, False], [np.nan, 1.0]])
+def test_labels_that_are_not_strings_or_ints_go_cell_by_cell(labels):
+    with serve_model(
+        lambda rows: Predictions(labels=np.asarray(labels)), respond="labels"
+    ) as served:
+        connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
+        body = json.dumps({"dataframe_split": {"columns": ["x"], "data": [[1], [2]]}})
+        connection.request("POST", "/invocations", body=body)
+        answer = json.loads(connection.getresponse().read())
+        connection.close()
+    expected = [None if isinstance(v, float) and np.isnan(v) else v for v in labels]
+    assert answer == {"predictions": expected}
+
+
+def test_the_parsed_request_is_gone_while_the_answer_waits():
+    marker = 987654.321  # a value no other object of this process holds
+    waiting = threading.Event()
+
+    def predict(rows: pd.DataFrame) -> Predictions:
+        return Predictions(labels=np.zeros(len(rows)))
+
+    def rows_alive() -> int:
+        return sum(
+            1
+            for obj in gc.get_objects()
+            if type(obj) is list and len(obj) == 2 and type(obj[0]) is float and obj[0] == marker
+        )
+
+    with serve_model(predict, latency=1.0) as served:
+        body = json.dumps(
+            {"dataframe_split": {"columns": ["x", "s"], "data": [[marker, "a"]] * 50}}
+        )
+
+        def send() -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
+            connection.request("POST", "/invocations", body=body)
+            waiting.set()
+            connection.getresponse().read()
+            connection.close()
+
+        client = threading.Thread(target=send)
+        client.start()
+        waiting.wait(5)
+        deadline = time.monotonic() + 0.8
+        while served.requests == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # the server has parsed the body and sleeps
+        alive = rows_alive()
+        client.join(10)
+    assert served.requests == 1
+    assert alive == 0
+
+
+def test_connections_are_kept_alive_without_nagle(monkeypatch):
+    seen: list[int] = []
+    setup = endpoint._Handler.setup
+
+    def recorded(self: Any) -> None:
+        setup(self)
+        seen.append(self.connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    monkeypatch.setattr(endpoint._Handler, "setup", recorded)
+    with serve_model(_predict) as served:
+        connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
+        body = json.dumps({"dataframe_split": {"columns": ["x"], "data": [[1]]}})
+        for _ in range(3):
+            connection.request("POST", "/invocations", body=body)
+            answer = connection.getresponse()
+            assert answer.version == 11  # HTTP/1.1: the connection stays open
+            answer.read()
+        connection.close()
+    assert len(seen) == 1  # three requests, one connection
+    assert seen[0] != 0
