@@ -28,7 +28,6 @@ _PATH = "/v1/chat/completions"
 
 
 class _ChatServer(LocalHTTPServer):
-
     def __init__(self, respond: RespondFn) -> None:
         super().__init__(("127.0.0.1", 0), _ChatHandler)
         self.respond = respond

@@ -136,7 +136,6 @@ def _wording(style: Style, word: str) -> tuple[str, str]:
 
 
 class _Server(LocalHTTPServer):
-
     def __init__(self, screener: Screener, port: int = 0) -> None:
         super().__init__(("127.0.0.1", port), _Handler)
         self.screener = screener
