@@ -2,8 +2,8 @@
 
 Encodes UCI Adult with the privacy auditor's stand-in encoding (one-hot categories,
 standardised numbers) and trains the same model on the same rows, per device and
-per-sample-gradient mode: without DP (shuffled batches) and with DP-SGD (Opacus's Poisson
-batches, per-sample clipping, noise for the target epsilon).  Both go through the same
+per-sample-gradient mode: without DP (shuffled batches) and with DP-SGD (Poisson batches at
+Opacus's rate, per-sample clipping, noise for the target epsilon).  Both go through the same
 ``train_module`` (same batch fetching, optimiser, epochs and expected batch size); training
 time only: encoding and the noise search are outside the timed loop.
 
@@ -12,16 +12,18 @@ allocations would otherwise be charged to whichever runs first), then ``--repeat
 non-private and DP interleaved so that load from other processes hits both alike.  Printed:
 the best and the median rows per second of each; the DP overhead (DP time / non-private
 time) of the best runs, which is least disturbed by other processes; and the overhead of
-each interleaved pair as median and range.  Target: overhead at most 2x.  CPU always, CUDA
-when available.
+each interleaved pair as median and range.  Target for the book-keeping engine: overhead
+at most 1.25x.  CPU always, CUDA when available.  ``--threads`` sets torch's intra-op
+threads for both sides alike (default: torch's own choice).
 
     python benchmarks/privacy.py                       # ~10k rows, 3 epochs, logistic regression
     python benchmarks/privacy.py --hidden 64 --modes bookkeeping hooks ghost --repeats 7
 
 ``benchmark(quick)`` gives ``run.py`` two rows per model (logistic regression, 64-unit MLP):
 DP rows/s against non-private rows/s with the ``auto`` engine (book-keeping clipping for
-these linear stacks), target ratio >= 0.5 (overhead at most 2x); and with the Opacus engine
-the same model would otherwise use (hooks, ghost clipping), for reference.
+these linear stacks), target ratio >= 0.8 (overhead at most 1.25x, :data:`MAX_OVERHEAD`);
+and with the Opacus engine the same model would otherwise use (hooks, ghost clipping), for
+reference.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ FEATURES = [
 MODES = ["auto", "bookkeeping", "hooks", "ghost", "ew", "functorch"]
 OPACUS_REFERENCE = {0: "hooks", 64: "ghost"}
 """Per model, the Opacus engine ``auto`` would use without book-keeping: shown for reference."""
+MAX_OVERHEAD = 1.25
+"""Target: DP training time at most this many times the non-private time (book-keeping)."""
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,8 @@ def benchmark(quick: bool) -> list[Row]:
     """DP against non-private training throughput, logistic regression and a 64-unit MLP.
 
     Per model: the ``auto`` engine (book-keeping for these linear stacks), which carries the
-    2x target, and Opacus's own engine for the same model as a reference without a target.
+    :data:`MAX_OVERHEAD` target (DP rows/s at least 1 / 1.25 = 0.8x non-private), and Opacus's
+    own engine for the same model as a reference without a target.
     """
     rows, repeats = (3000, 3) if quick else (10_000, 7)
     x, y = adult(rows)
@@ -180,8 +185,10 @@ def benchmark(quick: bool) -> list[Row]:
                         "rows/s",
                         "non-private training, same model, data, epochs",
                         best,
-                        at_least=0.5 if mode == "auto" else None,
-                        notes=f"best of {repeats} interleaved; overhead {got.best_overhead:.2f}x "
+                        at_least=1 / MAX_OVERHEAD if mode == "auto" else None,
+                        notes=f"best of {repeats} interleaved, {torch.get_num_threads()} "
+                        f"threads; overhead {got.best_overhead:.2f}x "
+                        f"{f'(target <= {MAX_OVERHEAD:g}x) ' if mode == 'auto' else ''}"
                         f"best, {statistics.median(pairs):.2f}x median pair "
                         f"({min(pairs):.2f}-{max(pairs):.2f}); medians {dp_median:,.0f} vs "
                         f"{median:,.0f} rows/s; epsilon {got.epsilon:.3f}",
@@ -199,7 +206,12 @@ def main() -> None:
     parser.add_argument("--epsilon", type=float, default=3.0)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--modes", nargs="+", default=["auto"], choices=MODES)
+    parser.add_argument(
+        "--threads", type=int, default=0, help="torch intra-op threads, both sides (0: torch's)"
+    )
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     x, y = adult(args.rows)
     print(
@@ -238,6 +250,9 @@ def main() -> None:
                 f"{dp_fast:>10,.0f} | {dp_typical:>9,.0f} {got.best_overhead:>13.2f}x "
                 f"{spread:>21} {got.epsilon:>8.3f}"
             )
+            if got.used == "bookkeeping":
+                met = "met" if got.best_overhead <= MAX_OVERHEAD else "not met"
+                print(f"{'':<6} target: overhead at most {MAX_OVERHEAD:g}x (best runs): {met}")
 
 
 if __name__ == "__main__":

@@ -13,10 +13,18 @@ must also be used once: a layer used twice (tied weights) has a row gradient tha
 sum of two outer products, whose norm is not the sum of their norms, so such a network is
 refused here (``auto`` sends it to Opacus's per-sample-gradient hooks, which add the uses).
 
-The noise is added as Opacus's ``DPOptimizer`` adds it: one normal draw per parameter, in
+The noise is drawn as Opacus's ``DPOptimizer`` draws it: one normal draw per parameter, in
 parameter order, from torch's generator, with standard deviation noise multiplier x
-``max_grad_norm``; the noisy sum is divided by the expected batch size.  With the same seed
-and batches, a training takes the same steps as Opacus's per-sample-gradient hooks.
+``max_grad_norm``; the noisy sum is divided by the expected batch size ``B``.  Here the
+division is folded into the draw and the clip factors (noise of standard deviation
+``σ C / B`` plus the sum of rows scaled by ``c / B``), which is the same gradient up to
+rounding and saves two passes over every parameter per step.  With the same seed and
+batches, a training takes the same steps as Opacus's per-sample-gradient hooks.
+
+Beyond the forward pass and one ``autograd.grad`` to the linear layers' outputs, a step costs
+a few small tensor operations per linear layer (two row-wise squared norms, one scaling, one
+matrix product into the weight's noise, one matrix-vector product into the bias's noise)
+and four on the batch's norms: with the non-private step near 0.3 ms on a CPU, each counts.
 """
 
 from __future__ import annotations
@@ -148,8 +156,15 @@ class LinearStackGradients:
         self.max_grad_norm = float(max_grad_norm)
         self.noise_std = float(noise_multiplier) * self.max_grad_norm
         self.expected_batch_size = int(expected_batch_size)
+        # (weight, bias) per linear layer, looked up once rather than through each
+        # layer's attribute lookup on every step
+        self._parameters = tuple((layer.weight, layer.bias) for layer in self.linears)
 
     def _forward(self, rows: Any) -> tuple[Any, list[Any], list[Any]]:
+        """The output, each linear layer's input and each linear layer's output.
+
+        The inputs are detached: nothing recorded on them afterwards needs a gradient.
+        """
         import torch
 
         inputs: list[Any] = []
@@ -157,7 +172,7 @@ class LinearStackGradients:
         out = rows
         for layer in self.layers:
             if isinstance(layer, torch.nn.Linear):
-                inputs.append(out)
+                inputs.append(out.detach() if out.requires_grad else out)
                 out = layer(out)
                 outputs.append(out)
             else:
@@ -166,15 +181,33 @@ class LinearStackGradients:
 
     def clip_factors(self, inputs: list[Any], output_grads: list[Any]) -> Any:
         """Each row's clip factor ``min(1, C / (‖row gradient‖ + 1e-6))``."""
+        return self._clip_divisors(inputs, output_grads).reciprocal_().mul_(self.max_grad_norm)
+
+    def _clip_divisors(self, inputs: list[Any], output_grads: list[Any]) -> Any:
+        """Per row ``max(‖row gradient‖ + 1e-6, C)``: its clip factor is ``C`` over this.
+
+        A row's squared gradient norm is the sum over linear layers of
+        ``‖g‖² (‖a‖² + 1)`` (``‖g‖² ‖a‖²`` for a layer without bias).
+        """
+        import torch
+
         squared = None
-        for layer, a, g in zip(self.linears, inputs, output_grads, strict=True):
-            g_squared = g.square().sum(dim=1)
-            term = g_squared * a.square().sum(dim=1)
-            if layer.bias is not None:
-                term = term + g_squared
-            squared = term if squared is None else squared + term
+        for (_, bias), a, g in zip(self._parameters, inputs, output_grads, strict=True):
+            g_squared = torch.linalg.vecdot(g, g)
+            a_squared = torch.linalg.vecdot(a, a)
+            if squared is None:
+                # g² a² + g² in one operation, or g² a² without bias
+                squared = (
+                    torch.addcmul(g_squared, g_squared, a_squared)
+                    if bias is not None
+                    else g_squared.mul_(a_squared)
+                )
+            else:
+                squared.addcmul_(g_squared, a_squared)
+                if bias is not None:
+                    squared.add_(g_squared)
         assert squared is not None  # a linear stack has a linear layer
-        return (self.max_grad_norm / (squared.sqrt() + _CLIP_EPSILON)).clamp(max=1.0)
+        return squared.sqrt_().add_(_CLIP_EPSILON).clamp_(min=self.max_grad_norm)
 
     def __call__(self, rows: Any, labels: Any) -> None:
         """Compute the private gradient of the batch ``rows`` and store it in each ``grad``.
@@ -185,26 +218,30 @@ class LinearStackGradients:
 
         out, inputs, outputs = self._forward(rows)
         output_grads = torch.autograd.grad(self.loss(out, labels), outputs)
-        with torch.no_grad():
-            clip = self.clip_factors(inputs, list(output_grads))
-            for layer, a, g in zip(self.linears, inputs, output_grads, strict=True):
-                clipped = g * clip[:, None]
-                layer.weight.grad = (
-                    self._noise(layer.weight).addmm_(clipped.T, a).div_(self.expected_batch_size)
-                )
-                if layer.bias is not None:
-                    layer.bias.grad = (
-                        self._noise(layer.bias)
-                        .add_(clipped.sum(dim=0))
-                        .div_(self.expected_batch_size)
-                    )
+        # None of these tensors needs a gradient, so no graph is recorded.  The clip
+        # factor C / divisor and the division by B are applied as one factor: the
+        # products are scaled by C / B (``alpha``) and the noise is drawn at sigma C / B.
+        inverse = self._clip_divisors(inputs, list(output_grads)).reciprocal_()
+        column = inverse.unsqueeze(1)
+        alpha = self.max_grad_norm / self.expected_batch_size
+        scale = 1.0 / self.expected_batch_size
+        for (weight, bias), a, g in zip(self._parameters, inputs, output_grads, strict=True):
+            # scale whichever of the output gradients and inputs is narrower
+            narrow = g.shape[1] <= a.shape[1]
+            left, right = ((g * column).t(), a) if narrow else (g.t(), a * column)
+            weight.grad = self._noise(weight, scale).addmm_(left, right, alpha=alpha)
+            if bias is not None:
+                bias.grad = torch.addmv(self._noise(bias, scale), g.t(), inverse, alpha=alpha)
 
-    def _noise(self, parameter: Any) -> Any:
-        """A fresh tensor of Gaussian noise shaped like ``parameter`` (zeros without noise)."""
+    def _noise(self, parameter: Any, scale: float = 1.0) -> Any:
+        """Gaussian noise shaped like ``parameter``, standard deviation ``σ C`` x ``scale``.
+
+        Zeros without noise.
+        """
         import torch
 
         if self.noise_std == 0:
             return torch.zeros_like(parameter)
-        return torch.normal(
-            mean=0.0, std=self.noise_std, size=parameter.shape, device=parameter.device
-        )
+        # the numbers of torch.normal(0, std, parameter.shape), Opacus's draw, with less
+        # argument parsing
+        return torch.empty_like(parameter, requires_grad=False).normal_(0.0, self.noise_std * scale)

@@ -2,8 +2,9 @@
 
 DP training follows Opacus's ``make_private_with_epsilon``: the noise multiplier is found
 for the target (epsilon, delta) over the planned epochs; batches are Poisson samples of the
-training rows drawn by Opacus's sampler (each row in each batch with probability
-``sample_rate`` = 1 / batches per epoch); each row's gradient is clipped to
+training rows, as Opacus's sampler draws them (each row in each batch independently with
+probability ``sample_rate`` = 1 / batches per epoch, :meth:`_Batches.poisson`), for every
+engine alike; each row's gradient is clipped to
 ``max_grad_norm``; Gaussian noise is added to the clipped sum; the spent epsilon is read
 from Opacus's accountant.  Per-row gradients (or their norms) come from one of two engines:
 
@@ -14,7 +15,9 @@ from Opacus's accountant.  Per-row gradients (or their norms) come from one of t
   (ghost clipping or per-sample-gradient hooks).
 
 Non-private training uses the same model, optimiser, epochs and expected batch size with
-shuffled batches.  Every engine fetches a batch from tensors in one indexing operation.
+shuffled batches, drawn exactly as a shuffling ``DataLoader`` draws them (tested).  Every
+engine fetches a batch from tensors in one indexing operation on a tensor of row numbers:
+no ``DataLoader`` iterator, no list of row numbers per batch.
 
 The module is over 500 lines on purpose: the engines share one training job (its loop,
 sampler, noise search and report), and splitting them would spread that job's state.
@@ -50,6 +53,8 @@ __all__ = [
     "ghost_compatible",
     "import_opacus",
     "layers_called_twice",
+    "poisson_gaps",
+    "poisson_schedule",
     "resolve_mode",
     "train_module",
 ]
@@ -286,9 +291,12 @@ def resolve_mode(preference: str, module: Any, input_ndim: int = 2, sample: Any 
 class _Batches:
     """Rows as tensors; a batch of row indices is fetched with one indexing operation.
 
-    ``DataLoader`` calls ``__getitems__`` with a whole batch of indices; the batch is
-    returned as a one-element list that :func:`_whole_batch` unwraps, and an empty batch
-    as an empty list, which Opacus's ``DPDataLoader`` turns into empty tensors.
+    :meth:`shuffled` draws an epoch's batches from a generator as
+    ``DataLoader(shuffle=True)`` draws them, row for row; :meth:`poisson` draws Poisson
+    batches (the distribution of Opacus's ``DPDataLoader``, not its random stream).
+    ``PrivacyEngine.make_private`` is handed a ``DataLoader``, whose ``__getitems__`` gets
+    a whole batch of indices and returns it as a one-element list that :func:`_whole_batch`
+    unwraps (an empty batch as an empty list).
     """
 
     def __init__(self, inputs: Any, labels: Any) -> None:
@@ -312,6 +320,92 @@ class _Batches:
 
         rows = torch.as_tensor(indices, dtype=torch.long, device=self.inputs.device)
         return self.inputs.index_select(0, rows), self.labels.index_select(0, rows)
+
+    def shuffled(self, batch: int, generator: Any) -> Iterator[tuple[Any, Any]]:
+        """One epoch in shuffled batches of ``batch`` rows (the last one shorter).
+
+        The draws are those of iterating ``DataLoader(shuffle=True, generator=generator)``:
+        the iterator's base seed, one permutation, and a second one that torch's
+        ``RandomSampler`` draws when it ends (for its ``n % n`` leftover rows), unused.
+        """
+        import torch
+
+        n = len(self)
+        _loader_seed(generator)
+        for rows in torch.split(torch.randperm(n, generator=generator), batch):
+            yield self.fetch(rows)
+        torch.randperm(n, generator=generator)
+
+    def poisson(self, sample_rate: float, steps: int, generator: Any) -> Iterator[tuple[Any, Any]]:
+        """One epoch of ``steps`` Poisson batches: each row in each batch with ``sample_rate``.
+
+        Every (batch, row) pair is taken independently with probability ``sample_rate``, as
+        Opacus's ``UniformWithReplacementSampler`` takes it, but drawn as the gaps between
+        taken pairs instead of one uniform number per pair: the pairs of the epoch in a row
+        (batch by batch, row by row) form a sequence of Bernoulli trials, and the gaps
+        between successes of such a sequence are independent geometric numbers.  Opacus
+        draws rows x steps numbers per epoch (a 10,000-row table: 10,000 per step, half the
+        instructions of a whole non-private step); this draws about ``rows`` (:func:`poisson_gaps`).
+        An empty batch is two empty tensors.
+        """
+        import torch
+
+        n = len(self)
+        taken = poisson_gaps(sample_rate, steps * n, generator)
+        batch, row = np.divmod(taken, n)
+        ends = np.searchsorted(batch, np.arange(1, steps + 1)).tolist()
+        for start, end in zip([0, *ends[:-1]], ends, strict=True):
+            yield self.fetch(torch.from_numpy(row[start:end]))
+
+
+def poisson_gaps(
+    sample_rate: float, trials: int, generator: Any, *, chunk: int | None = None
+) -> npt.NDArray[np.int64]:
+    """The successes among ``trials`` Bernoulli trials of ``sample_rate``, in order.
+
+    The first success is at a geometric number of trials (``P(k) = (1 - q)^(k - 1) q``), and
+    each next one that many trials further, independently: torch's ``geometric_`` draws
+    them from ``generator`` (in float64, exact for positions below 2^53), ``chunk`` at a
+    time (by default a few standard deviations more than expected), until the trials are
+    covered.  The chunk size changes how many numbers are drawn past the end, never which
+    trials succeed.
+    """
+    import torch
+
+    if sample_rate >= 1:  # one batch per epoch: every row, every time (geometric_ needs p < 1)
+        return np.arange(trials, dtype=np.int64)
+    if chunk is None:
+        expected = trials * sample_rate
+        chunk = int(expected + 6 * expected**0.5) + 16
+    ends = torch.empty(chunk, dtype=torch.float64).geometric_(sample_rate, generator=generator)
+    ends = ends.cumsum_(0)
+    while ends[-1] <= trials:
+        more = torch.empty(chunk, dtype=torch.float64).geometric_(sample_rate, generator=generator)
+        ends = torch.cat([ends, more.cumsum_(0).add_(ends[-1])])
+    # the k-th success ends k trials: its position is one less
+    positions = ends.numpy()
+    return positions[: np.searchsorted(positions, trials, side="right")].astype(np.int64) - 1
+
+
+def _loader_seed(generator: Any) -> None:
+    """Draw what a ``DataLoader`` iterator draws first from its generator: a base seed.
+
+    A single-process loader never uses it, but drawing it keeps the batches that follow
+    those of the loader.
+    """
+    import torch
+
+    torch.empty((), dtype=torch.int64).random_(generator=generator)
+
+
+def poisson_schedule(rows: int, batch_size: int) -> tuple[float, int]:
+    """Opacus's sample rate and steps per epoch for ``rows`` in expected batches of ``batch_size``.
+
+    ``DPDataLoader.from_data_loader`` samples at 1 / (batches per epoch of the shuffling
+    loader) and takes ``int(1 / sample_rate)`` steps per epoch.
+    """
+    sample_rate = 1 / -(-rows // batch_size)
+    return sample_rate, int(1 / sample_rate)
 
 
 def _whole_batch(batch: list[tuple[Any, Any]]) -> tuple[Any, Any]:
@@ -365,15 +459,17 @@ class _Job:
 
     def plain(self) -> _Run:
         """Train without DP: every epoch a shuffled pass in batches of the expected size."""
-        loader = self._loader()
 
         def step(xb: Any, yb: Any) -> None:
             _step(self.module, self.optimiser, self.criterion, self.head, xb, yb)
 
-        return self.timed(lambda: iter(loader), step)
+        return self.timed(lambda: self.rows.shuffled(self.batch, self.generator), step)
 
     def _loader(self) -> Any:
-        """Shuffled batches of the expected size; Opacus turns them into Poisson samples."""
+        """A shuffling loader of the expected batch size, for ``make_private``.
+
+        Opacus's engines take their Poisson rate, expected batch size and accountant from it.
+        """
         from torch.utils.data import DataLoader
 
         return DataLoader(
@@ -383,12 +479,6 @@ class _Job:
             generator=self.generator,
             collate_fn=_whole_batch,
         )
-
-    def _poisson_loader(self) -> Any:
-        """Opacus's Poisson-sampling loader over the rows, as ``make_private`` builds it."""
-        from opacus.data_loader import DPDataLoader
-
-        return DPDataLoader.from_data_loader(self._loader(), generator=self.generator)
 
     def _noise_multiplier(self, target_epsilon: float, sample_rate: float) -> float:
         """The noise for the target over the planned steps, as ``make_private_with_epsilon``.
@@ -414,17 +504,15 @@ class _Job:
     def bookkeeping(self, target_epsilon: float) -> _Run:
         """DP-SGD of a linear stack with :class:`LinearStackGradients`.
 
-        The sampling, noise multiplier and accounting are Opacus's, set up as
-        ``make_private_with_epsilon`` sets them up.
+        The sampling (:meth:`_Batches.poisson`), noise multiplier and accounting are
+        Opacus's, set up as ``make_private_with_epsilon`` sets them up.
         """
         import_opacus()
         from opacus.accountants.utils import create_accountant
 
-        loader = self._poisson_loader()
         n = len(self.rows)
-        sample_rate = float(loader.sample_rate)
+        sample_rate, steps = poisson_schedule(n, self.batch)
         noise_multiplier = self._noise_multiplier(target_epsilon, sample_rate)
-        accountant = create_accountant(mechanism=self.settings.accountant)
         head = self.head
         criterion = _loss(head, reduction="sum")
         gradients = LinearStackGradients(
@@ -438,9 +526,13 @@ class _Job:
         def step(xb: Any, yb: Any) -> None:
             gradients(xb, yb)
             self.optimiser.step()
-            accountant.step(noise_multiplier=noise_multiplier, sample_rate=sample_rate)
 
-        run = self.timed(lambda: iter(loader), step)
+        run = self.timed(lambda: self.rows.poisson(sample_rate, steps, self.generator), step)
+        # every step has the same noise and rate, so the accountant's history is one entry
+        # of all the steps: what stepping it once per step builds (tested)
+        accountant = create_accountant(mechanism=self.settings.accountant)
+        if run.steps:
+            accountant.history = [(noise_multiplier, sample_rate, run.steps)]
         return replace(
             run,
             sample_rate=sample_rate,
@@ -450,7 +542,12 @@ class _Job:
         )
 
     def opacus(self, target_epsilon: float, mode: str) -> _Run:
-        """DP-SGD through Opacus's ``PrivacyEngine`` (any network its modes support)."""
+        """DP-SGD through Opacus's ``PrivacyEngine`` (any network its modes support).
+
+        ``make_private`` sets up the noise, clipping and accountant from a shuffling loader;
+        the batches are then :meth:`_Batches.poisson`'s, at the rate of the Poisson loader
+        it returns, as in :meth:`bookkeeping`.
+        """
         opacus = import_opacus()
         loader = self._loader()
         engine = opacus.PrivacyEngine(accountant=self.settings.accountant)
@@ -473,7 +570,9 @@ class _Job:
         def step(xb: Any, yb: Any) -> None:
             _step(module, optimiser, criterion, self.head, xb, yb)
 
-        run = self.timed(lambda: iter(loader), step)
+        sample_rate, steps = poisson_schedule(len(self.rows), self.batch)
+        assert (sample_rate, steps) == (loader.sample_rate, len(loader))  # as Opacus's loader
+        run = self.timed(lambda: self.rows.poisson(sample_rate, steps, self.generator), step)
         remove_hooks = getattr(module, "remove_hooks", None)
         if callable(remove_hooks):
             remove_hooks()

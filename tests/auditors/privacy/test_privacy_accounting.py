@@ -124,8 +124,11 @@ def test_every_clipping_engine_trains_the_same_model_as_per_sample_gradients(
     hidden: int,
 ) -> None:
     # Ghost clipping (Opacus) and book-keeping (one backward pass) compute each row's
-    # gradient norm without the row's gradient; with the same seed they must sample,
-    # clip, noise and step exactly as Opacus's per-sample-gradient hooks.
+    # gradient norm without the row's gradient.  Every engine draws the same Poisson
+    # batches (their distribution is checked against Opacus's sampler in
+    # test_privacy_batches.py); with the same seed they must clip, noise (one draw per
+    # parameter, in order, as Opacus's DPOptimizer) and step exactly as Opacus's
+    # per-sample-gradient hooks.
     x, y = _data()
     modes = ("hooks", "ghost", "bookkeeping") if hidden else ("hooks", "bookkeeping")
     trained = {}
