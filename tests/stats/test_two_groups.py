@@ -90,3 +90,31 @@ def test_no_variation_gives_no_z_statistic():
 def test_impossible_counts_are_refused(bad):
     with pytest.raises(ValueError, match="selected"):
         compare_with_reference(*bad)
+
+
+def test_every_statistic_equals_the_libraries_on_random_tables():
+    """The closed forms against statsmodels' and scipy's own functions."""
+    import numpy as np
+    from scipy.stats import fisher_exact, hypergeom
+    from statsmodels.stats.contingency_tables import Table2x2
+    from statsmodels.stats.proportion import proportions_ztest
+
+    rng = np.random.default_rng(8)
+    for _ in range(300):
+        n, m = (int(v) for v in rng.integers(1, 5_000, 2))
+        a, c = int(rng.integers(0, n + 1)), int(rng.integers(1, m + 1))
+        level = float(rng.choice([0.9, 0.95, 0.99]))
+        result = compare_with_reference(a, n, c, m, confidence_level=level)
+        table = np.array([[a, n - a], [c, m - c]], dtype=float)
+        fisher = fisher_exact(table, alternative="less").pvalue
+        assert result.fisher_p_value == pytest.approx(fisher, rel=1e-12, abs=1e-300)
+        mid = fisher - 0.5 * hypergeom.pmf(a, n + m, a + c, n)
+        assert result.mid_p_value == pytest.approx(max(0.0, mid), rel=1e-9, abs=1e-15)
+        if 0 < a + c < n + m:
+            z, p = proportions_ztest([a, c], [n, m], alternative="two-sided")
+            assert result.z == pytest.approx(z, rel=1e-12)
+            assert result.z_p_value == pytest.approx(p, rel=1e-12, abs=1e-300)
+        shifted = table + 0.5 if a == 0 else table
+        low, high = Table2x2(shifted, shift_zeros=False).riskratio_confint(alpha=1 - level)
+        assert result.ratio_high == pytest.approx(high, rel=1e-12)
+        assert result.ratio_low == (0.0 if a == 0 else pytest.approx(low, rel=1e-12))
