@@ -31,6 +31,8 @@ from audit.core.provenance import Provenance
 from audit.core.result import PolicySummary, RequirementSummary
 from audit.core.secrets import redact_strings
 from audit.integrity import REPORT_SCHEMA, seal
+from audit.reporting.fria import FriaSection, fria_section
+from audit.reporting.ll144 import LL144Summary, ll144_summary
 from audit.reporting.write import write_atomic
 
 if TYPE_CHECKING:
@@ -242,6 +244,28 @@ def _provenance(prov: Provenance) -> dict[str, Any]:
     }
 
 
+def _ll144(summary: LL144Summary | None) -> dict[str, Any] | None:
+    if summary is None:
+        return None
+    return {
+        **to_jsonable(summary),
+        "ready_for_publication": not summary.missing,
+        "tables": [
+            {**to_jsonable(table), "unknown_count": table.unknown_count} for table in summary.tables
+        ],
+    }
+
+
+def _fria(section: FriaSection | None) -> dict[str, Any] | None:
+    if section is None:
+        return None
+    return {
+        "sensitive": section.sensitive,
+        "complete": not section.todos,
+        "elements": [{**to_jsonable(e), "todo": e.todo} for e in section.elements],
+    }
+
+
 def result_to_dict(result: AuditResult) -> dict[str, Any]:
     """Every finding and number of ``result`` as plain, JSON-safe data in a stable shape.
 
@@ -254,8 +278,13 @@ def result_to_dict(result: AuditResult) -> dict[str, Any]:
     -------
     dict
         ``{"schema", "schema_version", "verdict", "passed", "policy", "findings",
-        "auditors", "model", "data", "details", "provenance"}``; each auditor entry holds its
-        metrics with every per-group count, value and confidence bound.  Each finding and
+        "auditors", "model", "data", "details", "sections", "provenance"}``; each auditor
+        entry holds its metrics with every per-group count, value and confidence bound.
+        ``sections`` holds the report sections the policy asks for, as the HTML report
+        shows them: ``ll144`` (the published summary of an NYC LL144 bias audit, with
+        ``missing`` and ``ready_for_publication``) and ``fria`` (the EU AI Act Art. 27
+        elements, each with its evidence and ``todo``, and ``complete``); ``null`` when
+        not asked for.  Each finding and
         requirement names its ``source`` (the pack or file that defined the requirement);
         ``policy.regimes`` lists those sources with their name, version, description and
         requirement ids, so that findings can be grouped by law.
@@ -273,6 +302,10 @@ def result_to_dict(result: AuditResult) -> dict[str, Any]:
             "model": result.model,
             "data": result.data,
             "details": result.details,
+            "sections": {
+                "ll144": _ll144(ll144_summary(result)),
+                "fria": _fria(fria_section(result)),
+            },
             "provenance": _provenance(result.provenance),
         }
     )

@@ -152,3 +152,24 @@ def test_a_statement_fills_its_element(decisions, tmp_path):
     assert "To do: to be stated by the deployer" in rows.text["b"]
     assert "<consumer>" not in page.split('id="eu-fria-a"')[1].split("</tr>")[0]
     assert report["details"]["statements"]["fria-processes"] == PROCESSES
+    elements = {e["point"]: e for e in report["sections"]["fria"]["elements"]}
+    assert elements["a"]["statement"] == PROCESSES and elements["a"]["todo"] == ""
+    assert elements["b"]["todo"] and report["sections"]["fria"]["complete"] is False
+
+
+def test_json_carries_the_section_as_the_html_shows_it(unstated):
+    page, report = unstated
+    section = report["sections"]
+    assert section["ll144"] is None
+    fria = section["fria"]
+    assert fria["complete"] is False and fria["sensitive"] == ["sex", "race"]
+    rows = _Rows(page)
+    assert [e["point"] for e in fria["elements"]] == list(rows.text)
+    for element, (point, statement_id, _) in zip(fria["elements"], ELEMENTS, strict=True):
+        assert element["statement_id"] == statement_id and element["statement"] == ""
+        assert f"--statement {statement_id}=" in element["todo"]
+        for evidence in element["evidence"]:
+            assert evidence["text"] in rows.text[point]
+            if evidence["anchor"]:
+                assert f"#{evidence['anchor']}" in rows.links[point]
+    assert any(e["evidence"] for e in fria["elements"] if e["point"] == "c")

@@ -31,6 +31,7 @@ TOP_KEYS = [
     "model",
     "data",
     "details",
+    "sections",
     "provenance",
 ]
 METRIC_KEYS = [

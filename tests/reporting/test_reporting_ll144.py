@@ -134,6 +134,21 @@ def test_json_carries_sections_and_statements(ll144_result):
     assert report["policy"]["report_sections"] == [SECTION]
     assert report["details"]["data_dates"] == "1994 Current Population Survey"
     assert report["details"]["sign_off"]["name"] == "Ada Auditor"
+    summary = ll144_summary(ll144_result)
+    published = report["sections"]["ll144"]
+    assert report["sections"]["fria"] is None
+    assert published["individuals"] == summary.individuals == 4000
+    assert published["missing"] == list(summary.missing)
+    assert published["ready_for_publication"] is (not summary.missing)
+    for table, shown in zip(summary.tables, published["tables"], strict=True):
+        assert shown["label"] == table.label and shown["unknown_count"] == table.unknown_count
+        for row, cells in zip(table.rows, shown["rows"], strict=True):
+            assert (cells["category"], cells["count"], cells["selected"]) == (
+                row.category,
+                row.count,
+                row.selected,
+            )
+            assert cells["impact_ratio"] == row.impact_ratio
 
 
 def test_extending_policies_keep_the_section(tmp_path):
