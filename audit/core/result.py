@@ -130,6 +130,26 @@ class AuditResult:
         benchmark = requirement is not None and requirement.threshold_source == "benchmark"
         return outcome_label(finding.verdict, finding.comparison, benchmark=benchmark)
 
+    def findings_by_regime(self) -> tuple[tuple[Regime | None, tuple[Finding, ...]], ...]:
+        """The findings grouped by the law (pack or file) that defined their requirement.
+
+        With one regime, one group headed ``None`` holding every finding.  With several, a
+        group per regime in the policy's order (regimes without findings left out), then
+        the findings whose requirement no regime names, headed ``None``, if any.  The
+        HTML, Markdown and JUnit reports all group this way.
+        """
+        regimes = self.policy.regimes
+        if len(regimes) <= 1:
+            return ((None, self.findings),)
+        source = {r.id: r.source for r in self.policy.requirements}
+        groups = [
+            (r, tuple(f for f in self.findings if source.get(f.requirement_id) == r.source))
+            for r in regimes
+        ]
+        known = {r.source for r in regimes}
+        rest = tuple(f for f in self.findings if source.get(f.requirement_id) not in known)
+        return tuple(g for g in groups if g[1]) + (((None, rest),) if rest else ())
+
     def output(self, auditor: str) -> AuditorOutput | None:
         """The named auditor's output, if it ran."""
         return next((o for o in self.outputs if o.auditor == auditor), None)

@@ -262,19 +262,13 @@ class _Summary:
     """The rows by the pack or file that defined their requirement, in the policy's order."""
 
 
-def _groups(rows: tuple[_Row, ...], regimes: Sequence[Regime]) -> tuple[_Group, ...]:
-    """``rows`` grouped by their requirement's source, headed by its regime (when several)."""
-    if len(regimes) <= 1:
-        return (_Group(None, rows),)
-    groups = [
-        _Group(
-            r, tuple(row for row in rows if row.requirement and row.requirement.source == r.source)
-        )
-        for r in regimes
-    ]
-    known = {r.source for r in regimes}
-    rest = tuple(row for row in rows if not row.requirement or row.requirement.source not in known)
-    return tuple(g for g in groups if g.rows) + ((_Group(None, rest),) if rest else ())
+def _groups(rows: tuple[_Row, ...], result: AuditResult) -> tuple[_Group, ...]:
+    """``rows`` grouped by their requirement's source (:meth:`AuditResult.findings_by_regime`)."""
+    row_of = {id(row.finding): row for row in rows}
+    return tuple(
+        _Group(regime, tuple(row_of[id(f)] for f in findings))
+        for regime, findings in result.findings_by_regime()
+    )
 
 
 def _requirement_verdicts(findings: Iterable[Finding], severity: Severity) -> dict[str, Verdict]:
@@ -479,7 +473,7 @@ def _summary(result: AuditResult) -> _Summary:
     )
     found = {f.requirement_id for f in result.findings}
     unevaluated = tuple(r.id for r in result.policy.requirements if r.id not in found)
-    groups = _groups(rows, result.policy.regimes)
+    groups = _groups(rows, result)
     return _Summary(result.verdict, _sentences(result), rows, unevaluated, groups)
 
 

@@ -19,13 +19,16 @@ in every reporter, while a blocking requirement that could not be measured fails
 audit (exit code 1).  The message of each element is the finding's one-line summary;
 the element's text adds the citation, the measured value against the threshold, and the
 reasons.  The suite's ``<properties>`` record the policy, the overall verdict and the
-SHA-256 of the data, model and policy.
+SHA-256 of the data, model and policy.  When the policy combines several laws (packs or
+files), each gets a ``<testsuite>`` of its own findings, named after it, with a
+``regime`` property naming its source.
 """
 
 from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +37,7 @@ from audit.core.secrets import redact
 from audit.reporting.write import write_atomic
 
 if TYPE_CHECKING:
-    from audit.core.result import AuditResult
+    from audit.core.result import AuditResult, Regime
 
 __all__ = ["render_junit", "write_junit"]
 
@@ -110,48 +113,66 @@ def render_junit(result: AuditResult) -> str:
     Returns
     -------
     str
-        An XML document with one ``<testsuites>`` holding one ``<testsuite>``.
+        An XML document with one ``<testsuites>`` holding one ``<testsuite>``, or one per
+        law when the policy combines several.
     """
-    suite_name = f"maas-audit {result.policy.name}"
-    cases = [_testcase(f, suite_name) for f in result.findings]
+    name = f"maas-audit {result.policy.name}"
+    groups = result.findings_by_regime()
+    suites = [
+        _testsuite(result, findings, regime, f"{name} / {_regime_name(regime)}")
+        if len(groups) > 1
+        else _testsuite(result, findings, None, name)
+        for regime, findings in groups
+    ]
+    totals = {
+        key: str(sum(int(suite.get(key, "0")) for suite in suites))
+        for key in ("tests", "failures", "errors")
+    }
+    root = ET.Element("testsuites", {"name": "maas-audit", **totals, "time": "0"})
+    root.extend(suites)
+    ET.indent(root)
+    return redact(ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n")
+
+
+def _regime_name(regime: Regime | None) -> str:
+    return f"{regime.name} {regime.version}" if regime else "other requirements"
+
+
+def _testsuite(
+    result: AuditResult, findings: Sequence[Finding], regime: Regime | None, name: str
+) -> ET.Element:
+    """One ``<testsuite>`` of ``findings``: a test case each, counts and the run's properties."""
+    cases = [_testcase(f, name) for f in findings]
     counts = {
         tag: sum(1 for case in cases if case.find(tag) is not None)
         for tag in ("failure", "error", "skipped")
     }
-    attributes = {
-        "tests": str(len(cases)),
-        "failures": str(counts["failure"]),
-        "errors": str(counts["error"]),
-        "skipped": str(counts["skipped"]),
-        "time": "0",
-    }
-    root = ET.Element(
-        "testsuites",
-        {"name": "maas-audit", **{k: v for k, v in attributes.items() if k != "skipped"}},
-    )
-    suite = ET.SubElement(
-        root,
+    suite = ET.Element(
         "testsuite",
         {
-            "name": suite_name,
-            **attributes,
+            "name": name,
+            "tests": str(len(cases)),
+            "failures": str(counts["failure"]),
+            "errors": str(counts["error"]),
+            "skipped": str(counts["skipped"]),
+            "time": "0",
             "timestamp": result.provenance.started_at.removesuffix("Z")[:19],
             "hostname": "maas-audit",
         },
     )
     properties = ET.SubElement(suite, "properties")
-    for name, value in (
+    for key, value in (
         ("policy", result.policy.name),
         ("policy.version", result.policy.version),
+        *((("regime", regime.source),) if regime else ()),
         ("verdict", str(result.verdict)),
         ("data.sha256", result.provenance.data_sha256),
         ("model.sha256", result.provenance.model_sha256),
         ("policy.sha256", result.provenance.policy_sha256),
     ):
-        ET.SubElement(properties, "property", {"name": name, "value": value})
+        ET.SubElement(properties, "property", {"name": key, "value": value})
     suite.extend(cases)
-    ET.indent(root)
-    return redact(ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n")
+    return suite
 
 
 def write_junit(result: AuditResult, path: str | Path) -> Path:

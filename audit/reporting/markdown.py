@@ -1,8 +1,9 @@
 """The audit as a short Markdown summary: a CI job summary or a pull-request comment.
 
 It holds the overall verdict, one table row per finding (requirement, grouping, verdict,
-measured value against the threshold, worst group), the reasons of findings that could not
-be established, and links to the full reports.  The HTML report remains the document of
+measured value against the threshold, worst group), a table per law when the policy combines
+several, the reasons of findings that could not be established, and links to the full
+reports.  The HTML report remains the document of
 record; this summary only points at it.
 """
 
@@ -76,11 +77,18 @@ def render_markdown(result: AuditResult, *, links: Mapping[str, str] | None = No
         f"**Overall: {_cell(str(result.verdict))}** — "
         f"{counts[Verdict.PASS]} passed, {counts[Verdict.FAIL]} failed, "
         f"{counts[Verdict.INCONCLUSIVE]} inconclusive, of {len(findings)} findings.",
-        "",
-        "| requirement | groups | verdict | severity | measured (threshold) | worst group |",
-        "|---|---|---|---|---|---|",
-        *(_row(f, result.outcome(f)) for f in findings),
     ]
+    groups = result.findings_by_regime()
+    for regime, grouped in groups:
+        if len(groups) > 1:  # several laws: a table each, headed by the pack or file
+            heading = f"{regime.name} {regime.version}" if regime else "Other requirements"
+            lines += ["", f"### {_cell(heading)}"]
+        lines += [
+            "",
+            "| requirement | groups | verdict | severity | measured (threshold) | worst group |",
+            "|---|---|---|---|---|---|",
+            *(_row(f, result.outcome(f)) for f in grouped),
+        ]
     unsettled = [f for f in findings if f.verdict is Verdict.INCONCLUSIVE and f.reasons]
     if unsettled:
         lines += ["", "### Why some requirements could not be established", ""]

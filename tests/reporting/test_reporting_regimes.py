@@ -10,11 +10,13 @@ A single --policy writes the report it always did, plus each finding's `source`.
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import skops.io
+import xmlschema
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -80,14 +82,14 @@ def adult_files(tmp_path_factory):
     return folder
 
 
-def _run(folder: Path, out: Path, *policies: str) -> tuple[dict, str]:
+def _run(folder: Path, out: Path, *policies: str, extra: tuple[str, ...] = ()) -> tuple[dict, str]:
     main(
         [
             "run", "--model", str(folder / "model.skops"), "--data",
             str(folder / "held_out.csv"), "--target", "income", "--positive-label", ">50K",
             "--sensitive", "sex,race", "--features", ",".join(FEATURES),
             "--out", str(out), "--no-progress",
-            *[arg for p in policies for arg in ("--policy", p)],
+            *[arg for p in policies for arg in ("--policy", p)], *extra,
         ]
     )  # fmt: skip
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -137,3 +139,44 @@ def test_a_single_policy_report_is_unchanged_but_for_the_source(adult_files, tmp
     assert len(table.groups) == 1 and table.groups[0]["id"] is None
     assert table.groups[0]["head"] == "" and len(table.groups[0]["rows"]) == len(report["findings"])
     assert 'class="regime-head"' not in page
+
+
+def test_markdown_and_junit_group_the_findings_by_law(adult_files, tmp_path):
+    import junitparser
+
+    markdown, junit = tmp_path / "summary.md", tmp_path / "audit.xml"
+    report, _ = _run(
+        adult_files,
+        tmp_path / "out",
+        *PACKS,
+        extra=("--markdown", str(markdown), "--junit", str(junit)),
+    )
+    packs = [load_policy(p).policy for p in PACKS]
+    ids = {
+        p.name: [f["requirement_id"] for f in report["findings"] if f["source"] == f"pack:{p.name}"]
+        for p in packs
+    }
+
+    # Markdown: a heading per pack, then its findings' rows, in the report's order.
+    text = markdown.read_text(encoding="utf-8")
+    sections = text.split("\n### ")[1:]
+    headings = [section.splitlines()[0] for section in sections]
+    assert headings[: len(packs)] == [f"{p.name} {p.version}" for p in packs]
+    for pack, section in zip(packs, sections, strict=False):
+        rows = [line for line in section.splitlines() if line.startswith("| `")]
+        assert [row.split("`")[1] for row in rows] == ids[pack.name]
+
+    # JUnit, read back by junitparser: a suite per pack holding exactly its findings.
+    suites = list(junitparser.JUnitXml.fromfile(str(junit)))
+    assert [s.name for s in suites] == [
+        f"maas-audit nyc-ll144 + illinois-hb3773 / {p.name} {p.version}" for p in packs
+    ]
+    for suite, pack in zip(suites, packs, strict=True):
+        assert suite.tests == len(ids[pack.name])
+        properties = {p.name: p.value for p in suite.properties()}
+        assert properties["regime"] == f"pack:{pack.name}"
+    root = ET.parse(junit).getroot()
+    assert int(root.get("tests")) == len(report["findings"])
+    xmlschema.XMLSchema(Path(__file__).parent / "data" / "jenkins-junit-10.xsd").validate(
+        str(junit)
+    )
