@@ -503,7 +503,12 @@ def _context(result: AuditResult, *, for_print: bool = False) -> dict[str, Any]:
         "llm": model if model.get("kind") == "chat" else None,
         "details": result.details,
         "report_limitations": report_limitations(result),
-        "statements": statement_rows(result),
+        # the Art. 27 statements stand in their own section, with their evidence
+        "statements": tuple(
+            row
+            for row in statement_rows(result)
+            if fria is None or row.id not in {e.statement_id for e in fria.elements}
+        ),
         "numbers": _section_numbers(
             ll144=ll144 is not None, llm=model.get("kind") == "chat", fria=fria is not None
         ),

@@ -173,3 +173,16 @@ def test_json_carries_the_section_as_the_html_shows_it(unstated):
             if evidence["anchor"]:
                 assert f"#{evidence['anchor']}" in rows.links[point]
     assert any(e["evidence"] for e in fria["elements"] if e["point"] == "c")
+
+
+def test_the_statements_table_leaves_the_fria_statements_to_their_section(unstated):
+    page, report = unstated
+    fria_ids = {statement_id for _, statement_id, _ in ELEMENTS}
+    asked = [s["id"] for s in report["policy"]["statements"]]
+    assert fria_ids <= set(asked)
+    for statement_id in asked:
+        shown = f'id="statement-{statement_id}"' in page
+        assert shown is (statement_id not in fria_ids), statement_id
+    missing_notice = page.split('class="notice statements-missing"')[1].split("</div>")[0]
+    assert not any(f"<code>{i}</code>" in missing_notice for i in fria_ids)
+    assert 'in <a href="#eu-fria">its own section</a>' in page
