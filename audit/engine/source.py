@@ -233,24 +233,24 @@ def _file_batches(
     cast to the table's unified type (see :func:`audit.data.parquet_dataset`).
     """
     partition_values = ds.get_partition_keys(fragment.partition_expression)
-    reader = pq.ParquetFile(fragment.path)
-    stored = set(reader.schema_arrow.names)
-    for batch in reader.iter_batches(
-        batch_size=max(int(rows), 1), columns=[f.name for f in wanted if f.name in stored]
-    ):
-        if not batch.num_rows:
-            continue
-        arrays = []
-        for field in wanted:
-            if field.name in stored:
-                column = batch.column(field.name)
-                arrays.append(column if column.type == field.type else column.cast(field.type))
-            elif field.name in partition_values:
-                value = pa.scalar(partition_values[field.name]).cast(field.type)
-                arrays.append(pa.repeat(value, batch.num_rows))
-            else:
-                arrays.append(pa.nulls(batch.num_rows, field.type))
-        yield pa.RecordBatch.from_arrays(arrays, schema=wanted)
+    with pq.ParquetFile(fragment.path) as reader:  # closed as soon as its rows are read
+        stored = set(reader.schema_arrow.names)
+        for batch in reader.iter_batches(
+            batch_size=max(int(rows), 1), columns=[f.name for f in wanted if f.name in stored]
+        ):
+            if not batch.num_rows:
+                continue
+            arrays = []
+            for field in wanted:
+                if field.name in stored:
+                    column = batch.column(field.name)
+                    arrays.append(column if column.type == field.type else column.cast(field.type))
+                elif field.name in partition_values:
+                    value = pa.scalar(partition_values[field.name]).cast(field.type)
+                    arrays.append(pa.repeat(value, batch.num_rows))
+                else:
+                    arrays.append(pa.nulls(batch.num_rows, field.type))
+            yield pa.RecordBatch.from_arrays(arrays, schema=wanted)
 
 
 def _first_line(exc: BaseException) -> str:
