@@ -20,6 +20,7 @@ from audit.core.result import AuditResult
 from audit.data import load_table, resolve_roles
 from audit.engine.request import AuditRequest
 from audit.engine.steps import model_result, opened_model, run_auditor
+from audit.engine.usage import UsageLedger
 from audit.policy import evaluate_policy
 from audit.scoring import leave_out_unanswered, score_batches
 
@@ -64,6 +65,7 @@ def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> Audi
             threshold=request.threshold,
             task=request.task,
         )
+        ledger = UsageLedger(adapter)
         predictions, scoring = score_batches(
             adapter,
             frame,
@@ -72,6 +74,7 @@ def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> Audi
             concurrency=request.concurrency,
             cache=request.cache_dir,
         )
+        ledger.record("scoring the rows")
         answered, predictions, unanswered = leave_out_unanswered(adapter, frame, predictions)
         outcomes, positive = resolve_outcomes(
             answered[roles.target],
@@ -88,9 +91,13 @@ def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> Audi
             seed=request.seed,
             progress=request.progress,
         )
-        outputs = tuple(run_auditor(a, context, config) for a, config in request.auditors)
+        ran = []
+        for auditor, config in request.auditors:
+            ran.append(run_auditor(auditor, context, config))
+            ledger.record(f"{auditor.name} auditor")
+        outputs = tuple(ran)
         fingerprint = adapter.fingerprint()
-        description = {**adapter.describe(), "scoring": scoring.to_dict()}
+        description = {**adapter.describe(), "scoring": scoring.to_dict(), **ledger.describe()}
     return model_result(
         request,
         outputs,

@@ -198,3 +198,26 @@ def test_markup_in_the_prompt_and_the_answers_is_escaped(
     assert "the first match of the pattern" in text
     assert "Decision consistency Not measured: one answer per row." in text
     assert "System fingerprints None given by the server." in text
+
+
+def test_usage_is_split_by_step_and_adds_up_to_what_the_server_answered(
+    audited: dict[str, Any], parse: Any
+) -> None:
+    model = audited["json"]["model"]
+    steps = model["usage_by_step"]
+    assert [s["step"] for s in steps] == [
+        "scoring the rows",
+        "counterfactual auditor",
+        "explanations auditor",
+    ]
+    for count in ("requests", "prompt_tokens", "completion_tokens"):
+        assert sum(s[count] for s in steps) == model["usage"][count]
+    assert sum(s["requests"] for s in steps) == audited["served"]
+    scoring, counterfactual, explanations = steps
+    # 80 rows, 3 answers each; the counterfactual asks each row again under the other cue,
+    # the attribution asks for the rows with fields left out
+    assert scoring["requests"] > 0 and counterfactual["requests"] > 0
+    assert explanations["requests"] > 0
+    text = parse(section(audited["html"], "llm")).text
+    for step in steps:
+        assert f"{step['step']} {step['requests']:,} {step['prompt_tokens']:,}" in text
