@@ -220,4 +220,5 @@ def test_usage_is_split_by_step_and_adds_up_to_what_the_server_answered(
     assert explanations["requests"] > 0
     text = parse(section(audited["html"], "llm")).text
     for step in steps:
-        assert f"{step['step']} {step['requests']:,} {step['prompt_tokens']:,}" in text
+        name = step["step"][0].upper() + step["step"][1:]  # "Scoring the rows"
+        assert f"{name} {step['requests']:,} {step['prompt_tokens']:,}" in text
