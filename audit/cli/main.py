@@ -15,6 +15,7 @@ from types import ModuleType
 
 from audit.cli import auditors, diff, policy, run, verify
 from audit.cli._common import PROG, Parser
+from audit.cli._guard import printable
 from audit.core.secrets import redact
 from audit.errors import AuditError, ExitCode
 
@@ -48,7 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout.flush()  # a closed pipe shows here, inside the handlers, not at exit
         return code
     except AuditError as exc:
-        print(f"{PROG}: error: {redact(str(exc))}", file=sys.stderr)
+        # one line whatever the message holds (an argument with a newline, say)
+        print(f"{PROG}: error: {printable(redact(str(exc)))}", file=sys.stderr)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -60,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get(DEBUG_ENV):
             raise
         print(
-            f"{PROG}: internal error: {type(exc).__name__}: {redact(str(exc))} "
+            f"{PROG}: internal error: {type(exc).__name__}: {printable(redact(str(exc)))} "
             f"(set {DEBUG_ENV}=1 for the traceback, and please report it)",
             file=sys.stderr,
         )

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from audit import run_audit
@@ -123,6 +123,7 @@ def _check_exit(code: int, err: str) -> None:
 
 @FUZZ
 @given(argv=st.lists(st.one_of(TOKENS, FREE_TEXT), max_size=14))
+@example(argv=["auditors", "\n"])  # once printed its error on two lines
 def test_any_argument_list_exits_0_1_or_2(argv, workspace, capsys):
     code = main(argv)
     _check_exit(code, capsys.readouterr().err)
