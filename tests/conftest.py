@@ -1,15 +1,31 @@
-"""Fixtures shared by the whole suite: real data from UCI Adult, HTML parsing, Chromium."""
+"""Fixtures shared by the whole suite: real data from UCI Adult, HTML parsing, Chromium,
+the example LLM config pointed at the stand-in LLM."""
 
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
+import yaml
 
 from audit.reporting.pdf import CHROMIUM_ARGS
 
+if TYPE_CHECKING:
+    from audit.testing.llm import StandInLLM
+
 REPO = Path(__file__).resolve().parents[1]
 ADULT_CSV = REPO / "examples" / "data" / "adult.csv"
+LLM_EXAMPLE = REPO / "examples" / "screening-llm.yaml"
+
+
+def llm_config(llm: "StandInLLM", folder: Path, **changes: object) -> Path:
+    """Write examples/screening-llm.yaml aimed at the stand-in ``llm``, with ``changes``."""
+    settings = yaml.safe_load(LLM_EXAMPLE.read_text(encoding="utf-8"))
+    settings.update(url=llm.url.removesuffix("/chat/completions"), **changes)
+    path = folder / "screening-llm.yaml"
+    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -20,11 +20,11 @@ import yaml
 from audit.cli.main import main
 from audit.reporting.html import render_html
 from audit.testing.llm import Screener, serve_screener
+from tests.conftest import llm_config
 
 pytest.importorskip("captum")
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "examples" / "screening-llm.yaml"
 ROWS = 80
 SECRET = "Bearer sk-g2-do-not-print-7f3a9c"
 POLICY = """\
@@ -70,14 +70,8 @@ def audited(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     monkey = pytest.MonkeyPatch()
     monkey.setenv("G2_LLM_AUTH", SECRET)
     with serve_screener(Screener(flip_rate=0.3)) as llm:
-        settings = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-        settings.update(
-            url=llm.url.removesuffix("/chat/completions"),
-            headers={"Authorization": "G2_LLM_AUTH"},
-            samples=3,
-        )
-        config = folder / "llm.yaml"
-        config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+        config = llm_config(llm, folder, headers={"Authorization": "G2_LLM_AUTH"}, samples=3)
+        settings = yaml.safe_load(config.read_text(encoding="utf-8"))
         out = folder / "out"
         code = main(
             ["run", "--model", str(config), "--data", str(data), "--policy", str(policy),

@@ -132,8 +132,9 @@ def method_text(settings: FairnessConfig, task: Task, seed: int) -> str:
     if task is Task.BINARY:
         parts.append(
             "Each group's selections are tested against the reference group (the highest "
-            "selection rate among the compared groups) with statistics from scipy and "
-            "statsmodels: the pooled two-proportion z test, two-sided; Fisher's exact test, "
+            "selection rate among the compared groups), each statistic computed as scipy "
+            "and statsmodels compute it (the test suite holds them to those libraries): "
+            "the pooled two-proportion z test, two-sided; Fisher's exact test, "
             "one-sided (the group is selected less often), with Lancaster's mid-p; the "
             "shortfall (the selections the group would have had at the reference rate, minus "
             "those it had); and a confidence interval of the impact ratio by Katz's log "

@@ -15,10 +15,10 @@ from audit.adapters.config import load_config_model
 from audit.adapters.http.templating import row_values
 from audit.cli.main import main
 from audit.testing.llm import Screener, StandInLLM, prompt_fields, serve_screener
+from tests.conftest import LLM_EXAMPLE, llm_config
 
 from .conftest import ADULT
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "screening-llm.yaml"
 ROWS = 400
 
 
@@ -26,14 +26,6 @@ ROWS = 400
 def applicants(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("llm") / "applicants.csv"
     pd.read_csv(ADULT, nrows=ROWS).to_csv(path, index=False)
-    return path
-
-
-def config_for(llm: StandInLLM, folder: Path, **changes: object) -> Path:
-    settings = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-    settings.update(url=llm.url.removesuffix("/chat/completions"), **changes)
-    path = folder / "screening-llm.yaml"
-    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
     return path
 
 
@@ -54,7 +46,7 @@ def screener_llm() -> Iterator[StandInLLM]:
 def test_ll144_tables_of_an_llm_screener(
     screener_llm: StandInLLM, applicants: Path, tmp_path: Path
 ) -> None:
-    config = config_for(screener_llm, tmp_path)
+    config = llm_config(screener_llm, tmp_path)
     cache = str(tmp_path / "cache")
     code = main(command(config, applicants, tmp_path / "a", "--cache-dir", cache))
     assert code in (0, 1)
@@ -82,8 +74,8 @@ def test_ll144_tables_of_an_llm_screener(
     assert rates["Female"] / rates["Male"] < 0.8  # the planted bias shows
 
     model = report["model"]
-    system = yaml.safe_load(EXAMPLE.read_text())["system"]
-    prompt = yaml.safe_load(EXAMPLE.read_text())["prompt"]
+    system = yaml.safe_load(LLM_EXAMPLE.read_text())["system"]
+    prompt = yaml.safe_load(LLM_EXAMPLE.read_text())["prompt"]
     expected_sha = hashlib.sha256(json.dumps([system, prompt]).encode()).hexdigest()
     assert model["template_sha256"] == expected_sha == template_sha
     assert model["usage"]["requests"] == ROWS and model["usage"]["prompt_tokens"] > 0
@@ -120,7 +112,7 @@ def test_what_cannot_be_trusted_ends_in_one_line_and_exit_2(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     with serve_screener(screener) as llm:
-        config = config_for(llm, tmp_path, **changes)
+        config = llm_config(llm, tmp_path, **changes)
         code = main(command(config, applicants, tmp_path / "out", *extra))
     err = capsys.readouterr().err.strip()
     assert code == 2

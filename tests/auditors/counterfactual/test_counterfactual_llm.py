@@ -14,16 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 from statsmodels.stats.proportion import proportion_confint
 
 from audit.adapters.config import load_config_model
 from audit.adapters.http.templating import row_values
 from audit.cli.main import main
 from audit.testing.llm import Screener, prompt_fields, serve_screener
+from tests.conftest import llm_config
 
 REPO = Path(__file__).resolve().parents[3]
-EXAMPLE = REPO / "examples" / "screening-llm.yaml"
 ROWS = 300
 POLICY = """\
 name: llm-paired-test
@@ -61,10 +60,7 @@ def test_the_planted_flip_rate_and_rate_ratio_are_found(tmp_path: Path) -> None:
     policy.write_text(POLICY, encoding="utf-8")
     screener = Screener(flip_rate=0.3)
     with serve_screener(screener) as llm:
-        settings = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-        settings["url"] = llm.url.removesuffix("/chat/completions")
-        config = tmp_path / "llm.yaml"
-        config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+        config = llm_config(llm, tmp_path)
         code = main(
             ["run", "--model", str(config), "--data", str(csv), "--policy", str(policy),
              "--sensitive", "sex", "--target", "income", "--positive-label", ">50K",

@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from audit.adapters.callable import CallableAdapter
 from audit.adapters.config import load_config_model
@@ -33,13 +32,13 @@ from audit.auditors.explanations.prompts import (
     explained_columns,
 )
 from audit.testing.llm import Screener, StandInLLM, prompt_fields, serve_screener
+from tests.conftest import llm_config
 
 from .conftest import make_context, metric, run, table
 
 pytest.importorskip("captum")
 
 REPO = Path(__file__).resolve().parents[3]
-EXAMPLE = REPO / "examples" / "screening-llm.yaml"
 ROWS = 150
 
 
@@ -49,11 +48,7 @@ def applicants() -> pd.DataFrame:
 
 
 def chat_model(llm: StandInLLM, folder: Path) -> ChatDecisionAdapter:
-    settings = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-    settings["url"] = llm.url.removesuffix("/chat/completions")
-    path = folder / "screening-llm.yaml"
-    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
-    adapter = load_config_model(path)
+    adapter = load_config_model(llm_config(llm, folder))
     assert isinstance(adapter, ChatDecisionAdapter)
     return adapter
 

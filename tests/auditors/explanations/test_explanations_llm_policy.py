@@ -12,16 +12,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
 from audit import run_audit
 from audit.core.result import AuditResult
 from audit.testing.llm import Screener, serve_screener
+from tests.conftest import llm_config
 
 pytest.importorskip("captum")
 
 REPO = Path(__file__).resolve().parents[3]
-EXAMPLE = REPO / "examples" / "screening-llm.yaml"
 ROWS = 120
 POLICY = """\
 name: llm-reliance
@@ -49,10 +48,7 @@ def audit_llm(tmp_path: Path, flip_rate: float) -> tuple[AuditResult, int]:
     policy = tmp_path / "policy.yaml"
     policy.write_text(POLICY, encoding="utf-8")
     with serve_screener(Screener(flip_rate=flip_rate)) as llm:
-        settings = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-        settings["url"] = llm.url.removesuffix("/chat/completions")
-        config = tmp_path / "llm.yaml"
-        config.write_text(yaml.safe_dump(settings), encoding="utf-8")
+        config = llm_config(llm, tmp_path)
         result = run_audit(
             model=str(config),
             data=data,
