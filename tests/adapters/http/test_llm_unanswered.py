@@ -20,8 +20,9 @@ from audit.core.protocols import Predictions
 from audit.errors import ModelError
 from audit.scoring import leave_out_unanswered
 from audit.testing.llm import Screener, StandInLLM, prompt_fields, serve_screener
+from tests.conftest import llm_config
 
-from .test_llm_cli import ROWS, applicants, command, config_for
+from .test_llm_cli import ROWS, applicants, command
 
 __all__ = ["applicants"]  # the module-scoped fixture, shared with test_llm_cli
 
@@ -53,7 +54,7 @@ def test_rows_without_a_decision_are_left_out_within_max_unanswered(
 ) -> None:
     screener = Screener(flip_rate=0.3, off_format=0.04, truncate=0.03)
     with serve_screener(screener) as llm:
-        config = config_for(llm, tmp_path, max_unanswered=0.15)
+        config = llm_config(llm, tmp_path, max_unanswered=0.15)
         cache = str(tmp_path / "cache")
         code = main(command(config, applicants, tmp_path / "a", "--cache-dir", cache))
         assert code in (0, 1)
@@ -98,7 +99,7 @@ def test_more_rows_without_a_decision_than_allowed_end_in_one_line(
     applicants: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with serve_screener(Screener(off_format=0.05)) as llm:
-        config = config_for(llm, tmp_path, max_unanswered=0.01)
+        config = llm_config(llm, tmp_path, max_unanswered=0.01)
         code = main(command(config, applicants, tmp_path / "out"))
     err = capsys.readouterr().err.strip()
     assert code == 2
@@ -111,7 +112,7 @@ def test_max_unanswered_outside_zero_to_one_is_a_placed_error(
     applicants: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with serve_screener(Screener()) as llm:
-        config = config_for(llm, tmp_path, max_unanswered=1.5)
+        config = llm_config(llm, tmp_path, max_unanswered=1.5)
         code = main(command(config, applicants, tmp_path / "out"))
     err = capsys.readouterr().err.strip()
     assert code == 2 and "max_unanswered" in err and len(err.splitlines()) == 1, err
