@@ -2,8 +2,9 @@
 
 A synthetic table is scored through :func:`audit.scoring.score_batches` against
 :func:`audit.testing.serve_model` on localhost (MLflow protocol), run in its own process
-(``--in-process``: a thread of this one), whose every prediction request waits
-``--latency`` seconds, like a model behind a network.  Every mode must give the same
+(``--in-process``: a thread of this one), which answers every prediction request
+``--latency`` seconds after reading it, its own computing included, like a model behind a
+network.  Every mode must give the same
 predictions, in the same order, before any figure is printed.
 
 Each row is compared with the bound that latency and the requests in flight set: ``r``
@@ -68,8 +69,10 @@ def decision_log(rows: int, seed: int = 0) -> pd.DataFrame:
 
 def predict(rows: pd.DataFrame) -> Predictions:
     """A logistic score of the numeric features; label 'approve' at 0.5."""
-    z = 0.8 * (np.log(rows["income"].astype(float)) - 10) - 2.0 * (rows["debt_ratio"] - 0.5)
-    scores = 1 / (1 + np.exp(-z.to_numpy(dtype=float)))
+    income = rows["income"].to_numpy(dtype=float)
+    debt_ratio = rows["debt_ratio"].to_numpy(dtype=float)
+    z = 0.8 * (np.log(income) - 10) - 2.0 * (debt_ratio - 0.5)
+    scores = 1 / (1 + np.exp(-z))
     labels = np.where(scores >= 0.5, "approve", "decline").astype(object)
     return Predictions(labels=labels, scores=scores)
 

@@ -14,15 +14,16 @@ one write with ``TCP_NODELAY`` set, and queues a burst of new connections (a lis
 backlog of 128, not ``socketserver``'s 5, whose overflow made clients wait a second).
 
 ``faults`` injects failures into the first prediction requests, e.g.
-``[Fault("status", times=2, status=503, retry_after="0")]``; ``latency`` makes every
-prediction request wait, like a real model behind a network.  The server counts
+``[Fault("status", times=2, status=503, retry_after="0")]``; with ``latency`` every
+prediction request is answered that many seconds after it was read, like a real model behind
+a network (the model's own computing counts towards it).  The server counts
 the prediction requests it receives and the most it was handling at once.
 
 From the command line it serves a scikit-learn model saved with skops::
 
     python -m audit.testing.endpoint --model model.skops --port 8080 [--model-name adult]
 
-(``--latency SECONDS`` delays every prediction answer), printing
+(``--latency SECONDS`` answers every prediction request that long after it came), printing
 ``serving on http://127.0.0.1:PORT`` once ready and stopping on SIGTERM
 or SIGINT.  The file is loaded as ``--model`` loads one: only an explicit list of
 exact types is trusted (:func:`audit.adapters.sklearn.load_skops`); anything else exits
@@ -293,6 +294,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._read_json()
             raise _Reply(404, {"error": f"no such resource: POST {path}"})
         body = self._read_json()
+        arrived = time.monotonic()
         with self.server.lock:
             self.server.requests += 1
             self.server.in_flight += 1
@@ -303,7 +305,7 @@ class _Handler(BaseHTTPRequestHandler):
             # a garbage collection move to an older generation, and the full collections
             # that follow stopped every thread of the server for tens of milliseconds
             del body
-            self._answer(rows, mlflow=mlflow)
+            self._answer(rows, mlflow=mlflow, due=arrived + self.server.latency)
         finally:
             with self.server.lock:
                 self.server.in_flight -= 1
@@ -317,7 +319,8 @@ class _Handler(BaseHTTPRequestHandler):
         except EndpointError as exc:
             raise _Reply(400, {"error": str(exc)}) from None
 
-    def _answer(self, rows: pd.DataFrame, *, mlflow: bool) -> None:
+    def _answer(self, rows: pd.DataFrame, *, mlflow: bool, due: float) -> None:
+        """Answer at ``due`` (monotonic seconds) at the earliest, computing meanwhile."""
         with self.server.lock:
             self.server.rows += len(rows)
         fault = self.server.plan.next()
@@ -331,8 +334,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise _Reply(200, b'{"predictions": [')
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.seconds)
-        if self.server.latency:
-            time.sleep(self.server.latency)
+            due += fault.seconds
         predictions = self._predict(rows)
         if fault is not None and fault.kind == "wrong_row_count":
             predictions = _drop_last(predictions)
@@ -344,10 +346,17 @@ class _Handler(BaseHTTPRequestHandler):
             answer = oip_v2.encode_infer_response(predictions, model_name=self.server.model_name)
         if fault is not None and fault.kind == "wrong_shape":
             answer = _wrong_shape(answer)
+        raw = json.dumps(answer, allow_nan=False).encode()
+        del answer
+        # the model's own computing counts towards its latency, as it does in a served
+        # model's: the answer leaves ``latency`` after the request came, not later
+        wait = due - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
         if fault is not None and fault.kind == "drip":
-            self._drip(json.dumps(answer, allow_nan=False).encode(), fault.seconds)
+            self._drip(raw, fault.seconds)
             return
-        raise _Reply(200, answer)
+        raise _Reply(200, raw)
 
     def _reset(self) -> None:
         """Abort the connection with a TCP reset: linger 0, then close."""
@@ -558,7 +567,8 @@ def serve_model(
     respond:
         The shape of MLflow answers; see :data:`RespondMode`.
     latency:
-        Seconds every prediction request waits before it is answered (default 0).
+        Seconds from reading a prediction request to answering it (default 0); the
+        model's own computing counts towards them (a ``delay`` fault adds to them).
 
     Yields
     ------
@@ -625,7 +635,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--latency",
         type=float,
         default=0.0,
-        help="seconds every prediction request waits before it is answered (default 0)",
+        help="seconds from reading a prediction request to answering it (default 0)",
     )
     args = parser.parse_args(argv)
     try:

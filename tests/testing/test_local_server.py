@@ -177,3 +177,33 @@ def test_connections_are_kept_alive_without_nagle(monkeypatch):
         connection.close()
     assert len(seen) == 1  # three requests, one connection
     assert seen[0] != 0
+
+
+def _timed_post(port: int) -> float:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    body = json.dumps({"dataframe_split": {"columns": ["x"], "data": [[1], [-1]]}})
+    started = time.monotonic()
+    connection.request("POST", "/invocations", body=body)
+    connection.getresponse().read()
+    elapsed = time.monotonic() - started
+    connection.close()
+    return elapsed
+
+
+@pytest.mark.parametrize(
+    ("computing", "latency", "delay", "at_least", "below"),
+    [
+        (0.4, 0.6, 0.0, 0.6, 0.9),  # computing within the latency: answered at 0.6, not 1.0
+        (0.4, 0.1, 0.0, 0.4, 0.75),  # computing longer than the latency: answered when done
+        (0.0, 0.3, 0.3, 0.6, 0.85),  # a delay fault comes on top of the latency
+    ],
+)
+def test_latency_counts_the_models_own_computing(computing, latency, delay, at_least, below):
+    def slow(rows: pd.DataFrame) -> Predictions:
+        time.sleep(computing)
+        return _predict(rows)
+
+    faults = [endpoint.Fault("delay", seconds=delay)] if delay else None
+    with serve_model(slow, latency=latency, faults=faults) as served:
+        elapsed = _timed_post(served.port)
+    assert at_least <= elapsed < below

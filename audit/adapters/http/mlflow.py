@@ -123,9 +123,10 @@ def decode_predictions(body: Any) -> Predictions:
         )
     if not values:
         return Predictions(labels=np.asarray([], dtype=object))
-    if all(isinstance(v, dict) for v in values):
+    kinds = set(map(type, values))  # one pass over the types, not an isinstance per row
+    if all(issubclass(kind, dict) for kind in kinds):
         return _decode_records(values)
-    if all(isinstance(v, list) for v in values):
+    if all(issubclass(kind, list) for kind in kinds):
         return decode_matrix(values, what=_WHAT)
     return Predictions(labels=label_array(values, what=_WHAT))
 
@@ -182,14 +183,10 @@ def _decode_records(records: Sequence[Mapping[str, Any]]) -> Predictions:
                 f"{list(LABEL_KEYS)} for labels or {list(SCORE_KEYS)} for scores."
             )
         (label_key,) = first
-    for index, record in enumerate(records):
-        for key in (label_key, score_key):
-            if key is not None and key not in record:
-                raise EndpointError(f"{_WHAT}: record {index} lacks key {key!r}.")
-    labels = label_array([r[label_key] for r in records], what=_WHAT) if label_key else None
+    labels = label_array(_field(records, label_key), what=_WHAT) if label_key else None
     scores = None
     if score_key is not None:
-        raw = [r[score_key] for r in records]
+        raw = _field(records, score_key)
         if all(isinstance(v, list) for v in raw):
             matrix = decode_matrix(raw, what=_WHAT)
             scores = matrix.scores
@@ -199,3 +196,12 @@ def _decode_records(records: Sequence[Mapping[str, Any]]) -> Predictions:
     if labels is None and scores is None:
         raise EndpointError(f"{_WHAT}: records carry neither labels nor a binary score.")
     return Predictions(labels=labels, scores=scores)
+
+
+def _field(records: Sequence[Mapping[str, Any]], key: str) -> list[Any]:
+    """Every record's value of ``key``; an error names the first record without it."""
+    try:
+        return [record[key] for record in records]
+    except KeyError:
+        index = next(i for i, record in enumerate(records) if key not in record)
+        raise EndpointError(f"{_WHAT}: record {index} lacks key {key!r}.") from None
