@@ -10,6 +10,7 @@ import torch
 
 from audit.auditors.privacy.bookkeeping import (
     LinearStackGradients,
+    has_hooks,
     linear_stack,
     why_not_linear_stack,
 )
@@ -249,3 +250,64 @@ def test_a_layer_called_twice_by_forward_is_sent_to_opacus_hooks() -> None:
     assert resolve_mode("auto", network) == "ghost"  # what the registry alone suggests
     assert resolve_mode("auto", network, sample=sample) == "hooks"
     assert network.training  # the probe leaves the mode as it was
+
+
+def test_layers_with_hooks_are_not_a_linear_stack() -> None:
+    # the forward pass calls each layer's function directly, so a hook would not run
+    network = _network(1)
+    handle = network[2].register_forward_hook(lambda module, args, out: out * 2)
+    assert has_hooks(network)
+    assert why_not_linear_stack(network) == "hooks are registered on it or on every module"
+    assert resolve_mode("auto", network) == "ghost"
+    handle.remove()
+    assert not has_hooks(network)
+    assert resolve_mode("auto", network) == "bookkeeping"
+    handle = torch.nn.modules.module.register_module_forward_pre_hook(lambda module, args: None)
+    try:
+        assert has_hooks(network)
+        assert linear_stack(network) is None
+    finally:
+        handle.remove()
+    assert linear_stack(network) == tuple(network)
+
+
+class _DoubledLinear(torch.nn.Linear):
+    def forward(self, rows: torch.Tensor) -> torch.Tensor:
+        return 2 * super().forward(rows)
+
+
+def test_a_linear_layer_with_a_forward_of_its_own_is_not_a_linear_stack() -> None:
+    network = torch.nn.Sequential(_DoubledLinear(3, 1))
+    assert why_not_linear_stack(network) == "its _DoubledLinear layer has a forward of its own"
+
+
+def test_each_step_refills_the_same_gradient_tensors() -> None:
+    network = _network(1)
+    untouched = copy.deepcopy(network)
+    generator = torch.Generator().manual_seed(2)
+    rows = 3 * torch.randn(30, 6, generator=generator)
+    labels = (torch.rand(30, generator=generator) < 0.5).long()
+
+    def gradients(of: torch.nn.Sequential) -> LinearStackGradients:
+        return LinearStackGradients(
+            linear_stack(of) or (),
+            _summed_loss("logit"),
+            max_grad_norm=0.5,
+            noise_multiplier=1.0,
+            expected_batch_size=30,
+        )
+
+    reused = gradients(network)
+    torch.manual_seed(3)
+    reused(rows, labels)
+    first = [p.grad for p in network.parameters()]
+    network.zero_grad()  # grads set to None: the next step sets its own again
+    torch.manual_seed(4)
+    reused(rows, labels)
+    assert all(p.grad is g for p, g in zip(network.parameters(), first, strict=True))
+    # nothing of the first step is left: a fresh engine's first step with the same seed
+    torch.manual_seed(4)
+    gradients(untouched)(rows, labels)
+    for got, want in zip(network.parameters(), untouched.parameters(), strict=True):
+        assert want.grad is not None
+        assert torch.equal(got.grad, want.grad)
