@@ -23,7 +23,7 @@ from audit.core.result import AuditResult
 from audit.engine import Engine
 from audit.engine.job import ChunkJob, ChunkTallies, merge_tallies
 from audit.engine.request import AuditRequest
-from audit.engine.source import TableSource
+from audit.engine.source import SourcePart, TableSource
 from audit.engine.table import ChunkSettings, audit_table
 from audit.errors import DataError, ModelSpecError
 
@@ -61,10 +61,8 @@ def _import(name: str) -> Any:
         raise DataError(ERR_NO_DASK) from None
 
 
-def _tally_partition(
-    source: TableSource, partition: int | None, job: ChunkJob, chunk_rows: int
-) -> ChunkTallies | None:
-    return job.tally_all(source.batches(job.columns(), chunk_rows, partition))
+def _tally_part(part: SourcePart, job: ChunkJob, chunk_rows: int) -> ChunkTallies | None:
+    return job.tally_all(part.batches(job.columns(), chunk_rows))
 
 
 def tally_dask(
@@ -73,18 +71,19 @@ def tally_dask(
     settings: ChunkSettings,
     progress: ProgressFactory,
 ) -> ChunkTallies | None:
-    """Tally the partitions of ``source`` as Dask tasks and merge them in a tree.
+    """Tally the parts of ``source`` as Dask tasks and merge them in a tree.
 
     The merges add up the chunks' scoring reports along with their tallies.
 
     Parameters
     ----------
     source:
-        The table; each of its partitions (files, or slices of a DataFrame) is a task.
+        The table; each of its parts (runs of files of at least ``chunk_rows`` rows, or
+        slices of a DataFrame) is a task.
     job:
         What to do with each chunk.
     settings:
-        Rows per chunk within a partition (bounds each worker's memory), and the address
+        Rows per chunk within a part (bounds each worker's memory), and the address
         of a ``dask.distributed`` scheduler, or ``None`` for the local one.
     progress:
         Unused: the tasks run out of order, on other processes.
@@ -98,9 +97,11 @@ def tally_dask(
     """
     chunk_rows, scheduler = settings.chunk_rows, settings.scheduler
     dask = _import("dask")
+    # one task holds the job (and its model): each worker fetches it once, instead of
+    # every task carrying its own copy
+    shared = dask.delayed(job, pure=False, traverse=False)
     tasks: list[Any] = [
-        dask.delayed(_tally_partition)(part, index, job, chunk_rows)
-        for part, index in source.split()
+        dask.delayed(_tally_part)(part, shared, chunk_rows) for part in source.split(chunk_rows)
     ]
     while len(tasks) > 1:  # a binary tree of merges, so no single task holds every tally
         pairs = [tasks[i : i + 2] for i in range(0, len(tasks), 2)]

@@ -2,15 +2,25 @@
 
 A source hands out chunks of a bounded number of rows and never holds the whole
 table, so the chunked and Dask engines can audit data larger than memory.  Its
-*partitions* (the Parquet files, or slices of a DataFrame) are the units of work
-that Dask sends to its workers.
+*parts* (runs of consecutive Parquet files, or slices of a DataFrame) are the units of
+work that Dask sends to its workers.
+
+Data lakes often hold thousands of small files.  Chunks therefore do not follow the
+files: a source cuts the table into chunks of exactly the rows asked for (the last one
+shorter), joining the ends of files as needed, so that an auditor's fixed cost per chunk
+(compiling its patterns, say) is paid once per chunk, not once per file.  The files'
+row counts are read once, from their footers, when the source opens; a part carries the
+positions and partition keys of its own files, so a worker reads them without
+discovering the folder again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from functools import cached_property
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -22,9 +32,82 @@ from audit.core.provenance import sha256_frame, sha256_path
 from audit.data import parquet_dataset
 from audit.errors import DataError
 
-__all__ = ["FrameSource", "ParquetSource", "TableSource", "open_source"]
+__all__ = [
+    "FrameSource",
+    "ParquetRows",
+    "ParquetSource",
+    "SourcePart",
+    "TableSource",
+    "open_source",
+]
 
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
+
+
+@dataclass(frozen=True)
+class _FileSpan:
+    """One Parquet file of a table: where its rows start, how many, and its hive keys."""
+
+    path: str
+    first_row: int
+    rows: int
+    partition_values: Mapping[str, Any]
+
+
+class ParquetRows:
+    """Rows ``start`` to ``stop`` of a Parquet table: a unit of work.
+
+    It holds only the paths, row positions and partition keys of the files those rows
+    are in, and the table's schema, so it is cheap to send to a Dask worker, which reads
+    them without discovering the folder again.
+    """
+
+    def __init__(
+        self,
+        files: Sequence[_FileSpan],
+        schema: pa.Schema,
+        where: str,
+        start: int,
+        stop: int,
+    ) -> None:
+        self.files = tuple(f for f in files if f.first_row < stop and f.first_row + f.rows > start)
+        self.schema = schema
+        self.where = where
+        self.start = start
+        self.stop = stop
+
+    def batches(self, columns: Sequence[str], rows: int) -> Iterator[pd.DataFrame]:
+        """Yield the rows as DataFrames of exactly ``rows`` rows (the last one shorter).
+
+        Each frame is indexed by its rows' positions in the whole table.  The files are
+        read one at a time, a batch at a time (skipping the row groups before
+        :attr:`start`), and the ends of files are joined into whole chunks (see the
+        module docstring); at most ``rows`` rows are held.
+        """
+        size = max(int(rows), 1)
+        wanted = pa.schema(
+            [self.schema.field(name) for name in columns], metadata=self.schema.metadata
+        )
+        start = self.start
+        held: list[pa.RecordBatch] = []
+        count = 0
+        try:
+            for span in self.files:
+                skip = max(self.start - span.first_row, 0)
+                take = min(span.rows, self.stop - span.first_row) - skip
+                for batch in _file_batches(span, wanted, size, skip, take):
+                    held.append(batch)
+                    count += batch.num_rows
+                    while count >= size:
+                        table = pa.Table.from_batches(held, schema=wanted)
+                        yield _frame(table.slice(0, size), start)
+                        start += size
+                        held = table.slice(size).to_batches()
+                        count -= size
+            if count:
+                yield _frame(pa.Table.from_batches(held, schema=wanted), start)
+        except (pa.ArrowException, OSError) as exc:
+            raise DataError(f"cannot read data file '{self.where}': {_first_line(exc)}") from None
 
 
 class ParquetSource:
@@ -51,68 +134,48 @@ class ParquetSource:
                 f"them); '{self.path}' is not one: convert it, or use --engine pandas"
             )
         self._dataset = parquet_dataset(self.path)
-        self._files = sorted(self._dataset.files)
+        self._files = _file_spans(self._dataset, self.description)
         if not self._files:
             raise DataError(f"data folder '{self.path}' holds no Parquet files")
 
     def __reduce__(self) -> tuple[type[ParquetSource], tuple[Path]]:
-        return (ParquetSource, (self.path,))  # workers reopen the files themselves
+        return (ParquetSource, (self.path,))  # reopened where it is unpickled
 
     @property
     def description(self) -> str:
         """Where the data comes from, for the report."""
         return str(self.path)
 
-    def split(self) -> list[tuple[ParquetSource, int | None]]:
-        """Units of work for a distributed run: one per file."""
-        return [(self, index) for index in range(len(self._files))]
+    def split(self, rows: int) -> list[ParquetRows]:
+        """Units of work for a distributed run: one per chunk of ``rows`` rows.
+
+        The chunks are those of :meth:`batches` (the rows from ``k x rows`` on), so a
+        distributed run scores and counts the same chunks as a chunked one.
+        """
+        size = max(int(rows), 1)
+        return [
+            ParquetRows(self._files, self._dataset.schema, self.description, start, start + size)
+            for start in range(0, self.rows, size)
+        ]
 
     @property
     def columns(self) -> list[str]:
         """The table's column names."""
         return list(self._dataset.schema.names)
 
-    @cached_property
+    @property
     def rows(self) -> int:
-        """Number of rows (from the files' metadata, read once; no data is read)."""
-        return int(self._dataset.count_rows())
+        """Number of rows (from the files' footers, read once when the source opened)."""
+        return sum(span.rows for span in self._files)
 
-    def batches(
-        self, columns: Sequence[str], rows: int, partition: int | None = None
-    ) -> Iterator[pd.DataFrame]:
-        """Yield the table (or one partition of it) as DataFrames of at most ``rows`` rows.
+    def batches(self, columns: Sequence[str], rows: int) -> Iterator[pd.DataFrame]:
+        """Yield the table as DataFrames of exactly ``rows`` rows (the last one shorter).
 
-        Each frame is indexed by its rows' positions in the table (the files in the
-        order the in-memory engine reads them).  The files are read one at a time, a
-        batch at a time: Arrow's dataset scanner reads ahead (the next file while this
-        one is audited), which on wide text tables doubled the peak memory.
+        See :meth:`ParquetRows.batches`: every file, in the order the in-memory engine
+        reads them.
         """
-        schema = self._dataset.schema
-        wanted = pa.schema([schema.field(name) for name in columns], metadata=schema.metadata)
-        fragments = list(self._dataset.get_fragments())
-        if partition is not None:
-            start = self._file_offset(self._files[partition])
-            fragments = [f for f in fragments if f.path == self._files[partition]]
-        else:
-            start = 0
-        try:
-            for fragment in fragments:
-                for batch in _file_batches(fragment, wanted, rows):
-                    frame = batch.to_pandas()
-                    frame.index = pd.RangeIndex(start, start + len(frame))
-                    start += len(frame)
-                    yield frame
-        except (pa.ArrowException, OSError) as exc:
-            raise DataError(f"cannot read data file '{self.path}': {_first_line(exc)}") from None
-
-    def _file_offset(self, file: str) -> int:
-        """Rows before ``file`` in the table (from the files' metadata; no data is read)."""
-        start = 0
-        for fragment in self._dataset.get_fragments():
-            if fragment.path == file:
-                return start
-            start += fragment.count_rows()
-        return start
+        whole = ParquetRows(self._files, self._dataset.schema, self.description, 0, self.rows)
+        return whole.batches(columns, rows)
 
     def distinct(self, column: str) -> tuple[pd.Series, int]:
         """The distinct non-missing values of ``column`` and its number of missing values."""
@@ -172,11 +235,17 @@ class FrameSource:
         """The table's column names."""
         return [str(c) for c in self.frame.columns]
 
-    def split(self) -> list[tuple[FrameSource, int | None]]:
-        """Units of work for a distributed run: one slice each, shipped on its own."""
-        size = -(-len(self.frame) // self.partitions)
+    def split(self, rows: int) -> list[FrameSource]:
+        """Units of work for a distributed run: ``partitions`` slices, each shipped on its own.
+
+        Each slice is a whole number of chunks of ``rows`` rows, so a distributed run cuts
+        the same chunks as :meth:`batches` on the whole frame.
+        """
+        chunk = max(int(rows), 1)
+        per_partition = math.ceil(len(self.frame) / self.partitions)
+        size = max(math.ceil(per_partition / chunk), 1) * chunk
         return [
-            (FrameSource(self.frame.iloc[start : start + size], offset=self.offset + start), None)
+            FrameSource(self.frame.iloc[start : start + size], offset=self.offset + start)
             for start in range(0, len(self.frame), size)
         ]
 
@@ -185,10 +254,8 @@ class FrameSource:
         """Number of rows."""
         return len(self.frame)
 
-    def batches(
-        self, columns: Sequence[str], rows: int, partition: int | None = None
-    ) -> Iterator[pd.DataFrame]:
-        """Yield the table in DataFrames of at most ``rows`` rows (it is one partition).
+    def batches(self, columns: Sequence[str], rows: int) -> Iterator[pd.DataFrame]:
+        """Yield the table in DataFrames of exactly ``rows`` rows (the last one shorter).
 
         Each frame is indexed by its rows' positions in the whole table.
         """
@@ -215,6 +282,10 @@ class FrameSource:
 TableSource = ParquetSource | FrameSource
 """A table the chunked and Dask engines can read."""
 
+SourcePart = ParquetRows | FrameSource
+"""A unit of work of a :data:`TableSource` (:meth:`~ParquetSource.split`): it yields its
+rows with ``batches(columns, rows)``."""
+
 
 def open_source(data: pd.DataFrame | str | Path, partitions: int = 1) -> TableSource:
     """The source of ``data``: a DataFrame, or the path of a Parquet file or folder."""
@@ -223,21 +294,54 @@ def open_source(data: pd.DataFrame | str | Path, partitions: int = 1) -> TableSo
     return ParquetSource(data)
 
 
-def _file_batches(
-    fragment: ds.ParquetFileFragment, wanted: pa.Schema, rows: int
-) -> Iterator[pa.RecordBatch]:
-    """One file's rows as batches of at most ``rows`` rows, in the table's ``wanted`` schema.
+def _file_spans(dataset: ds.Dataset, where: str) -> tuple[_FileSpan, ...]:
+    """The dataset's files in its order (the in-memory engine's), with their rows and keys."""
+    spans: list[_FileSpan] = []
+    start = 0
+    try:
+        for fragment in dataset.get_fragments():
+            rows = fragment.metadata.num_rows  # the footer only
+            keys = ds.get_partition_keys(fragment.partition_expression)
+            spans.append(_FileSpan(fragment.path, start, rows, keys))
+            start += rows
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"cannot read data file '{where}': {_first_line(exc)}") from None
+    return tuple(spans)
 
-    A column the file does not store is its hive partition value (from the folder
-    names) or, when the file has no such column at all, missing; a stored column is
-    cast to the table's unified type (see :func:`audit.data.parquet_dataset`).
+
+def _frame(table: pa.Table, start: int) -> pd.DataFrame:
+    frame = table.to_pandas()
+    frame.index = pd.RangeIndex(start, start + len(frame))
+    return frame
+
+
+def _file_batches(
+    span: _FileSpan, wanted: pa.Schema, rows: int, skip: int, take: int
+) -> Iterator[pa.RecordBatch]:
+    """Rows ``skip`` to ``skip + take`` of one file in batches, in the ``wanted`` schema.
+
+    Batches hold at most ``rows`` rows; row groups that end before ``skip`` are not read.
+    A column the file does not store is its hive partition value (from the folder names)
+    or, when the file has no such column at all, missing; a stored column is cast to the
+    table's unified type (see :func:`audit.data.parquet_dataset`).
     """
-    partition_values = ds.get_partition_keys(fragment.partition_expression)
-    with pq.ParquetFile(fragment.path) as reader:  # closed as soon as its rows are read
+    partition_values = span.partition_values
+    with pq.ParquetFile(span.path) as reader:  # closed as soon as its rows are read
         stored = set(reader.schema_arrow.names)
+        groups, first = _row_groups_from(reader.metadata, skip)
+        skip -= first
         for batch in reader.iter_batches(
-            batch_size=max(int(rows), 1), columns=[f.name for f in wanted if f.name in stored]
+            batch_size=max(int(rows), 1),
+            row_groups=groups,
+            columns=[f.name for f in wanted if f.name in stored],
         ):
+            if take <= 0:
+                return
+            if skip:
+                dropped = min(skip, batch.num_rows)
+                batch, skip = batch.slice(dropped), skip - dropped
+            batch = batch.slice(0, take)
+            take -= batch.num_rows
             if not batch.num_rows:
                 continue
             arrays = []
@@ -251,6 +355,17 @@ def _file_batches(
                 else:
                     arrays.append(pa.nulls(batch.num_rows, field.type))
             yield pa.RecordBatch.from_arrays(arrays, schema=wanted)
+
+
+def _row_groups_from(metadata: pq.FileMetaData, row: int) -> tuple[list[int], int]:
+    """The row groups from the one holding ``row`` on, and the first row of that group."""
+    first = 0
+    for group in range(metadata.num_row_groups):
+        rows = metadata.row_group(group).num_rows
+        if first + rows > row:
+            return list(range(group, metadata.num_row_groups)), first
+        first += rows
+    return [], first
 
 
 def _first_line(exc: BaseException) -> str:

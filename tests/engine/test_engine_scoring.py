@@ -44,12 +44,10 @@ def served(adult: pd.DataFrame) -> Iterator[ServedModel]:
 
 @pytest.fixture(scope="module")
 def chunk_sizes(parquet_folder: Path) -> list[int]:
-    """Rows of every chunk: each file is read ``CHUNK`` rows at a time, from its metadata."""
-    sizes: list[int] = []
-    for path in sorted(parquet_folder.glob("*.parquet")):
-        rows = pq.ParquetFile(path).metadata.num_rows
-        sizes += [CHUNK] * (rows // CHUNK) + ([rows % CHUNK] if rows % CHUNK else [])
-    return sizes
+    """Rows of every chunk: the table (its files' rows, from their metadata) is cut into
+    chunks of ``CHUNK`` rows across the files' ends, the last one shorter."""
+    rows = sum(pq.ParquetFile(p).metadata.num_rows for p in parquet_folder.glob("*.parquet"))
+    return [CHUNK] * (rows // CHUNK) + ([rows % CHUNK] if rows % CHUNK else [])
 
 
 def audit(served: ServedModel, data: Any, cache: Path, engine: str) -> Any:
@@ -113,7 +111,7 @@ def test_a_dask_run_reads_what_a_chunked_run_cached(served, parquet_folder, chun
     audit(served, parquet_folder, cache, "chunked")
     sent = served.requests
     scoring = audit(served, parquet_folder, cache, "dask").model["scoring"]
-    assert served.requests == sent  # each file is cut into the same chunks on both engines
+    assert served.requests == sent  # the table is cut into the same chunks on both engines
     assert (scoring["chunks"], scoring["batches_scored"], scoring["cache"]["keys"]) == (
         len(chunk_sizes),
         0,

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from audit.data import parquet_dataset
-from audit.engine.source import ParquetSource
+from audit.engine.source import ParquetRows, ParquetSource
 from audit.errors import DataError
 
 
@@ -20,9 +20,12 @@ def _arrow_reading(path: Path, columns: list[str]) -> pd.DataFrame:
     return parquet_dataset(path).to_table(columns=columns).to_pandas()
 
 
-def _joined(source: ParquetSource, columns: list[str], rows: int, **kw: int) -> pd.DataFrame:
-    frames = list(source.batches(columns, rows, **kw))
-    assert all(0 < len(frame) <= rows for frame in frames)
+def _joined(source: ParquetSource | ParquetRows, columns: list[str], rows: int) -> pd.DataFrame:
+    frames = list(source.batches(columns, rows))
+    # chunks of exactly ``rows`` rows, on the table's grid of multiples of ``rows``; the last
+    # one shorter
+    assert all(len(frame) == rows for frame in frames[:-1])
+    assert all(0 < len(frame) <= rows and frame.index[0] % rows == 0 for frame in frames)
     return pd.concat(frames)
 
 
@@ -59,12 +62,34 @@ def test_hive_partitions_equal_arrow_reading(hive_folder: Path) -> None:
     assert list(got.index) == list(range(source.rows))
 
 
-def test_each_partition_is_its_slice_of_the_table(hive_folder: Path) -> None:
+@pytest.mark.parametrize("rows", [1, 2, 4, 5, 100])
+def test_each_part_is_its_slice_of_the_table(hive_folder: Path, rows: int) -> None:
+    # files of 7, 7, 5 and 5 rows in row groups of 3: parts start inside files and inside
+    # row groups
     source = ParquetSource(hive_folder)
     columns = ["year", "score", "region"]
     whole = _arrow_reading(hive_folder, columns)
-    parts = [_joined(source, columns, 2, partition=i) for i, _ in enumerate(source.split())]
-    pd.testing.assert_frame_equal(pd.concat(parts).sort_index(), whole)
+    parts = source.split(rows)
+    assert len(parts) == -(-source.rows // rows)
+    frames = [_joined(part, columns, rows) for part in parts]
+    assert [len(frame) for frame in frames] == [
+        len(frame) for frame in source.batches(columns, rows)
+    ]
+    pd.testing.assert_frame_equal(pd.concat(frames), whole)
+
+
+def test_small_files_are_joined_into_whole_chunks(tmp_path: Path) -> None:
+    folder = tmp_path / "small"
+    folder.mkdir()
+    for index in range(40):
+        pq.write_table(pa.table({"x": [index] * 3}), folder / f"part-{index:02d}.parquet")
+    source = ParquetSource(folder)
+    frames = list(source.batches(["x"], 50))
+    assert [len(frame) for frame in frames] == [50, 50, 20]
+    assert pd.concat(frames)["x"].tolist() == [i for i in range(40) for _ in range(3)]
+    parts = source.split(50)
+    assert len(parts) == 3
+    assert [len(part.files) for part in parts] == [17, 18, 7]  # only the files each needs
 
 
 def test_types_unified_across_files_and_missing_columns_are_null(tmp_path: Path) -> None:
@@ -99,17 +124,24 @@ def test_a_damaged_file_is_one_data_error(tmp_path: Path) -> None:
 def test_batches_read_one_file_at_a_time(
     hive_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No file is opened before the previous one's batches were all handed out."""
-    opened: list[str] = []
-    real = pq.ParquetFile
+    """No file is opened before the previous one is closed, nor before its rows are needed."""
+    events: list[tuple[str, str]] = []
 
-    def recording(path: str, *args: object, **kwargs: object) -> pq.ParquetFile:
-        opened.append(path)
-        return real(path, *args, **kwargs)
+    class Recording(pq.ParquetFile):
+        def __init__(self, path: str, *args: object, **kwargs: object) -> None:
+            events.append(("open", path))
+            self.recorded_path = path
+            super().__init__(path, *args, **kwargs)
 
-    monkeypatch.setattr(pq, "ParquetFile", recording)
+        def __exit__(self, *exc: object) -> None:
+            events.append(("close", self.recorded_path))
+            super().__exit__(*exc)
+
+    monkeypatch.setattr(pq, "ParquetFile", Recording)
     source = ParquetSource(hive_folder)
-    batches = source.batches(["score"], 100)
+    batches = source.batches(["score"], 2)
     next(batches)
-    assert len(opened) == 1
-    assert sum(1 for _ in batches) == len(ds.dataset(hive_folder, format="parquet").files) - 1
+    assert [kind for kind, _ in events] == ["open"]
+    assert sum(1 for _ in batches) == -(-source.rows // 2) - 1
+    files = ds.dataset(hive_folder, format="parquet").files
+    assert events == [(kind, path) for path in files for kind in ("open", "close")]
