@@ -147,15 +147,21 @@ class ParquetSource:
         return str(self.path)
 
     def split(self, rows: int) -> list[ParquetRows]:
-        """Units of work for a distributed run: one per chunk of ``rows`` rows.
+        """Units of work for a distributed run: about one per file, in whole chunks of ``rows``.
 
-        The chunks are those of :meth:`batches` (the rows from ``k x rows`` on), so a
-        distributed run scores and counts the same chunks as a chunked one.
+        A part ends at the first chunk boundary (a multiple of ``rows``) at or after the
+        end of a file, and the next starts there: its chunks are those of
+        :meth:`batches`, so a distributed run scores and counts the same chunks as a
+        chunked one; a large file is about one part (read once, not once per chunk),
+        and files smaller than a chunk share one.
         """
         size = max(int(rows), 1)
+        total = self.rows
+        ends = sorted({min(-(-(f.first_row + f.rows) // size) * size, total) for f in self._files})
         return [
-            ParquetRows(self._files, self._dataset.schema, self.description, start, start + size)
-            for start in range(0, self.rows, size)
+            ParquetRows(self._files, self._dataset.schema, self.description, start, stop)
+            for start, stop in zip([0, *ends[:-1]], ends, strict=True)
+            if stop > start
         ]
 
     @property

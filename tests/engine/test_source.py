@@ -70,12 +70,14 @@ def test_each_part_is_its_slice_of_the_table(hive_folder: Path, rows: int) -> No
     columns = ["year", "score", "region"]
     whole = _arrow_reading(hive_folder, columns)
     parts = source.split(rows)
-    assert len(parts) == -(-source.rows // rows)
-    frames = [_joined(part, columns, rows) for part in parts]
-    assert [len(frame) for frame in frames] == [
-        len(frame) for frame in source.batches(columns, rows)
+    assert all(part.start % rows == 0 for part in parts)
+    assert len(parts) <= len(ds.dataset(hive_folder, format="parquet").files)
+    chunks = [chunk for part in parts for chunk in part.batches(columns, rows)]
+    # the same chunks as reading the whole table
+    assert [list(chunk.index) for chunk in chunks] == [
+        list(chunk.index) for chunk in source.batches(columns, rows)
     ]
-    pd.testing.assert_frame_equal(pd.concat(frames), whole)
+    pd.testing.assert_frame_equal(pd.concat(chunks), whole)
 
 
 def test_small_files_are_joined_into_whole_chunks(tmp_path: Path) -> None:
