@@ -25,6 +25,8 @@ Answers
     "length"``), ``flaky`` (the decision alternates from call to call); and
     ``rate_limit`` answers the first N requests with 429.  ``max_tokens`` cuts the
     answer as a real model does.  ``usage`` counts tokens (words and punctuation).
+    ``latency``: each answer leaves that many seconds after its request was read, its
+    computing included (as :func:`audit.testing.serve_model` answers).
 """
 
 from __future__ import annotations
@@ -158,6 +160,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))  # keep-alive: read all
+        due = time.monotonic() + self.server.screener.latency
         if self.path.split("?")[0].rstrip("/") != _PATH:
             self._send(404, {"error": {"message": f"no route {self.path}"}})
             return
@@ -178,9 +181,12 @@ class _Handler(BaseHTTPRequestHandler):
         if number <= screener.rate_limit:
             self._send(429, {"error": {"message": "rate limited"}}, {"Retry-After": "0"})
             return
-        if screener.latency:
-            time.sleep(screener.latency)
-        self._send(200, _completion(screener, body, prompt, call))
+        answer = _completion(screener, body, prompt, call)
+        # as a served model's latency, the answer's computing counts towards it
+        wait = due - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._send(200, answer)
 
 
 def _completion(screener: Screener, body: Mapping[str, Any], prompt: str, call: int) -> Any:
@@ -276,7 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--flip-rate", type=float, default=0.3)
     parser.add_argument("--style", choices=["json", "word", "sentence"], default="json")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds per answer")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds from reading a request to answering it"
+    )
     args = parser.parse_args(argv)
     screener = Screener(flip_rate=args.flip_rate, style=args.style, latency=args.latency)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

@@ -11,6 +11,7 @@ import socketserver
 import threading
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
@@ -207,3 +208,27 @@ def test_latency_counts_the_models_own_computing(computing, latency, delay, at_l
     with serve_model(slow, latency=latency, faults=faults) as served:
         elapsed = _timed_post(served.port)
     assert at_least <= elapsed < below
+
+
+def test_the_llm_stand_in_counts_its_computing_in_its_latency(monkeypatch):
+    from audit.testing import llm
+
+    real = llm._completion
+
+    def slow(*args: Any) -> Any:
+        time.sleep(0.4)
+        return real(*args)
+
+    monkeypatch.setattr(llm, "_completion", slow)
+    with llm.serve_screener(llm.Screener(latency=0.6)) as served:
+        where = urlsplit(served.url)
+        connection = http.client.HTTPConnection(where.hostname, where.port, timeout=10)
+        body = json.dumps({"messages": [{"role": "user", "content": "age: 39"}]})
+        started = time.monotonic()
+        connection.request("POST", "/v1/chat/completions", body=body)
+        answer = connection.getresponse()
+        answer.read()
+        elapsed = time.monotonic() - started
+        connection.close()
+    assert answer.status == 200
+    assert 0.6 <= elapsed < 0.9  # answered at the latency, not 0.4 s after it
