@@ -54,6 +54,11 @@ class Regime:
     version: str
     description: str
 
+    @property
+    def title(self) -> str:
+        """Its name and version, as reports head its findings."""
+        return f"{self.name} {self.version}"
+
 
 @dataclass(frozen=True)
 class PolicySummary:

@@ -135,7 +135,7 @@ def render_junit(result: AuditResult) -> str:
 
 
 def _regime_name(regime: Regime | None) -> str:
-    return f"{regime.name} {regime.version}" if regime else "other requirements"
+    return regime.title if regime else "other requirements"
 
 
 def _testsuite(

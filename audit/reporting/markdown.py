@@ -81,7 +81,7 @@ def render_markdown(result: AuditResult, *, links: Mapping[str, str] | None = No
     groups = result.findings_by_regime()
     for regime, grouped in groups:
         if len(groups) > 1:  # several laws: a table each, headed by the pack or file
-            heading = f"{regime.name} {regime.version}" if regime else "Other requirements"
+            heading = regime.title if regime else "Other requirements"
             lines += ["", f"### {_cell(heading)}"]
         lines += [
             "",

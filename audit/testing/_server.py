@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from audit.core.closing import Closing
 
-__all__ = ["LocalHTTPServer", "LocalServer", "send_json"]
+__all__ = ["LocalHTTPServer", "LocalServer", "send_json", "wait_until"]
 
 LISTEN_BACKLOG = 128
 """Connections the kernel queues before the server accepts them."""
@@ -79,3 +80,14 @@ def send_json(
         handler.send_header(name, value)
     handler.end_headers()
     handler.wfile.write(raw)
+
+
+def wait_until(due: float) -> None:
+    """Sleep until ``due`` (``time.monotonic()`` seconds); return at once if it has passed.
+
+    The test servers answer a request ``latency`` seconds after reading it, their own
+    computing included, as a served model's latency includes its computing.
+    """
+    wait = due - time.monotonic()
+    if wait > 0:
+        time.sleep(wait)

@@ -62,7 +62,7 @@ from audit.adapters.http._values import json_scalar
 from audit.adapters.sklearn import load_skops
 from audit.core.protocols import Predictions
 from audit.errors import AuditError, EndpointError, UsageError
-from audit.testing._server import LocalHTTPServer, LocalServer, send_json
+from audit.testing._server import LocalHTTPServer, LocalServer, send_json, wait_until
 
 __all__ = [
     "Fault",
@@ -348,11 +348,7 @@ class _Handler(BaseHTTPRequestHandler):
             answer = _wrong_shape(answer)
         raw = json.dumps(answer, allow_nan=False).encode()
         del answer
-        # the model's own computing counts towards its latency, as it does in a served
-        # model's: the answer leaves ``latency`` after the request came, not later
-        wait = due - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
+        wait_until(due)  # the answer leaves ``latency`` after the request came, not later
         if fault is not None and fault.kind == "drip":
             self._drip(raw, fault.seconds)
             return

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 
-from audit.testing._server import LocalHTTPServer, LocalServer, send_json
+from audit.testing._server import LocalHTTPServer, LocalServer, send_json, wait_until
 
 __all__ = ["Screener", "StandInLLM", "adult_merit", "main", "prompt_fields", "serve_screener"]
 
@@ -182,10 +182,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(429, {"error": {"message": "rate limited"}}, {"Retry-After": "0"})
             return
         answer = _completion(screener, body, prompt, call)
-        # as a served model's latency, the answer's computing counts towards it
-        wait = due - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
+        wait_until(due)
         self._send(200, answer)
 
 

@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from audit.adapters.sklearn import SklearnAdapter
-from audit.auditors.privacy import PrivacyAuditor, PrivacyConfig
+from audit.auditors.privacy import PrivacyAuditor, PrivacyConfig, TrainingSettings
 from audit.core.context import AuditContext, ColumnRoles, Outcomes, Task
 from audit.core.measurements import AuditorOutput, EvidenceTable, MetricResult
 from audit.core.protocols import ModelAdapter
@@ -80,6 +80,22 @@ def make_context(
         model=model,
         seed=seed,
     )
+
+
+def training_settings(**overrides: Any) -> TrainingSettings:
+    """Settings of a direct ``train_module`` call: RDP, seed 0, CPU, clip 1, delta 1e-5."""
+    base: dict[str, Any] = {
+        "epochs": 3,
+        "batch_size": 100,
+        "learning_rate": 0.05,
+        "max_grad_norm": 1.0,
+        "target_delta": 1e-5,
+        "accountant": "rdp",
+        "grad_sample_mode": "auto",
+        "device": "cpu",
+        "seed": 0,
+    }
+    return TrainingSettings(**{**base, **overrides})
 
 
 def fast_settings(tmp: Path, **overrides: Any) -> PrivacyConfig:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from opacus.accountants.analysis import rdp as rdp_analysis
 from audit.auditors.privacy import TrainingSettings, train_module
 from audit.auditors.privacy.dp_training import resolve_mode
 from audit.auditors.privacy.models import stand_in_module
+from tests.auditors.privacy.conftest import training_settings
 
 
 def _data(n: int = 1500, width: int = 12) -> tuple[np.ndarray, np.ndarray]:
@@ -22,18 +24,9 @@ def _data(n: int = 1500, width: int = 12) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def _settings(accountant: str = "rdp", epochs: int = 3) -> TrainingSettings:
-    return TrainingSettings(
-        epochs=epochs,
-        batch_size=100,
-        learning_rate=0.05,
-        max_grad_norm=1.0,
-        target_delta=1e-5,
-        accountant=accountant,
-        grad_sample_mode="hooks",
-        device="cpu",
-        seed=0,
-    )
+def _settings(**overrides: Any) -> TrainingSettings:
+    """Opacus's hooks, batches of 100, unless told otherwise."""
+    return training_settings(**{"grad_sample_mode": "hooks", **overrides})
 
 
 def test_rdp_epsilon_equals_a_hand_stepped_accountant() -> None:
@@ -71,7 +64,7 @@ def test_dp_model_respects_the_target_epsilon(accountant: str, target: float) ->
         x,
         y,
         head="logit",
-        settings=_settings(accountant, epochs=2),
+        settings=_settings(accountant=accountant, epochs=2),
         target_epsilon=target,
     )
     epsilon = trained.report.epsilon
@@ -106,7 +99,7 @@ def test_non_private_training_reports_no_guarantee() -> None:
 def test_reported_sample_rate_is_the_one_opacus_accounted() -> None:
     # 1500 rows in batches of 128: Opacus samples at 1 / 12 batches, not 128 / 1500
     x, y = _data()
-    settings = TrainingSettings(**{**_settings(epochs=1).__dict__, "batch_size": 128})
+    settings = _settings(epochs=1, batch_size=128)
     trained = train_module(
         stand_in_module(x.shape[1], 0), x, y, head="logit", settings=settings, target_epsilon=2.0
     )
@@ -133,7 +126,7 @@ def test_every_clipping_engine_trains_the_same_model_as_per_sample_gradients(
     modes = ("hooks", "ghost", "bookkeeping") if hidden else ("hooks", "bookkeeping")
     trained = {}
     for mode in modes:
-        settings = TrainingSettings(**{**_settings(epochs=2).__dict__, "grad_sample_mode": mode})
+        settings = _settings(epochs=2, grad_sample_mode=mode)
         torch.manual_seed(3)
         module = stand_in_module(x.shape[1], hidden)
         trained[mode] = train_module(
@@ -175,9 +168,7 @@ def test_empty_poisson_batches_take_the_same_noise_steps_in_every_engine() -> No
     x, y = _data(20, 5)
     trained = {}
     for mode in ("hooks", "ghost", "bookkeeping"):
-        settings = TrainingSettings(
-            **{**_settings(epochs=3).__dict__, "batch_size": 1, "grad_sample_mode": mode}
-        )
+        settings = _settings(epochs=3, batch_size=1, grad_sample_mode=mode)
         torch.manual_seed(0)
         trained[mode] = train_module(
             stand_in_module(5, 4), x, y, head="logit", settings=settings, target_epsilon=8.0
@@ -202,7 +193,7 @@ def test_notices_that_are_not_about_the_training_do_not_reach_the_report(mode: s
     with pytest.warns(UserWarning, match="Optimal order is the largest alpha"):
         get_noise_multiplier(target_epsilon=2.0, target_delta=1e-5, sample_rate=1 / 15, epochs=3)
     x, y = _data()
-    settings = TrainingSettings(**{**_settings().__dict__, "grad_sample_mode": mode})
+    settings = _settings(grad_sample_mode=mode)
     report = train_module(
         stand_in_module(x.shape[1], 0), x, y, head="logit", settings=settings, target_epsilon=2.0
     ).report

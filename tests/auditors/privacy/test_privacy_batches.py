@@ -10,7 +10,7 @@ from opacus.utils.uniform_sampler import UniformWithReplacementSampler
 from scipy import stats
 from torch.utils.data import DataLoader
 
-from audit.auditors.privacy import TrainingSettings, train_module
+from audit.auditors.privacy import train_module
 from audit.auditors.privacy.dp_training import (
     _Batches,
     _whole_batch,
@@ -18,6 +18,7 @@ from audit.auditors.privacy.dp_training import (
     poisson_schedule,
 )
 from audit.auditors.privacy.models import stand_in_module
+from tests.auditors.privacy.conftest import training_settings
 
 
 def _numbered(n: int) -> _Batches:
@@ -151,16 +152,8 @@ def test_bookkeeping_epsilon_equals_stepping_the_accountant_every_step(accountan
     rng = np.random.default_rng(0)
     x = rng.normal(size=(600, 5)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)
-    settings = TrainingSettings(
-        epochs=2,
-        batch_size=50,
-        learning_rate=0.05,
-        max_grad_norm=1.0,
-        target_delta=1e-5,
-        accountant=accountant,
-        grad_sample_mode="bookkeeping",
-        device="cpu",
-        seed=0,
+    settings = training_settings(
+        epochs=2, batch_size=50, accountant=accountant, grad_sample_mode="bookkeeping"
     )
     report = train_module(
         stand_in_module(5, 0), x, y, head="logit", settings=settings, target_epsilon=2.0

@@ -10,12 +10,19 @@ import pytest
 import torch
 from opacus.accountants import RDPAccountant
 
-from audit.auditors.privacy import TrainingSettings, train_module
+from audit.auditors.privacy import train_module
 from audit.auditors.privacy.dp_training import choose_device
 from audit.auditors.privacy.models import stand_in_module
 from audit.core.context import AuditContext, Outcomes, Task
 from audit.core.protocols import ModelAdapter
-from tests.auditors.privacy.conftest import fast_settings, make_context, metric, run, table
+from tests.auditors.privacy.conftest import (
+    fast_settings,
+    make_context,
+    metric,
+    run,
+    table,
+    training_settings,
+)
 
 CUDA = torch.cuda.is_available()
 needs_cuda = pytest.mark.skipif(not CUDA, reason="CUDA is not available on this machine")
@@ -32,17 +39,7 @@ def test_cuda_training_accounts_like_opacus_and_returns_a_cpu_model(mode: str) -
     rng = np.random.default_rng(0)
     x = rng.normal(size=(3000, 12)).astype(np.float32)
     y = (x[:, 0] + 0.5 * rng.normal(size=3000) > 0).astype(np.int64)
-    settings = TrainingSettings(
-        epochs=3,
-        batch_size=256,
-        learning_rate=0.05,
-        max_grad_norm=1.0,
-        target_delta=1e-5,
-        accountant="rdp",
-        grad_sample_mode=mode,
-        device="cuda",
-        seed=0,
-    )
+    settings = training_settings(batch_size=256, grad_sample_mode=mode, device="cuda")
     trained = train_module(
         stand_in_module(12, 32), x, y, head="logit", settings=settings, target_epsilon=2.0
     )

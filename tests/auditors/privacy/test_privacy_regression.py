@@ -32,7 +32,6 @@ from audit.adapters.sklearn import SklearnAdapter
 from audit.adapters.torch import TorchAdapter
 from audit.auditors.privacy import (
     TabularEncoding,
-    TrainingSettings,
     load_dp_model,
     read_metadata,
     read_state_dict,
@@ -44,7 +43,14 @@ from audit.auditors.privacy.split import split_rows
 from audit.core.context import AuditContext, ColumnRoles, Outcomes, Task
 from audit.core.findings import Verdict
 from audit.core.measurements import AuditorOutput, LineChart
-from tests.auditors.privacy.conftest import CATEGORICAL, fast_settings, metric, run, table
+from tests.auditors.privacy.conftest import (
+    CATEGORICAL,
+    fast_settings,
+    metric,
+    run,
+    table,
+    training_settings,
+)
 
 TARGET = "hours-per-week"
 NUMERIC = ["age", "education-num", "capital-gain"]
@@ -415,17 +421,7 @@ def test_value_head_trains_least_squares_without_dp() -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2000, 5)).astype(np.float32)
     y = (x @ np.array([1.0, -2.0, 0.5, 0.0, 3.0]) + 0.1 * rng.normal(size=2000)).astype(np.float32)
-    settings = TrainingSettings(
-        epochs=30,
-        batch_size=200,
-        learning_rate=0.05,
-        max_grad_norm=1.0,
-        target_delta=1e-5,
-        accountant="rdp",
-        grad_sample_mode="auto",
-        device="cpu",
-        seed=0,
-    )
+    settings = training_settings(epochs=30, batch_size=200)
     trained = train_module(
         stand_in_module(5, 0), x, y, head="value", settings=settings, target_epsilon=None
     )
