@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
+import weakref
 from collections.abc import Callable
 
 import numpy as np
@@ -194,3 +196,62 @@ def test_workers_take_their_next_batch_without_waiting_for_the_main_thread() -> 
     assert len(predictions) == 120 and report.concurrency == 4
     assert len(adapter.started) == 12
     assert max(adapter.started) - min(adapter.started) < 0.2
+
+
+class _HeapWatcher:
+    """Declares 2 in flight; records the frozen-object count while it predicts."""
+
+    batch_size = 10
+    concurrency = 2
+    input_columns = None
+
+    def __init__(self) -> None:
+        self.frozen: list[int] = []
+        self.cycles_collected: list[bool] = []
+
+    def predict_batch(self, rows: pd.DataFrame) -> Predictions:
+        self.frozen.append(gc.get_freeze_count())
+        cycle = _Node()
+        cycle.partner = cycle
+        alive = weakref.ref(cycle)
+        del cycle
+        gc.collect()  # what the pass makes is still collected
+        self.cycles_collected.append(alive() is None)
+        return Predictions(labels=np.zeros(len(rows), dtype=np.int64))
+
+    def describe(self) -> dict[str, object]:
+        return {"kind": "heap watcher"}
+
+    def fingerprint(self) -> str:
+        return "heap watcher"
+
+
+class _Node:
+    partner: object = None
+
+
+def test_the_heap_alive_before_the_pass_is_left_out_of_collections_until_it_ends() -> None:
+    rows = pd.DataFrame({"x": np.arange(40.0)})
+    roles = ColumnRoles(target="y", sensitive=(), features=("x",))
+    adapter = _HeapWatcher()
+    assert gc.get_freeze_count() == 0
+
+    score_batches(adapter, rows, roles)
+
+    assert len(adapter.frozen) == 4 and min(adapter.frozen) > 1000  # pandas and more
+    assert adapter.cycles_collected == [True] * 4
+    assert gc.get_freeze_count() == 0  # put back
+
+
+def test_a_heap_the_process_froze_itself_stays_frozen() -> None:
+    rows = pd.DataFrame({"x": np.arange(20.0)})
+    roles = ColumnRoles(target="y", sensitive=(), features=("x",))
+    adapter = _HeapWatcher()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        score_batches(adapter, rows, roles)
+        assert adapter.frozen == [frozen, frozen]
+        assert gc.get_freeze_count() == frozen  # not unfrozen by the pass
+    finally:
+        gc.unfreeze()
