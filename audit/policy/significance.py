@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from audit.core.measurements import GroupValue
+from audit.core.p_values import p_value_text
 from audit.core.wording import humanize
 from audit.policy.schema import SIGNIFICANCE_METRICS, Requirement
 from audit.stats.adverse_impact import TEST_NAMES, ReferenceTests, against_reference
@@ -27,7 +28,6 @@ __all__ = [
     "DEFAULT_ALPHA",
     "SignificanceOutcome",
     "combined_rule",
-    "p_text",
     "ratio_evidence",
     "significance_rule",
 ]
@@ -45,15 +45,6 @@ class SignificanceOutcome:
     """The smallest p-value (adjusted when asked)."""
     sentence: str
     worst: str | None
-
-
-def p_text(p_value: float) -> str:
-    """``p = 0.003``; ``p < 0.001`` below that.
-
-    >>> p_text(0.0031), p_text(0.00002)
-    ('p = 0.003', 'p < 0.001')
-    """
-    return f"p = {p_value:.3f}" if p_value >= 0.001 else "p < 0.001"
 
 
 def _test_words(req: Requirement, tests: ReferenceTests) -> str:
@@ -106,12 +97,12 @@ def significance_rule(
         )
         sentence = (
             f"{subject} lower than {top.group}'s by more than chance would explain at the "
-            f"{alpha:g} level: smallest {p_text(smallest)} ({worst.group}), {words}."
+            f"{alpha:g} level: smallest {p_value_text(smallest, alpha)} ({worst.group}), {words}."
         )
     else:
         sentence = (
             f"No group's lower {metric} is larger than chance would explain at the "
-            f"{alpha:g} level: smallest {p_text(smallest)} ({worst.group}, against "
+            f"{alpha:g} level: smallest {p_value_text(smallest, alpha)} ({worst.group}, against "
             f"{top.group}), {words}."
         )
     return SignificanceOutcome(not significant, smallest, sentence, worst.group)
@@ -138,7 +129,7 @@ def combined_rule(
     for g in below:
         p = p_of[g.group]
         reading = "larger than chance would explain" if p < alpha else "within chance"
-        parts.append(f"{g.group}: {reading}, {p_text(p)}")
+        parts.append(f"{g.group}: {reading}, {p_value_text(p, alpha)}")
         if p < alpha:
             failing.append(g.group)
     sentence = f" Against {top.group}: " + "; ".join(parts) + f" ({words}, alpha {alpha:g})."
@@ -178,4 +169,5 @@ def ratio_evidence(
             f"; 95% interval of the ratio {comparison.ratio_low:.3f} to {comparison.ratio_high:.3f}"
         )
     words = TEST_NAMES[req.test] + (" (two-sided)" if req.test == "z" else " (one-sided)")
-    return f" For {bottom.group} the difference is {reading}: {p_text(p_value)}, {words}{interval}."
+    shown = p_value_text(p_value, alpha)
+    return f" For {bottom.group} the difference is {reading}: {shown}, {words}{interval}."

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+from audit.core.p_values import p_value_text
+
 __all__ = [
     "EM_DASH",
     "EN_DASH",
@@ -22,15 +24,20 @@ EM_DASH = "\u2014"
 EN_DASH = "\u2013"
 
 
-def format_p_value(value: float | None) -> str:
+def format_p_value(value: float | None, level: float | None = None) -> str:
     """A p-value as a lawyer reads it: ``p < 0.001`` below that, else three decimals.
+
+    With the significance ``level`` it is judged by, more digits where three decimals
+    would show it on the other side of the level (see :mod:`audit.core.p_values`).
 
     >>> format_p_value(9e-184), format_p_value(0.0312), format_p_value(None)
     ('p < 0.001', 'p = 0.031', '—')
+    >>> format_p_value(0.0497, 0.05)
+    'p = 0.0497'
     """
     if value is None or not math.isfinite(value):
         return EM_DASH
-    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
+    return p_value_text(value, level)
 
 
 def format_number(value: float | int | None, digits: int = 3) -> str:

@@ -284,6 +284,32 @@ def make_result() -> AuditResult:
     )
 
 
+def make_significance_result(p_value: float) -> AuditResult:
+    """A result whose one finding is a significance test at the 0.05 level measuring ``p_value``."""
+    requirement = RequirementSummary(
+        id="four-fifths-significance",
+        title="Significance of the selection-rate differences",
+        citation="29 CFR 1607.4(D)",
+        auditor="fairness",
+        metric="selection_rate",
+        comparison="significance",
+        threshold=0.05,
+        severity=Severity.BLOCKING,
+        group_by="sex",
+    )
+    finding = _finding(
+        requirement,
+        verdict=Verdict.FAIL if p_value < 0.05 else Verdict.PASS,
+        measured=p_value,
+        grouping=("sex",),
+        summary="The selection rate of Female is lower than Male's.",
+        worst_group="Female",
+    )
+    result = make_result()
+    policy = dataclasses.replace(result.policy, requirements=(requirement,))
+    return dataclasses.replace(result, findings=(finding,), policy=policy)
+
+
 def _hostile_group(group: GroupValue, index: int) -> GroupValue:
     return dataclasses.replace(group, group=f"{HOSTILE[index % 3]}{group.group}")
 

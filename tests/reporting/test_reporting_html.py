@@ -15,6 +15,7 @@ from audit.core.result import AuditResult
 from audit.reporting import render_html
 from audit.reporting.formats import format_interval
 from audit.reporting.html import environment
+from tests.reporting.conftest import make_significance_result
 
 
 @pytest.fixture
@@ -253,3 +254,9 @@ def test_a_grouping_no_finding_uses_is_charted_whole(sample_result, parse):
     charts = [a for a in page.tags("svg") if a.get("role") == "img"]
     assert len(charts) == 4
     assert "Other measurements" not in page.text
+
+
+def test_a_p_value_just_under_the_level_is_not_shown_as_the_level():
+    document = render_html(make_significance_result(0.0497))
+    assert '<td class="num">p = 0.0497</td>' in document
+    assert "p = 0.050" not in document

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from audit.reporting.markdown import render_markdown
-from tests.reporting.conftest import make_hostile_result, make_result
+from tests.reporting.conftest import (
+    make_hostile_result,
+    make_result,
+    make_significance_result,
+)
 
 
 def _table_rows(text: str) -> list[str]:
@@ -31,3 +35,10 @@ def test_hostile_strings_cannot_break_the_table_or_inject_markup():
         # a cell's pipe is escaped, so every row has the header's 6 cells
         assert row.replace("\\|", "").count("|") == 7
     assert "<script>" not in text
+
+
+def test_a_p_value_just_under_the_level_is_not_shown_as_the_level():
+    (row,) = _table_rows(render_markdown(make_significance_result(0.0497)))[1:]
+    assert "p = 0.0497 (significance 0.05)" in row
+    (row,) = _table_rows(render_markdown(make_significance_result(0.0312)))[1:]
+    assert "p = 0.031 (significance 0.05)" in row

@@ -15,7 +15,7 @@ import numpy as np
 from audit.auditors.fairness.measure import Status
 from audit.core.measurements import EvidenceTable, GroupStatus, GroupValue, MetricResult
 
-__all__ = ["AUDITOR", "Cell", "Part", "columns_label", "group_value", "join", "number", "p_text"]
+__all__ = ["AUDITOR", "Cell", "Part", "columns_label", "group_value", "join", "number"]
 
 Cell = str | int | float | None
 
@@ -74,12 +74,3 @@ def group_value(
 
 def columns_label(columns: Sequence[str]) -> str:
     return " \N{MULTIPLICATION SIGN} ".join(columns)
-
-
-def p_text(p_value: float) -> str:
-    """``p = 0.003``; ``p < 0.001`` below that.
-
-    >>> p_text(0.0031), p_text(0.00002)
-    ('p = 0.003', 'p < 0.001')
-    """
-    return f"p = {p_value:.3f}" if p_value >= 0.001 else "p < 0.001"

@@ -5,11 +5,12 @@ Overall and within strata; the numbers come from :mod:`.measure` and :mod:`.stra
 
 from __future__ import annotations
 
-from audit.auditors.fairness._present import Cell, Part, columns_label, number, p_text
+from audit.auditors.fairness._present import Cell, Part, columns_label, number
 from audit.auditors.fairness.config import FairnessConfig
 from audit.auditors.fairness.measure import BinaryMeasurement
 from audit.auditors.fairness.strata import StratifiedMeasurement
 from audit.core.measurements import EvidenceTable, GroupStatus
+from audit.core.p_values import p_value_text
 
 __all__ = [
     "SIGNIFICANCE_PREFIX",
@@ -29,8 +30,7 @@ def p_value_words(p_value: float, level: float) -> str:
     >>> p_value_words(0.0031, 0.05)
     "larger than chance would explain: p = 0.003, Fisher's exact test"
     """
-    shown = f"{p_value:.3f}" if p_value >= 0.001 else "< 0.001"
-    shown = f"p = {shown}" if p_value >= 0.001 else f"p {shown}"
+    shown = p_value_text(p_value, level)
     if p_value < level:
         return f"larger than chance would explain: {shown}, Fisher's exact test"
     return f"within what chance could explain: {shown}, Fisher's exact test"
@@ -132,10 +132,11 @@ def strata_part(m: StratifiedMeasurement, settings: FairnessConfig) -> Part:
             if result.cmh_p_value < level
             else "within strata, within what chance could explain"
         )
-        reading += f": {p_text(result.cmh_p_value)}, Cochran-Mantel-Haenszel test"
+        reading += f": {p_value_text(result.cmh_p_value, level)}, Cochran-Mantel-Haenszel test"
         if result.breslow_day_p_value < level:
             reading += (
-                f"; the odds ratio differs between strata ({p_text(result.breslow_day_p_value)},"
+                f"; the odds ratio differs between strata "
+                f"({p_value_text(result.breslow_day_p_value, level)},"
                 " Breslow-Day), so one common ratio summarises them poorly"
             )
         rows.append(

@@ -52,6 +52,25 @@ def test_significance_fails_on_a_difference_larger_than_chance(run_audit):
     assert "Fisher's exact test (one-sided)" in finding.summary
 
 
+def test_a_p_value_just_under_the_level_is_never_shown_as_the_level(run_audit):
+    # German Credit's men under 25 against those over, under a logistic model: 46 of 65
+    # against 503 of 625; scipy's one-sided Fisher p is 0.0497, which three decimals
+    # would show as "p = 0.050" beside "larger than chance would explain at the 0.05 level"
+    frame = _rows({"A": (65, 46 / 65), "B": (625, 503 / 625)})
+    expected = fisher_exact([[46, 19], [503, 122]], alternative="less").pvalue
+    assert 0.0495 < expected < 0.05
+    metrics = _measure(run_audit, frame)
+    (significance,) = evaluate_requirement(
+        _requirement(compare="significance", alpha=0.05), metrics, sensitive=["race"]
+    )
+    assert significance.verdict is Verdict.FAIL
+    assert f"smallest p = {expected:.4f} (race=A)" in significance.summary
+    (ratio,) = evaluate_requirement(
+        _requirement(compare="ratio_to_max", threshold=0.8), metrics, sensitive=["race"]
+    )
+    assert f"larger than chance would explain: p = {expected:.4f}" in ratio.summary
+
+
 def test_the_combined_rule_flags_only_significant_shortfalls(run_audit):
     frame = _rows({"A": (40, 0.30), "B": (40, 0.45)})  # ratio 0.67, Fisher p about 0.12
     metrics = _measure(run_audit, frame)
