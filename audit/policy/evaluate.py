@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from audit.core.findings import Finding, Verdict
 from audit.core.measurements import AuditorOutput, GroupStatus, GroupValue, MetricResult
+from audit.core.readings import decimals_apart
 from audit.core.wording import humanize, sentence_case
 from audit.policy.schema import Comparison, GroupBy, Policy, Requirement
 from audit.policy.significance import combined_rule, ratio_evidence, significance_rule
@@ -389,8 +390,6 @@ def _pair(measured: float, threshold: float, passed: bool) -> tuple[str, str]:
     digits = 2
     while digits < 6 and abs(round(threshold, digits) - threshold) > TOLERANCE:
         digits += 1
-    shown, limit = f"{measured:.{digits}f}", f"{threshold:.{digits}f}"
-    while not passed and shown == limit and digits < 9:
-        digits += 1
-        shown, limit = f"{measured:.{digits}f}", f"{threshold:.{digits}f}"
-    return shown, limit
+    if not passed:
+        digits = decimals_apart(measured, threshold, digits)
+    return f"{measured:.{digits}f}", f"{threshold:.{digits}f}"

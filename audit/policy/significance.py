@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from audit.core.measurements import GroupValue
-from audit.core.p_values import p_value_text
+from audit.core.readings import p_value_text
 from audit.core.wording import humanize
 from audit.policy.schema import SIGNIFICANCE_METRICS, Requirement
 from audit.stats.adverse_impact import TEST_NAMES, ReferenceTests, against_reference

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import math
 
-from audit.core.p_values import p_value_text
+from audit.core.findings import Finding, Verdict
+from audit.core.readings import decimals_apart, p_value_text
 
 __all__ = [
     "EM_DASH",
     "EN_DASH",
     "format_count",
     "format_interval",
+    "format_measured",
     "format_number",
     "format_p_value",
     "format_threshold",
@@ -28,7 +30,7 @@ def format_p_value(value: float | None, level: float | None = None) -> str:
     """A p-value as a lawyer reads it: ``p < 0.001`` below that, else three decimals.
 
     With the significance ``level`` it is judged by, more digits where three decimals
-    would show it on the other side of the level (see :mod:`audit.core.p_values`).
+    would show it on the other side of the level (see :mod:`audit.core.readings`).
 
     >>> format_p_value(9e-184), format_p_value(0.0312), format_p_value(None)
     ('p < 0.001', 'p = 0.031', '—')
@@ -64,6 +66,22 @@ def format_number(value: float | int | None, digits: int = 3) -> str:
     if text.strip("-0.,"):
         return text
     return f"{number:.{digits}g}" if number != 0 else text.lstrip("-")
+
+
+def format_measured(finding: Finding) -> str:
+    """A finding's measured value as the tables beside its threshold show it.
+
+    A p-value (a significance requirement) as :func:`format_p_value` reads it at the
+    requirement's level; any other value as :func:`format_number` does, except that a
+    value that failed never reads as its threshold (0.7996 against 0.8 is not
+    ``0.800``; see :func:`audit.core.readings.decimals_apart`).
+    """
+    value, threshold = finding.measured, finding.threshold
+    if finding.comparison == "significance":
+        return format_p_value(value, threshold)
+    if value is None or finding.verdict is not Verdict.FAIL or not math.isfinite(value):
+        return format_number(value)
+    return format_number(value, decimals_apart(value, threshold, 3))
 
 
 def format_count(value: int | None) -> str:

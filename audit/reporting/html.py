@@ -39,6 +39,7 @@ from audit.reporting.charts import ReferenceLine, bar_chart, chart_svg
 from audit.reporting.formats import (
     format_count,
     format_interval,
+    format_measured,
     format_number,
     format_p_value,
     format_threshold,
@@ -148,6 +149,7 @@ def environment() -> Environment:
     env.filters.update(
         number=format_number,
         p_value=format_p_value,
+        measured=format_measured,
         count=format_count,
         threshold=format_threshold,
         interval=format_interval,

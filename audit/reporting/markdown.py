@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from audit.core.findings import Finding, Verdict
 from audit.core.secrets import redact
-from audit.reporting.formats import format_number, format_p_value, format_threshold
+from audit.reporting.formats import format_measured, format_threshold
 from audit.reporting.write import write_atomic
 
 if TYPE_CHECKING:
@@ -40,12 +40,6 @@ def _code(text: str) -> str:
     return f"`{flat}`"
 
 
-def _measured(finding: Finding) -> str:
-    if finding.comparison == "significance":
-        return format_p_value(finding.measured, finding.threshold)
-    return format_number(finding.measured)
-
-
 def _row(finding: Finding, outcome: str) -> str:
     grouping = " × ".join(finding.grouping) if finding.grouping else "all rows"
     cells = (
@@ -53,7 +47,8 @@ def _row(finding: Finding, outcome: str) -> str:
         _cell(grouping),
         f"{_MARK[finding.verdict]}" if outcome == finding.verdict.value else _cell(outcome),
         finding.severity.value,
-        f"{_measured(finding)} ({_cell(finding.comparison)} {format_threshold(finding.threshold)})",
+        f"{format_measured(finding)} "
+        f"({_cell(finding.comparison)} {format_threshold(finding.threshold)})",
         _cell(finding.worst_group or "—"),
     )
     return "| " + " | ".join(cells) + " |"

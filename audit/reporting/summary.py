@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select
 
 from audit.core.findings import Verdict
 from audit.core.measurements import grouping_label
-from audit.reporting.formats import format_number, format_threshold
+from audit.reporting.formats import format_measured, format_threshold
 
 if TYPE_CHECKING:
     from audit.core.result import AuditResult
@@ -39,7 +39,7 @@ def render_summary_html(result: AuditResult) -> str:
             "groups": grouping_label(f.grouping),
             "verdict": result.outcome(f),
             "severity": f.severity.value,
-            "measured": format_number(f.measured),
+            "measured": format_measured(f),
             "comparison": f.comparison,
             "threshold": format_threshold(f.threshold),
             "worst": f.worst_group or "—",

@@ -284,23 +284,25 @@ def make_result() -> AuditResult:
     )
 
 
-def make_significance_result(p_value: float) -> AuditResult:
-    """A result whose one finding is a significance test at the 0.05 level measuring ``p_value``."""
+def make_one_finding_result(comparison: str, threshold: float, measured: float) -> AuditResult:
+    """A result with one finding on the selection rates by sex: ``comparison`` to
+    ``threshold`` (``significance`` or ``ratio_to_max``), failed when ``measured`` is
+    below it."""
     requirement = RequirementSummary(
-        id="four-fifths-significance",
-        title="Significance of the selection-rate differences",
+        id=f"four-fifths-{comparison}",
+        title="Selection rates by sex",
         citation="29 CFR 1607.4(D)",
         auditor="fairness",
         metric="selection_rate",
-        comparison="significance",
-        threshold=0.05,
+        comparison=comparison,
+        threshold=threshold,
         severity=Severity.BLOCKING,
         group_by="sex",
     )
     finding = _finding(
         requirement,
-        verdict=Verdict.FAIL if p_value < 0.05 else Verdict.PASS,
-        measured=p_value,
+        verdict=Verdict.FAIL if measured < threshold else Verdict.PASS,
+        measured=measured,
         grouping=("sex",),
         summary="The selection rate of Female is lower than Male's.",
         worst_group="Female",

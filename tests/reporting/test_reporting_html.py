@@ -15,7 +15,8 @@ from audit.core.result import AuditResult
 from audit.reporting import render_html
 from audit.reporting.formats import format_interval
 from audit.reporting.html import environment
-from tests.reporting.conftest import make_significance_result
+from audit.reporting.summary import render_summary_html
+from tests.reporting.conftest import make_one_finding_result
 
 
 @pytest.fixture
@@ -256,7 +257,16 @@ def test_a_grouping_no_finding_uses_is_charted_whole(sample_result, parse):
     assert "Other measurements" not in page.text
 
 
-def test_a_p_value_just_under_the_level_is_not_shown_as_the_level():
-    document = render_html(make_significance_result(0.0497))
-    assert '<td class="num">p = 0.0497</td>' in document
-    assert "p = 0.050" not in document
+@pytest.mark.parametrize(
+    ("comparison", "threshold", "measured", "shown", "never"),
+    [
+        ("significance", 0.05, 0.0497, "p = 0.0497", "p = 0.050"),
+        ("ratio_to_max", 0.8, 0.7996, "0.7996", "0.800"),
+    ],
+)
+def test_a_failed_value_never_reads_as_its_threshold(comparison, threshold, measured, shown, never):
+    document = render_html(make_one_finding_result(comparison, threshold, measured))
+    cells = re.findall(r'<td class="num">([^<]*)</td>', document)
+    assert shown in cells and never not in cells
+    summary = render_summary_html(make_one_finding_result(comparison, threshold, measured))
+    assert f">{shown}</td>" in summary and f">{never}</td>" not in summary

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from audit.reporting.markdown import render_markdown
 from tests.reporting.conftest import (
     make_hostile_result,
+    make_one_finding_result,
     make_result,
-    make_significance_result,
 )
 
 
@@ -37,8 +39,16 @@ def test_hostile_strings_cannot_break_the_table_or_inject_markup():
     assert "<script>" not in text
 
 
-def test_a_p_value_just_under_the_level_is_not_shown_as_the_level():
-    (row,) = _table_rows(render_markdown(make_significance_result(0.0497)))[1:]
-    assert "p = 0.0497 (significance 0.05)" in row
-    (row,) = _table_rows(render_markdown(make_significance_result(0.0312)))[1:]
-    assert "p = 0.031 (significance 0.05)" in row
+@pytest.mark.parametrize(
+    ("comparison", "threshold", "measured", "shown"),
+    [
+        ("significance", 0.05, 0.0497, "p = 0.0497 (significance 0.05)"),
+        ("significance", 0.05, 0.0312, "p = 0.031 (significance 0.05)"),
+        ("ratio_to_max", 0.8, 0.7996, "0.7996 (ratio\\_to\\_max 0.8)"),  # failed: not 0.800
+        ("ratio_to_max", 0.8, 0.8004, "0.800 (ratio\\_to\\_max 0.8)"),  # passed: as it reads
+    ],
+)
+def test_a_measured_value_never_reads_across_its_threshold(comparison, threshold, measured, shown):
+    result = make_one_finding_result(comparison, threshold, measured)
+    (row,) = _table_rows(render_markdown(result))[1:]
+    assert shown in row

@@ -10,7 +10,7 @@ from audit.auditors.fairness.config import FairnessConfig
 from audit.auditors.fairness.measure import BinaryMeasurement
 from audit.auditors.fairness.strata import StratifiedMeasurement
 from audit.core.measurements import EvidenceTable, GroupStatus
-from audit.core.p_values import p_value_text
+from audit.core.readings import p_value_text
 
 __all__ = [
     "SIGNIFICANCE_PREFIX",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from audit.core.p_values import p_value_text
+from audit.core.readings import decimals_apart, p_value_text
 
 
 @pytest.mark.parametrize(
@@ -32,3 +32,21 @@ def test_the_shown_value_is_on_the_same_side_of_the_level(
     assert text == shown
     if level is not None and text.startswith("p = "):
         assert (float(text[4:]) < level) == (p_value < level)
+
+
+@pytest.mark.parametrize(
+    ("value", "threshold", "decimals", "apart"),
+    [
+        (0.7996, 0.8, 3, 4),  # 0.800 would read as the threshold
+        (0.79996, 0.8, 2, 5),
+        (0.71, 0.8, 3, 3),
+        (0.8 - 1e-12, 0.8, 3, 9),  # closer than 1e-9: as far as it goes
+        (1.2004, 1.2, 2, 4),  # a maximum exceeded
+    ],
+)
+def test_decimals_apart_tell_a_value_from_its_threshold(
+    value: float, threshold: float, decimals: int, apart: int
+) -> None:
+    assert decimals_apart(value, threshold, decimals) == apart
+    if apart < 9:
+        assert f"{value:.{apart}f}" != f"{threshold:.{apart}f}"

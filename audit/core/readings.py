@@ -1,6 +1,9 @@
-"""How a p-value reads in findings, evidence and reports: one rule for every sentence.
+"""How measured values read beside the thresholds and levels they are judged by.
 
-Three decimals, and ``p < 0.001`` below that, unless those would put the p-value on the
+Rounding must never hide a verdict.  A measured value that failed its threshold never
+reads as the threshold itself (an impact ratio of 0.7996 against 0.8 is not "0.800"):
+:func:`decimals_apart` gives the decimals that tell them apart.  A p-value reads with
+three decimals, and ``p < 0.001`` below that, unless those would put the p-value on the
 other side of the significance level the sentence judges it by: a p-value of 0.0497 is
 "larger than chance would explain" at the 0.05 level, and ``p = 0.050`` beside those
 words would contradict them, so it reads ``p = 0.0497``.  Likewise below 0.001 when the
@@ -13,7 +16,10 @@ not say on which side of it the p-value lies.
 
 from __future__ import annotations
 
-__all__ = ["p_value_text"]
+__all__ = ["decimals_apart", "p_value_text"]
+
+_MOST_APART = 9
+"""Most decimals :func:`decimals_apart` adds to tell a value from its threshold."""
 
 _DECIMALS = 3
 _MOST_DECIMALS = 5
@@ -50,3 +56,17 @@ def p_value_text(p_value: float, level: float | None = None) -> str:
         if level is None or (value < level) == below:
             return f"p = {shown}"
     return f"p = {p_value!r}"
+
+
+def decimals_apart(value: float, threshold: float, decimals: int) -> int:
+    """Decimals, ``decimals`` or more, at which ``value`` does not read as ``threshold``.
+
+    For a value that failed its threshold: shown with as many decimals as the
+    threshold, it may round onto it.  Values closer than ``10**-9`` read alike.
+
+    >>> decimals_apart(0.7996, 0.8, 3), decimals_apart(0.71, 0.8, 3)
+    (4, 3)
+    """
+    while f"{value:.{decimals}f}" == f"{threshold:.{decimals}f}" and decimals < _MOST_APART:
+        decimals += 1
+    return decimals
