@@ -22,9 +22,11 @@ _MOST_APART = 9
 """Most decimals :func:`decimals_apart` adds to tell a value from its threshold."""
 
 _DECIMALS = 3
+"""Decimals a p-value reads with, unless the level needs more."""
 _MOST_DECIMALS = 5
 """Beyond this many decimals, p-values read in scientific notation."""
 _MOST_SIGNIFICANT = 16
+"""Most significant digits a p-value reads with (a double holds about 16)."""
 
 
 def p_value_text(p_value: float, level: float | None = None) -> str:

@@ -41,7 +41,6 @@ from audit.reporting.formats import (
     format_interval,
     format_measured,
     format_number,
-    format_p_value,
     format_threshold,
 )
 from audit.reporting.fria import fria_section
@@ -148,7 +147,6 @@ def environment() -> Environment:
     )
     env.filters.update(
         number=format_number,
-        p_value=format_p_value,
         measured=format_measured,
         count=format_count,
         threshold=format_threshold,
