@@ -251,7 +251,10 @@ def test_a_heap_the_process_froze_itself_stays_frozen() -> None:
     try:
         frozen = gc.get_freeze_count()
         score_batches(adapter, rows, roles)
-        assert adapter.frozen == [frozen, frozen]
-        assert gc.get_freeze_count() == frozen  # not unfrozen by the pass
+        # frozen objects that die leave the count, so it can only fall: neither frozen
+        # again (what the pass made would join) nor unfrozen (it would drop to 0)
+        assert len(adapter.frozen) == 2
+        assert all(0 < count <= frozen for count in adapter.frozen)
+        assert 0 < gc.get_freeze_count() <= frozen
     finally:
         gc.unfreeze()
