@@ -20,6 +20,12 @@ from audit.errors import DataError
 __all__ = ["check_columns", "load_table", "parquet_dataset", "resolve_roles"]
 
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+_OTHER_SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'"}
+"""Separators other than the file type's that a one-column header gives away."""
+_RECODE = (
+    "re-encode it as UTF-8 (from Windows-1252 or Latin-1, as spreadsheets often save: "
+    "iconv -f cp1252 -t utf-8 IN > OUT)"
+)
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 
@@ -41,15 +47,16 @@ def load_table(path: str | Path) -> pd.DataFrame:
         elif suffix in _PARQUET_SUFFIXES:
             frame = pd.read_parquet(path)
         elif suffix in _CSV_SUFFIXES:
-            frame = _read_csv(path, "\t" if suffix == ".tsv" else ",")
+            sep = "\t" if suffix == ".tsv" else ","
+            _check_separator(path, sep)
+            frame = _read_csv(path, sep)
         else:
             raise DataError(
                 f"data file '{path}' has an unknown type '{suffix}'; use .csv, .tsv or .parquet"
             )
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"data file '{path}' is not UTF-8 text (byte {exc.start}); re-encode it as UTF-8"
-        ) from None
+    except UnicodeDecodeError:
+        where = _non_utf8(path)
+        raise DataError(f"data file '{path}' is not UTF-8 text ({where}); {_RECODE}") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"data file '{path}' is empty") from None
     except (pd.errors.ParserError, ValueError, OSError) as exc:
@@ -104,6 +111,41 @@ def _read_csv(path: Path, sep: str) -> pd.DataFrame:
             f"({len(frame.columns)} columns); check the separator and quoting"
         )
     return frame
+
+
+def _check_separator(path: Path, sep: str) -> None:
+    """Refuse a file whose header is one column holding another separator (``a;b;c``).
+
+    Read with the file type's separator, such a file would be one column whose name is
+    the whole header, and every check after would name the wrong problem.
+    """
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        try:
+            header = next(csv.reader(handle, delimiter=sep), [])
+        except (csv.Error, UnicodeDecodeError):
+            return  # reading the file names what is wrong with it
+    if len(header) != 1:
+        return
+    found = {other: header[0].count(other) for other in _OTHER_SEPARATORS if other != sep}
+    other, count = max(found.items(), key=lambda item: item[1], default=(sep, 0))
+    if count:
+        shown = header[0] if len(header[0]) <= 60 else header[0][:57] + "..."
+        raise DataError(
+            f"data file '{path}' has one column, {shown!r}: it separates its columns with "
+            f"{_OTHER_SEPARATORS[other]}, not {_OTHER_SEPARATORS.get(sep, repr(sep))}; "
+            "save it comma-separated (.csv) or tab-separated (.tsv)"
+        )
+
+
+def _non_utf8(path: Path) -> str:
+    """Where the first byte that is not UTF-8 is: ``line 2: byte 0xe9``."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:  # no UTF-8 character spans a line's end
+                return f"line {number}: byte 0x{line[exc.start]:02x}"
+    return "a byte sequence that is not UTF-8"
 
 
 def _check_csv_header(path: Path, sep: str) -> None:

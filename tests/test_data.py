@@ -21,7 +21,11 @@ def test_csv_and_parquet_read_the_same(tmp_path, adult_sample):
         ("missing.csv", None, "does not exist"),
         ("empty.csv", b"", "is empty"),
         ("header.csv", b"a,b\n", "has no rows"),
-        ("latin1.csv", "name\nJos\xe9\n".encode("latin-1"), "is not UTF-8"),
+        ("latin1.csv", "name\nJos\xe9\n".encode("latin-1"), r"UTF-8 text \(line 2: byte 0xe9\)"),
+        ("late.csv", b"name\n" + b"Ann\n" * 5000 + "Jos\xe9\n".encode("cp1252"), "line 5002: "),
+        ("semicolon.csv", b"a;b;c\n1,5;2;3\n", r"separates its columns with ';', not ','"),
+        ("pipes.csv", b"a|b|c\n1|2|3\n", r"one column, 'a\|b\|c': .* with '\|', not ','"),
+        ("semicolon.tsv", b"a;b;c\n1;2;3\n", r"with ';', not tabs"),
         ("data.xlsx", b"x", "unknown type '.xlsx'"),
     ],
 )
@@ -32,6 +36,15 @@ def test_unreadable_data_gets_one_line(tmp_path, name, content, message):
     with pytest.raises(DataError, match=message) as info:
         load_table(path)
     assert "\n" not in str(info.value)
+
+
+def test_a_one_column_header_is_taken_for_another_separator_only_when_it_holds_one(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("score;2026\n0.5\n0.7\n")  # ';' in the one name, and no other column
+    with pytest.raises(DataError, match="separates its columns with ';'"):
+        load_table(path)
+    path.write_text("score 2026\n0.5\n0.7\n")
+    assert load_table(path)["score 2026"].tolist() == [0.5, 0.7]
 
 
 def test_misspelled_column_suggests_the_right_one(adult_sample):

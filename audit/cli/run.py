@@ -79,7 +79,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "data-only audit (policies whose auditors read only the data, e.g. masking)",
     )
     parser.add_argument(
-        "--data", required=True, help="CSV or Parquet file, or a folder of Parquet files"
+        "--data",
+        required=True,
+        help="UTF-8 CSV (comma-separated; .tsv: tab-separated) or Parquet file, or a folder "
+        "of Parquet files",
     )
     parser.add_argument("--target", help="ground-truth column (needed with --model)")
     parser.add_argument(

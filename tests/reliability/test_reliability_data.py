@@ -173,7 +173,7 @@ def test_bad_data_is_one_line_exit_2_and_no_report(
     ("name", "content", "message"),
     [
         ("empty.csv", b"", "is empty"),
-        ("latin1.csv", "s,y,pred\nJos\xe9,1,1\n".encode("latin-1"), "is not UTF-8 text (byte"),
+        ("latin1.csv", "s,y,pred\nJos\xe9,1,1\n".encode("latin-1"), "(line 2: byte 0xe9)"),
         ("dupes.csv", b"s,y,s,pred\na,1,b,1\nb,0,a,0\n", "has duplicated column names: s"),
         ("binary.csv", bytes(range(256)) * 4, "data file"),
         ("ragged.csv", b"s,y,pred\na,1,1,9,9\n", "data file"),
