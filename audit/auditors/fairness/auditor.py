@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+import pandas as pd
 from pydantic import BaseModel
 
 from audit.auditors._settings import settings_as
@@ -16,7 +17,7 @@ from audit.auditors.fairness._present import AUDITOR, Part
 from audit.auditors.fairness.config import FairnessConfig, LL144Config
 from audit.auditors.fairness.counts import FP, TP
 from audit.auditors.fairness.describe import descriptions
-from audit.auditors.fairness.evidence import output, unmeasured
+from audit.auditors.fairness.evidence import numbers_part, output, unmeasured
 from audit.auditors.fairness.evidence_ll144 import ll144_part, ll144_unmeasured
 from audit.auditors.fairness.evidence_tests import strata_part
 from audit.auditors.fairness.inputs import input_problem
@@ -183,16 +184,16 @@ def _finish(
 
     grouped = tally.grouped_counts()
     measured = measure_each(grouped, measure, seed=seed, progress=progress)
-    extra: list[Part] = []
+    extra: list[Part] = [numbers_part(tally.column_values())]
     if settings.strata is not None:
         extra += _strata_parts(measured, settings, settings.strata, context)
     if settings.ll144 is not None:
         has_score = context is not None and context.outcomes.y_score is not None
         plan = plan_ll144(settings.ll144, regression=False, has_score=has_score)
         if context is not None:
-            extra = _ll144_from_context(context, settings, settings.ll144, plan)
+            extra += _ll144_from_context(context, settings, settings.ll144, plan)
         else:
-            extra = _ll144_from_tally(grouped, roles, settings, settings.ll144, plan)
+            extra += _ll144_from_tally(grouped, roles, settings, settings.ll144, plan)
     return output(measured, tally.rows, settings, Task.BINARY, seed, extra=extra)
 
 
@@ -293,8 +294,14 @@ def _regression_output(context: AuditContext, settings: FairnessConfig) -> Audit
         return measure_regression(grouping, y_true, y_pred, settings, rng)
 
     measured = measure_each(groupings, measure, seed=context.seed, progress=context.progress)
-    extra: list[Part] = []
+    numeric = [
+        c
+        for c in context.roles.sensitive
+        if pd.api.types.is_numeric_dtype(context.data[c])
+        and not pd.api.types.is_bool_dtype(context.data[c])
+    ]
+    extra = [numbers_part({c: context.data[c].dropna().unique().tolist() for c in numeric})]
     if settings.ll144 is not None:
         plan = plan_ll144(settings.ll144, regression=True, has_score=True)
-        extra = _ll144_from_context(context, settings, settings.ll144, plan)
+        extra += _ll144_from_context(context, settings, settings.ll144, plan)
     return output(measured, len(context.data), settings, Task.REGRESSION, context.seed, extra=extra)

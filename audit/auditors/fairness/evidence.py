@@ -6,7 +6,9 @@ Nothing here measures; every number comes from :mod:`audit.auditors.fairness.mea
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import numbers
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -41,7 +43,11 @@ from audit.auditors.fairness.measure import (
 from audit.core.context import ColumnRoles, Task
 from audit.core.measurements import AuditorOutput, EvidenceTable, GroupStatus, MetricResult
 
-__all__ = ["binary_part", "output", "regression_part", "unmeasured"]
+__all__ = ["MANY_NUMBERS", "binary_part", "numbers_part", "output", "regression_part", "unmeasured"]
+
+MANY_NUMBERS = 20
+"""Distinct numbers above which a sensitive column reads as a measurement (an age, an
+income), whose values an audit should bin, not compare one by one."""
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -360,6 +366,27 @@ def _summary_table(task: Task, parts: Sequence[Part]) -> EvidenceTable:
         rows=tuple(part.summary for part in parts),
         caption="Blank cells: fewer than two groups could be compared.",
     )
+
+
+def numbers_part(values: Mapping[str, Collection[Any]]) -> Part:
+    """Warnings for sensitive columns whose distinct values (``values``) are many numbers.
+
+    Each value of a sensitive column is a group of its own: ages 24 and 35 would be
+    compared as two groups, which is rarely what a policy means by an age group.
+    """
+    part = Part()
+    for column, held in values.items():
+        found = [v for v in held if v is not None]
+        if len(found) > MANY_NUMBERS and all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_) for v in found
+        ):
+            part.warnings.append(
+                f"sensitive column {column!r} holds {len(found)} distinct numbers, each "
+                "compared as a group of its own; to compare ranges, bin it before the audit "
+                "(for age, e.g. under 40 and 40 or over: the ADEA protects people aged 40 "
+                "or over, 29 U.S.C. § 631(a))"
+            )
+    return part
 
 
 def _missing_value_warnings(

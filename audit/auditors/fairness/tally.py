@@ -129,6 +129,14 @@ class FairnessTally:
             self.categories[column] = known + tuple(c for c in categories if c not in known)
         return self
 
+    def column_values(self) -> dict[str, list[Any]]:
+        """Each sensitive column's distinct raw values (``None``: missing).
+
+        Taken from the groupings of one column.
+        """
+        single = [g for g in self.groupings if len(g.columns) == 1]
+        return {g.columns[0]: [key[0] for key in g.cells] for g in single}
+
     def grouped_counts(self) -> list[GroupedCounts]:
         """The groups of every grouping with their counts, sorted as in-memory encoding sorts."""
         return [_ordered(tally, self.categories) for tally in self.groupings]

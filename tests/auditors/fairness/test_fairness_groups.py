@@ -9,6 +9,7 @@ from fairlearn.metrics import demographic_parity_difference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audit.core.context import Task
 from audit.core.groups import (
     encode_column,
     group_statuses,
@@ -204,3 +205,37 @@ def test_dense_and_sorted_compaction_give_the_same_groups(monkeypatch):
     first = dense.labels[dense.codes[0]]
     row = frame.iloc[0]
     assert first.startswith(f"a={row['a']}, ")
+
+
+def _numbers_warnings(output) -> list[str]:
+    return [w for w in output.warnings if "distinct numbers" in w]
+
+
+def test_a_sensitive_column_of_many_numbers_is_named_in_a_warning(adult, adult_income, run_audit):
+    # Adult's age: 73 distinct ages, each its own group unless the user bins them
+    data = adult[["age", "race", "sex"]].assign(
+        race_code=adult["race"].astype("category").cat.codes,  # 5 numbers: real groups
+        over_40=adult["age"] >= 40,  # booleans are groups, not numbers
+    )
+    columns = ["age", "race", "race_code", "over_40"]
+    output = run_audit(data[columns], adult_income, adult_income, columns, intersectional=False)
+    (warning,) = _numbers_warnings(output)
+    assert f"'age' holds {adult['age'].nunique()} distinct numbers" in warning
+    assert "29 U.S.C. § 631(a)" in warning
+    regression = run_audit(
+        data[["age", "race"]],
+        adult["hours-per-week"].to_numpy(float),
+        adult["hours-per-week"].to_numpy(float),
+        ["age", "race"],
+        task=Task.REGRESSION,
+        intersectional=False,
+    )
+    assert _numbers_warnings(regression) == [warning]
+
+
+def test_few_numbers_or_many_strings_draw_no_such_warning(run_audit):
+    countries = [f"country {i}" for i in range(40)]  # 40 named groups: national origin
+    data = pd.DataFrame({"origin": countries * 25, "score": [0.5, 1.5] * 500})
+    y = np.tile([0, 1], 500)
+    output = run_audit(data, y, y, ["origin", "score"], intersectional=False)
+    assert _numbers_warnings(output) == []

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from audit.auditors.fairness import FairnessAuditor, FairnessConfig
+from audit.auditors.fairness.config import LL144Config
 from audit.stats import mantel_haenszel
 from tests.auditors.fairness.test_fairness_ll144 import _context
 
@@ -53,6 +54,17 @@ def test_within_departments_the_difference_is_within_chance():
     assert cells["p (Breslow-Day)"] < 0.01
     assert "within what chance could explain" in cells["reading"]
     assert "summarises them poorly" in cells["reading"]
+
+
+def test_strata_and_ll144_tables_both_reach_the_output():
+    # LL144's tables used to replace the stratified ones instead of following them
+    data, admitted = _rows()
+    config = FairnessConfig(strata="dept", ll144=LL144Config())
+    output = FairnessAuditor().run(_context(data, admitted, ["sex"]), config)
+    titles = [t.title for t in output.tables]
+    assert "Selection within strata of dept, by sex" in titles
+    assert "LL144 selection rates by sex" in titles
+    assert output.find("ll144_rate")
 
 
 def test_a_missing_strata_column_is_a_warning_not_a_crash():
