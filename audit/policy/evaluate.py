@@ -260,7 +260,7 @@ def _compare_groups(
         passed = difference <= t + TOLERANCE
         shown, limit = _pair(difference, t, passed)
         sentence = (
-            f"The largest difference in {_metric(req)} between {_label(grouping)} groups is "
+            f"The largest difference in {_metric(req)} {_which(grouping, 'between', pair=True)} is "
             f"{shown} ({top.group} {_num(_value(top))} vs {bottom.group} "
             f"{_num(_value(bottom))}); the threshold is {limit}."
         )
@@ -270,7 +270,7 @@ def _compare_groups(
     shown, limit = _pair(_value(worst), t, passed)
     extreme = "highest" if req.compare is Comparison.AT_MOST else "lowest"
     sentence = (
-        f"The {extreme} {_metric(req)} among {_label(grouping)} groups is {shown} "
+        f"The {extreme} {_metric(req)} {_which(grouping, 'among')} is {shown} "
         f"({worst.group}); the threshold is {_bound_word(req)} {limit}."
     )
     return _Outcome(_value(worst), passed, sentence, worst.group, None)
@@ -376,6 +376,17 @@ def _metric(req: Requirement) -> str:
     return humanize(req.metric)
 
 
+def _which(grouping: tuple[str, ...], word: str, pair: bool = False) -> str:
+    """Which groups a sentence speaks of: ``among sex groups``.
+
+    A metric's own groups (no sensitive columns: a masking metric per entity) read
+    ``of any group``, or ``between any two groups`` for a ``pair``.
+    """
+    if grouping:
+        return f"{word} {_label(grouping)} groups"
+    return f"{word} any two groups" if pair else "of any group"
+
+
 def _label(grouping: tuple[str, ...]) -> str:
     return _TIMES.join(grouping) if grouping else "the whole population"
 
@@ -390,6 +401,8 @@ def _pair(measured: float, threshold: float, passed: bool) -> tuple[str, str]:
     digits = 2
     while digits < 6 and abs(round(threshold, digits) - threshold) > TOLERANCE:
         digits += 1
+    if float(measured).is_integer() and float(threshold).is_integer():
+        return f"{measured:,.0f}", f"{threshold:,.0f}"  # counts: 25 cells, not 25.00
     if not passed:
         digits = decimals_apart(measured, threshold, digits)
     return f"{measured:.{digits}f}", f"{threshold:.{digits}f}"

@@ -371,7 +371,7 @@ def test_whole_population_metric_judged_once():
     assert len(findings) == 1
     assert findings[0].grouping == ()
     assert findings[0].verdict is Verdict.FAIL
-    assert findings[0].summary == "Epsilon is 3.00; the threshold is at most 1.00."
+    assert findings[0].summary == "Epsilon is 3; the threshold is at most 1."  # whole numbers
 
 
 def test_grouped_at_most_checks_every_group():
@@ -383,6 +383,29 @@ def test_grouped_at_most_checks_every_group():
     assert f.summary == (
         "The highest false positive rate among sex groups is 0.12 (sex=Female); "
         "the threshold is at most 0.10."
+    )
+
+
+def test_a_metric_with_groups_of_its_own_reads_of_any_group_in_whole_numbers():
+    # a masking count per entity: no sensitive column names its groups, and cells are whole
+    counts = MetricResult(
+        metric="unmasked_pii_cells",
+        auditor="masking",
+        grouping=(),
+        value=1275.0,
+        groups=groups(("entity=EMAIL_ADDRESS", 25.0), ("entity=IBAN_CODE", 1250.0)),
+    )
+    requirement = req(auditor="masking", metric="unmasked_pii_cells", compare="at_most")
+    f = one(requirement.model_copy(update={"threshold": 0.0, "group_by": None}), [counts], ())
+    assert f.verdict is Verdict.FAIL
+    assert f.summary == (
+        "The highest unmasked PII cells of any group is 1,250 (entity=IBAN_CODE); "
+        "the threshold is at most 0."
+    )
+    spread = req(auditor="masking", metric="unmasked_pii_cells", compare="max_difference")
+    f = one(spread.model_copy(update={"threshold": 10.0, "group_by": None}), [counts], ())
+    assert f.summary.startswith(
+        "The largest difference in unmasked PII cells between any two groups is 1,225 "
     )
 
 
