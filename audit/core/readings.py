@@ -16,7 +16,7 @@ not say on which side of it the p-value lies.
 
 from __future__ import annotations
 
-__all__ = ["decimals_apart", "p_value_text"]
+__all__ = ["decimals_apart", "p_value_text", "whole_numbers"]
 
 _MOST_APART = 9
 """Most decimals :func:`decimals_apart` adds to tell a value from its threshold."""
@@ -72,3 +72,12 @@ def decimals_apart(value: float, threshold: float, decimals: int) -> int:
     while f"{value:.{decimals}f}" == f"{threshold:.{decimals}f}" and decimals < _MOST_APART:
         decimals += 1
     return decimals
+
+
+def whole_numbers(value: float, threshold: float) -> bool:
+    """Whether a value and its threshold read without decimals: both whole (counts).
+
+    >>> whole_numbers(25.0, 0.0), whole_numbers(0.25, 0.0)
+    (True, False)
+    """
+    return float(value).is_integer() and float(threshold).is_integer()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from audit.core.findings import Finding, Verdict
 from audit.core.measurements import AuditorOutput, GroupStatus, GroupValue, MetricResult
-from audit.core.readings import decimals_apart
+from audit.core.readings import decimals_apart, whole_numbers
 from audit.core.wording import humanize, sentence_case
 from audit.policy.schema import Comparison, GroupBy, Policy, Requirement
 from audit.policy.significance import combined_rule, ratio_evidence, significance_rule
@@ -401,7 +401,7 @@ def _pair(measured: float, threshold: float, passed: bool) -> tuple[str, str]:
     digits = 2
     while digits < 6 and abs(round(threshold, digits) - threshold) > TOLERANCE:
         digits += 1
-    if float(measured).is_integer() and float(threshold).is_integer():
+    if whole_numbers(measured, threshold):
         return f"{measured:,.0f}", f"{threshold:,.0f}"  # counts: 25 cells, not 25.00
     if not passed:
         digits = decimals_apart(measured, threshold, digits)

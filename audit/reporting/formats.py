@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from audit.core.findings import Finding, Verdict
-from audit.core.readings import decimals_apart, p_value_text
+from audit.core.readings import decimals_apart, p_value_text, whole_numbers
 
 __all__ = [
     "EM_DASH",
@@ -72,14 +72,19 @@ def format_measured(finding: Finding) -> str:
     """A finding's measured value as the tables beside its threshold show it.
 
     A p-value (a significance requirement) as :func:`format_p_value` reads it at the
-    requirement's level; any other value as :func:`format_number` does, except that a
-    value that failed never reads as its threshold (0.7996 against 0.8 is not
-    ``0.800``; see :func:`audit.core.readings.decimals_apart`).
+    requirement's level; a whole value against a whole threshold (a count) without
+    decimals; any other value as :func:`format_number` does, except that a value that
+    failed never reads as its threshold (0.7996 against 0.8 is not ``0.800``; see
+    :func:`audit.core.readings.decimals_apart`).
     """
     value, threshold = finding.measured, finding.threshold
     if finding.comparison == "significance":
         return format_p_value(value, threshold)
-    if value is None or finding.verdict is not Verdict.FAIL or not math.isfinite(value):
+    if value is None or not math.isfinite(value):
+        return format_number(value)
+    if whole_numbers(value, threshold):
+        return f"{value:,.0f}"
+    if finding.verdict is not Verdict.FAIL:
         return format_number(value)
     return format_number(value, decimals_apart(value, threshold, 3))
 

@@ -286,8 +286,9 @@ def make_result() -> AuditResult:
 
 def make_one_finding_result(comparison: str, threshold: float, measured: float) -> AuditResult:
     """A result with one finding on the selection rates by sex: ``comparison`` to
-    ``threshold`` (``significance`` or ``ratio_to_max``), failed when ``measured`` is
-    below it."""
+    ``threshold`` (``significance``, ``ratio_to_max`` or ``at_most``), failed when
+    ``measured`` is on the wrong side of it."""
+    failed = measured > threshold if comparison == "at_most" else measured < threshold
     requirement = RequirementSummary(
         id=f"four-fifths-{comparison}",
         title="Selection rates by sex",
@@ -301,7 +302,7 @@ def make_one_finding_result(comparison: str, threshold: float, measured: float) 
     )
     finding = _finding(
         requirement,
-        verdict=Verdict.FAIL if measured < threshold else Verdict.PASS,
+        verdict=Verdict.FAIL if failed else Verdict.PASS,
         measured=measured,
         grouping=("sex",),
         summary="The selection rate of Female is lower than Male's.",

@@ -46,6 +46,7 @@ def test_hostile_strings_cannot_break_the_table_or_inject_markup():
         ("significance", 0.05, 0.0312, "p = 0.031 (significance 0.05)"),
         ("ratio_to_max", 0.8, 0.7996, "0.7996 (ratio\\_to\\_max 0.8)"),  # failed: not 0.800
         ("ratio_to_max", 0.8, 0.8004, "0.800 (ratio\\_to\\_max 0.8)"),  # passed: as it reads
+        ("at_most", 0.0, 1250.0, "1,250 (at\\_most 0)"),  # a count: whole
     ],
 )
 def test_a_measured_value_never_reads_across_its_threshold(comparison, threshold, measured, shown):
