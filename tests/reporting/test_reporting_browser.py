@@ -48,3 +48,15 @@ def test_print_layout_shows_verdicts_as_text(browser_page, sample_result, tmp_pa
     assert badge.evaluate("e => getComputedStyle(e).color") == "rgb(0, 0, 0)"
     assert badge.inner_text().strip().endswith("FAIL")
     assert not browser_page.locator("nav.toc").is_visible()
+
+
+def test_the_findings_table_fits_a_laptop_screen(browser_page, ll144_result, tmp_path):
+    # LL144's benchmark rows ("No significant difference", "alpha = 0.05 benchmark") used to
+    # widen their cells past the page, and the findings' own text scrolled out of view
+    path = write_html(ll144_result, tmp_path / "report.html")
+    browser_page.set_viewport_size({"width": 1280, "height": 900})
+    browser_page.goto(path.resolve().as_uri(), wait_until="load")
+    wrap = browser_page.locator("table.findings").locator("xpath=..")
+    width, scrolled = wrap.evaluate("e => [e.clientWidth, e.scrollWidth]")
+    assert scrolled <= width
+    assert browser_page.locator("table.findings .badge-benchmark").count() > 0
