@@ -20,13 +20,13 @@ from audit.errors import DataError
 __all__ = ["check_columns", "load_table", "parquet_dataset", "resolve_roles"]
 
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+_PARQUET_SUFFIXES = {".parquet", ".pq"}
 _OTHER_SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'"}
 """Separators other than the file type's that a one-column header gives away."""
 _RECODE = (
     "re-encode it as UTF-8 (from Windows-1252 or Latin-1, as spreadsheets often save: "
     "iconv -f cp1252 -t utf-8 IN > OUT)"
 )
-_PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 
 def load_table(path: str | Path) -> pd.DataFrame:
