@@ -115,6 +115,9 @@ def evaluate_requirement(
             findings.append(_judge(requirement, result, grouping))
         elif not mine:
             reason = ERR_NOT_MEASURED.format(auditor=requirement.auditor, metric=requirement.metric)
+            others = sorted({r.metric for r in results if r.auditor == requirement.auditor})
+            if others:  # a numeric target audited as a regression measures errors, not rates
+                reason += f"; it measured {', '.join(others)}"
             findings.append(_inconclusive(requirement, grouping, reason))
         else:
             reason = ERR_NOT_MEASURED_FOR.format(

@@ -241,7 +241,7 @@ def test_reason_without_values_is_inconclusive_with_the_reason():
 def test_missing_metric_is_inconclusive():
     f = one(req(), [result(("sex=Male", 0.3), ("sex=Female", 0.3), metric="accuracy")])
     assert f.verdict is Verdict.INCONCLUSIVE
-    assert f.reasons == ("auditor 'fairness' measured no 'selection_rate'",)
+    assert f.reasons == ("auditor 'fairness' measured no 'selection_rate'; it measured accuracy",)
 
 
 def test_missing_grouping_is_inconclusive():
