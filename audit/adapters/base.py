@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+import pandas as pd
 
 from audit.errors import AuditError, ModelError, ModelSpecError
 
@@ -26,6 +27,8 @@ __all__ = [
 
 _T = TypeVar("_T")
 _MAX_MESSAGE = 300
+_MOST_NAMED = 5
+"""Columns with missing values a failed model call names."""
 
 
 def check_batch_size(batch_size: object, owner: str) -> int:
@@ -102,7 +105,9 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def wrap_model_call(call: Callable[[], _T], what: str, n_rows: int) -> _T:
+def wrap_model_call(
+    call: Callable[[], _T], what: str, n_rows: int, rows: pd.DataFrame | None = None
+) -> _T:
     """Run ``call``, turning any failure but an AuditError into a one-line ModelError.
 
     Parameters
@@ -113,13 +118,32 @@ def wrap_model_call(call: Callable[[], _T], what: str, n_rows: int) -> _T:
         Names the model in the message, e.g. ``"scikit-learn model Pipeline"``.
     n_rows:
         Rows in the batch, for the message.
+    rows:
+        The batch, when the model reads a table: the message names its columns with
+        missing values, which many models refuse without saying which.
     """
     try:
         return call()
     except AuditError:
         raise
     except Exception as exc:
-        raise ModelError(f"{what} failed on a batch of {n_rows} rows: {_one_line(exc)}") from exc
+        where = _missing_values(rows) if rows is not None else ""
+        raise ModelError(
+            f"{what} failed on a batch of {n_rows} rows{where}: {_one_line(exc)}"
+        ) from exc
+
+
+def _missing_values(rows: pd.DataFrame) -> str:
+    """`` (missing values in age (3 rows), zip (1 row))``, or nothing when none is missing."""
+    counts = rows.isna().sum()
+    counts = counts[counts > 0]
+    if counts.empty:
+        return ""
+    shown = ", ".join(
+        f"{column} ({n:,} row{'s' * (n != 1)})" for column, n in counts.head(_MOST_NAMED).items()
+    )
+    more = f" and {len(counts) - _MOST_NAMED} more columns" if len(counts) > _MOST_NAMED else ""
+    return f" (missing values in {shown}{more})"
 
 
 def as_column(values: Any, n_rows: int, what: str, field: str) -> np.ndarray:

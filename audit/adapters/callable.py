@@ -72,7 +72,7 @@ class CallableAdapter:
         """Call the function on ``rows`` and check it answered once per row."""
         what = f"model function {self.name!r}"
         n = len(rows)
-        result = wrap_model_call(lambda: self.fn(rows), what, n)
+        result = wrap_model_call(lambda: self.fn(rows), what, n, rows)
         if isinstance(result, Predictions):
             labels, scores = result.labels, result.scores
         elif isinstance(result, Mapping):

@@ -100,7 +100,7 @@ class MlflowModelAdapter:
         what = f"MLflow model {self.uri}"
         n = len(rows)
         labels = as_column(
-            wrap_model_call(lambda: self._model.predict(rows), what, n), n, what, "labels"
+            wrap_model_call(lambda: self._model.predict(rows), what, n, rows), n, what, "labels"
         )
         return Predictions(labels=labels)
 

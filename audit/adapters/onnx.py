@@ -174,7 +174,7 @@ class OnnxAdapter:
         n = len(rows)
         feeds = self._feeds(rows)
         names = [name for name in (self._label_output, self._proba_output) if name is not None]
-        results = wrap_model_call(lambda: self._session.run(names, feeds), self._what(), n)
+        results = wrap_model_call(lambda: self._session.run(names, feeds), self._what(), n, rows)
         by_name = dict(zip(names, results, strict=True))
         labels = by_name.get(self._label_output) if self._label_output else None
         if labels is not None and np.ndim(labels) == 2 and np.shape(labels)[1] > 1:

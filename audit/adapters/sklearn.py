@@ -110,11 +110,13 @@ class SklearnAdapter:
         what = f"scikit-learn model {type(self.estimator).__name__}"
         n = len(rows)
         labels = as_column(
-            wrap_model_call(lambda: self.estimator.predict(rows), what, n), n, what, "labels"
+            wrap_model_call(lambda: self.estimator.predict(rows), what, n, rows), n, what, "labels"
         )
         scores = None
         if self._binary_classes is not None:
-            proba = np.asarray(wrap_model_call(lambda: self.estimator.predict_proba(rows), what, n))
+            proba = np.asarray(
+                wrap_model_call(lambda: self.estimator.predict_proba(rows), what, n, rows)
+            )
             if proba.ndim != 2 or proba.shape != (n, 2):
                 raise ModelError(
                     f"{what} returned probabilities of shape {proba.shape}; expected ({n}, 2)"

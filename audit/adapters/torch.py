@@ -135,7 +135,7 @@ class TorchAdapter:
         transform = getattr(self.encode, "transform", None)
         encoder = transform if callable(transform) else self.encode
         encoded = wrap_model_call(
-            lambda: encoder(rows), f"the encoding of {self._what()}", len(rows)
+            lambda: encoder(rows), f"the encoding of {self._what()}", len(rows), rows
         )
         if hasattr(encoded, "toarray"):  # scipy sparse
             encoded = encoded.toarray()

@@ -108,6 +108,24 @@ def test_prediction_failure_is_one_line_naming_the_model(pipeline, audit_rows):
     assert isinstance(caught.value.__cause__, ValueError)
 
 
+def test_a_model_that_refuses_missing_values_is_told_which_columns_hold_them(audit_rows):
+    # LogisticRegression says only "Input X contains NaN"; the message names the columns
+    numeric = audit_rows.select_dtypes("number").iloc[:50].reset_index(drop=True)
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(numeric, np.arange(50) % 2)
+    holes = numeric.copy()
+    first, second = numeric.columns[:2]
+    holes.loc[[3, 7, 9], first] = np.nan
+    holes.loc[4, second] = np.nan
+    with pytest.raises(ModelError) as caught:
+        SklearnAdapter(model).predict_batch(holes)
+    message = str(caught.value)
+    assert f"(missing values in {first} (3 rows), {second} (1 row)): ValueError" in message
+    assert "\n" not in message
+    with pytest.raises(ModelError) as caught:  # no missing value: nothing named
+        SklearnAdapter(model).predict_batch(numeric.drop(columns=[first]))
+    assert "missing values" not in str(caught.value)
+
+
 def test_wrong_length_from_predict_is_caught(audit_rows):
     class Short(LogisticRegression):
         def predict(self, X: pd.DataFrame) -> np.ndarray:
