@@ -41,6 +41,7 @@ def load_table(path: str | Path) -> pd.DataFrame:
     if not path.exists():
         raise DataError(f"data file '{path}' does not exist")
     suffix = path.suffix.lower()
+    header: list[str] | None = None  # a CSV file's column names, read once
     try:
         if path.is_dir():  # every engine reads a folder with the schema that fits all its files
             frame = pd.read_parquet(path, schema=parquet_dataset(path).schema)
@@ -48,7 +49,8 @@ def load_table(path: str | Path) -> pd.DataFrame:
             frame = pd.read_parquet(path)
         elif suffix in _CSV_SUFFIXES:
             sep = "\t" if suffix == ".tsv" else ","
-            _check_separator(path, sep)
+            header = _csv_header(path, sep)
+            _refuse_other_separator(path, sep, header)
             frame = _read_csv(path, sep)
         else:
             raise DataError(
@@ -64,8 +66,8 @@ def load_table(path: str | Path) -> pd.DataFrame:
         raise DataError(f"cannot read data file '{path}': {message}") from None
     if frame.empty:
         raise DataError(f"data file '{path}' has no rows")
-    if suffix in _CSV_SUFFIXES and path.is_file():
-        _check_csv_header(path, "\t" if suffix == ".tsv" else ",")
+    if header is not None:
+        _refuse_repeated_names(path, header)
     return frame
 
 
@@ -113,18 +115,25 @@ def _read_csv(path: Path, sep: str) -> pd.DataFrame:
     return frame
 
 
-def _check_separator(path: Path, sep: str) -> None:
+def _csv_header(path: Path, sep: str) -> list[str] | None:
+    """The column names on a CSV file's first line, or ``None`` when they cannot be read.
+
+    Reading the whole file then names what is wrong with it.
+    """
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        try:
+            return next(csv.reader(handle, delimiter=sep), [])
+        except (csv.Error, UnicodeDecodeError):
+            return None
+
+
+def _refuse_other_separator(path: Path, sep: str, header: list[str] | None) -> None:
     """Refuse a file whose header is one column holding another separator (``a;b;c``).
 
     Read with the file type's separator, such a file would be one column whose name is
     the whole header, and every check after would name the wrong problem.
     """
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        try:
-            header = next(csv.reader(handle, delimiter=sep), [])
-        except (csv.Error, UnicodeDecodeError):
-            return  # reading the file names what is wrong with it
-    if len(header) != 1:
+    if header is None or len(header) != 1:
         return
     found = {other: header[0].count(other) for other in _OTHER_SEPARATORS if other != sep}
     other, count = max(found.items(), key=lambda item: item[1], default=(sep, 0))
@@ -148,13 +157,8 @@ def _non_utf8(path: Path) -> str:
     return "a byte sequence that is not UTF-8"
 
 
-def _check_csv_header(path: Path, sep: str) -> None:
+def _refuse_repeated_names(path: Path, header: list[str]) -> None:
     """Refuse repeated column names, which pandas would silently rename (``a``, ``a.1``)."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        try:
-            header = next(csv.reader(handle, delimiter=sep), [])
-        except csv.Error:  # pandas read it; a header csv cannot split is not refused here
-            return
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
         raise DataError(f"data file '{path}' has duplicated column names: {', '.join(repeated)}")

@@ -108,17 +108,17 @@ def evaluate_requirement(
             measured = ", ".join(sorted({_label(r.grouping) for r in mine}))
             reason += ERR_NAME_A_GROUPING.format(metric=requirement.metric, measured=measured)
         return [_inconclusive(requirement, (), reason)]
+    not_measured = ERR_NOT_MEASURED.format(auditor=requirement.auditor, metric=requirement.metric)
+    others = sorted({r.metric for r in results if r.auditor == requirement.auditor})
+    if others:  # a numeric target audited as a regression measures errors, not rates
+        not_measured += f"; it measured {', '.join(others)}"
     findings = []
     for grouping in groupings:
         result = _match(mine, grouping)
         if result is not None:
             findings.append(_judge(requirement, result, grouping))
         elif not mine:
-            reason = ERR_NOT_MEASURED.format(auditor=requirement.auditor, metric=requirement.metric)
-            others = sorted({r.metric for r in results if r.auditor == requirement.auditor})
-            if others:  # a numeric target audited as a regression measures errors, not rates
-                reason += f"; it measured {', '.join(others)}"
-            findings.append(_inconclusive(requirement, grouping, reason))
+            findings.append(_inconclusive(requirement, grouping, not_measured))
         else:
             reason = ERR_NOT_MEASURED_FOR.format(
                 auditor=requirement.auditor, metric=requirement.metric, grouping=_label(grouping)

@@ -159,12 +159,26 @@ class _SlowBar:
         pass
 
 
-class _Timed:
+class _InFlight:
+    """A stand-in adapter of batches of 10 rows that declares ``concurrency`` in flight."""
+
+    kind = "in flight"
+    batch_size = 10
+    concurrency = 2
+    input_columns = None
+
+    def describe(self) -> dict[str, object]:
+        return {"kind": self.kind}
+
+    def fingerprint(self) -> str:
+        return self.kind
+
+
+class _Timed(_InFlight):
     """Declares 4 in flight; records when each batch's prediction starts."""
 
-    batch_size = 10
+    kind = "timed"
     concurrency = 4
-    input_columns = None
 
     def __init__(self) -> None:
         self.started: list[float] = []
@@ -175,12 +189,6 @@ class _Timed:
             self.started.append(time.perf_counter())
         time.sleep(0.01)
         return Predictions(labels=np.zeros(len(rows), dtype=np.int64))
-
-    def describe(self) -> dict[str, object]:
-        return {"kind": "timed"}
-
-    def fingerprint(self) -> str:
-        return "timed"
 
 
 def test_workers_take_their_next_batch_without_waiting_for_the_main_thread() -> None:
@@ -198,12 +206,10 @@ def test_workers_take_their_next_batch_without_waiting_for_the_main_thread() -> 
     assert max(adapter.started) - min(adapter.started) < 0.2
 
 
-class _HeapWatcher:
+class _HeapWatcher(_InFlight):
     """Declares 2 in flight; records the frozen-object count while it predicts."""
 
-    batch_size = 10
-    concurrency = 2
-    input_columns = None
+    kind = "heap watcher"
 
     def __init__(self) -> None:
         self.frozen: list[int] = []
@@ -218,12 +224,6 @@ class _HeapWatcher:
         gc.collect()  # what the pass makes is still collected
         self.cycles_collected.append(alive() is None)
         return Predictions(labels=np.zeros(len(rows), dtype=np.int64))
-
-    def describe(self) -> dict[str, object]:
-        return {"kind": "heap watcher"}
-
-    def fingerprint(self) -> str:
-        return "heap watcher"
 
 
 class _Node:
