@@ -3,8 +3,8 @@
 A synthetic table is scored through :func:`audit.scoring.score_batches` against
 :func:`audit.testing.serve_model` on localhost (MLflow protocol), run in its own process
 (``--in-process``: a thread of this one), which answers every prediction request
-``--latency`` seconds after reading it, its own computing included, like a model behind a
-network.  Every mode must give the same
+``--latency`` seconds after its first line came, reading and parsing the body and its own
+computing included, like a model behind a network.  Every mode must give the same
 predictions, in the same order, before any figure is printed.
 
 Each row is compared with the bound that latency and the requests in flight set: ``r``

@@ -15,9 +15,10 @@ backlog of 128, not ``socketserver``'s 5, whose overflow made clients wait a sec
 
 ``faults`` injects failures into the first prediction requests, e.g.
 ``[Fault("status", times=2, status=503, retry_after="0")]``; with ``latency`` every
-prediction request is answered that many seconds after it was read, like a real model behind
-a network (the model's own computing counts towards it).  The server counts
-the prediction requests it receives and the most it was handling at once.
+prediction request is answered that many seconds after its first line came, like a real model
+behind a network (reading and parsing the body and the model's own computing count towards
+it).  The server counts the prediction requests it receives and the most it was handling at
+once.
 
 From the command line it serves a scikit-learn model saved with skops::
 
@@ -50,7 +51,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from types import FrameType
 from typing import Any, Literal, get_args
 
@@ -62,7 +62,13 @@ from audit.adapters.http._values import json_scalar
 from audit.adapters.sklearn import load_skops
 from audit.core.protocols import Predictions
 from audit.errors import AuditError, EndpointError, UsageError
-from audit.testing._server import LocalHTTPServer, LocalServer, send_json, wait_until
+from audit.testing._server import (
+    LocalHTTPServer,
+    LocalServer,
+    TimedHandler,
+    send_json,
+    wait_until,
+)
 
 __all__ = [
     "Fault",
@@ -190,7 +196,7 @@ class _Reply(Exception):
         self.headers = headers or {}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(TimedHandler):
     protocol_version = "HTTP/1.1"
     timeout = 30
     # headers and body leave in one send (flushed after each request, and by _drip)
@@ -294,7 +300,6 @@ class _Handler(BaseHTTPRequestHandler):
             self._read_json()
             raise _Reply(404, {"error": f"no such resource: POST {path}"})
         body = self._read_json()
-        arrived = time.monotonic()
         with self.server.lock:
             self.server.requests += 1
             self.server.in_flight += 1
@@ -305,7 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
             # a garbage collection move to an older generation, and the full collections
             # that follow stopped every thread of the server for tens of milliseconds
             del body
-            self._answer(rows, mlflow=mlflow, due=arrived + self.server.latency)
+            self._answer(rows, mlflow=mlflow, due=self.arrived + self.server.latency)
         finally:
             with self.server.lock:
                 self.server.in_flight -= 1

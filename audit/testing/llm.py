@@ -25,8 +25,8 @@ Answers
     "length"``), ``flaky`` (the decision alternates from call to call); and
     ``rate_limit`` answers the first N requests with 429.  ``max_tokens`` cuts the
     answer as a real model does.  ``usage`` counts tokens (words and punctuation).
-    ``latency``: each answer leaves that many seconds after its request was read, its
-    computing included (as :func:`audit.testing.serve_model` answers).
+    ``latency``: each answer leaves that many seconds after its request came, its
+    parsing and computing included (as :func:`audit.testing.serve_model` answers).
 """
 
 from __future__ import annotations
@@ -40,14 +40,18 @@ import re
 import signal
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal
 
-from audit.testing._server import LocalHTTPServer, LocalServer, send_json, wait_until
+from audit.testing._server import (
+    LocalHTTPServer,
+    LocalServer,
+    TimedHandler,
+    send_json,
+    wait_until,
+)
 
 __all__ = ["Screener", "StandInLLM", "adult_merit", "main", "prompt_fields", "serve_screener"]
 
@@ -147,7 +151,7 @@ class _Server(LocalHTTPServer):
         self.calls: Counter[str] = Counter()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(TimedHandler):
     server: _Server
     protocol_version = "HTTP/1.1"  # keep connections alive, as real servers do
     disable_nagle_algorithm = True  # headers and body go out at once, not 40 ms apart
@@ -160,7 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))  # keep-alive: read all
-        due = time.monotonic() + self.server.screener.latency
+        due = self.arrived + self.server.screener.latency
         if self.path.split("?")[0].rstrip("/") != _PATH:
             self._send(404, {"error": {"message": f"no route {self.path}"}})
             return

@@ -232,3 +232,40 @@ def test_the_llm_stand_in_counts_its_computing_in_its_latency(monkeypatch):
         connection.close()
     assert answer.status == 200
     assert 0.6 <= elapsed < 0.9  # answered at the latency, not 0.4 s after it
+
+
+def _answered_after_first_line(port: int, path: str, body: bytes, body_later: float) -> float:
+    """Seconds from sending a request's first line to its answer, the body ``body_later`` on."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        started = time.monotonic()
+        connection.sendall(head)
+        time.sleep(body_later)
+        connection.sendall(body)
+        answer = connection.recv(65536)
+        elapsed = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 200")
+    return elapsed
+
+
+@pytest.mark.parametrize("server", ["scoring", "llm"])
+def test_latency_runs_from_the_requests_first_line(server):
+    # a served model's latency includes reading and parsing the body: a stand-in that
+    # started its clock after parsing answered a burst of large bodies late, and the
+    # scoring benchmark charged that lateness to the client
+    from audit.testing import llm
+
+    if server == "scoring":
+        body = json.dumps({"dataframe_split": {"columns": ["x"], "data": [[1]]}}).encode()
+        with serve_model(_predict, latency=0.6) as served:
+            elapsed = _answered_after_first_line(served.port, "/invocations", body, 0.3)
+    else:
+        body = json.dumps({"messages": [{"role": "user", "content": "age: 39"}]}).encode()
+        with llm.serve_screener(llm.Screener(latency=0.6)) as screener:
+            port = urlsplit(screener.url).port
+            assert port is not None
+            elapsed = _answered_after_first_line(port, "/v1/chat/completions", body, 0.3)
+    assert 0.6 <= elapsed < 0.85  # 0.6 s after the first line, not 0.6 s after the body
