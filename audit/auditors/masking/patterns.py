@@ -28,7 +28,6 @@ _STATES = (
     "S[CD]|T[NX]|UT|V[AT]|W[AIVY]|AS|FM|GU|MH|MP|PR|PW|VI|A[AEP]"
 )
 _EXTENSION = r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?"
-_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _HEX = r"[0-9A-Fa-f]{1,4}"
 _DATE = (
     r"(?:(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
@@ -113,6 +112,23 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     ),
     Recognizer(
         Entity.PHONE_NUMBER,
+        "phone_national_trunk",
+        # European national numbers start with the trunk prefix 0 and are written in
+        # groups: 020 7946 0958 (UK), 030/1234567 and (030) 12345678 (DE), 06-12345678
+        # (NL), 01 23 45 67 89 (FR); the validator wants 10 to 15 digits
+        r"(?:\(0\d{1,4}\)\s?|\b0\d{1,4}[ /-])\d{2,8}(?:[ -]\d{2,4}){0,3}" + _EXTENSION + r"\b",
+        0.6,
+        validator="national_phone",
+    ),
+    Recognizer(
+        Entity.PHONE_NUMBER,
+        "phone_national_dotted",
+        r"\b0[1-9](?:\.\d{2}){4}\b",  # French: 01.23.45.67.89
+        0.6,
+        validator="national_phone",
+    ),
+    Recognizer(
+        Entity.PHONE_NUMBER,
         "phone_column",
         r"^\s*\+?\d{10,15}\s*$",
         0.5,
@@ -151,7 +167,13 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         1.0,
         validator="iban_mod97",
     ),
-    Recognizer(Entity.IP_ADDRESS, "ipv4", rf"\b{_OCTET}(?:\.{_OCTET}){{3}}\b", 0.8),
+    Recognizer(
+        Entity.IP_ADDRESS,
+        "ipv4",
+        r"\b\d{1,3}(?:\.\d{1,3}){3,}\b",  # the whole dotted run: the validator wants four
+        0.8,
+        validator="ipv4",
+    ),
     Recognizer(
         Entity.IP_ADDRESS,
         "ipv6",

@@ -27,13 +27,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = [
+    "IPV4_FORMAT",
     "IPV6_FORMAT",
     "SSN_FORMAT",
     "VALIDATORS",
     "date_of_birth",
     "iban_mod97",
     "ip_address",
+    "ipv4",
     "luhn",
+    "national_phone",
     "phone_digits",
     "us_ssn",
 ]
@@ -293,6 +296,45 @@ def phone_digits(texts: Sequence[str] | pa.Array) -> BoolArray:
     return np.asarray(enough & ~repeated, dtype=np.bool_)
 
 
+DATE_START = r"^\d{2}[-./]\d{2}[-./](?:19|20)\d{2}"
+"""A day, month and year at the start of a text (``04-11-2023``, ``04.11.2023``)."""
+
+
+def national_phone(texts: Sequence[str] | pa.Array) -> BoolArray:
+    """Phone numbers written nationally, with the trunk prefix ``0``: :func:`phone_digits`.
+
+    A date followed by a time (``04-11-2023 10:30``) has the digits and the grouping of
+    one, so a text that starts with a day, month and year is not a phone number.
+
+    >>> national_phone(["020 7946 0958", "04-11-2023 10", "030 901820"]).tolist()
+    [True, False, False]
+    """
+    if not len(texts):
+        return np.zeros(0, dtype=np.bool_)
+    dated = pc.match_substring_regex(_arrow(texts), pattern=DATE_START)
+    return np.asarray(phone_digits(texts) & ~dated.to_numpy(zero_copy_only=False), dtype=np.bool_)
+
+
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+IPV4_FORMAT = rf"^{_OCTET}(?:\.{_OCTET}){{3}}$"
+"""An IPv4 address: four numbers from 0 to 255, without leading zeros, between dots."""
+
+
+def ipv4(texts: Sequence[str] | pa.Array) -> BoolArray:
+    """IPv4 addresses: the whole run of dotted numbers is four octets.
+
+    The candidates are whole runs, so four numbers inside a longer run (a French phone
+    number written 06.12.34.56.78, an OID) are not an address.
+
+    >>> ipv4(["192.168.1.20", "06.12.34.56.78", "999.1.1.1", "10.0.0.07"]).tolist()
+    [True, False, False, False]
+    """
+    if not len(texts):
+        return np.zeros(0, dtype=np.bool_)
+    valid = pc.match_substring_regex(_arrow(texts), pattern=IPV4_FORMAT)
+    return np.asarray(valid.to_numpy(zero_copy_only=False), dtype=np.bool_)
+
+
 _H = "[0-9A-Fa-f]{1,4}"
 IPV6_FORMAT = (
     rf"^(?:(?:{_H}:){{7}}{_H}|(?:{_H}:){{1,7}}:|(?:{_H}:){{1,6}}:{_H}"
@@ -347,7 +389,9 @@ VALIDATORS: dict[str, Validator] = {
     "iban_mod97": iban_mod97,
     "us_ssn": us_ssn,
     "phone_digits": phone_digits,
+    "national_phone": national_phone,
     "ip_address": ip_address,
+    "ipv4": ipv4,
     "date_of_birth": date_of_birth,
 }
 """Validators by name, as the recognizers refer to them."""
