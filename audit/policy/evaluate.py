@@ -243,7 +243,7 @@ def _compare_groups(
         shown, limit = _pair(ratio, t, passed)
         sentence = (
             f"{sentence_case(_metric(req))} of {bottom.group} is {shown} of {top.group}'s "
-            f"({_num(_value(bottom))} vs {_num(_value(top))}); the threshold is {limit}."
+            f"({_num(_value(bottom))} vs {_num(_value(top))}); {_limit_name(req)} is {limit}."
         )
         below = sorted(
             (g for g in groups if g is not top and _value(g) / _value(top) < t - TOLERANCE),
@@ -251,7 +251,7 @@ def _compare_groups(
         )
         if len(below) > 1:
             listed = ", ".join(f"{g.group} {_value(g) / _value(top):.3f}" for g in below)
-            sentence += f" Every group under the threshold: {listed}."
+            sentence += f" Every group under {_limit_name(req)}: {listed}."
         if req.alpha is not None:
             passed, added = combined_rule(req, groups, top, below)
             sentence += added
@@ -265,7 +265,7 @@ def _compare_groups(
         sentence = (
             f"The largest difference in {_metric(req)} {_which(grouping, 'between', pair=True)} is "
             f"{shown} ({top.group} {_num(_value(top))} vs {bottom.group} "
-            f"{_num(_value(bottom))}); the threshold is {limit}."
+            f"{_num(_value(bottom))}); {_limit_name(req)} is {limit}."
         )
         return _Outcome(difference, passed, sentence, bottom.group, top.group)
     worst = top if req.compare is Comparison.AT_MOST else min(groups, key=_value)
@@ -274,7 +274,7 @@ def _compare_groups(
     extreme = "highest" if req.compare is Comparison.AT_MOST else "lowest"
     sentence = (
         f"The {extreme} {_metric(req)} {_which(grouping, 'among')} is {shown} "
-        f"({worst.group}); the threshold is {_bound_word(req)} {limit}."
+        f"({worst.group}); {_limit_name(req)} is {_bound_word(req)} {limit}."
     )
     return _Outcome(_value(worst), passed, sentence, worst.group, None)
 
@@ -285,7 +285,7 @@ def _bound(req: Requirement, value: float, grouping: tuple[str, ...]) -> _Outcom
     where = f" for {_label(grouping)}" if grouping else ""
     sentence = (
         f"{sentence_case(_metric(req))}{where} is {shown}; "
-        f"the threshold is {_bound_word(req)} {limit}."
+        f"{_limit_name(req)} is {_bound_word(req)} {limit}."
     )
     return _Outcome(value, passed, sentence)
 
@@ -294,6 +294,16 @@ def _within(req: Requirement, value: float) -> bool:
     if req.compare is Comparison.AT_MOST:
         return value <= req.threshold + TOLERANCE
     return value >= req.threshold - TOLERANCE
+
+
+def _limit_name(req: Requirement) -> str:
+    """What a sentence calls the figure compared with: a benchmark is not a threshold.
+
+    Where the cited text sets no threshold (``threshold_source: benchmark``), calling the
+    figure "the threshold" would put a legal line in the report that the text does not
+    draw.
+    """
+    return "the benchmark" if req.threshold_source == "benchmark" else "the threshold"
 
 
 def _bound_word(req: Requirement) -> str:

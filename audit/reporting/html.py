@@ -337,22 +337,26 @@ def _advisory_sentence(passed: int, total: int) -> str:
     )
 
 
-def _reference_line(finding: Finding, metric: MetricResult) -> ReferenceLine | None:
+def _reference_line(
+    finding: Finding, metric: MetricResult, *, benchmark: bool
+) -> ReferenceLine | None:
     """Place the threshold of ``finding`` on the chart's scale, when the comparison has one.
 
     For a ratio to a reference group (the four-fifths rule) the line is drawn at
     ``threshold`` times that group's value, a position on the chart and not a reported
-    number: the legend names the two given numbers, never their product.
+    number: the legend names the two given numbers, never their product.  A
+    ``benchmark`` (the cited text sets no threshold) is labelled as one.
     """
     threshold = format_threshold(finding.threshold)
+    word = "benchmark" if benchmark else "threshold"
     if finding.comparison in _VALUE_COMPARISONS:
-        return ReferenceLine(finding.threshold, f"threshold {threshold}")
+        return ReferenceLine(finding.threshold, f"{word} {threshold}")
     if finding.comparison in _RATIO_COMPARISONS and finding.reference_group is not None:
         reference = next((g for g in metric.groups if g.group == finding.reference_group), None)
         if reference is not None and reference.value is not None:
             return ReferenceLine(
                 finding.threshold * reference.value,
-                f"threshold: {threshold} \u00d7 {finding.reference_group}",
+                f"{word}: {threshold} \u00d7 {finding.reference_group}",
             )
     return None
 
@@ -365,10 +369,11 @@ def _figure(anchor: str, metric: MetricResult, rows: Sequence[_Row]) -> _Figure:
         == (metric.auditor, metric.metric, tuple(metric.grouping))
     )
     first = related[0].finding if related else None
+    reference = _reference_line(first, metric, benchmark=related[0].benchmark) if first else None
     chart = bar_chart(
         metric,
         chart_id=anchor,
-        reference=_reference_line(first, metric) if first else None,
+        reference=reference,
         highlight=first.worst_group if first else None,
         reference_group=first.reference_group if first else None,
     )

@@ -101,6 +101,23 @@ def test_two_thirds_fails():
     assert f.blocks
 
 
+@pytest.mark.parametrize(
+    ("change", "specs"),
+    [
+        ({}, [("sex=Male", 0.30), ("sex=Female", 0.20), ("sex=Other", 0.10)]),
+        ({"compare": "at_most", "threshold": 0.1}, [("sex=Male", 0.30), ("sex=Female", 0.20)]),
+        ({"compare": "max_difference", "threshold": 0.05}, [("sex=Male", 0.3), ("sex=F", 0.2)]),
+    ],
+)
+def test_a_benchmark_is_called_a_benchmark_not_a_threshold(change, specs):
+    # LL144 sets no pass mark: a sentence saying "the threshold is 0.80" beside its citation
+    # draws a legal line the cited text does not
+    f = one(req(threshold_source="benchmark", **change), [result(*specs)])
+    assert "the benchmark is" in f.summary
+    assert "threshold" not in f.summary
+    assert "the threshold is" in one(req(**change), [result(*specs)]).summary
+
+
 def test_rounding_never_hides_a_failure():
     f = one(req(), [result(("a", 1.0), ("b", 0.7996))])
     assert f.verdict is Verdict.FAIL

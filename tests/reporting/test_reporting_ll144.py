@@ -292,3 +292,11 @@ def test_cli_refuses_an_unknown_data_kind(capsys):
     code = main(["run", "--data", "x.csv", "--policy", "nyc-ll144", "--data-kind", "old"])
     assert code == 2
     assert "--data-kind" in capsys.readouterr().err
+
+
+def test_charts_mark_the_benchmark_as_a_benchmark(ll144_result, parse):
+    # LL144 sets no threshold: the dashed line of its impact-ratio charts is the
+    # four-fifths benchmark, and its legend says so
+    text = parse(render_html(ll144_result)).text
+    assert "benchmark: 0.8 × sex=" in text
+    assert "threshold: 0.8 ×" not in text
