@@ -182,7 +182,7 @@ class LL144Summary:
     justifications: Mapping[str, str] = field(default_factory=dict)
     exclusion_share: float = 0.02
     """The share under which a category was excluded (the audit's LL144 setting; the rule,
-    6 RCNY § 5-301(d), allows up to 0.02)."""
+    6 RCNY § 5-301, allows up to 0.02)."""
     """The independent auditor's justification per excluded category, as given."""
 
 

@@ -24,7 +24,7 @@ class LL144Config(BaseModel):
         lt=1.0,
         description=(
             "Categories holding less than this share of the data are left out of the impact "
-            "ratios and listed (6 RCNY § 5-301(d) allows 0.02)."
+            "ratios and listed (6 RCNY § 5-301 allows 0.02)."
         ),
     )
     rate: Literal["auto", "selection", "scoring"] = Field(

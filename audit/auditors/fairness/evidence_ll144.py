@@ -98,7 +98,7 @@ def ll144_part(m: LL144Measurement, reason: str, settings: FairnessConfig) -> Pa
             caption=(
                 f"NYC LL144 ({reason}). Impact ratio: the category's rate over the highest "
                 "rate among the categories not excluded (6 RCNY § 5-300); categories under "
-                f"{100 * m_share(settings):g}% of the data are excluded (§ 5-301(d)) and the "
+                f"{100 * m_share(settings):g}% of the data are excluded (§ 5-301) and the "
                 "unknown category is counted and left out. Small samples are compared and "
                 f"flagged; read them with their interval.{reference}{median}"
             ),

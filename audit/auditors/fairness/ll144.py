@@ -7,7 +7,7 @@ LL144 defines its own comparison, separate from the four-fifths rule's:
   median score of the full sample;
 * the impact ratio divides each category's rate by the highest rate among all
   categories not excluded; only a category under 2% of the data may be excluded
-  (§ 5-301(d)), and the unknown category is counted and left out;
+  (§ 5-301), and the unknown category is counted and left out;
 * a category under the auditor's ``min_group_size`` is not excluded: it gets its rate,
   interval and ratio, is flagged as a small sample, and may be the denominator;
 * the tables are sex, race/ethnicity and their intersection, whatever other sensitive
@@ -184,7 +184,7 @@ def _statuses(
             )
             status = GroupStatus.OK
         elif status is GroupStatus.EXCLUDED and note and note.startswith("under "):
-            note = f"{note}: excluded by the LL144 rule (6 RCNY § 5-301(d))"
+            note = f"{note}: excluded by the LL144 rule (6 RCNY § 5-301)"
         statuses.append((status, note))
     return tuple(statuses), small
 
