@@ -99,7 +99,11 @@ class PrivacyConfig(BaseModel):
         "auto", description="Where to train; 'auto': CUDA when available, else CPU."
     )
     min_group_size: int = Field(
-        30, ge=1, description="Holdout rows a group needs for its drop to be compared."
+        30,
+        ge=1,
+        description="Holdout rows a group needs for its drop to be compared; the whole "
+        "holdout needs as many for the overall drops, and each side of a membership attack "
+        "for its AUC and advantage to be judged.",
     )
     bootstrap: int = Field(
         200, ge=0, le=10_000, description="Bootstrap resamples of the attack; 0 = none."

@@ -10,17 +10,22 @@ from audit.auditors.privacy.dp_training import BOOKKEEPING
 __all__ = [
     "AUDITOR",
     "ERR_AUDITED_SEEN",
+    "ERR_FEW_ATTACK_ROWS",
     "ERR_MEMBERSHIP_COUNTS",
     "ERR_MEMBERSHIP_UNKNOWN",
     "ERR_NO_SCORES",
     "ERR_OTHER_TASK",
+    "ERR_SMALL_HOLDOUT",
     "ERR_TORCH_REGRESSION",
     "GROUPED",
     "LIMITATIONS",
     "METRICS",
     "NOTE_ALL_MEMBERS",
+    "NOTE_LARGE_DELTA",
     "NOTE_MEMBERSHIP_NOT_A_FEATURE",
     "NOTE_MEMBERSHIP_UNKNOWN",
+    "NOTE_MISSING_NUMBERS",
+    "NOTE_SMALL_HOLDOUT",
     "NOTE_STAND_IN",
     "SCALARS",
     "clipping_text",
@@ -68,11 +73,14 @@ SCALARS: Mapping[str, str] = {
         "needs membership_column."
     ),
     "attack_advantage": (
-        "Largest TPR - FPR of a loss-threshold membership attack on the audited model "
-        "(0 = no leakage); needs membership_column."
+        "TPR - FPR of a loss-threshold membership attack on the audited model, cross-fitted "
+        "(each half's best threshold scored on the other half; 0 = no leakage); needs "
+        "membership_column."
     ),
     "dp_attack_auc": "ROC AUC of the same attack on the DP model (training split vs holdout).",
-    "dp_attack_advantage": "Largest TPR - FPR of the same attack on the DP model.",
+    "dp_attack_advantage": (
+        "Cross-fitted TPR - FPR of the same attack on the DP model (training split vs holdout)."
+    ),
 }
 GROUPED: Mapping[str, str] = {
     "accuracy_drop_by_group": (
@@ -125,6 +133,28 @@ NOTE_ALL_MEMBERS = (
     "membership column {column!r} leaves fewer than two sampled rows that the audited model "
     "was not trained on, so the holdout holds its training rows and its utility is not "
     "reported; the cost of DP is measured as usual."
+)
+NOTE_SMALL_HOLDOUT = (
+    "membership column {column!r} leaves {rows} sampled rows that the audited model was not "
+    "trained on, so the holdout is those {rows} rows instead of {planned}: the cost of DP and "
+    "the attacks are measured on fewer rows than planned."
+)
+ERR_SMALL_HOLDOUT = (
+    "the holdout has {rows} rows, fewer than min_group_size ({minimum}), too few to compare utility"
+)
+ERR_FEW_ATTACK_ROWS = (
+    "the attack has {members} members and {others} non-members; each needs at least "
+    "min_group_size ({minimum}) for its AUC and advantage to be judged"
+)
+NOTE_MISSING_NUMBERS = (
+    "numeric column(s) with missing or non-numeric values: {columns}; the DP model and its "
+    "reference read them as the training split's mean (0 once standardised), the audited "
+    "model as it handles them."
+)
+NOTE_LARGE_DELTA = (
+    "target_delta {delta:g} is not below 1 / training rows (1/{rows} = {bound:.3g}): a "
+    "guarantee with such a delta allows publishing some training rows outright; keep delta "
+    "well below it."
 )
 NOTE_MEMBERSHIP_NOT_A_FEATURE = (
     "membership column {column!r} is not a feature: the DP model and its reference do not "

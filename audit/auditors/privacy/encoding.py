@@ -29,6 +29,12 @@ def _text(values: pd.Series) -> pd.Series:
     return values.astype("string").str.strip().fillna("")
 
 
+def _numbers(values: pd.Series) -> npt.NDArray[np.float64]:
+    """``values`` as float64, NaN where missing or not a number."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    return np.asarray(numbers.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class TabularEncoding:
     """A fitted encoding: a callable from rows to a ``float32`` matrix.
@@ -83,14 +89,27 @@ class TabularEncoding:
         """Number of encoded inputs."""
         return len(self.numeric) + sum(len(cats) for _, cats in self.categorical)
 
+    def unreadable_numbers(self, rows: pd.DataFrame) -> list[str]:
+        """Numeric columns with missing or non-numeric ``rows``, as ``column (N rows)``.
+
+        :meth:`__call__` reads those cells as the mean the encoding was fitted with.
+
+        >>> frame = pd.DataFrame({"age": [20.0, None, 40.0], "sex": ["F", "M", None]})
+        >>> TabularEncoding.fit(frame, ["age", "sex"]).unreadable_numbers(frame)
+        ['age (1 rows)']
+        """
+        found = []
+        for column, _, _ in self.numeric:
+            bad = int((~np.isfinite(_numbers(rows[column]))).sum())
+            if bad:
+                found.append(f"{column} ({bad} rows)")
+        return found
+
     def __call__(self, rows: pd.DataFrame) -> FloatArray:
         """Encode ``rows`` (which must hold :attr:`columns`)."""
         parts: list[FloatArray] = []
         for column, mean, scale in self.numeric:
-            array = pd.to_numeric(rows[column], errors="coerce").to_numpy(
-                dtype=np.float64, na_value=np.nan
-            )
-            standard = (array - mean) / scale
+            standard = (_numbers(rows[column]) - mean) / scale
             parts.append(np.where(np.isfinite(standard), standard, 0.0)[:, None].astype(np.float32))
         for column, categories in self.categorical:
             index = {c: i for i, c in enumerate(categories)}

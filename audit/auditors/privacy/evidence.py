@@ -13,8 +13,10 @@ from audit.auditors.privacy.config import PrivacyConfig
 from audit.auditors.privacy.describe import (
     AUDITOR,
     ERR_AUDITED_SEEN,
+    ERR_FEW_ATTACK_ROWS,
     ERR_NO_SCORES,
     ERR_OTHER_TASK,
+    ERR_SMALL_HOLDOUT,
     GROUPED,
     LIMITATIONS,
     METRICS,
@@ -87,6 +89,38 @@ def _scalar(name: str, value: float | None, reason: str | None = None) -> Metric
     )
 
 
+def _small_holdout(found: PrivacyMeasurement, settings: PrivacyConfig) -> str | None:
+    """Why the overall drops are not judged: a holdout under ``min_group_size``; else ``None``.
+
+    A group under ``min_group_size`` is never judged; the whole holdout is held to the same
+    rule, as it can be a handful of rows when ``membership_column`` leaves few non-members.
+    """
+    if found.holdout_rows >= settings.min_group_size:
+        return None
+    return ERR_SMALL_HOLDOUT.format(rows=found.holdout_rows, minimum=settings.min_group_size)
+
+
+def _attack_metrics(
+    prefix: str, result: AttackResult | str, settings: PrivacyConfig
+) -> list[MetricResult]:
+    """AUC and advantage of one attack; without a value when it was not run or is too small."""
+    if isinstance(result, str):
+        reason: str | None = result
+    elif min(result.members, result.non_members) < settings.min_group_size:
+        reason = ERR_FEW_ATTACK_ROWS.format(
+            members=result.members, others=result.non_members, minimum=settings.min_group_size
+        )
+    else:
+        return [
+            _scalar(f"{prefix}attack_auc", result.auc),
+            _scalar(f"{prefix}attack_advantage", result.advantage),
+        ]
+    return [
+        _scalar(f"{prefix}attack_auc", None, reason=reason),
+        _scalar(f"{prefix}attack_advantage", None, reason=reason),
+    ]
+
+
 def unmeasured_output(
     settings: PrivacyConfig, sensitive: Sequence[str], problem: str
 ) -> AuditorOutput:
@@ -129,8 +163,12 @@ def measured_output(
         _scalar("delta", report.delta),
     ]
     reference = found.reference[()][0].values
+    small = _small_holdout(found, settings)
     for measure in found.measures:
         value = lost(measure, reference[measure.key], found.dp[()][0].values[measure.key])
+        if small is not None:
+            metrics.append(_scalar(measure.metric, None, small))
+            continue
         metrics.append(_scalar(measure.metric, value, f"{measure.title} undefined overall"))
     others, wanted = _other_task(found.task)
     metrics.extend(
@@ -141,15 +179,8 @@ def measured_output(
         _scalar(RETRAIN + m.metric, None, _other_reason(RETRAIN + m.metric, wanted, found.task))
         for m in others
     )
-    original = found.attack
-    if isinstance(original, str):
-        metrics.append(_scalar("attack_auc", None, reason=original))
-        metrics.append(_scalar("attack_advantage", None, reason=original))
-    else:
-        metrics.append(_scalar("attack_auc", original.auc))
-        metrics.append(_scalar("attack_advantage", original.advantage))
-    metrics.append(_scalar("dp_attack_auc", found.dp_attack.auc))
-    metrics.append(_scalar("dp_attack_advantage", found.dp_attack.advantage))
+    metrics.extend(_attack_metrics("", found.attack, settings))
+    metrics.extend(_attack_metrics("dp_", found.dp_attack, settings))
     metrics.extend(_grouped(found, settings, sensitive))
     return AuditorOutput(
         auditor=AUDITOR,
@@ -186,10 +217,11 @@ def _retrain(found: PrivacyMeasurement, settings: PrivacyConfig) -> list[MetricR
     """The audited model against the non-private reference: the change of model, not DP."""
     results: list[MetricResult] = []
     reference = found.reference[()][0].values
+    small = _small_holdout(found, settings)
     for measure in found.measures:
         name = RETRAIN + measure.metric
-        if found.audited is None:
-            reason = ERR_AUDITED_SEEN.format(column=settings.membership_column)
+        if found.audited is None or small is not None:
+            reason = small or ERR_AUDITED_SEEN.format(column=settings.membership_column)
             results.append(_scalar(name, None, reason))
             continue
         audited = found.audited[()][0].values

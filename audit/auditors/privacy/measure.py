@@ -3,13 +3,13 @@
 :func:`measure_privacy` returns a :class:`PrivacyMeasurement` of plain numbers (training
 reports, utilities per group, attack results); nothing here builds a report object.
 :mod:`audit.auditors.privacy.evidence` turns it into metric results, tables and charts.
-It is slightly over 500 lines because one run (split, train, sweep, attack, save) shares
+It is over 500 lines because one run (split, train, sweep, attack, save) shares
 its split, encodings and models; each step is one method of :class:`_Retraining`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,8 +22,11 @@ from audit.auditors.privacy.describe import (
     ERR_NO_SCORES,
     ERR_TORCH_REGRESSION,
     NOTE_ALL_MEMBERS,
+    NOTE_LARGE_DELTA,
     NOTE_MEMBERSHIP_NOT_A_FEATURE,
     NOTE_MEMBERSHIP_UNKNOWN,
+    NOTE_MISSING_NUMBERS,
+    NOTE_SMALL_HOLDOUT,
     NOTE_STAND_IN,
 )
 from audit.auditors.privacy.dp_training import (
@@ -183,13 +186,35 @@ def audited_members(context: AuditContext, column: str | None) -> BoolArray | No
     return np.asarray(values.notna() & (values == 1), dtype=bool)
 
 
-def _split_notes(split: Split, column: str | None) -> list[str]:
-    """What the reader must know about the holdout and the audited model's training rows."""
+def _split_notes(split: Split, column: str | None, planned: int) -> list[str]:
+    """What the reader must know about the holdout and the audited model's training rows.
+
+    ``planned`` is the holdout's size without membership: with too few non-members the
+    holdout is all of them, and the reader must know it shrank.
+    """
     if split.holdout_unseen is None:
         return [NOTE_MEMBERSHIP_UNKNOWN]
     if split.holdout_unseen is False:
         return [NOTE_ALL_MEMBERS.format(column=column)]
+    if len(split.holdout) < planned:
+        return [NOTE_SMALL_HOLDOUT.format(column=column, rows=len(split.holdout), planned=planned)]
     return []
+
+
+def holdout_groupings(data: Any, sensitive: tuple[str, ...], split: Split) -> list[Grouping]:
+    """The sensitive groupings of the holdout, with every group of the sampled rows.
+
+    The groups are found on the training split and the holdout together, so that a group
+    with no holdout row is listed (with 0 rows, never judged) instead of silently missing.
+    """
+    if not sensitive:
+        return []
+    sampled = np.sort(np.concatenate([split.train, split.holdout]))
+    position = np.searchsorted(sampled, split.holdout)
+    return [
+        replace(g, codes=g.codes[position])
+        for g in groupings_for(data.iloc[sampled], sensitive, intersectional=True)
+    ]
 
 
 def measure_privacy(context: AuditContext, settings: PrivacyConfig) -> PrivacyMeasurement:
@@ -228,7 +253,15 @@ class _Retraining:
             seed=self.seed,
             audited_members=self.members,
         )
-        self.warnings.extend(_split_notes(self.split, settings.membership_column))
+        planned = split_rows(
+            len(data),
+            holdout_fraction=settings.holdout_fraction,
+            max_rows=settings.max_rows,
+            seed=self.seed,
+        )
+        self.warnings.extend(
+            _split_notes(self.split, settings.membership_column, len(planned.holdout))
+        )
         y_true = np.asarray(context.outcomes.y_true)
         self.y_true: FloatArray | IntArray = (
             y_true.astype(np.float64) if self.regression else y_true.astype(np.int64)
@@ -239,12 +272,20 @@ class _Retraining:
         self.x_hold = self.retrainable.encode(data.iloc[self.split.holdout].loc[:, self.columns])
         self.labels, self.scaling = self._training_labels()
         self.device = choose_device(settings.device)
-        self.groupings: list[Grouping] = (
-            groupings_for(
-                data.iloc[self.split.holdout], context.roles.sensitive, intersectional=True
+        sampled = data.iloc[np.sort(np.concatenate([self.split.train, self.split.holdout]))]
+        encoding = self.retrainable.encoding
+        missing = encoding.unreadable_numbers(sampled) if encoding is not None else []
+        if missing:
+            self.warnings.append(NOTE_MISSING_NUMBERS.format(columns=", ".join(missing)))
+        n_train = len(self.split.train)
+        if settings.target_delta >= 1 / n_train:
+            self.warnings.append(
+                NOTE_LARGE_DELTA.format(
+                    delta=settings.target_delta, rows=n_train, bound=1 / n_train
+                )
             )
-            if context.roles.sensitive
-            else []
+        self.groupings: list[Grouping] = holdout_groupings(
+            data, tuple(context.roles.sensitive), self.split
         )
         self.training = TrainingSettings(
             epochs=settings.epochs,
