@@ -129,7 +129,7 @@ class ExplanationsAuditor:
         return AuditorOutput(
             auditor=AUDITOR,
             metrics=tuple(metric_results(measured, min_group_rows=settings.min_group_rows)),
-            method=method_text(settings, measured.explained),
+            method=method_text(settings, measured.explained, len(measured.plan.sample)),
             tables=tables(measured, settings, context.data),
             charts=charts(measured, min_group_rows=settings.min_group_rows),
             limitations=LIMITATIONS

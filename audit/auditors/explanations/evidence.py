@@ -287,9 +287,22 @@ def _local_table(m: Measurement) -> EvidenceTable:
         title="Local explanations of sampled rows",
         columns=("Row", "Output", "Sum of attributions", f"Largest contributions (top {k})"),
         rows=rows,
-        caption=f"Output at the baseline: {m.explained.baseline_score:.3f}; the "
-        "attributions of a row add up to about its output minus the baseline's.",
+        caption=f"Output at the baseline: {m.explained.baseline_score:.3f}; "
+        + _sum_words(m.explained.method),
     )
+
+
+def _sum_words(method: str) -> str:
+    """What the sum of a row's attributions is, for ``method``."""
+    if method == "feature_ablation":
+        # Each column is ablated alone, so the effects of columns acting together are
+        # counted in none of them, or in several.
+        return (
+            "feature ablation gives each column the change in output when it alone takes "
+            "the baseline's value, so a row's attributions need not add up to its output "
+            "minus the baseline's."
+        )
+    return "the attributions of a row add up to about its output minus the baseline's."
 
 
 def _baseline_table(m: Measurement) -> EvidenceTable:
@@ -357,8 +370,18 @@ def charts(m: Measurement, *, min_group_rows: int) -> tuple[BarChart, ...]:
     return tuple(out)
 
 
-def method_text(settings: ExplanationsConfig, explained: Explained | None) -> str:
-    """How the explanations were computed, and (when they were) what it cost."""
+def method_text(
+    settings: ExplanationsConfig, explained: Explained | None, sampled: int | None = None
+) -> str:
+    """How the explanations were computed, and (when they were) what it cost.
+
+    ``sampled`` is the size of the random sample actually drawn: fewer than ``n_rows``
+    when the data holds fewer rows, and then the sample is all of them.
+    """
+    if sampled is not None and sampled < settings.n_rows:
+        over = f"all {sampled} rows of the data (fewer than the {settings.n_rows} asked for)"
+    else:
+        over = f"a uniform random sample of {settings.n_rows} rows"
     lines = [
         "Attributions are computed with Captum and reported per column of the data as the "
         "model receives it: categorical columns encoded inside a pipeline are perturbed as "
@@ -368,8 +391,8 @@ def method_text(settings: ExplanationsConfig, explained: Explained | None) -> st
         "perturbation methods (feature ablation, Shapley value sampling, Kernel SHAP) through "
         "a forward function that calls the model adapter on rows built from the perturbed "
         "inputs.",
-        "Global importance is the mean absolute attribution over a uniform random sample of "
-        f"{settings.n_rows} rows; per-group importance adds random rows to groups with fewer "
+        f"Global importance is the mean absolute attribution over {over}; per-group "
+        "importance adds random rows to groups with fewer "
         f"than {settings.min_group_rows} sampled rows. A proxy is a non-sensitive column from "
         "which a cross-fitted probe predicts a sensitive column with an AUC of at least "
         f"{settings.proxy_auc_threshold:g}; its mutual information with the sensitive column "

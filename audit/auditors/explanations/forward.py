@@ -52,7 +52,8 @@ def scores_of(predictions: Predictions, *, task: Task, positive_label: Any) -> F
     ------
     ModelError
         If the model left rows unanswered (``Predictions.unanswered``): a perturbed
-        row without a decision must not count as the negative class.
+        row without a decision must not count as the negative class; or if it returned
+        a score or predicted value that is not a finite number.
     """
     if predictions.unanswered_count:
         raise ModelError(
@@ -60,11 +61,19 @@ def scores_of(predictions: Predictions, *, task: Task, positive_label: Any) -> F
             "rows no decision; attributions need every row answered"
         )
     if predictions.scores is not None:
-        return np.asarray(predictions.scores, dtype=np.float64)
-    labels = np.asarray(predictions.labels)
-    if task is Task.REGRESSION:
-        return labels.astype(np.float64)
-    return _positive(labels, positive_label)
+        values = np.asarray(predictions.scores, dtype=np.float64)
+    elif task is Task.REGRESSION:
+        values = np.asarray(predictions.labels).astype(np.float64)
+    else:
+        return _positive(np.asarray(predictions.labels), positive_label)
+    bad = int(np.count_nonzero(~np.isfinite(values)))
+    if bad:
+        what = "score" if predictions.scores is not None else "predicted value"
+        raise ModelError(
+            f"the model returned a {what} that is NaN or infinite for {bad} of the {len(values)} "
+            "rows built to explain it; attributions need a finite number for every row"
+        )
+    return values
 
 
 @dataclass

@@ -125,6 +125,9 @@ class GroupingNumbers:
         The whole population's shares on ``inputs`` and on ``proxies``.
     groups:
         One entry per group, in group-code order.
+    problem:
+        Why reliance on the grouping cannot be measured (a sensitive column with fewer
+        than two known values); None when it can.
     """
 
     columns: tuple[str, ...]
@@ -133,6 +136,7 @@ class GroupingNumbers:
     sensitive_share: float | None
     proxy_share: float | None
     groups: tuple[GroupNumbers, ...]
+    problem: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -262,6 +266,32 @@ def _runs(
     return tuple(out)
 
 
+def _too_few_values(groupings: Sequence[Grouping], columns: Sequence[str]) -> str | None:
+    """Why ``columns`` cannot be judged: one of them holds fewer than two known values.
+
+    Attributions are relative to a baseline that holds the column's most frequent value,
+    so a column with one value gets none, whatever the model does with it; and with no
+    second group there is no proxy to find and no group to compare.
+    """
+    for grouping in groupings:
+        if len(grouping.columns) != 1 or grouping.columns[0] not in columns:
+            continue
+        known = [
+            label
+            for label, unknown in zip(grouping.labels, grouping.unknown, strict=True)
+            if not unknown
+        ]
+        column = grouping.columns[0]
+        if not known:
+            return f"the sensitive column {column} holds no value: it is missing in every row"
+        if len(known) == 1:
+            return (
+                f"every row with a value of the sensitive column {column} has the same one "
+                f"({known[0]}), so reliance on it cannot be measured"
+            )
+    return None
+
+
 def _grouping(
     grouping: Grouping,
     *,
@@ -274,6 +304,7 @@ def _grouping(
     overall: FloatArray,
     overall_top: tuple[str, ...],
     k: int,
+    problem: str | None,
 ) -> GroupingNumbers:
     codes = grouping.codes[rows[group_pos]]
     groups = []
@@ -299,6 +330,7 @@ def _grouping(
         sensitive_share=share(overall, columns, inputs),
         proxy_share=share(overall, columns, proxies),
         groups=tuple(groups),
+        problem=problem,
     )
 
 
@@ -470,6 +502,7 @@ def measure(
                 overall=overall,
                 overall_top=overall_top,
                 k=k,
+                problem=_too_few_values(groupings, grouping.columns),
             )
             for grouping in groupings
         ),

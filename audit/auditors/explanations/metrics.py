@@ -171,6 +171,9 @@ def metric_results(measured: Measurement, *, min_group_rows: int) -> list[Metric
     """Every metric, per grouping, then the stability of the whole population."""
     out: list[MetricResult] = []
     for grouping in measured.groupings:
+        if grouping.problem is not None:
+            out.extend(_unmeasured_grouping(grouping.columns, grouping.problem))
+            continue
         note = None if grouping.inputs else "The model does not read these sensitive columns."
         out.append(
             _share_metric(
@@ -205,11 +208,9 @@ def metric_results(measured: Measurement, *, min_group_rows: int) -> list[Metric
     return out
 
 
-def unmeasured_results(
-    planned: Sequence[tuple[str, ...]], problem: str
-) -> tuple[MetricResult, ...]:
-    """Every metric, for every planned grouping, without a value and with ``problem``."""
-    metrics = [
+def _unmeasured_grouping(grouping: tuple[str, ...], problem: str) -> list[MetricResult]:
+    """Every per-grouping metric of ``grouping``, without a value and with ``problem``."""
+    return [
         MetricResult(
             metric=name,
             auditor=AUDITOR,
@@ -218,10 +219,16 @@ def unmeasured_results(
             description=METRICS[name],
             reason=problem,
         )
-        for grouping in planned
         for name in METRICS
         if name not in POPULATION_METRICS
     ]
+
+
+def unmeasured_results(
+    planned: Sequence[tuple[str, ...]], problem: str
+) -> tuple[MetricResult, ...]:
+    """Every metric, for every planned grouping, without a value and with ``problem``."""
+    metrics = [m for grouping in planned for m in _unmeasured_grouping(grouping, problem)]
     metrics.extend(
         MetricResult(
             metric=name,

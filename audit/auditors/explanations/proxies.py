@@ -5,7 +5,10 @@ quantile bins, missing values as their own bin).  The probe is a cross-fitted
 histogram classifier: the sensitive column's distribution in each bin, estimated on
 one half of the rows (add-one smoothing), predicts the other half; its AUC (one
 versus rest, averaged over the sensitive groups) says how well the column alone
-recovers the sensitive attribute.  No model call is made.
+recovers the sensitive attribute.  Rows whose sensitive value is missing (NaN, None,
+a blank string) are left out of both measures: a missing value is not a value of the
+attribute, and counting it as one more class would pull the averaged AUC towards 0.5
+and hide a proxy.  No model call is made.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pandas as pd
 from sklearn.metrics import mutual_info_score, roc_auc_score
 
 from audit.auditors.explanations.columns import is_numeric
+from audit.core.groups import encode_values
 
 __all__ = ["ProxyScore", "discretise", "score_proxies"]
 
@@ -43,10 +47,26 @@ class ProxyScore:
 
 
 def discretise(values: pd.Series) -> IntArray:
-    """Integer codes: categories, or quantile bins for numbers with many values; NaN last."""
+    """Integer codes: categories, or quantile bins for numbers with many values; NaN last.
+
+    Bins are closed on the right, as :func:`pandas.qcut` makes them; a value held by
+    more than a tenth of the rows is an edge of several deciles and ends the bin it is
+    in, so the rows above it keep a bin of their own.  (``pandas.qcut`` with duplicate
+    edges dropped would merge them: a column that is 0 in 95% of rows would become a
+    single bin, and a proxy that is non-zero exactly for a small group would be lost.)
+
+    Examples
+    --------
+    >>> codes = discretise(pd.Series([0.0] * 95 + list(range(1, 26))))
+    >>> set(codes[:95].tolist()), int(codes[95:].min())
+    ({0}, 1)
+    """
     if is_numeric(values) and values.nunique(dropna=True) > 2 * _BINS:
-        binned = pd.qcut(values.astype(float), q=_BINS, duplicates="drop")
-        codes = np.asarray(binned.cat.codes, dtype=np.int64)
+        numbers = values.astype(float).to_numpy()
+        present = numbers[~np.isnan(numbers)]
+        inner = np.unique(np.quantile(present, np.arange(1, _BINS) / _BINS))
+        codes = np.asarray(np.searchsorted(inner, numbers, side="left"), dtype=np.int64)
+        codes[np.isnan(numbers)] = -1
     else:
         codes = np.asarray(pd.factorize(values, use_na_sentinel=True)[0], dtype=np.int64)
     codes = codes.copy()
@@ -99,7 +119,8 @@ def score_proxies(
     data:
         The audited rows; at most ``max_rows`` of them (a seeded sample) are used.
     sensitive:
-        Sensitive columns present in ``data``.
+        Sensitive columns present in ``data``; rows missing a column's value are left
+        out when scoring against it.
     candidates:
         Model input columns that are not sensitive.
     auc_threshold:
@@ -113,14 +134,16 @@ def score_proxies(
         data = data.sample(n=max_rows, random_state=seed)
     out: list[ProxyScore] = []
     for s in sensitive:
-        target = discretise(data[s].astype(object))
+        codes, values, _ = encode_values(data[s])  # missing: NaN, None, blank strings
+        known = data.loc[codes < len(values)]
+        target = discretise(known[s].astype(object))
         counts = np.bincount(target).astype(np.float64)
-        p = counts[counts > 0] / counts.sum()
+        p = counts[counts > 0] / counts.sum() if len(target) else counts
         entropy = float(-(p * np.log(p)).sum())
         for column in candidates:
-            feature = discretise(data[column])
-            mi = float(mutual_info_score(target, feature))
-            auc = _probe_auc(feature, target, seed)
+            feature = discretise(known[column])
+            mi = float(mutual_info_score(target, feature)) if len(target) else 0.0
+            auc = _probe_auc(feature, target, seed) if len(target) else None
             out.append(
                 ProxyScore(
                     sensitive=s,
