@@ -94,8 +94,17 @@ class SklearnAdapter:
 
     @property
     def input_columns(self) -> Sequence[str] | None:
-        """Always ``None``: the estimator receives the audit's feature columns."""
-        return None
+        """The columns the estimator was fitted on, when it recorded them; else ``None``.
+
+        scikit-learn records them (``feature_names_in_``) when an estimator is fitted on
+        a DataFrame whose column names are all strings.  The estimator then receives just
+        those columns, and the audit explains and retrains on the columns it reads, not on
+        every other column of the data.  ``None``: it receives the audit's feature columns.
+        """
+        names = getattr(self.estimator, "feature_names_in_", None)
+        if names is None or not all(isinstance(name, str) for name in names):
+            return None
+        return [str(name) for name in names]
 
     @property
     def _binary_classes(self) -> np.ndarray | None:

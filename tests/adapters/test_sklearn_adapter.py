@@ -134,3 +134,26 @@ def test_wrong_length_from_predict_is_caught(audit_rows):
     model = Short().fit(audit_rows[["age"]], audit_rows["age"] > 40)
     with pytest.raises(ModelError, match=f"returned {len(audit_rows) - 1} labels for"):
         SklearnAdapter(model).predict_batch(audit_rows[["age"]])
+
+
+def test_a_model_fitted_on_named_columns_reads_just_those(tmp_path):
+    # scoring, explanations and the privacy stand-in then use the model's own columns,
+    # not every other column of the data (an ID or weight column the model never read)
+    from audit.core.context import ColumnRoles
+    from audit.scoring import score_batches
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"x": rng.normal(size=200), "z": rng.normal(size=200), "id": np.arange(200)}
+    )
+    y = (frame["x"] + frame["z"] > 0).astype(int)
+    named = LogisticRegression().fit(frame[["z", "x"]], y)
+    assert list(SklearnAdapter(named).input_columns) == ["z", "x"]
+    assert (
+        SklearnAdapter(LogisticRegression().fit(frame[["z", "x"]].to_numpy(), y)).input_columns
+        is None
+    )
+
+    roles = ColumnRoles(target="y", sensitive=("id",), features=("x", "z", "id"))
+    predictions, _ = score_batches(SklearnAdapter(named), frame, roles)
+    np.testing.assert_array_equal(predictions.scores, named.predict_proba(frame[["z", "x"]])[:, 1])

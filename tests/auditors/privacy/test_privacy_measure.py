@@ -17,6 +17,7 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from audit.adapters.callable import CallableAdapter
 from audit.adapters.sklearn import SklearnAdapter
 from audit.auditors.privacy import PrivacyConfig, load_dp_model, read_metadata
 from audit.auditors.privacy.describe import (
@@ -142,7 +143,20 @@ def test_utility_is_measured_on_rows_the_audited_model_never_saw(
     assert memorised > 0.99 and unseen < 0.9
     assert _overall(found.audited, "accuracy") == pytest.approx(unseen, abs=1e-12)
 
-    # the membership column is not a feature of the DP model, nor of the saved one
+    # the DP model reads the forest's own columns: the membership column is not one
+    assert read_metadata(tmp_path / "dp-model")["columns"] == FEATURES
+    assert not any("'member' is not a feature" in w for w in found.warnings)
+
+
+def test_the_membership_column_is_never_a_feature_of_the_dp_model(
+    adult: pd.DataFrame, tmp_path: Path
+) -> None:
+    data, forest = _forest_audit(adult)
+    # a model that names no columns is given every feature, the membership column too
+    unnamed = CallableAdapter(lambda rows: SklearnAdapter(forest).predict_batch(rows[FEATURES]))
+    context = make_context(data, unnamed, features=[*FEATURES, "member"])
+    found = measure_privacy(context, fast_settings(tmp_path, membership_column="member"))
+
     assert read_metadata(tmp_path / "dp-model")["columns"] == FEATURES
     assert any("'member' is not a feature" in w for w in found.warnings)
 
