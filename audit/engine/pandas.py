@@ -19,7 +19,13 @@ from audit.core.provenance import sha256_frame, sha256_path
 from audit.core.result import AuditResult
 from audit.data import load_table, resolve_roles
 from audit.engine.request import AuditRequest
-from audit.engine.steps import model_result, opened_model, run_auditor
+from audit.engine.steps import (
+    logged_decisions,
+    model_result,
+    opened_model,
+    run_auditor,
+    with_model_inputs,
+)
 from audit.engine.usage import UsageLedger
 from audit.policy import evaluate_policy
 from audit.scoring import leave_out_unanswered, score_batches
@@ -60,11 +66,12 @@ def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> Audi
             target=request.target_column,
             sensitive=list(request.sensitive),
             features=request.features,
-            reserved=list(adapter.input_columns or ()),
+            reserved=logged_decisions(adapter),
             positive_label=request.positive_label,
             threshold=request.threshold,
             task=request.task,
         )
+        roles = with_model_inputs(roles, adapter, request.features)
         ledger = UsageLedger(adapter)
         predictions, scoring = score_batches(
             adapter,

@@ -17,13 +17,13 @@ measured.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from pydantic import BaseModel
 
-from audit.adapters import load_model
+from audit.adapters import ColumnAdapter, load_model
 from audit.core.context import AuditContext, ColumnRoles, ProgressFactory
 from audit.core.details import AuditDetails
 from audit.core.measurements import AuditorOutput
@@ -54,6 +54,27 @@ def opened_model(request: AuditRequest) -> Iterator[ModelAdapter]:
         close = getattr(adapter, "close", None)
         if adapter is not model and callable(close):  # adapters made here may hold connections
             close()
+
+
+def logged_decisions(adapter: ModelAdapter) -> list[str]:
+    """The columns of logged decisions ``adapter`` reads (a decision log): never features."""
+    return list(adapter.input_columns or ()) if isinstance(adapter, ColumnAdapter) else []
+
+
+def with_model_inputs(
+    roles: ColumnRoles, adapter: ModelAdapter, given: Sequence[str] | None
+) -> ColumnRoles:
+    """``roles`` whose features are the columns the model reads, when it names them.
+
+    Without ``features`` given, the features are every column but the target; a model
+    that names its inputs (a scikit-learn model fitted on named columns, an MLflow
+    signature) reads just those, and the report lists those.  A decision log names its
+    logged decisions, which are not inputs: its features stay the other columns.
+    """
+    inputs = adapter.input_columns
+    if given is not None or not inputs or isinstance(adapter, ColumnAdapter):
+        return roles
+    return dataclasses.replace(roles, features=tuple(str(c) for c in inputs))
 
 
 def run_auditor(auditor: Auditor, context: AuditContext, config: BaseModel) -> AuditorOutput:

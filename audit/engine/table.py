@@ -26,7 +26,13 @@ from audit.engine import Engine
 from audit.engine.job import ChunkJob, ChunkTallies
 from audit.engine.request import AuditRequest
 from audit.engine.source import TableSource, open_source
-from audit.engine.steps import finish_auditor, model_result, opened_model
+from audit.engine.steps import (
+    finish_auditor,
+    logged_decisions,
+    model_result,
+    opened_model,
+    with_model_inputs,
+)
 from audit.errors import DataError, PolicyError
 from audit.policy import evaluate_policy
 from audit.policy.bind import BoundAuditor
@@ -241,11 +247,12 @@ def tally_table(
         target=request.target_column,
         sensitive=list(request.sensitive),
         features=request.features,
-        reserved=list(adapter.input_columns or ()),
+        reserved=logged_decisions(adapter),
         positive_label=positive,
         threshold=request.threshold,
         task=task,
     )
+    roles = with_model_inputs(roles, adapter, request.features)
     reads = list(adapter.input_columns or roles.features)
     missing = [c for c in reads if c not in source.columns]
     if missing:

@@ -263,3 +263,24 @@ def test_categorical_target_and_hive_partition_folders(tmp_path, decision_log):
         result = run_audit(data=tmp_path, engine=engine, chunk_rows=700, **audit)
         assert result.findings == whole.findings
         assert [o.metrics for o in result.outputs] == [o.metrics for o in whole.outputs]
+
+
+@pytest.mark.parametrize("engine", ["pandas", "chunked"])
+def test_the_report_lists_the_columns_the_model_reads(
+    tmp_path, decision_log, parquet_folder, in_memory, engine
+):
+    import skops.io
+    from sklearn.linear_model import LogisticRegression
+
+    from .conftest import NUMERIC
+
+    # a model fitted on named columns reads those: the report lists them as its features,
+    # not every other column of the data (before: only the columns it did not read)
+    model = LogisticRegression(max_iter=500).fit(decision_log[NUMERIC], decision_log["income"])
+    skops.io.dump(model, tmp_path / "model.skops")
+    audit = {**AUDIT, "model": str(tmp_path / "model.skops")}
+    result = run_audit(data=parquet_folder, engine=engine, **audit)
+    assert result.data["features"] == NUMERIC
+    # a decision log's decision column is never a feature; the other columns are
+    assert "decision" not in in_memory.data["features"]
+    assert "fnlwgt" in in_memory.data["features"]
