@@ -33,6 +33,7 @@ ERR_NO_SENSITIVE = "no sensitive columns to group by"
 ERR_NAME_A_GROUPING = "; {metric!r} was measured for {measured}: name them in group_by"
 ERR_NO_VALUE = "no value was measured"
 ERR_TOO_FEW_GROUPS = "fewer than {need} groups could be compared"
+ERR_NO_GROUP = "no group could be compared"
 ERR_NEEDS_GROUPS = "{compare} compares groups, but {metric!r} has a single value"
 ERR_MAX_ZERO = "the highest {metric} is 0 in every compared group, so the ratio is undefined"
 ERR_NEGATIVE = "{metric} has negative values, so the ratio is undefined"
@@ -194,7 +195,7 @@ def _judge(req: Requirement, result: MetricResult, grouping: tuple[str, ...]) ->
     ]
     need = 1 if req.compare in (Comparison.AT_MOST, Comparison.AT_LEAST) else 2
     if len(comparable) < need:
-        reason = ERR_TOO_FEW_GROUPS.format(need=need) if need > 1 else ERR_NO_VALUE
+        reason = ERR_TOO_FEW_GROUPS.format(need=need) if need > 1 else ERR_NO_GROUP
         return _inconclusive(req, grouping, *reasons, reason, *set_aside, *excluded)
     outcome_or_reason = _compare_groups(req, comparable, grouping)
     if isinstance(outcome_or_reason, str):

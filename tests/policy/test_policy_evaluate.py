@@ -509,3 +509,15 @@ def test_tolerance_is_tiny():
     assert E.TOLERANCE <= 1e-9
     f = one(req(), [result(("a", 1.0), ("b", 0.8 - 1e-6))])
     assert f.verdict is Verdict.FAIL
+
+
+def test_every_group_too_small_says_so_not_that_nothing_was_measured():
+    small = GroupStatus.SMALL
+    f = one(
+        req(compare="at_most", threshold=0.1),
+        [result(("sex=Female", 0.3, small, 4), ("sex=Male", 0.2, small, 6))],
+    )
+    assert f.verdict is Verdict.INCONCLUSIVE
+    assert f.reasons[0] == "no group could be compared"
+    assert any("'sex=Female' has 4 rows, too few to compare" in r for r in f.reasons)
+    assert not any("no value was measured" in r for r in f.reasons)
