@@ -55,6 +55,14 @@ def _arrow(texts: Sequence[str] | pa.Array) -> pa.Array:
     return array.fill_null("") if array.null_count else array
 
 
+def _matching(texts: Sequence[str] | pa.Array, pattern: str) -> BoolArray:
+    """Whether each text matches the RE2 ``pattern``."""
+    if not len(texts):
+        return np.zeros(0, dtype=np.bool_)
+    found = pc.match_substring_regex(_arrow(texts), pattern=pattern)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.bool_)
+
+
 def _fixed_matrix(array: pa.Array, width: int) -> npt.NDArray[np.uint8]:
     """The bytes of a string array whose values are all ``width`` bytes long, one row each."""
     if not len(array):
@@ -248,10 +256,7 @@ def us_ssn(texts: Sequence[str] | pa.Array) -> BoolArray:
     if not len(texts):
         return np.zeros(0, dtype=np.bool_)
     array = _arrow(texts)
-    shaped = np.asarray(
-        pc.match_substring_regex(array, pattern=SSN_FORMAT).to_numpy(zero_copy_only=False),
-        dtype=np.bool_,
-    )
+    shaped = _matching(array, SSN_FORMAT)
     d = _digits(array)
     digits = d.leading(9)
     weights = 10 ** np.arange(2, -1, -1)
@@ -309,10 +314,7 @@ def national_phone(texts: Sequence[str] | pa.Array) -> BoolArray:
     >>> national_phone(["020 7946 0958", "04-11-2023 10", "030 901820"]).tolist()
     [True, False, False]
     """
-    if not len(texts):
-        return np.zeros(0, dtype=np.bool_)
-    dated = pc.match_substring_regex(_arrow(texts), pattern=DATE_START)
-    return np.asarray(phone_digits(texts) & ~dated.to_numpy(zero_copy_only=False), dtype=np.bool_)
+    return phone_digits(texts) & ~_matching(texts, DATE_START)
 
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
@@ -329,10 +331,7 @@ def ipv4(texts: Sequence[str] | pa.Array) -> BoolArray:
     >>> ipv4(["192.168.1.20", "06.12.34.56.78", "999.1.1.1", "10.0.0.07"]).tolist()
     [True, False, False, False]
     """
-    if not len(texts):
-        return np.zeros(0, dtype=np.bool_)
-    valid = pc.match_substring_regex(_arrow(texts), pattern=IPV4_FORMAT)
-    return np.asarray(valid.to_numpy(zero_copy_only=False), dtype=np.bool_)
+    return _matching(texts, IPV4_FORMAT)
 
 
 _H = "[0-9A-Fa-f]{1,4}"
@@ -349,15 +348,12 @@ four hex digits, or fewer around exactly one ``::`` that stands for at least one
 def ip_address(texts: Sequence[str] | pa.Array) -> BoolArray:
     """IPv6 addresses: eight hex groups, or fewer with exactly one ``::``.
 
-    IPv4 octet ranges are checked by the IPv4 pattern itself.
+    IPv4 addresses are checked by :func:`ipv4`.
 
     >>> ip_address(["2001:db8::1", "fe80::1::2", "1:2:3:4:5:6:7:8", "gggg::1"]).tolist()
     [True, False, True, False]
     """
-    if not len(texts):
-        return np.zeros(0, dtype=np.bool_)
-    valid = pc.match_substring_regex(_arrow(texts), pattern=IPV6_FORMAT)
-    return np.asarray(valid.to_numpy(zero_copy_only=False), dtype=np.bool_)
+    return _matching(texts, IPV6_FORMAT)
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%B %d, %Y", "%d %B %Y")
