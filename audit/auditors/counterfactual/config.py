@@ -29,7 +29,8 @@ class CounterfactualConfig(BaseModel):
         (),
         description=(
             "The groups assigned to every base row, the first being the reference; default: "
-            "the attribute's values in the data (at most 10), most frequent first."
+            "the attribute's values in the data (at most 10), most frequent first. With "
+            "set_attribute, each must be a value of the attribute in the data."
         ),
     )
     set_attribute: bool = Field(

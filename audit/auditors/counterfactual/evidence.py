@@ -92,7 +92,7 @@ def metric_results(m: CounterfactualMeasurements, design: PairedDesign) -> tuple
 def evidence_tables(
     m: CounterfactualMeasurements, design: PairedDesign, *, max_examples: int
 ) -> tuple[EvidenceTable, ...]:
-    """Selection rates by assigned group, the paired test, and examples of flipped decisions."""
+    """Selection rates by assigned group, the paired test, flips by direction, flipped examples."""
     level = f"{100 * m.confidence_level:g}%"
     top = max(r.rate for r in m.rates)
     rates = EvidenceTable(
@@ -146,7 +146,39 @@ def evidence_tables(
             "chance would explain for the same applicants."
         ),
     )
-    tables = [rates, test]
+    reference = m.groups[0]
+    directions = EvidenceTable(
+        title="Changed decisions by direction",
+        columns=(
+            "assigned group",
+            f"selected as {reference} only",
+            "share of base rows",
+            "selected as this group only",
+            "share of base rows",
+        ),
+        rows=tuple(
+            (
+                d.group,
+                d.reference_only,
+                d.reference_only / d.rows,
+                d.group_only,
+                d.group_only / d.rows,
+            )
+            for d in m.directions
+        ),
+        caption=(
+            f"Base rows whose decision as {reference} (the reference) differs from their "
+            "decision as each other group, counted in each direction: flips that go mostly one "
+            "way point to a bias against one group; flips in both directions in about equal "
+            "numbers look like noise."
+            + (
+                f" {m.test.name} compares the two counts; its statistic is the smaller one."
+                if len(m.groups) == 2
+                else ""
+            )
+        ),
+    )
+    tables = [rates, test, directions]
     if m.score_differences:
         tables.append(
             EvidenceTable(

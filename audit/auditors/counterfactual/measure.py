@@ -6,6 +6,9 @@
 - selection rate per assigned group, with a Wilson interval;
 - the flip rate: the share of base rows whose decision is not the same under every group,
   with a Wilson interval;
+- the flips by direction: per group other than the reference, the base rows selected under
+  the reference only and those selected under that group only (McNemar's two discordant
+  cells with two groups);
 - McNemar's exact test for two groups, Cochran's Q for more (:mod:`audit.stats.paired`);
 - with scores, the mean paired score difference of each group from the reference, with a
   paired t interval.
@@ -25,6 +28,7 @@ __all__ = [
     "COCHRAN",
     "MCNEMAR",
     "CounterfactualMeasurements",
+    "FlipDirections",
     "GroupRate",
     "PairedTest",
     "ScoreDifference",
@@ -42,6 +46,18 @@ class GroupRate:
     rate: float
     ci_low: float
     ci_high: float
+
+
+@dataclass(frozen=True)
+class FlipDirections:
+    """Base rows whose decision differs between the reference group and ``group``, by direction."""
+
+    group: str
+    reference_only: int
+    """Selected under the reference group, not under ``group``."""
+    group_only: int
+    """Selected under ``group``, not under the reference group."""
+    rows: int
 
 
 @dataclass(frozen=True)
@@ -64,6 +80,8 @@ class CounterfactualMeasurements:
     flip_rate: float
     flip_ci: tuple[float, float]
     test: PairedTest
+    directions: tuple[FlipDirections, ...]
+    """One per group other than the reference, in :attr:`groups` order."""
     score_differences: tuple[ScoreDifference, ...]
     flipped_rows: tuple[int, ...]
     """Base-row positions (0-based, in sample order) whose decision changed."""
@@ -122,6 +140,15 @@ def measure_counterfactuals(
     )
     varying = decisions.min(axis=1) != decisions.max(axis=1)
     flips = int(varying.sum())
+    directions = tuple(
+        FlipDirections(
+            groups[j],
+            int(((decisions[:, 0] == 1) & (decisions[:, j] == 0)).sum()),
+            int(((decisions[:, 0] == 0) & (decisions[:, j] == 1)).sum()),
+            n,
+        )
+        for j in range(1, k)
+    )
     differences: tuple[ScoreDifference, ...] = ()
     if scores is not None:
         scores = np.asarray(scores, dtype=float)
@@ -136,6 +163,7 @@ def measure_counterfactuals(
         flip_rate=flips / n,
         flip_ci=_wilson(flips, n, confidence_level),
         test=paired_test(decisions),
+        directions=directions,
         score_differences=differences,
         flipped_rows=tuple(int(i) for i in np.flatnonzero(varying)),
         flipped_decisions=tuple(

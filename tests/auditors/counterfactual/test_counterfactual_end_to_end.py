@@ -111,6 +111,8 @@ def test_the_planted_flip_rate_rate_ratio_and_p_value_are_measured(data, tmp_pat
     assert verdicts == {"cf-four-fifths": Verdict.FAIL, "cf-flips": Verdict.FAIL}
     titles = [t.title for t in output.tables]
     assert "Examples of decisions that changed with the group cue" in titles
+    (directions,) = [t for t in output.tables if t.title == "Changed decisions by direction"]
+    assert directions.rows == (("B", flips, flips / ROWS, 0, 0.0),)
 
 
 def test_an_unbiased_model_passes_and_names_do_not_leak_other_values(data, tmp_path):
@@ -185,6 +187,39 @@ def test_bad_settings_are_inconclusive_with_the_reason(data, tmp_path):
     )
     assert {f.verdict for f in result.findings} == {Verdict.INCONCLUSIVE}
     assert any("nowhere" in r for f in result.findings for r in f.reasons)
+
+
+def test_a_group_the_attribute_never_holds_is_inconclusive_not_a_pass(data, tmp_path):
+    result = run_audit(
+        model=planted,
+        data=data,
+        policy=_policy(tmp_path, **{"groups: [A, B]": "groups: [A, b]"}),
+        target="y",
+        positive_label=1,
+        sensitive=["group"],
+        features=["x", "u", "group", "first_name"],
+    )
+    assert {f.verdict for f in result.findings} == {Verdict.INCONCLUSIVE}
+    reasons = [r for f in result.findings for r in f.reasons]
+    assert any("'b' of 'group' are not in the data (its values: " in r for r in reasons)
+
+
+def test_a_value_the_data_lacks_is_assigned_through_cues(data, tmp_path):
+    policy = _policy(
+        tmp_path,
+        "set_attribute: false\n    cues: {group: {A: [A], C: [C]}}",
+        **{"groups: [A, B]": "groups: [A, C]"},
+    )
+    result = run_audit(
+        model=planted,
+        data=data,
+        policy=policy,
+        target="y",
+        positive_label=1,
+        sensitive=["group"],
+        features=["x", "u", "group", "first_name"],
+    )
+    assert result.outputs[0].find("flip_rate")[0].value == 0.0  # C is not the biased group
 
 
 def test_the_auditor_is_a_registered_plugin_and_runs_from_the_cli(data, tmp_path, capsys):

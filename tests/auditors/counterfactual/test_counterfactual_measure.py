@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
+from statsmodels.stats.contingency_tables import mcnemar
 
 from audit.auditors.counterfactual.measure import COCHRAN, MCNEMAR, measure_counterfactuals
 
@@ -71,3 +73,19 @@ def test_identical_decisions_give_no_evidence_of_a_difference():
     same = np.ones((30, 3), dtype=int)
     m = measure_counterfactuals(same, None, ("A", "B", "C"))
     assert (m.flips, m.test.p_value, m.flipped_rows) == (0, 1.0, ())
+
+
+def test_flips_are_counted_in_each_direction_against_the_reference():
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 2, (250, 3))
+    m = measure_counterfactuals(x, None, ("A", "B", "C"))
+    for j, d in enumerate(m.directions, start=1):
+        table = pd.crosstab(x[:, 0], x[:, j])
+        assert d.group == ("A", "B", "C")[j]
+        assert (d.reference_only, d.group_only, d.rows) == (table.loc[1, 0], table.loc[0, 1], 250)
+    pair = measure_counterfactuals(x[:, :2], None, ("A", "B"))
+    (d,) = pair.directions
+    table = np.array([[((x[:, 0] == a) & (x[:, 1] == b)).sum() for b in (1, 0)] for a in (1, 0)])
+    assert pair.test.statistic == mcnemar(table, exact=True).statistic
+    assert pair.test.statistic == min(d.reference_only, d.group_only)
+    assert d.reference_only + d.group_only == pair.flips
