@@ -41,7 +41,8 @@ class StratifiedComparison:
     common_odds_ratio, odds_ratio_low, odds_ratio_high:
         Mantel–Haenszel common odds ratio (group over reference) and its interval.
     breslow_day_statistic, breslow_day_p_value:
-        Breslow–Day test of a common odds ratio across strata.
+        Breslow–Day test of a common odds ratio across strata; NaN when only one
+        stratum is used, where there is nothing to compare.
     """
 
     strata_used: int
@@ -91,7 +92,10 @@ def mantel_haenszel(
     table = StratifiedTable(np.moveaxis(used, 0, -1))
     cmh = table.test_null_odds(correction=False)
     low, high = table.oddsratio_pooled_confint(alpha=1.0 - confidence_level)
-    homogeneity = table.test_equal_odds(adjust=False)
+    breslow_day = (float("nan"), float("nan"))
+    if len(used) > 1:  # with one stratum there is no heterogeneity to test (0 degrees of freedom)
+        homogeneity = table.test_equal_odds(adjust=False)
+        breslow_day = (float(homogeneity.statistic), float(homogeneity.pvalue))
     return StratifiedComparison(
         strata_used=len(used),
         strata_left_out=int((~informative).sum()),
@@ -100,6 +104,6 @@ def mantel_haenszel(
         common_odds_ratio=float(table.oddsratio_pooled),
         odds_ratio_low=float(low),
         odds_ratio_high=float(high),
-        breslow_day_statistic=float(homogeneity.statistic),
-        breslow_day_p_value=float(homogeneity.pvalue),
+        breslow_day_statistic=breslow_day[0],
+        breslow_day_p_value=breslow_day[1],
     )

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy.stats import chi2
+from scipy.stats import chi2, chi2_contingency
 
 from audit.stats import mantel_haenszel
 
@@ -108,3 +108,15 @@ def test_no_informative_stratum_gives_none():
 def test_wrong_shape_is_refused():
     with pytest.raises(ValueError, match="shape"):
         mantel_haenszel(np.zeros((3, 2, 3)))
+
+
+def test_breslow_day_is_undefined_with_one_stratum():
+    table = [[10, 20], [20, 10]]
+    result = mantel_haenszel([table])
+    assert result.strata_used == 1
+    assert math.isnan(result.breslow_day_statistic)
+    assert math.isnan(result.breslow_day_p_value)
+    # one stratum: CMH is Pearson's chi-squared scaled by (n - 1) / n, and the MH ratio is ad/bc
+    pearson = chi2_contingency(table, correction=False).statistic
+    assert result.cmh_statistic == pytest.approx(pearson * 59 / 60, rel=1e-12)
+    assert result.common_odds_ratio == pytest.approx(10 * 10 / (20 * 20), rel=1e-12)

@@ -51,6 +51,14 @@ ERR_STRATA_CHUNKS = (
     "stratified tests need the rows, so the chunked engines skip them; use the in-memory "
     "engine (--engine pandas)"
 )
+ERR_ONE_STRATUM = (
+    "strata column {strata!r} holds a single value, so a comparison within strata would be "
+    "the pooled comparison; no stratified tests"
+)
+ERR_STRATA_REGRESSION = (
+    "stratified tests (strata column {strata!r}) compare selection rates, and a regression "
+    "model makes no selections; no stratified tests"
+)
 ERR_LL144_CHUNKS = (
     "LL144's scoring rate needs the median of every score, so it cannot be counted chunk "
     "by chunk; use the in-memory engine (--engine pandas)"
@@ -210,6 +218,9 @@ def _strata_parts(
     if strata not in context.data.columns:
         warning.warnings.append(f"strata column {strata!r} is not in the data; no stratified tests")
         return [warning]
+    if context.data[strata].nunique(dropna=False) < 2:
+        warning.warnings.append(ERR_ONE_STRATUM.format(strata=strata))
+        return [warning]
     decisions = np.asarray(context.outcomes.y_pred)
     parts = []
     for m in measured:
@@ -301,6 +312,10 @@ def _regression_output(context: AuditContext, settings: FairnessConfig) -> Audit
         and not pd.api.types.is_bool_dtype(context.data[c])
     ]
     extra = [numbers_part({c: context.data[c].dropna().unique().tolist() for c in numeric})]
+    if settings.strata is not None:
+        warning = Part()
+        warning.warnings.append(ERR_STRATA_REGRESSION.format(strata=settings.strata))
+        extra.append(warning)
     if settings.ll144 is not None:
         plan = plan_ll144(settings.ll144, regression=True, has_score=True)
         extra += _ll144_from_context(context, settings, settings.ll144, plan)

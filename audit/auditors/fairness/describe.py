@@ -33,8 +33,12 @@ DISPARITIES: Mapping[str, str] = {
 """Scalar metrics comparing the groups of one grouping (binary tasks)."""
 
 REGRESSION_METRICS: Mapping[str, str] = {
-    "mean_absolute_error": "Mean absolute difference between prediction and ground truth.",
-    "root_mean_squared_error": "Square root of the mean squared prediction error.",
+    "mean_absolute_error": (
+        "Mean absolute difference between prediction and ground truth, in the target's units."
+    ),
+    "root_mean_squared_error": (
+        "Square root of the mean squared prediction error, in the target's units."
+    ),
 }
 """Per-group metrics of regression tasks."""
 

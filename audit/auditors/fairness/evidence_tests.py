@@ -11,6 +11,7 @@ from audit.auditors.fairness.measure import BinaryMeasurement
 from audit.auditors.fairness.strata import StratifiedMeasurement
 from audit.core.measurements import EvidenceTable, GroupStatus
 from audit.core.readings import p_value_text
+from audit.stats.stratified import StratifiedComparison
 
 __all__ = [
     "SIGNIFICANCE_PREFIX",
@@ -18,6 +19,7 @@ __all__ = [
     "p_value_words",
     "significance_table",
     "strata_part",
+    "strata_words",
 ]
 
 
@@ -103,6 +105,36 @@ def significance_table(m: BinaryMeasurement, settings: FairnessConfig) -> Eviden
 STRATA_PREFIX = "Selection within strata of "
 
 
+def strata_words(result: StratifiedComparison, reference: str, level: float) -> str:
+    """A lawyer's reading of a group's CMH test against ``reference``, with its direction.
+
+    The CMH test is two-sided: a small p-value says the odds differ within strata, and
+    the common odds ratio says which way.  The reference has the highest selection rate
+    pooled over strata, yet within strata the group can be selected more often
+    (Simpson's paradox), which must not read as a shortfall.
+
+    >>> from audit.stats.stratified import mantel_haenszel
+    >>> result = mantel_haenszel([[[90, 10], [800, 200]], [[200, 800], [10, 90]]])
+    >>> strata_words(result, "sex=Male", 0.05).split(":")[0]
+    'within strata, selected more often than sex=Male, not less'
+    """
+    shown = f"{p_value_text(result.cmh_p_value, level)}, Cochran-Mantel-Haenszel test"
+    if not result.cmh_p_value < level:
+        words = f"within strata, within what chance could explain: {shown}"
+    elif result.common_odds_ratio > 1:
+        words = (
+            f"within strata, selected more often than {reference}, not less: {shown} (two-sided)"
+        )
+    else:
+        words = (
+            f"within strata, selected less often than {reference} by more than chance would "
+            f"explain: {shown}"
+        )
+    if result.strata_used == 1:
+        words += "; only one stratum holds both groups, so this is not a comparison within strata"
+    return words
+
+
 def strata_part(m: StratifiedMeasurement, settings: FairnessConfig) -> Part:
     """The stratified comparisons of one grouping, as a table."""
     part = Part()
@@ -127,12 +159,7 @@ def strata_part(m: StratifiedMeasurement, settings: FairnessConfig) -> Part:
                 )
             )
             continue
-        reading = (
-            "within strata, larger than chance would explain"
-            if result.cmh_p_value < level
-            else "within strata, within what chance could explain"
-        )
-        reading += f": {p_value_text(result.cmh_p_value, level)}, Cochran-Mantel-Haenszel test"
+        reading = strata_words(result, m.reference, level)
         if result.breslow_day_p_value < level:
             reading += (
                 f"; the odds ratio differs between strata "
@@ -150,8 +177,8 @@ def strata_part(m: StratifiedMeasurement, settings: FairnessConfig) -> Part:
                 result.common_odds_ratio,
                 result.odds_ratio_low,
                 result.odds_ratio_high,
-                result.breslow_day_statistic,
-                result.breslow_day_p_value,
+                number(result.breslow_day_statistic),
+                number(result.breslow_day_p_value),
                 reading,
             )
         )

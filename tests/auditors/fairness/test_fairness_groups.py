@@ -9,6 +9,7 @@ from fairlearn.metrics import demographic_parity_difference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audit.auditors.fairness import FairnessAuditor
 from audit.core.context import Task
 from audit.core.groups import (
     encode_column,
@@ -239,3 +240,9 @@ def test_few_numbers_or_many_strings_draw_no_such_warning(run_audit):
     y = np.tile([0, 1], 500)
     output = run_audit(data, y, y, ["origin", "score"], intersectional=False)
     assert _numbers_warnings(output) == []
+
+
+def test_regression_errors_are_described_in_the_targets_units():
+    described = FairnessAuditor().metrics()
+    for metric in ("mean_absolute_error", "root_mean_squared_error"):
+        assert "in the target's units" in described[metric]
