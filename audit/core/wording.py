@@ -10,7 +10,14 @@ import re
 
 from audit.core.findings import Verdict
 
-__all__ = ["ACRONYMS", "LOWER_BOUNDS", "humanize", "outcome_label", "sentence_case"]
+__all__ = [
+    "ACRONYMS",
+    "HIGHER_IS_WORSE",
+    "LOWER_BOUNDS",
+    "humanize",
+    "outcome_label",
+    "sentence_case",
+]
 
 ACRONYMS: frozenset[str] = frozenset(
     {"auc", "dp", "fpr", "ll144", "mae", "pii", "rmse", "roc", "tpr"}
@@ -40,6 +47,12 @@ def sentence_case(text: str) -> str:
 
 LOWER_BOUNDS: frozenset[str] = frozenset({"ratio_to_max", "at_least"})
 """Comparisons whose threshold is a floor: a failing figure lies below it."""
+
+HIGHER_IS_WORSE: frozenset[str] = frozenset(
+    {"false_negative_rate", "mean_absolute_error", "root_mean_squared_error"}
+)
+"""Metrics whose higher value is the worse for a group: its errors, the positive decision
+being the favourable one (a higher false negative rate denies more qualified people)."""
 
 
 def outcome_label(verdict: Verdict, comparison: str, *, benchmark: bool) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from audit.core.findings import Finding, Verdict
 from audit.core.measurements import AuditorOutput, GroupStatus, GroupValue, MetricResult
 from audit.core.readings import decimals_apart, whole_numbers
-from audit.core.wording import humanize, sentence_case
+from audit.core.wording import HIGHER_IS_WORSE, humanize, sentence_case
 from audit.policy.schema import Comparison, GroupBy, Policy, Requirement
 from audit.policy.significance import combined_rule, ratio_evidence, significance_rule
 
@@ -268,7 +268,9 @@ def _compare_groups(
             f"{shown} ({top.group} {_num(_value(top))} vs {bottom.group} "
             f"{_num(_value(bottom))}); {_limit_name(req)} is {limit}."
         )
-        return _Outcome(difference, passed, sentence, bottom.group, top.group)
+        # the worse end of the gap is the lower value, or the higher error
+        worse, better = (top, bottom) if req.metric in HIGHER_IS_WORSE else (bottom, top)
+        return _Outcome(difference, passed, sentence, worse.group, better.group)
     worst = top if req.compare is Comparison.AT_MOST else min(groups, key=_value)
     passed = _within(req, _value(worst))
     shown, limit = _pair(_value(worst), t, passed)

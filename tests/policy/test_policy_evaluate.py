@@ -521,3 +521,21 @@ def test_every_group_too_small_says_so_not_that_nothing_was_measured():
     assert f.reasons[0] == "no group could be compared"
     assert any("'sex=Female' has 4 rows, too few to compare" in r for r in f.reasons)
     assert not any("no value was measured" in r for r in f.reasons)
+
+
+@pytest.mark.parametrize(
+    ("metric", "worst", "other"),
+    [
+        ("accuracy", "sex=Female", "sex=Male"),
+        ("true_positive_rate", "sex=Female", "sex=Male"),
+        ("mean_absolute_error", "sex=Male", "sex=Female"),
+        ("false_negative_rate", "sex=Male", "sex=Female"),
+    ],
+)
+def test_the_worst_group_of_a_gap_is_the_worse_off_one(metric, worst, other):
+    # the chart marks worst_group "(worst)": for an error it is the group with the higher one
+    f = one(
+        req(metric=metric, compare="max_difference", threshold=0.01),
+        [result(("sex=Male", 0.9), ("sex=Female", 0.7), metric=metric)],
+    )
+    assert (f.worst_group, f.reference_group) == (worst, other)
