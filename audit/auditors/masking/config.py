@@ -50,7 +50,9 @@ such as ``[REDACTED]`` or ``***``; ``mask``: at most ``keep_first + keep_last`` 
 stay visible; ``hmac``: values are keyed digests (hex or base64), never a plain hash of a
 value found elsewhere; ``tokenize``: values are opaque tokens, unique per row unless
 ``linkable``; ``generalize``: values are coarsened to ``level``; ``keep``: raw values are
-allowed (they count as neither unmasked PII nor violations).
+allowed (they count as neither unmasked PII nor violations).  A governed column with no
+non-empty cell makes a ``mask``, ``hmac``, ``tokenize`` or ``generalize`` rule not
+verifiable: it shows no value of the required form.
 """
 
 GeneralizeLevel = Literal["year", "year_month", "decade", "digits"]

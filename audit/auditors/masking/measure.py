@@ -69,8 +69,9 @@ class TableMeasures:
 
 
 ERR_NO_HASHED_COLUMNS = (
-    "no column present in the data is governed by an 'hmac' or 'tokenize' rule, so no value "
-    "was checked for being a plain hash; name the hashed columns in the masking rules"
+    "no column present in the data is governed by an 'hmac' or 'tokenize' rule and has a "
+    "non-empty cell, so no value was checked for being a plain hash; name the hashed "
+    "columns in the masking rules"
 )
 
 

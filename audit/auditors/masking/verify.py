@@ -87,6 +87,12 @@ def _placed(keep_first: int, keep_last: int) -> str:
 
 HASH_TREATMENTS = ("hmac", "tokenize")
 NOTE_MISSING = "column '{column}' is not in the data; its columns are: {columns}"
+NOTE_EMPTY = (
+    "column '{column}' has no non-empty cell, so the {treatment} rule was checked on no value"
+)
+CHECKED_ON_VALUES = ("mask", "hmac", "tokenize", "generalize")
+"""Treatments obeyed only by values of a form: an empty column shows none of them (an
+empty column is dropped and redacted, and a 'keep' rule asks for nothing)."""
 
 
 @dataclass
@@ -270,6 +276,20 @@ def tally_rules(
     return tallies
 
 
+def _as_text(series: pd.Series) -> pd.Series:
+    """The cells as text, whole-number floats without their ``.0``.
+
+    A column of whole numbers with a missing cell is read as floats (CSV, Parquet): its
+    year ``1985`` and postcode ``941`` are checked as ``1985`` and ``941``, as the scanner
+    reads them, not as ``1985.0`` and ``941.0``.
+    """
+    if pd.api.types.is_float_dtype(series):
+        values = series.dropna().to_numpy(dtype=np.float64)
+        if len(values) and np.all(np.mod(values, 1) == 0) and np.abs(values).max() < 2.0**53:
+            return series.astype("Int64").astype("string")
+    return series.astype("string")
+
+
 def _tally_column(
     rule: MaskingRule,
     series: pd.Series,
@@ -278,9 +298,7 @@ def _tally_column(
     max_chars: int,
     offset: int,
 ) -> ColumnRuleTally:
-    text, _ = column_text(
-        series.astype("string") if rule.treatment != "drop" else series, max_chars
-    )
+    text, _ = column_text(_as_text(series) if rule.treatment != "drop" else series, max_chars)
     present = series.notna().to_numpy().copy()
     if text is not None:
         present &= _mask(pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(text)), 0))
@@ -340,8 +358,9 @@ def settle_rules(
     checks = []
     for rule, tally in zip(rules, tallies, strict=True):
         check = RuleCheck(rule, unverifiable=tally.unverifiable)
+        firsts = Firsts()  # of every column, so that the rows shown are the rule's first
         for column in tally.columns:
-            _settle_column(check, column, hashed, samples)
+            firsts = firsts.merge(_settle_column(check, column, hashed))
         if rule.entity is not None and rule.treatment != "keep":
             for cells in found.get(rule.entity, ()):
                 if cells.column in rule.columns:
@@ -350,9 +369,9 @@ def settle_rules(
                 check.cells += cells.cells
                 check.violations += cells.cells
                 check.problems["raw value"] += cells.cells
-                _record(
-                    check, cells.firsts.rows, [mask_sample(t) for t in cells.firsts.texts], samples
-                )
+                masked = tuple(mask_sample(t) for t in cells.firsts.texts)
+                firsts = firsts.merge(Firsts(cells.firsts.rows, masked))
+        _record(check, firsts.rows, firsts.texts, samples)
         checks.append(check)
     return checks
 
@@ -397,24 +416,25 @@ def _record(check: RuleCheck, rows: Sequence[int], texts: Sequence[str], samples
         check.samples += list(texts[: samples - len(check.samples)])
 
 
-def _settle_column(
-    check: RuleCheck, column: ColumnRuleTally, hashed: set[str] | None, samples: int
-) -> None:
+def _settle_column(check: RuleCheck, column: ColumnRuleTally, hashed: set[str] | None) -> Firsts:
+    """Add one column's failing cells to ``check``; its first failing cells, masked."""
     rule = check.rule
     check.columns.append(column.column)
     check.cells += column.cells
     check.problems += column.problems
     check.violations += column.failing
     firsts = column.firsts
+    if rule.treatment in CHECKED_ON_VALUES and not column.cells and check.unverifiable is None:
+        check.unverifiable = NOTE_EMPTY.format(column=column.column, treatment=rule.treatment)
     if rule.treatment in HASH_TREATMENTS and column.cells:
         if column.overflow or column.values is None:
             check.unverifiable = ERR_TOO_MANY_VALUES.format(limit=0, column=column.column)
-            return
+            return firsts
         if hashed is None:
             check.unverifiable = ERR_TOO_MANY_CANDIDATES
-            return
+            return firsts
         firsts = _by_value(check, column.values, hashed, firsts)
-    _record(check, firsts.rows, firsts.texts, samples)
+    return firsts
 
 
 def _by_value(check: RuleCheck, values: ValueTable, hashed: set[str], firsts: Firsts) -> Firsts:
