@@ -56,7 +56,8 @@ from audit.testing._server import (
 __all__ = ["Screener", "StandInLLM", "adult_merit", "main", "prompt_fields", "serve_screener"]
 
 _PATH = "/v1/chat/completions"
-_FIELD = re.compile(r"^\s*([A-Za-z][\w-]*)\s*:\s*(.*?)\s*$", re.MULTILINE)
+# horizontal blanks only: an empty field must not take the next line as its value
+_FIELD = re.compile(r"^[ \t]*([A-Za-z][\w-]*)[ \t]*:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
 _TOKEN = re.compile(r"\s*\w+|\s*[^\w\s]+|\s+")
 Style = Literal["json", "word", "sentence"]
 
@@ -66,6 +67,8 @@ def prompt_fields(prompt: str) -> dict[str, str]:
 
     >>> prompt_fields("Applicant\nage: 39\nsex: Female")
     {'age': '39', 'sex': 'Female'}
+    >>> prompt_fields("occupation: \nhours-per-week: 25")
+    {'occupation': '', 'hours-per-week': '25'}
     """
     return {m.group(1): m.group(2) for m in _FIELD.finditer(prompt)}
 
