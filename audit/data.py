@@ -29,8 +29,14 @@ _RECODE = (
 )
 
 
-def load_table(path: str | Path) -> pd.DataFrame:
+def load_table(path: str | Path, *, codes_as_text: bool = False) -> pd.DataFrame:
     """Read a CSV or Parquet file (or a folder of Parquet files) into a DataFrame.
+
+    With ``codes_as_text``, a CSV column of numbers of which some are written with a
+    leading zero (postcodes such as ``02139``, account numbers) is kept as the text it
+    is: read as numbers, ``02139`` would become ``2139``.  A data-only audit reads data
+    that way, as it checks how values are written; a model is given the columns as
+    pandas reads them, as it was most likely trained on.
 
     Raises
     ------
@@ -52,6 +58,8 @@ def load_table(path: str | Path) -> pd.DataFrame:
             header = _csv_header(path, sep)
             _refuse_other_separator(path, sep, header)
             frame = _read_csv(path, sep)
+            if codes_as_text:
+                frame = _codes_as_text(frame, path, sep)
         else:
             raise DataError(
                 f"data file '{path}' has an unknown type '{suffix}'; use .csv, .tsv or .parquet"
@@ -112,6 +120,36 @@ def _read_csv(path: Path, sep: str) -> pd.DataFrame:
             f"data file '{path}' has rows with more fields than its header "
             f"({len(frame.columns)} columns); check the separator and quoting"
         )
+    return frame
+
+
+_LEADING_ZERO = r"^\s*[+-]?0\d"
+"""A number written with a leading zero before another digit (``02139``; not ``0`` or ``0.5``)."""
+
+
+def _codes_as_text(frame: pd.DataFrame, path: Path, sep: str) -> pd.DataFrame:
+    """``frame`` whose numeric columns written with leading zeros are the file's text.
+
+    Only the numeric columns are read a second time, as text.
+    """
+    numeric = [
+        i
+        for i, (_, values) in enumerate(frame.items())
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    ]
+    if not numeric:
+        return frame
+    text = pd.read_csv(path, sep=sep, encoding="utf-8", usecols=numeric, dtype=str, index_col=False)
+    coded = [
+        i
+        for i, (_, values) in zip(numeric, text.items(), strict=True)
+        if values.str.match(_LEADING_ZERO, na=False).any()
+    ]
+    if not coded:
+        return frame
+    frame = frame.copy()
+    for i in coded:
+        frame.isetitem(i, text.iloc[:, numeric.index(i)])
     return frame
 
 

@@ -75,3 +75,33 @@ def test_target_cannot_be_sensitive_or_feature(adult_sample):
         resolve_roles(adult_sample, target="sex", sensitive=["sex"])
     with pytest.raises(DataError, match="cannot also be a model feature"):
         resolve_roles(adult_sample, target="income", sensitive=["sex"], features=["age", "income"])
+
+
+def test_codes_written_with_leading_zeros_stay_text_when_asked(tmp_path):
+    path = tmp_path / "extract.csv"
+    path.write_text("zip,amount,code\n02139,1,0.5\n94103,2,7\n,3,0\n", encoding="utf-8")
+    as_numbers = load_table(path)
+    assert as_numbers["zip"].tolist()[:2] == [2139, 94103]  # pandas drops the zero
+    as_written = load_table(path, codes_as_text=True)
+    assert as_written["zip"].tolist()[:2] == ["02139", "94103"]
+    assert as_written["zip"].isna().tolist() == [False, False, True]
+    assert as_written["amount"].tolist() == [1, 2, 3]  # no leading zero: still numbers
+    assert as_written["code"].tolist() == [0.5, 7.0, 0.0]  # 0 and 0.5 are not codes
+
+
+def test_a_data_only_audit_checks_postcodes_as_written(tmp_path):
+    from audit import run_audit
+
+    path = tmp_path / "extract.csv"
+    path.write_text("zip\n02139\n00501\n941\n", encoding="utf-8")
+    policy = tmp_path / "zip.yaml"
+    policy.write_text(
+        "name: zips\nversion: '1'\nauditors:\n  masking:\n    rules:\n"
+        "      - {id: zip3, columns: [zip], treatment: generalize, level: digits, digits: 3}\n"
+        "requirements:\n  - {id: z, title: Zips keep 3 digits, citation: Policy choice,\n"
+        "     auditor: masking, metric: rule_violations, group_by: [zip3], compare: at_most,\n"
+        "     threshold: 0}\n",
+        encoding="utf-8",
+    )
+    (finding,) = run_audit(data=path, policy=policy).findings
+    assert finding.measured == 2  # 02139 and 00501 keep five digits; read as numbers, 501 passed

@@ -38,13 +38,18 @@ NO_MODEL = {"kind": "none", "location": "no model: a data-only audit"}
 """The model description of a data-only audit."""
 
 
-def load_frame(data: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, str, str]:
-    """The table, where it came from in words, and its SHA-256."""
+def load_frame(
+    data: pd.DataFrame | str | Path, *, codes_as_text: bool = False
+) -> tuple[pd.DataFrame, str, str]:
+    """The table, where it came from in words, and its SHA-256.
+
+    ``codes_as_text``: see :func:`audit.data.load_table`.
+    """
     if isinstance(data, pd.DataFrame):
         frame = data.reset_index(drop=True)
         return frame, "in-memory DataFrame", sha256_frame(frame)
     path = Path(data)
-    return load_table(path), str(path), sha256_path(path)
+    return load_table(path, codes_as_text=codes_as_text), str(path), sha256_path(path)
 
 
 def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> AuditResult:
@@ -57,7 +62,7 @@ def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> Audi
     ModelError
         The model raised, or an endpoint failed after its retries, while scoring.
     """
-    frame, source, data_sha = load_frame(data)
+    frame, source, data_sha = load_frame(data, codes_as_text=request.model is None)
     if request.model is None:
         return _data_only(request, frame, source, data_sha)
     with opened_model(request) as adapter:
