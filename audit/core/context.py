@@ -95,13 +95,25 @@ class AuditContext:
         Seed of every random step.
     progress : ProgressFactory
         Factory of progress bars for long steps.
+    prediction_cache : str, optional
+        Folder of the prediction cache (``--cache-dir``), for auditors that score rows of
+        their own through :func:`audit.scoring.score_batches`; ``None``: no cache.
     """
 
-    __slots__ = ("_model", "_outcomes", "_roles", "data", "progress", "seed")
+    __slots__ = (
+        "_model",
+        "_outcomes",
+        "_roles",
+        "data",
+        "prediction_cache",
+        "progress",
+        "seed",
+    )
 
     data: pd.DataFrame
     seed: int
     progress: ProgressFactory
+    prediction_cache: str | None
     _roles: ColumnRoles | None
     _outcomes: Outcomes | None
     _model: ModelAdapter | None
@@ -115,6 +127,7 @@ class AuditContext:
         model: ModelAdapter | None = None,
         seed: int = 0,
         progress: ProgressFactory = no_progress,
+        prediction_cache: str | None = None,
     ) -> None:
         given = {roles is None, outcomes is None, model is None}
         if len(given) > 1:
@@ -125,6 +138,7 @@ class AuditContext:
         object.__setattr__(self, "_model", model)
         object.__setattr__(self, "seed", seed)
         object.__setattr__(self, "progress", progress)
+        object.__setattr__(self, "prediction_cache", prediction_cache)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"AuditContext is read-only; cannot set {name!r}")

@@ -102,6 +102,7 @@ def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> Audi
             model=adapter,
             seed=request.seed,
             progress=request.progress,
+            prediction_cache=request.cache_dir,
         )
         ran = []
         for auditor, config in request.auditors:

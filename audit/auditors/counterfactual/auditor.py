@@ -151,7 +151,13 @@ class CounterfactualAuditor:
         if roles.task is Task.REGRESSION:
             raise DataError("the counterfactual auditor compares decisions; the target is numeric")
         frame = design.frame
-        predictions, scoring = score_batches(context.model, frame, roles, progress=context.progress)
+        predictions, scoring = score_batches(
+            context.model,
+            frame,
+            roles,
+            progress=context.progress,
+            cache=context.prediction_cache,
+        )
         n, k = len(design.base_rows), len(design.groups)
         outcomes, _ = resolve_outcomes(
             frame[roles.target],

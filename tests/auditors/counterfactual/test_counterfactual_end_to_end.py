@@ -247,3 +247,30 @@ def test_the_auditor_is_a_registered_plugin_and_runs_from_the_cli(data, tmp_path
     )
     assert code == 0  # a decision log cannot change with a cue: no flips
     assert (tmp_path / "out" / "report.html").is_file()
+
+
+def test_a_rerun_with_a_cache_sends_the_pairs_no_more(data, tmp_path):
+    rows_scored: list[int] = []
+
+    def counted(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        rows_scored.append(len(frame))
+        return planted(frame)
+
+    def audit() -> list:
+        result = run_audit(
+            model=counted,
+            data=data,
+            policy=_policy(tmp_path),
+            target="y",
+            positive_label=1,
+            sensitive=["group"],
+            features=["x", "u", "group", "first_name"],
+            cache_dir=tmp_path / "cache",
+        )
+        return [(f.requirement_id, f.verdict, f.measured) for f in result.findings]
+
+    first = audit()
+    assert sum(rows_scored) == ROWS + 2 * ROWS  # the data, then each row as A and as B
+    rows_scored.clear()
+    assert audit() == first
+    assert rows_scored == []  # the data and the pairs came from the cache
