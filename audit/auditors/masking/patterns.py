@@ -113,17 +113,19 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         Entity.PHONE_NUMBER,
         "phone_national_trunk",
-        # European national numbers start with the trunk prefix 0 and are written in
-        # groups: 020 7946 0958 (UK), 030/1234567 and (030) 12345678 (DE), 06-12345678
-        # (NL), 01 23 45 67 89 (FR); the validator wants 10 to 15 digits
-        r"(?:\(0\d{1,4}\)\s?|\b0\d{1,4}[ /-])\d{2,8}(?:[ -]\d{2,4}){0,3}" + _EXTENSION + r"\b",
+        # European national numbers start with the trunk prefix 0, then the area code and
+        # a group of at least three digits: 020 7946 0958 (UK), 030/1234567 and (030)
+        # 12345678 (DE), 06-12345678 (NL).  A month and day (1985-03-12) has two, so a
+        # column of dates gives no candidate; the validator wants 10 to 15 digits
+        r"(?:\(0\d{1,4}\)\s?|\b0\d{1,4}[ /-])\d{3,8}(?:[ -]\d{2,4}){0,3}" + _EXTENSION + r"\b",
         0.6,
         validator="national_phone",
     ),
     Recognizer(
         Entity.PHONE_NUMBER,
-        "phone_national_dotted",
-        r"\b0[1-9](?:\.\d{2}){4}\b",  # French: 01.23.45.67.89
+        "phone_national_pairs",
+        # French, in pairs with one separator: 01 23 45 67 89, 06.12.34.56.78
+        r"\b0[1-9](?:(?: \d{2}){4}|(?:\.\d{2}){4}|(?:-\d{2}){4})\b",
         0.6,
         validator="national_phone",
     ),
