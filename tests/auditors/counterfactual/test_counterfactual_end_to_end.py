@@ -8,6 +8,7 @@ count, McNemar's p and the rate ratio follow from the data alone.
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -81,16 +82,22 @@ def _policy(tmp_path, extra: str = "", **replace: str) -> str:
     return str(path)
 
 
-def test_the_planted_flip_rate_rate_ratio_and_p_value_are_measured(data, tmp_path):
-    result = run_audit(
-        model=planted,
+def _audit(data: pd.DataFrame, model: Any, policy: str, **settings: Any) -> Any:
+    """``run_audit`` of ``data`` by ``model`` under ``policy``, with the table's roles."""
+    return run_audit(
+        model=model,
         data=data,
-        policy=_policy(tmp_path),
+        policy=policy,
         target="y",
         positive_label=1,
         sensitive=["group"],
         features=["x", "u", "group", "first_name"],
+        **settings,
     )
+
+
+def test_the_planted_flip_rate_rate_ratio_and_p_value_are_measured(data, tmp_path):
+    result = _audit(data, planted, _policy(tmp_path))
     (output,) = result.outputs
     values = {m.metric: m for m in output.metrics}
     selected = data["x"] > 0
@@ -117,15 +124,7 @@ def test_the_planted_flip_rate_rate_ratio_and_p_value_are_measured(data, tmp_pat
 
 def test_an_unbiased_model_passes_and_names_do_not_leak_other_values(data, tmp_path):
     policy = _policy(tmp_path, "cues: {first_name: {A: [Emily, Greg], B: [Lakisha, Jamal]}}")
-    result = run_audit(
-        model=lambda f: (f["x"] > 0).astype(int),
-        data=data,
-        policy=policy,
-        target="y",
-        positive_label=1,
-        sensitive=["group"],
-        features=["x", "u", "group", "first_name"],
-    )
+    result = _audit(data, lambda f: (f["x"] > 0).astype(int), policy)
     assert {f.verdict for f in result.findings} == {Verdict.PASS}
     (output,) = result.outputs
     assert output.find("flip_rate")[0].value == 0.0
@@ -161,44 +160,20 @@ def test_the_shipped_name_list_is_a_cue_for_a_model_that_reads_names(data, tmp_p
         "name_list: bertrand-mullainathan-2004\n    set_attribute: false",
         **{"groups: [A, B]": "groups: [White, Black]"},
     )
-    result = run_audit(
-        model=reads_names,
-        data=data,
-        policy=policy,
-        target="y",
-        positive_label=1,
-        sensitive=["group"],
-        features=["x", "u", "group", "first_name"],
-    )
+    result = _audit(data, reads_names, policy)
     flips = result.outputs[0].find("flip_rate")[0].value
     assert flips == pytest.approx((data["x"] > 0).mean())  # every selected row flips
 
 
 def test_bad_settings_are_inconclusive_with_the_reason(data, tmp_path):
     policy = _policy(tmp_path, **{"attribute: group": "attribute: nowhere"})
-    result = run_audit(
-        model=planted,
-        data=data,
-        policy=policy,
-        target="y",
-        positive_label=1,
-        sensitive=["group"],
-        features=["x", "u", "group", "first_name"],
-    )
+    result = _audit(data, planted, policy)
     assert {f.verdict for f in result.findings} == {Verdict.INCONCLUSIVE}
     assert any("nowhere" in r for f in result.findings for r in f.reasons)
 
 
 def test_a_group_the_attribute_never_holds_is_inconclusive_not_a_pass(data, tmp_path):
-    result = run_audit(
-        model=planted,
-        data=data,
-        policy=_policy(tmp_path, **{"groups: [A, B]": "groups: [A, b]"}),
-        target="y",
-        positive_label=1,
-        sensitive=["group"],
-        features=["x", "u", "group", "first_name"],
-    )
+    result = _audit(data, planted, _policy(tmp_path, **{"groups: [A, B]": "groups: [A, b]"}))
     assert {f.verdict for f in result.findings} == {Verdict.INCONCLUSIVE}
     reasons = [r for f in result.findings for r in f.reasons]
     assert any("'b' of 'group' are not in the data (its values: " in r for r in reasons)
@@ -210,15 +185,7 @@ def test_a_value_the_data_lacks_is_assigned_through_cues(data, tmp_path):
         "set_attribute: false\n    cues: {group: {A: [A], C: [C]}}",
         **{"groups: [A, B]": "groups: [A, C]"},
     )
-    result = run_audit(
-        model=planted,
-        data=data,
-        policy=policy,
-        target="y",
-        positive_label=1,
-        sensitive=["group"],
-        features=["x", "u", "group", "first_name"],
-    )
+    result = _audit(data, planted, policy)
     assert result.outputs[0].find("flip_rate")[0].value == 0.0  # C is not the biased group
 
 
@@ -257,16 +224,7 @@ def test_a_rerun_with_a_cache_sends_the_pairs_no_more(data, tmp_path):
         return planted(frame)
 
     def audit() -> list:
-        result = run_audit(
-            model=counted,
-            data=data,
-            policy=_policy(tmp_path),
-            target="y",
-            positive_label=1,
-            sensitive=["group"],
-            features=["x", "u", "group", "first_name"],
-            cache_dir=tmp_path / "cache",
-        )
+        result = _audit(data, counted, _policy(tmp_path), cache_dir=tmp_path / "cache")
         return [(f.requirement_id, f.verdict, f.measured) for f in result.findings]
 
     first = audit()
