@@ -103,8 +103,10 @@ def test_the_first_hard_failure_stops_sending_new_batches(
         adapter = adapter_factory(served.mlflow_url, batch_size=BATCH, max_retries=0)
         with pytest.raises(EndpointError, match="no answer after 1 attempts") as caught:
             score_batches(adapter, http_rows, roles_of(http_rows), concurrency=3)
-        # The three batches already in flight finished; none of the other nine was sent.
-        assert served.requests == 3
+        # At most the three batches in flight were sent, none of the other nine (on a
+        # loaded machine the first failure can come back before the other two workers
+        # have taken a batch, and then they take none).
+        assert 1 <= served.requests <= 3
     assert "\n" not in str(caught.value)
     assert not [t for t in threading.enumerate() if t.name.startswith("maas-audit-score")]
 
