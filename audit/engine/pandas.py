@@ -17,15 +17,9 @@ from audit.core.details import AuditDetails
 from audit.core.outcomes import resolve_outcomes
 from audit.core.provenance import sha256_frame, sha256_path
 from audit.core.result import AuditResult
-from audit.data import load_table, resolve_roles
+from audit.data import load_table
 from audit.engine.request import AuditRequest
-from audit.engine.steps import (
-    logged_decisions,
-    model_result,
-    opened_model,
-    run_auditor,
-    with_model_inputs,
-)
+from audit.engine.steps import model_result, model_roles, opened_model, run_auditor
 from audit.engine.usage import UsageLedger
 from audit.policy import evaluate_policy
 from audit.scoring import leave_out_unanswered, score_batches
@@ -66,17 +60,9 @@ def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> Audi
     if request.model is None:
         return _data_only(request, frame, source, data_sha)
     with opened_model(request) as adapter:
-        roles = resolve_roles(
-            frame,
-            target=request.target_column,
-            sensitive=list(request.sensitive),
-            features=request.features,
-            reserved=logged_decisions(adapter),
-            positive_label=request.positive_label,
-            threshold=request.threshold,
-            task=request.task,
+        roles = model_roles(
+            frame, request, adapter, positive_label=request.positive_label, task=request.task
         )
-        roles = with_model_inputs(roles, adapter, request.features)
         ledger = UsageLedger(adapter)
         predictions, scoring = score_batches(
             adapter,

@@ -17,19 +17,21 @@ measured.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import pandas as pd
 from pydantic import BaseModel
 
 from audit.adapters import ColumnAdapter, load_model
-from audit.core.context import AuditContext, ColumnRoles, ProgressFactory
+from audit.core.context import AuditContext, ColumnRoles, ProgressFactory, Task
 from audit.core.details import AuditDetails
 from audit.core.measurements import AuditorOutput
 from audit.core.protocols import Auditor, ChunkedAuditor, ModelAdapter, Tally
 from audit.core.provenance import Provenance
 from audit.core.result import AuditResult
+from audit.data import resolve_roles
 from audit.engine.request import AuditRequest
 from audit.policy import evaluate_policy
 
@@ -56,23 +58,34 @@ def opened_model(request: AuditRequest) -> Iterator[ModelAdapter]:
             close()
 
 
-def logged_decisions(adapter: ModelAdapter) -> list[str]:
-    """The columns of logged decisions ``adapter`` reads (a decision log): never features."""
-    return list(adapter.input_columns or ()) if isinstance(adapter, ColumnAdapter) else []
-
-
-def with_model_inputs(
-    roles: ColumnRoles, adapter: ModelAdapter, given: Sequence[str] | None
+def model_roles(
+    frame: pd.DataFrame,
+    request: AuditRequest,
+    adapter: ModelAdapter,
+    *,
+    positive_label: Any,
+    task: Task | None,
 ) -> ColumnRoles:
-    """``roles`` whose features are the columns the model reads, when it names them.
+    """The columns' roles (:func:`audit.data.resolve_roles`) for a model audit.
 
-    Without ``features`` given, the features are every column but the target; a model
-    that names its inputs (a scikit-learn model fitted on named columns, an MLflow
-    signature) reads just those, and the report lists those.  A decision log names its
-    logged decisions, which are not inputs: its features stay the other columns.
+    Without ``--features``, a model that names its inputs (a scikit-learn model fitted on
+    named columns, an MLflow signature) has those as its features, and the report lists
+    those; any other model, every column but the target.  A decision log names its logged
+    decisions, which are never features: its features are the other columns.
     """
+    logged = isinstance(adapter, ColumnAdapter)
+    roles = resolve_roles(
+        frame,
+        target=request.target_column,
+        sensitive=list(request.sensitive),
+        features=request.features,
+        reserved=list(adapter.input_columns or ()) if logged else [],
+        positive_label=positive_label,
+        threshold=request.threshold,
+        task=task,
+    )
     inputs = adapter.input_columns
-    if given is not None or not inputs or isinstance(adapter, ColumnAdapter):
+    if request.features is not None or not inputs or logged:
         return roles
     return dataclasses.replace(roles, features=tuple(str(c) for c in inputs))
 

@@ -21,18 +21,12 @@ from audit.core.details import AuditDetails
 from audit.core.outcomes import infer_positive_label, infer_task, label_occurs
 from audit.core.protocols import ChunkedAuditor, ModelAdapter, Tally
 from audit.core.result import AuditResult
-from audit.data import check_columns, resolve_roles
+from audit.data import check_columns
 from audit.engine import Engine
 from audit.engine.job import ChunkJob, ChunkTallies
 from audit.engine.request import AuditRequest
 from audit.engine.source import TableSource, open_source
-from audit.engine.steps import (
-    finish_auditor,
-    logged_decisions,
-    model_result,
-    opened_model,
-    with_model_inputs,
-)
+from audit.engine.steps import finish_auditor, model_result, model_roles, opened_model
 from audit.errors import DataError, PolicyError
 from audit.policy import evaluate_policy
 from audit.policy.bind import BoundAuditor
@@ -242,17 +236,7 @@ def tally_table(
     task, positive, labels = settle_target(
         source, head, request.target_column, request.task, request.positive_label
     )
-    roles = resolve_roles(
-        head,
-        target=request.target_column,
-        sensitive=list(request.sensitive),
-        features=request.features,
-        reserved=logged_decisions(adapter),
-        positive_label=positive,
-        threshold=request.threshold,
-        task=task,
-    )
-    roles = with_model_inputs(roles, adapter, request.features)
+    roles = model_roles(head, request, adapter, positive_label=positive, task=task)
     reads = list(adapter.input_columns or roles.features)
     missing = [c for c in reads if c not in source.columns]
     if missing:

@@ -54,29 +54,6 @@ LIMITATIONS = (
 )
 
 
-def _check_observed(attribute: str, values: pd.Series, wanted: tuple[str, ...]) -> None:
-    """Refuse to write into the attribute column a group its data never holds.
-
-    A group spelled otherwise than the data (``female`` for ``Female``) would be written
-    as a new value the model may not read as that group, and the audit would compare
-    something else than the groups it names, possibly finding no flips.
-
-    Raises
-    ------
-    DataError
-        When a group of ``wanted`` is not among the column's values (compared as text).
-    """
-    observed = [str(v) for v in values.dropna().value_counts(sort=True).index]
-    absent = [g for g in wanted if g not in set(observed)]
-    if absent:
-        shown = ", ".join(observed[:10]) + (", ..." if len(observed) > 10 else "")
-        raise DataError(
-            f"group(s) {', '.join(map(repr, absent))} of {attribute!r} are not in the data "
-            f"(its values: {shown or 'none'}); to assign a value the data lacks, set "
-            "set_attribute: false and give it in cues"
-        )
-
-
 class CounterfactualAuditor:
     """Paired decisions under assigned group cues: flip rate, paired tests, rates per group."""
 
@@ -122,9 +99,9 @@ class CounterfactualAuditor:
             wanted = wanted or tuple(names)
             cues[settings.name_column] = names
         values = data[attribute] if attribute in data.columns else pd.Series(dtype=object)
-        if settings.set_attribute and wanted:
-            _check_observed(attribute, values, wanted)
-        groups = resolve_groups(values, wanted)
+        groups = resolve_groups(
+            values.rename(attribute), wanted, observed_only=settings.set_attribute
+        )
         if len(groups) < 2:
             raise DataError(f"fewer than two groups of {attribute!r} to assign")
         labels = [label for label, _ in groups]

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from audit.errors import DataError
+
 __all__ = ["NAME_LISTS", "PairedDesign", "build_design", "name_cues", "resolve_groups"]
 
 MAX_DEFAULT_GROUPS = 10
@@ -59,17 +61,37 @@ class PairedDesign:
     """Per cue column, per group, the value each base row was given."""
 
 
-def resolve_groups(values: pd.Series, wanted: Sequence[str]) -> list[tuple[str, Any]]:
+def resolve_groups(
+    values: pd.Series, wanted: Sequence[str], *, observed_only: bool = False
+) -> list[tuple[str, Any]]:
     """The groups to assign, each as ``(label, value written into the column)``.
 
     ``wanted`` empty: the column's observed values, most frequent first, at most
     :data:`MAX_DEFAULT_GROUPS`.  A wanted label is written as the observed value whose text
     equals it (so ``"1"`` becomes the integer 1 in an integer column), else as the text.
+
+    ``observed_only`` refuses a wanted label that no value has (the auditor writes the
+    group into the column itself): ``female`` for ``Female`` would be a new value the model
+    may not read as that group, and the audit would compare something else than the groups
+    it names, possibly finding no flips.
+
+    Raises
+    ------
+    DataError
+        With ``observed_only``, when a wanted label is not among the column's values.
     """
     observed = values.dropna().value_counts(sort=True)
     by_text = {str(v): v for v in observed.index}
     if not wanted:
         return [(str(v), v) for v in list(observed.index)[:MAX_DEFAULT_GROUPS]]
+    absent = [label for label in wanted if label not in by_text]
+    if observed_only and absent:
+        shown = ", ".join(list(by_text)[:10]) + (", ..." if len(by_text) > 10 else "")
+        raise DataError(
+            f"group(s) {', '.join(map(repr, absent))} of {values.name!r} are not in the data "
+            f"(its values: {shown or 'none'}); to assign a value the data lacks, set "
+            "set_attribute: false and give it in cues"
+        )
     return [(label, by_text.get(label, label)) for label in wanted]
 
 

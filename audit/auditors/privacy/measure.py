@@ -50,7 +50,7 @@ from audit.auditors.privacy.models import (
     torch_retrainable,
 )
 from audit.auditors.privacy.persistence import class_labels, save_dp_model
-from audit.auditors.privacy.split import Split, data_sha256, split_rows
+from audit.auditors.privacy.split import Split, data_sha256, holdout_size, split_rows
 from audit.auditors.privacy.utility import (
     BINARY_MEASURES,
     REGRESSION_MEASURES,
@@ -253,15 +253,10 @@ class _Retraining:
             seed=self.seed,
             audited_members=self.members,
         )
-        planned = split_rows(
-            len(data),
-            holdout_fraction=settings.holdout_fraction,
-            max_rows=settings.max_rows,
-            seed=self.seed,
+        planned = holdout_size(
+            len(data), holdout_fraction=settings.holdout_fraction, max_rows=settings.max_rows
         )
-        self.warnings.extend(
-            _split_notes(self.split, settings.membership_column, len(planned.holdout))
-        )
+        self.warnings.extend(_split_notes(self.split, settings.membership_column, planned))
         y_true = np.asarray(context.outcomes.y_true)
         self.y_true: FloatArray | IntArray = (
             y_true.astype(np.float64) if self.regression else y_true.astype(np.int64)

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["Split", "data_sha256", "split_rows"]
+__all__ = ["Split", "data_sha256", "holdout_size", "split_rows"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -31,6 +31,15 @@ class Split:
     train: IntArray
     holdout: IntArray
     holdout_unseen: bool | None = None
+
+
+def holdout_size(n_rows: int, *, holdout_fraction: float, max_rows: int) -> int:
+    """Rows of the holdout :func:`split_rows` plans, before membership can shrink it.
+
+    >>> holdout_size(10, holdout_fraction=0.3, max_rows=100)
+    3
+    """
+    return max(1, round(min(n_rows, max_rows) * holdout_fraction))
 
 
 def split_rows(
@@ -61,7 +70,7 @@ def split_rows(
     """
     rng = np.random.default_rng(np.random.SeedSequence([abs(int(seed)), 3]))
     order = rng.permutation(n_rows)[: min(n_rows, max_rows)]
-    n_holdout = max(1, round(len(order) * holdout_fraction))
+    n_holdout = holdout_size(n_rows, holdout_fraction=holdout_fraction, max_rows=max_rows)
     unseen: bool | None = None
     if audited_members is not None:
         member = np.asarray(audited_members, dtype=bool)[order]
