@@ -53,6 +53,7 @@ CHECKED_STATEMENT_CITATIONS = {
     "Cal. Code Regs., tit. 11, § 7155(c)",
     "Cal. Code Regs., tit. 11, § 7220",
     "C.R.S. § 6-1-1704(1), as enacted by SB 26-189",
+    "C.R.S. § 6-1-1704(3), as enacted by SB 26-189",
     "C.R.S. §§ 6-1-1702(4) and 6-1-1703, as enacted by SB 26-189",
 }
 
@@ -81,7 +82,7 @@ def test_pack_validates_through_the_cli(name, capsys):
     code = main(["policy", "validate", str(REPO / "policies" / f"{name}.yaml")])
     out = capsys.readouterr().out
     assert code == 0
-    assert f"valid ({name} 1.0," in out
+    assert f"valid ({name} {load_policy(name).policy.version}," in out
 
 
 @pytest.mark.parametrize("name", sorted(PACKS))
@@ -138,15 +139,15 @@ def test_packs_are_advisory_and_use_benchmarks_where_the_text_sets_no_number():
 
 
 def test_which_citations_are_checked():
-    # NIST AI 100-1 (Table 3) and 11 CCR §§ 7150, 7152 were read in verbatim copies; the
-    # wording of the Colorado provisions measured, the FEHA regulations and ISO/IEC 42001
+    # NIST AI 100-1 (Table 3), 11 CCR §§ 7150, 7152 and C.R.S. § 6-1-1704(3)(a) were read
+    # in verbatim copies; C.R.S. § 6-1-1707(1), the FEHA regulations and ISO/IEC 42001
     # could not be.
     verified = {
         name: {r.id for r in load_policy(name).policy.requirements if r.citation_verified}
         for name in PACKS
     }
     assert verified == {
-        "colorado-sb26-189": set(),
+        "colorado-sb26-189": {"co-adverse-outcome-reasons", "co-adverse-outcome-reasons-stable"},
         "california-feha-ads": set(),
         "california-cppa-admt": {
             "cppa-negative-impact-selection-rate",
@@ -239,8 +240,9 @@ def _lowest_ratio(decisions: np.ndarray, positive: str, groups: pd.Series) -> fl
 
 
 def _check_report_names_pack(report: dict, page: str, pack: str) -> None:
-    assert (report["policy"]["name"], report["policy"]["version"]) == (pack, "1.0")
-    assert f"{pack}, version 1.0" in page
+    version = load_policy(pack).policy.version
+    assert (report["policy"]["name"], report["policy"]["version"]) == (pack, version)
+    assert f"{pack}, version {version}" in page
     assert f"Citations last checked {CHECKED_ON}" in page
     for statement in load_policy(pack).policy.report.statements:
         assert f"--statement {statement.id}=" in page  # asked for, not yet given
