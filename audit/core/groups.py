@@ -26,6 +26,7 @@ from audit.core.measurements import GroupStatus
 
 __all__ = [
     "UNKNOWN_LABEL",
+    "UNKNOWN_NOTE",
     "compact_codes",
     "display_value",
     "encode_column",
@@ -44,6 +45,9 @@ __all__ = [
 
 UNKNOWN_LABEL = "unknown"
 """Display value of the group formed by rows whose sensitive value is missing."""
+
+UNKNOWN_NOTE = "unknown category"
+"""How the note on a group of missing sensitive values, left out of comparisons, begins."""
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -536,7 +540,7 @@ def group_statuses(
     for count, unknown in zip(counts.tolist(), grouping.unknown.tolist(), strict=True):
         share = count / total if total else 0.0
         if unknown and exclude_unknown:
-            statuses.append((GroupStatus.EXCLUDED, "unknown category: reported, not compared"))
+            statuses.append((GroupStatus.EXCLUDED, f"{UNKNOWN_NOTE}: reported, not compared"))
         elif share < exclude_below_share:
             share_text = _share_below(share, exclude_below_share)
             note = f"under {_percent(exclude_below_share)} of rows ({share_text})"

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from audit.core.findings import Finding, Verdict
+from audit.core.groups import UNKNOWN_NOTE
 from audit.core.measurements import AuditorOutput, GroupStatus, GroupValue, MetricResult
 from audit.core.readings import decimals_apart, whole_numbers
 from audit.core.wording import HIGHER_IS_WORSE, humanize, sentence_case
@@ -41,6 +42,24 @@ NOTE_SMALL = "group {group!r} has {count} rows, too few to compare"
 NOTE_UNDEFINED = "{metric} is undefined for group {group!r} ({count} rows)"
 NOTE_EXCLUDED = "excluded from comparison: {group!r} ({count} rows)"
 NOTE_NOT_PASS = " Not every group could be compared, so this is not a pass."
+NOTE_UNKNOWN_HELD = (
+    "{rows:,} rows of unknown {label} were left out of the comparison; placed in the groups "
+    "in the way least favourable to this requirement, the {figure} would be {shown}, which "
+    "still meets {limit_name}"
+)
+ERR_UNKNOWN_CHANGES = (
+    "{rows:,} rows of unknown {label} were left out of the comparison and could change the "
+    "verdict: placed in the groups in the way least favourable to this requirement, the "
+    "{figure} would be {shown} against {limit_name} of {limit}"
+)
+ERR_UNKNOWN_UNBOUNDED = (
+    "{rows:,} rows of unknown {label} were left out of the comparison and may change the "
+    "verdict: how far they could move {what} is not bounded (it is for a ratio, difference "
+    "or limit of a share of the rows, such as a selection rate or an accuracy)"
+)
+
+ROW_SHARES = frozenset({"selection_rate", "accuracy"})
+"""Metrics that are a share of the group's rows, so that the unknown rows' part is known."""
 
 _TIMES = " \N{MULTIPLICATION SIGN} "
 
@@ -201,6 +220,18 @@ def _judge(req: Requirement, result: MetricResult, grouping: tuple[str, ...]) ->
     if isinstance(outcome_or_reason, str):
         return _inconclusive(req, grouping, outcome_or_reason, *reasons, *set_aside, *excluded)
     outcome = outcome_or_reason
+    unknown = _unknown_groups(req, result)
+    if outcome.passed and unknown:
+        held, note = _unknown_effect(req, comparable, unknown, grouping)
+        if not held:
+            return _finding(
+                req,
+                grouping,
+                Verdict.INCONCLUSIVE,
+                outcome,
+                [note, *set_aside, *reasons, *excluded],
+            )
+        reasons = [*reasons, note]
     if outcome.passed and set_aside:
         return _finding(
             req, grouping, Verdict.INCONCLUSIVE, outcome, [*set_aside, *reasons, *excluded]
@@ -279,7 +310,113 @@ def _compare_groups(
         f"The {extreme} {_metric(req)} {_which(grouping, 'among')} is {shown} "
         f"({worst.group}); {_limit_name(req)} is {_bound_word(req)} {limit}."
     )
+    beyond = sorted(
+        (g for g in groups if not _within(req, _value(g))),
+        key=_value,
+        reverse=req.compare is Comparison.AT_MOST,
+    )
+    if len(beyond) > 1:  # the worst group alone would hide the others past the limit
+        side = "over" if req.compare is Comparison.AT_MOST else "under"
+        listed = ", ".join(f"{g.group} {_pair(_value(g), t, False)[0]}" for g in beyond)
+        sentence += f" Every group {side} {_limit_name(req)}: {listed}."
     return _Outcome(_value(worst), passed, sentence, worst.group, None)
+
+
+def _unknown_groups(req: Requirement, result: MetricResult) -> tuple[GroupValue, ...]:
+    """The groups left out of ``result``'s comparison for a missing sensitive value.
+
+    NYC LL144's own rate is exempt: 6 RCNY § 5-301 leaves the unknown category out of the
+    calculations, and counts it in the summary instead.
+    """
+    if req.metric == "ll144_rate":
+        return ()
+    return tuple(
+        g
+        for g in result.groups
+        if g.status is GroupStatus.EXCLUDED and (g.note or "").startswith(UNKNOWN_NOTE)
+    )
+
+
+def _unknown_effect(
+    req: Requirement,
+    groups: Sequence[GroupValue],
+    unknown: Sequence[GroupValue],
+    grouping: tuple[str, ...],
+) -> tuple[bool, str]:
+    """Whether a pass holds wherever the rows of unknown group belong, and the words on it."""
+    rows = sum(g.count for g in unknown)
+    label = _label(grouping)
+    figure = _least_favourable(req, groups, unknown)
+    if figure is None:
+        what = "a p-value" if req.compare is Comparison.SIGNIFICANCE else f"the {_metric(req)}"
+        return False, ERR_UNKNOWN_UNBOUNDED.format(rows=rows, label=label, what=what)
+    passed = _figure_passes(req, figure)
+    shown, limit = _pair(figure, req.threshold, passed)
+    words = {
+        "rows": rows,
+        "label": label,
+        "figure": _figure_name(req),
+        "shown": shown,
+        "limit_name": _limit_name(req),
+        "limit": limit,
+    }
+    return passed, (NOTE_UNKNOWN_HELD if passed else ERR_UNKNOWN_CHANGES).format(**words)
+
+
+def _least_favourable(
+    req: Requirement, groups: Sequence[GroupValue], unknown: Sequence[GroupValue]
+) -> float | None:
+    """The compared figure with the unknown rows placed where they hurt it most.
+
+    Each row of unknown group is either a hit (counted by the rate) or a miss.  Misses
+    lower the rate of the group they join and hits raise it, so the lowest ratio or the
+    largest difference puts every miss in one group and every hit in another; ``None``
+    where the metric is not a share of the rows or a group's value is missing.
+    """
+    if req.metric not in ROW_SHARES or req.compare is Comparison.SIGNIFICANCE:
+        return None
+    if any(g.value is None for g in unknown):
+        return None
+    hits = sum(round(_value(g) * g.count) for g in unknown)
+    misses = sum(g.count for g in unknown) - hits
+    counted = [round(_value(g) * g.count) for g in groups]
+    lowered = [c / (g.count + misses) for c, g in zip(counted, groups, strict=True)]
+    raised = [(c + hits) / (g.count + hits) for c, g in zip(counted, groups, strict=True)]
+    if req.compare is Comparison.AT_MOST:
+        return max(raised)
+    if req.compare is Comparison.AT_LEAST:
+        return min(lowered)
+    figures = []
+    for low in range(len(groups)):
+        for high in range(len(groups)):
+            if low == high:
+                continue
+            rates = [_value(g) for g in groups]
+            rates[low], rates[high] = lowered[low], raised[high]
+            if req.compare is Comparison.RATIO_TO_MAX:  # no rate above 0: no ratio, no pass
+                figures.append(min(rates) / max(rates) if max(rates) > 0 else 0.0)
+            else:
+                figures.append(max(rates) - min(rates))
+    if not figures:
+        return None
+    return min(figures) if req.compare is Comparison.RATIO_TO_MAX else max(figures)
+
+
+def _figure_passes(req: Requirement, figure: float) -> bool:
+    if req.compare is Comparison.RATIO_TO_MAX:
+        return figure >= req.threshold - TOLERANCE
+    if req.compare is Comparison.MAX_DIFFERENCE:
+        return figure <= req.threshold + TOLERANCE
+    return _within(req, figure)
+
+
+def _figure_name(req: Requirement) -> str:
+    if req.compare is Comparison.RATIO_TO_MAX:
+        return "ratio"
+    if req.compare is Comparison.MAX_DIFFERENCE:
+        return "largest difference"
+    extreme = "highest" if req.compare is Comparison.AT_MOST else "lowest"
+    return f"{extreme} {_metric(req)}"
 
 
 def _bound(req: Requirement, value: float, grouping: tuple[str, ...]) -> _Outcome:

@@ -146,28 +146,36 @@ def ratio_evidence(
 ) -> str:
     """Words on the lowest ratio's p-value and interval, for a ratio finding of a rate.
 
-    Empty when the metric is not a share of the group's rows (no counts to test).
+    Where several groups were compared with the reference, the p-value is Holm-adjusted
+    for them: the lowest of several unadjusted p-values would read as a difference beyond
+    chance more often than the stated level allows.  Empty when the metric is not a share
+    of the group's rows (no counts to test).
     """
-    if req.metric not in SIGNIFICANCE_METRICS or bottom is top:
+    if req.metric not in SIGNIFICANCE_METRICS or bottom is top or not top.value:
         return ""
-    if top.count <= 0 or bottom.count <= 0 or not top.value:
-        return ""
-    tests = _tests(req, [bottom, top], top)
-    comparison = tests.comparisons[0]
-    p_value = tests.p_values[0]
+    tests = against_reference(
+        [round((g.value or 0.0) * g.count) for g in groups],
+        [g.count for g in groups],
+        list(groups).index(top),
+        test=req.test,
+        adjust="holm",
+    )
+    at = list(groups).index(bottom)
+    comparison, p_value = tests.comparisons[at], tests.p_values[at]
     if comparison is None or p_value is None:
         return ""
-    alpha = _alpha(req) if req.alpha is not None else DEFAULT_ALPHA
     reading = (
         "larger than chance would explain"
-        if p_value < alpha
+        if p_value < DEFAULT_ALPHA
         else "within what chance could explain"
     )
+    words = TEST_NAMES[req.test] + (" (two-sided)" if req.test == "z" else " (one-sided)")
+    if tests.tested > 1:
+        words += f", Holm-adjusted for the {tests.tested} groups compared with {top.group}"
     interval = ""
     if comparison.ratio_low is not None and comparison.ratio_high is not None:
         interval = (
             f"; 95% interval of the ratio {comparison.ratio_low:.3f} to {comparison.ratio_high:.3f}"
         )
-    words = TEST_NAMES[req.test] + (" (two-sided)" if req.test == "z" else " (one-sided)")
-    shown = p_value_text(p_value, alpha)
+    shown = p_value_text(p_value, DEFAULT_ALPHA)
     return f" For {bottom.group} the difference is {reading}: {shown}, {words}{interval}."

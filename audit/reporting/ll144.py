@@ -17,11 +17,13 @@ for it (``report: {sections: [nyc-ll144-summary]}``, as the ``nyc-ll144`` pack d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Real
 from typing import TYPE_CHECKING
 
+from audit.core.groups import UNKNOWN_NOTE
 from audit.core.measurements import EvidenceTable
 
 if TYPE_CHECKING:
@@ -54,8 +56,6 @@ When they exist they are read instead of the selection-rate tables: they follow 
 own rule (the highest rate among the categories not excluded, small categories
 included) and give the scoring rate of a tool that scores."""
 LL144_COLUMNS = ("group", "rows", "impact ratio", "status", "note")
-UNKNOWN_NOTE = "unknown category"
-"""How the fairness auditor's note on a group of missing sensitive values begins."""
 
 MISSING_DESCRIPTION = "the data's source was not described (maas-audit run --data-description)"
 MISSING_DATES = "the dates of the data were not given (maas-audit run --data-dates)"
@@ -119,6 +119,14 @@ EEO1_RACE_ETHNICITY = (
 )
 """Race/ethnicity categories of the EEO-1 Component 1 report (the six races are
 non-Hispanic or Latino)."""
+DCWP_RACE_WORDING = {
+    "Native American or Alaska Native": "American Indian or Alaska Native",
+    "Native Hawaiian or Pacific Islander": "Native Hawaiian or Other Pacific Islander",
+}
+"""The wording of the example bias audits in 6 RCNY § 5-301, for EEO-1 categories."""
+_NOT_HISPANIC = re.compile(r"[\s,]*[(\[]?\s*not hispanic or latino\s*[)\]]?$")
+"""The qualifier EEO-1 and DCWP's examples write after a race: "White (Not Hispanic or
+Latino)" is the EEO-1 category White."""
 APPLICANT_WORDS = frozenset({"applicants", "candidates"})
 
 
@@ -355,7 +363,15 @@ def _breakdowns_missing(tables: Sequence[CategoryTable]) -> list[str]:
 
 
 def _normal(label: str) -> str:
-    return " ".join(label.replace("_", " ").replace("-", " ").split()).casefold()
+    """``label`` compared as a category name: case, spacing and the race qualifier aside."""
+    words = " ".join(label.replace("_", " ").replace("-", " ").split()).casefold()
+    words = _NOT_HISPANIC.sub("", words)
+    return _DCWP_ALIASES.get(words, words)
+
+
+_DCWP_ALIASES = {
+    " ".join(dcwp.split()).casefold(): eeo1.casefold() for dcwp, eeo1 in DCWP_RACE_WORDING.items()
+}
 
 
 def _eeo1_differences(tables: Sequence[CategoryTable]) -> list[str]:

@@ -417,7 +417,8 @@ def test_a_metric_with_groups_of_its_own_reads_of_any_group_in_whole_numbers():
     assert f.verdict is Verdict.FAIL
     assert f.summary == (
         "The highest unmasked PII cells of any group is 1,250 (entity=IBAN_CODE); "
-        "the threshold is at most 0."
+        "the threshold is at most 0. Every group over the threshold: "
+        "entity=IBAN_CODE 1,250, entity=EMAIL_ADDRESS 25."
     )
     spread = req(auditor="masking", metric="unmasked_pii_cells", compare="max_difference")
     f = one(spread.model_copy(update={"threshold": 10.0, "group_by": None}), [counts], ())
@@ -539,3 +540,106 @@ def test_the_worst_group_of_a_gap_is_the_worse_off_one(metric, worst, other):
         [result(("sex=Male", 0.9), ("sex=Female", 0.7), metric=metric)],
     )
     assert (f.worst_group, f.reference_group) == (worst, other)
+
+
+# ------------------------------------------------------------------ groups past the limit
+
+
+def test_every_group_past_an_at_least_bound_is_named():
+    requirement = req(compare="at_least", threshold=0.7, metric="accuracy")
+    r = result(
+        ("race=A", 0.9), ("race=B", 0.65), ("race=C", 0.6), metric="accuracy", grouping=("race",)
+    )
+    f = one(requirement, [r], ("race",))
+    assert f.verdict is Verdict.FAIL
+    assert f.summary.endswith(" Every group under the threshold: race=C 0.60, race=B 0.65.")
+
+
+def test_one_group_past_the_bound_is_not_listed_twice():
+    requirement = req(compare="at_most", threshold=0.1, metric="false_positive_rate")
+    r = result(("sex=Male", 0.05), ("sex=Female", 0.12), metric="false_positive_rate")
+    assert "Every group" not in one(requirement, [r]).summary
+
+
+# ------------------------------------------------------------------ several groups tested
+
+
+def test_ratio_evidence_allows_for_several_groups_tested_against_one_reference():
+    # Fisher one-sided p of 24/38 against 241/310 is 0.0407; with 20/31 (p 0.0794) and
+    # 89/121 (p 0.2120) tested against the same reference, statsmodels' multipletests
+    # (method="holm") gives 0.1220: not beyond chance at the 0.05 level
+    r = result(
+        ("g=ref", 241 / 310, GroupStatus.OK, 310),
+        ("g=a", 24 / 38, GroupStatus.OK, 38),
+        ("g=b", 20 / 31, GroupStatus.OK, 31),
+        ("g=c", 89 / 121, GroupStatus.OK, 121),
+        grouping=("g",),
+    )
+    f = one(req(), [r], ("g",))
+    assert f.worst_group == "g=a"
+    assert (
+        "For g=a the difference is within what chance could explain: p = 0.122, Fisher's "
+        "exact test (one-sided), Holm-adjusted for the 3 groups compared with g=ref; "
+        "95% interval of the ratio 0.633 to 1.043."
+    ) in f.summary
+
+
+# ------------------------------------------------------------------ unknown rows
+
+
+def _with_unknown(unknown_count, unknown_rate, metric="selection_rate"):
+    unknown = GroupValue(
+        group="sex=unknown",
+        count=unknown_count,
+        value=unknown_rate,
+        status=GroupStatus.EXCLUDED,
+        note="unknown category: reported, not compared",
+    )
+    r = result(
+        ("sex=F", 0.5, GroupStatus.OK, 1000), ("sex=M", 0.45, GroupStatus.OK, 1000), metric=metric
+    )
+    return MetricResult(
+        metric=r.metric,
+        auditor=r.auditor,
+        grouping=r.grouping,
+        value=None,
+        groups=(*r.groups, unknown),
+    )
+
+
+def test_a_pass_that_unknown_rows_could_overturn_is_inconclusive():
+    # 1,900 unknown rows, half selected: the 950 misses with sex=M give 450/1950 = 0.231,
+    # the 950 hits with sex=F give 1450/1950 = 0.744; their ratio is 0.31, under 0.80
+    f = one(req(), [_with_unknown(1900, 0.5)])
+    assert f.verdict is Verdict.INCONCLUSIVE
+    assert f.measured == pytest.approx(0.9)
+    assert f.reasons[0] == (
+        "1,900 rows of unknown sex were left out of the comparison and could change the "
+        "verdict: placed in the groups in the way least favourable to this requirement, "
+        "the ratio would be 0.31 against the threshold of 0.80"
+    )
+
+
+def test_a_pass_that_unknown_rows_cannot_overturn_stands_and_says_so():
+    # 10 unknown rows, 5 selected: 450/1005 over 505/1005 = 0.891, still over 0.80
+    f = one(req(), [_with_unknown(10, 0.5)])
+    assert f.verdict is Verdict.PASS
+    assert (
+        "10 rows of unknown sex were left out of the comparison; placed in the groups in "
+        "the way least favourable to this requirement, the ratio would be 0.89, which still "
+        "meets the threshold"
+    ) in f.reasons
+
+
+def test_unknown_rows_of_a_rate_with_its_own_denominator_leave_a_pass_inconclusive():
+    requirement = req(compare="max_difference", threshold=0.1, metric="true_positive_rate")
+    f = one(requirement, [_with_unknown(10, 0.5, metric="true_positive_rate")])
+    assert f.verdict is Verdict.INCONCLUSIVE
+    assert f.reasons[0].startswith("10 rows of unknown sex were left out of the comparison and ")
+
+
+def test_the_ll144_unknown_category_is_left_out_as_the_rule_says():
+    requirement = req(metric="ll144_rate")
+    f = one(requirement, [_with_unknown(1900, 0.5, metric="ll144_rate")])
+    assert f.verdict is Verdict.PASS
+    assert f.reasons == ("excluded from comparison: 'sex=unknown' (1900 rows)",)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 
 from audit.core.details import AuditDetails, SignOff
@@ -300,3 +301,58 @@ def test_charts_mark_the_benchmark_as_a_benchmark(ll144_result, parse):
     text = parse(render_html(ll144_result)).text
     assert "benchmark: 0.8 × sex=" in text
     assert "threshold: 0.8 ×" not in text
+
+
+SCORING_POLICY = """\
+name: ll144-scoring-test
+version: "1"
+extends: nyc-ll144
+auditors:
+  fairness:
+    bootstrap: 0
+    ll144: {rate: scoring}
+"""
+
+
+def test_a_scoring_tool_s_impact_ratio_is_defined_by_scoring_rates(adult, parse):
+    # 6 RCNY § 5-300 defines a scoring tool's impact ratio by scoring rates: the summary
+    # must not define it by selection rates over a table of scoring rates
+    from audit import run_audit
+    from audit.policy import parse_policy
+
+    frame = adult.sample(n=2000, random_state=5).reset_index(drop=True)
+    frame["score"] = frame["education-num"] / 16
+    frame["decision"] = np.where(frame["score"] > 0.6, ">50K", "<=50K")
+    result = run_audit(
+        model="column:decision,score=score",
+        data=frame,
+        policy=parse_policy(SCORING_POLICY, source="ll144-scoring.yaml"),
+        target="income",
+        positive_label=">50K",
+        sensitive=["sex", "race"],
+    )
+    assert {t.rate for t in ll144_summary(result).tables} == {"scoring"}
+    document = render_html(result)
+    start = document.index('<section id="ll144-summary"')
+    text = parse(document[start : document.index("</section>", start)]).text
+    assert "divided by the scoring rate of the highest scoring category" in text
+    assert "selection rate divided by the selection rate" not in text
+
+
+def _executive_summary(document):
+    start = document.index('<section id="summary"')
+    return document[start : document.index("</section>", start)]
+
+
+def test_the_executive_summary_says_the_filing_is_not_complete(ll144_unsigned, parse):
+    # an ADVISORY verdict at the top must not hide that the summary of results lacks items
+    missing = len(ll144_summary(ll144_unsigned).missing)
+    summary = _executive_summary(render_html(ll144_unsigned))
+    assert 'href="#ll144-summary"' in summary
+    text = parse(summary).text
+    assert "Not yet complete for filing." in text
+    assert f"NYC Local Law 144 summary of results lacks {missing} items" in text
+
+
+def test_the_executive_summary_has_no_notice_when_nothing_is_asked(sample_result):
+    assert "Not yet complete for filing" not in _executive_summary(render_html(sample_result))

@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from audit import run_audit
+from audit import AuditResult, run_audit
+from audit.reporting.ll144 import ll144_summary
 
 PUBLISHED_SEX = {
     # category: (applicants, scoring rate in %, impact ratio), as printed in the rule
@@ -72,14 +73,14 @@ def _applicants() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def published_tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict]]:
+def published_audit(tmp_path_factory: pytest.TempPathFactory) -> AuditResult:
     policy = Path(tmp_path_factory.mktemp("policy")) / "scoring.yaml"
     policy.write_text(
         'name: culture-fit\nversion: "1"\nextends: nyc-ll144\n'
         "auditors:\n  fairness:\n    ll144:\n      rate: scoring\n",
         encoding="utf-8",
     )
-    result = run_audit(
+    return run_audit(
         model="column:decision,score=score",
         data=_applicants(),
         policy=policy,
@@ -88,8 +89,12 @@ def published_tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict
         features=["decision", "score"],
         positive_label=1,
     )
+
+
+@pytest.fixture(scope="module")
+def published_tables(published_audit: AuditResult) -> dict[str, dict[str, dict]]:
     tables = {}
-    for table in result.output("fairness").tables:
+    for table in published_audit.output("fairness").tables:
         if table.title.startswith("LL144 scoring rates by "):
             rows = [dict(zip(table.columns, row, strict=True)) for row in table.rows]
             label = table.title.removeprefix("LL144 scoring rates by ")
@@ -106,3 +111,10 @@ def test_the_scoring_rates_and_impact_ratios_are_the_rule_s_own(label, published
         # the rule prints 18 of 28 (64.29%) as 64.2%: rates are held to a tenth of a point
         assert 100 * row["scoring rate"] == pytest.approx(rate_percent, abs=0.1)
         assert round(row["impact ratio"], 2) == ratio
+
+
+def test_the_rule_s_own_category_names_are_eeo1_categories(published_audit):
+    # "White (Not Hispanic or Latino)" is how EEO-1 and the rule's examples write the
+    # category White; "Native American or Alaska Native" is the examples' wording
+    missing = ll144_summary(published_audit).missing
+    assert not [line for line in missing if "EEO-1" in line], missing
