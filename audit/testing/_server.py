@@ -89,10 +89,14 @@ def send_json(
     body: Any,
     headers: Mapping[str, str] | None = None,
 ) -> None:
-    """Answer ``handler``'s request with ``body`` as JSON (bytes are sent as they are)."""
+    """Answer ``handler``'s request with ``body`` as JSON (bytes are sent as they are).
+
+    A ``Content-Type`` in ``headers`` replaces ``application/json``.
+    """
     raw = body if isinstance(body, bytes) else json.dumps(body, allow_nan=False).encode()
     handler.send_response(status)
-    handler.send_header("Content-Type", "application/json")
+    if not any(name.lower() == "content-type" for name in headers or {}):
+        handler.send_header("Content-Type", "application/json")
     handler.send_header("Content-Length", str(len(raw)))
     for name, value in (headers or {}).items():
         handler.send_header(name, value)

@@ -90,7 +90,17 @@ RespondMode = Literal["labels", "probabilities", "records"]
 ``[{"label": ..., "probability": ...}, ...]``."""
 
 FaultKind = Literal[
-    "ok", "status", "wrong_row_count", "malformed_json", "delay", "reset", "drip", "wrong_shape"
+    "ok",
+    "status",
+    "wrong_row_count",
+    "malformed_json",
+    "delay",
+    "reset",
+    "drip",
+    "wrong_shape",
+    "html",
+    "bad_probabilities",
+    "foreign_id",
 ]
 """``ok``: answer normally (a plan may begin with healthy requests, e.g. to fail
 after the first few); ``status``: answer ``Fault.status`` (with ``Retry-After`` when set);
@@ -99,7 +109,10 @@ with a truncated JSON body; ``delay``: wait ``Fault.seconds``, then answer;
 ``reset``: read the request, then reset the connection (TCP RST) without answering;
 ``drip``: send the answer's headers, then its body one byte every ``Fault.seconds``;
 ``wrong_shape``: answer 200 with predictions nested one level too deep (MLflow) or
-tensors whose declared shape disagrees with their data (OIP v2)."""
+tensors whose declared shape disagrees with their data (OIP v2); ``html``: answer 200
+with an HTML error page; ``bad_probabilities``: answer each score ``s`` as ``3 s - 1``
+(outside [0, 1] for most rows); ``foreign_id``: answer an OIP v2 request with another
+request's ``id``."""
 
 HOST = "127.0.0.1"
 _OIP_MODEL = re.compile(r"^/v2/models/(?P<name>[^/]+)(?:/versions/[^/]+)?(?P<rest>/infer|/ready)?$")
@@ -306,11 +319,17 @@ class _Handler(TimedHandler):
             self.server.max_in_flight = max(self.server.max_in_flight, self.server.in_flight)
         try:
             rows = self._rows(body, match, mlflow=mlflow)
+            request_id = None if mlflow or not isinstance(body, dict) else body.get("id")
             # the parsed JSON (a list per row) must not outlive the wait: objects alive at
             # a garbage collection move to an older generation, and the full collections
             # that follow stopped every thread of the server for tens of milliseconds
             del body
-            self._answer(rows, mlflow=mlflow, due=self.arrived + self.server.latency)
+            self._answer(
+                rows,
+                mlflow=mlflow,
+                due=self.arrived + self.server.latency,
+                request_id=request_id if isinstance(request_id, str) else None,
+            )
         finally:
             with self.server.lock:
                 self.server.in_flight -= 1
@@ -324,8 +343,13 @@ class _Handler(TimedHandler):
         except EndpointError as exc:
             raise _Reply(400, {"error": str(exc)}) from None
 
-    def _answer(self, rows: pd.DataFrame, *, mlflow: bool, due: float) -> None:
-        """Answer at ``due`` (monotonic seconds) at the earliest, computing meanwhile."""
+    def _answer(
+        self, rows: pd.DataFrame, *, mlflow: bool, due: float, request_id: str | None = None
+    ) -> None:
+        """Answer at ``due`` (monotonic seconds) at the earliest, computing meanwhile.
+
+        An OIP v2 answer returns the request's ``id``, as the protocol requires.
+        """
         with self.server.lock:
             self.server.rows += len(rows)
         fault = self.server.plan.next()
@@ -337,18 +361,27 @@ class _Handler(TimedHandler):
             raise _Reply(fault.status, {"error": "injected fault"}, headers)
         if fault is not None and fault.kind == "malformed_json":
             raise _Reply(200, b'{"predictions": [')
+        if fault is not None and fault.kind == "html":
+            page = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+            raise _Reply(200, page, {"Content-Type": "text/html"})
+        if fault is not None and fault.kind == "foreign_id":
+            request_id = "another-request"
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.seconds)
             due += fault.seconds
         predictions = self._predict(rows)
         if fault is not None and fault.kind == "wrong_row_count":
             predictions = _drop_last(predictions)
+        if fault is not None and fault.kind == "bad_probabilities":
+            predictions = _stretch_scores(predictions)
         if mlflow:
             answer: dict[str, Any] = {
                 "predictions": _mlflow_answer(predictions, self.server.respond)
             }
         else:
-            answer = oip_v2.encode_infer_response(predictions, model_name=self.server.model_name)
+            answer = oip_v2.encode_infer_response(
+                predictions, model_name=self.server.model_name, request_id=request_id
+            )
         if fault is not None and fault.kind == "wrong_shape":
             answer = _wrong_shape(answer)
         raw = json.dumps(answer, allow_nan=False).encode()
@@ -417,6 +450,14 @@ def _drop_last(predictions: Predictions) -> Predictions:
     labels = predictions.labels[:-1] if predictions.labels is not None else None
     scores = predictions.scores[:-1] if predictions.scores is not None else None
     return Predictions(labels=labels, scores=scores)
+
+
+def _stretch_scores(predictions: Predictions) -> Predictions:
+    """Scores ``s`` as ``3 s - 1``: what a server answering margins as probabilities sends."""
+    if predictions.scores is None:
+        return predictions
+    scores = 3.0 * np.asarray(predictions.scores, dtype=np.float64) - 1.0
+    return Predictions(labels=predictions.labels, scores=scores)
 
 
 def _mlflow_answer(predictions: Predictions, respond: RespondMode) -> list[Any]:

@@ -22,9 +22,10 @@ Answers
     or ``"sentence"`` (``After review, I would approve this applicant.``).
     Faults, each on the prompts whose hash falls below the share: ``off_format``
     (an answer without a decision), ``truncate`` (cut, ``finish_reason:
-    "length"``), ``flaky`` (the decision alternates from call to call); and
-    ``rate_limit`` answers the first N requests with 429.  ``max_tokens`` cuts the
-    answer as a real model does.  ``usage`` counts tokens (words and punctuation).
+    "length"``), ``refuse`` (no content, a ``message.refusal`` instead), ``flaky``
+    (the decision alternates from call to call); and ``rate_limit`` answers the
+    first N requests with 429.  ``max_completion_tokens`` (or ``max_tokens``) cuts
+    the answer as a real model does.  ``usage`` counts tokens (words and punctuation).
     ``latency``: each answer leaves that many seconds after its request came, its
     parsing and computing included (as :func:`audit.testing.serve_model` answers).
 """
@@ -106,6 +107,7 @@ class Screener:
     style: Style = "json"
     off_format: float = 0.0
     truncate: float = 0.0
+    refuse: float = 0.0
     flaky: float = 0.0
     rate_limit: int = 0
     latency: float = 0.0
@@ -204,17 +206,17 @@ def _completion(screener: Screener, body: Mapping[str, Any], prompt: str, call: 
     if screener.fault(fields, "off_format"):
         content, token = "I cannot decide on this applicant.", ""
     tokens = _tokens(content)
-    cap = body.get("max_tokens")
+    cap = body.get("max_completion_tokens", body.get("max_tokens"))
     if screener.fault(fields, "truncate"):
         cap = 2
     if isinstance(cap, int) and len(tokens) > cap:
         tokens, finish = tokens[:cap], "length"
         content = "".join(tokens)
-    choice: dict[str, Any] = {
-        "index": 0,
-        "message": {"role": "assistant", "content": content},
-        "finish_reason": finish,
-    }
+    message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
+    if screener.fault(fields, "refuse"):  # as OpenAI answers a refusal: no content
+        message = {"role": "assistant", "content": None, "refusal": "I can't help with that."}
+        tokens, token = _tokens(message["refusal"]), ""
+    choice: dict[str, Any] = {"index": 0, "message": message, "finish_reason": finish}
     if body.get("logprobs"):
         other_token = _wording(screener.style, other)[1]
         choice["logprobs"] = {"content": [_logprob(t, token, other_token, p) for t in tokens]}

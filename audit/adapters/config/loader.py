@@ -214,7 +214,10 @@ def build_adapter(
         transport=_transport(config, options),
         temperature=config.temperature,
         seed=config.seed,
-        max_tokens=config.max_tokens,
+        max_tokens=config.max_completion_tokens or config.max_tokens,
+        max_tokens_field="max_tokens"
+        if config.max_completion_tokens is None
+        else "max_completion_tokens",
         top_logprobs=config.top_logprobs if config.score == "logprobs" else None,
         structured=config.decision.structured_output,
         samples=config.samples,
@@ -244,6 +247,7 @@ def _rest(
             scores=config.scores,
             mode=config.mode,
             positive_label=config.positive_label,
+            negative_label=config.negative_label,
         )
     except ModelSpecError as exc:
         raise _placed(exc, where) from None

@@ -9,7 +9,14 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 __all__ = ["ChatConfig", "DecisionConfig", "EnvName", "RestConfig"]
@@ -74,7 +81,12 @@ class RestConfig(_Served):
     labels: str | None = Field(None, description="JMESPath of the labels in the answer.")
     scores: str | None = Field(None, description="JMESPath of the positive-class scores.")
     positive_label: str | int | float | bool | None = Field(
-        None, description="The endpoint's favourable label; labels become 1 (it) or 0."
+        None, description="The endpoint's favourable label; labels equal to it become 1."
+    )
+    negative_label: str | int | float | bool | list[str | int | float | bool] | None = Field(
+        None,
+        description="The endpoint's other label(s), which become 0; required with "
+        "positive_label. Any other label is refused, never counted as negative.",
     )
 
 
@@ -108,9 +120,17 @@ class ChatConfig(_Served):
         "none", description="logprobs: P(positive) from the decision token's logprobs."
     )
     top_logprobs: int = Field(5, ge=1, le=20, description="Top tokens asked per position.")
-    temperature: float = Field(0.0, ge=0)
+    temperature: float | None = Field(
+        0.0, ge=0, description="Sent with each request; null: not sent (reasoning models)."
+    )
     seed: int | None = None
     max_tokens: int | None = Field(64, ge=1, description="Cap on each answer's tokens.")
+    max_completion_tokens: int | None = Field(
+        None,
+        ge=1,
+        description="Cap on each answer's tokens, sent as max_completion_tokens instead of "
+        "max_tokens (OpenAI's reasoning models refuse max_tokens); not with max_tokens.",
+    )
     samples: int = Field(1, ge=1, description="Answers asked per row; the majority decides.")
     min_consistency: float | None = Field(
         None, ge=0, le=1, description="With samples > 1: least share of rows with equal answers."
@@ -122,3 +142,11 @@ class ChatConfig(_Served):
         description="Largest share of rows without a decision (unparseable, truncated or tied "
         "answers) left out of the audit, never given a class; 0: any such row stops it.",
     )
+
+    @model_validator(mode="after")
+    def _one_token_cap(self) -> ChatConfig:
+        if self.max_completion_tokens is not None and "max_tokens" in self.model_fields_set:
+            raise PydanticCustomError(
+                "token_cap", "give max_tokens or max_completion_tokens, not both"
+            )
+        return self

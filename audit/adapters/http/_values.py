@@ -17,9 +17,19 @@ import pandas as pd
 from audit.core.secrets import redact
 from audit.errors import DataError, EndpointError
 
-__all__ = ["column_values", "describe_json", "json_scalar", "label_array", "score_array"]
+__all__ = [
+    "column_values",
+    "describe_json",
+    "json_scalar",
+    "label_array",
+    "probability_array",
+    "probability_matrix",
+    "score_array",
+]
 
 _MAX_SHOWN = 60
+# FP16 probabilities, each rounded to within 2**-12, still sum to 1 within this
+_SUM_TOLERANCE = 5e-3
 
 
 def _is_missing(value: Any) -> bool:
@@ -164,3 +174,74 @@ def score_array(values: Sequence[Any], *, what: str) -> np.ndarray:
                 f"{what}: score {index} is {describe_json(value)}; expected a number."
             )
     return np.asarray(values, dtype=np.float64)
+
+
+def probability_array(values: Sequence[Any], *, what: str) -> np.ndarray:
+    """Type positive-class probabilities decoded from JSON as float64, each in [0, 1].
+
+    An endpoint that answers a probability of 1.7, -0.2 or NaN is not giving
+    probabilities (a margin, a log-odds, a broken model): it is refused rather than
+    thresholded as if it were one.
+
+    Raises
+    ------
+    EndpointError
+        If a value is not a number, or is outside [0, 1] (NaN included).
+
+    Examples
+    --------
+    >>> probability_array([0.25, 1], what="x")
+    array([0.25, 1.  ])
+    >>> probability_array([0.5, 1.7], what="x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    audit.errors.EndpointError: x: score 1 is 1.7; expected a probability between 0 and 1...
+    """
+    scores = score_array(values, what=what)
+    outside = _not_probabilities(scores)
+    if outside.any():
+        index = int(np.argmax(outside))
+        raise EndpointError(
+            f"{what}: score {index} is {float(scores[index])!r}; expected a probability "
+            f"between 0 and 1 ({int(outside.sum())} of {len(scores)} are not)"
+        )
+    return scores
+
+
+def _not_probabilities(values: np.ndarray) -> np.ndarray:
+    return ~((values >= 0.0) & (values <= 1.0))  # NaN fails both comparisons
+
+
+def probability_matrix(rows: Sequence[Sequence[Any]], *, what: str) -> np.ndarray:
+    """Type per-row class probabilities as an ``(n, k)`` float64 array whose rows sum to 1.
+
+    Raises
+    ------
+    EndpointError
+        If a value is not a probability, or a row's probabilities do not sum to 1
+        (within 0.005): such an answer is not a class distribution.
+
+    Examples
+    --------
+    >>> probability_matrix([[0.9, 0.1], [0.4, 0.6]], what="x")[:, 1]
+    array([0.1, 0.6])
+    """
+    width = len(rows[0]) if rows else 0
+    matrix = score_array([value for row in rows for value in row], what=what)
+    matrix = matrix.reshape(len(rows), width)
+    outside = _not_probabilities(matrix).any(axis=1)
+    if outside.any():
+        index = int(np.argmax(outside))
+        raise EndpointError(
+            f"{what}: row {index} has class probabilities {matrix[index].tolist()}; expected "
+            f"each between 0 and 1 ({int(outside.sum())} of {len(matrix)} rows are not)"
+        )
+    off = np.abs(matrix.sum(axis=1) - 1.0) > _SUM_TOLERANCE
+    if off.any():
+        index = int(np.argmax(off))
+        raise EndpointError(
+            f"{what}: the class probabilities of row {index} sum to "
+            f"{float(matrix[index].sum()):.6g}, not 1 ({int(off.sum())} of {len(matrix)} rows); "
+            "expected one probability per class"
+        )
+    return matrix

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit, urlunsplit
@@ -254,22 +255,26 @@ class HttpAdapter(Closing):
             )
         return rows.loc[:, self._input_columns]
 
-    def _encode(self, rows: pd.DataFrame) -> bytes:
+    def _encode(self, rows: pd.DataFrame, request_id: str) -> bytes:
         if self.protocol == "mlflow":
             return encode_json(mlflow.encode_dataframe_split(rows))
-        return encode_json(oip_v2.encode_infer_request(rows))
+        return encode_json(oip_v2.encode_infer_request(rows, request_id=request_id))
 
     def _predict_chunk(self, rows: pd.DataFrame) -> Predictions:
         where = safe_url(self.url)
+        request_id = uuid.uuid4().hex
         # encoded here, so the payload's lists are gone before the request waits: objects
         # alive at a garbage collection reach the oldest generation, whose collections
         # stop every thread (tens of milliseconds with pandas loaded)
-        answer = self.transport.post_encoded(self.url, self._encode(rows), rows=len(rows))
+        body = self._encode(rows, request_id)
+        answer = self.transport.post_encoded(self.url, body, rows=len(rows))
         try:
             if self.protocol == "mlflow":
                 predictions = mlflow.decode_predictions(answer)
             else:
-                predictions = oip_v2.decode_infer_response(answer, output_name=self.output_name)
+                predictions = oip_v2.decode_infer_response(
+                    answer, output_name=self.output_name, request_id=request_id
+                )
         except EndpointError as exc:
             raise EndpointError(self.transport.redact(f"{where}: {exc}")) from None
         if len(predictions) != len(rows):

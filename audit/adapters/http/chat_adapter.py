@@ -50,6 +50,7 @@ from audit.adapters.http.chat_decision import (
     DecisionRule,
     ParsedDecision,
     PromptTemplate,
+    TokenCapField,
     chat_request,
     label_probability,
     parse_decision,
@@ -108,7 +109,10 @@ class ChatDecisionAdapter(Closing):
     transport:
         Timeouts, retries, credentials; a default :class:`HttpTransport` when left out.
     temperature, seed, max_tokens:
-        Sent with each request (``seed`` and ``max_tokens`` only when set).
+        Sent with each request (each only when set).
+    max_tokens_field:
+        The field ``max_tokens`` is sent as: ``"max_tokens"`` or
+        ``"max_completion_tokens"`` (which OpenAI's reasoning models require).
     top_logprobs:
         Ask for this many top tokens per position and score rows from them; ``None``:
         no scores, decisions only.
@@ -143,9 +147,10 @@ class ChatDecisionAdapter(Closing):
         template: PromptTemplate,
         rule: DecisionRule,
         transport: HttpTransport | None = None,
-        temperature: float = 0.0,
+        temperature: float | None = 0.0,
         seed: int | None = None,
         max_tokens: int | None = 64,
+        max_tokens_field: TokenCapField = "max_tokens",
         top_logprobs: int | None = None,
         structured: bool = True,
         samples: int = 1,
@@ -176,6 +181,7 @@ class ChatDecisionAdapter(Closing):
         self.temperature = temperature
         self.seed = seed
         self.max_tokens = max_tokens
+        self.max_tokens_field: TokenCapField = max_tokens_field
         self.top_logprobs = top_logprobs
         self.structured = structured
         self.samples = samples
@@ -223,6 +229,7 @@ class ChatDecisionAdapter(Closing):
             max_tokens=self.max_tokens,
             top_logprobs=self.top_logprobs,
             structured=self.structured,
+            max_tokens_field=self.max_tokens_field,
         )
         text = "".join(m["content"] for m in messages)
         estimate = self.guard.reserve(tokens=estimate_tokens(text, self.max_tokens))
@@ -399,6 +406,7 @@ class ChatDecisionAdapter(Closing):
             "temperature": self.temperature,
             "seed": self.seed,
             "max_tokens": self.max_tokens,
+            "max_tokens_field": self.max_tokens_field,
             "top_logprobs": self.top_logprobs,
             "samples": self.samples,
         }

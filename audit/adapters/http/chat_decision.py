@@ -10,7 +10,8 @@ Prompt
 
 Request
     :func:`chat_request` builds the ``/v1/chat/completions`` body: temperature,
-    seed, ``max_tokens``, ``logprobs``/``top_logprobs`` when a score is wanted, and
+    seed, ``max_tokens`` (or ``max_completion_tokens``), ``logprobs``/``top_logprobs``
+    when a score is wanted, and
     a ``response_format`` whose JSON schema allows only the decision field with the
     declared labels (structured output), when the rule reads a JSON field.
 
@@ -18,9 +19,10 @@ Decision
     :func:`parse_decision` reads the answer's text by a :class:`DecisionRule`: a
     JSON field, a regular expression, or the whole text; the words found are
     matched (case and surrounding quotes and punctuation ignored) against the
-    rule's positive and negative labels, giving 1 or 0.  Anything else, and any
-    answer cut short (``finish_reason: "length"``), is *unparseable*: it is given a
-    reason, never a class.
+    rule's positive and negative labels, giving 1 or 0.  Anything else, any answer
+    cut short (``finish_reason: "length"``) or withheld (``"content_filter"``), and
+    any refusal (``message.refusal``), is *unparseable*: it is given a reason,
+    never a class.
 
 Score
     :func:`label_probability` reads ``logprobs.content`` at the token where the
@@ -37,7 +39,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import jinja2
 
@@ -54,11 +56,15 @@ __all__ = [
     "DecisionRule",
     "ParsedDecision",
     "PromptTemplate",
+    "TokenCapField",
     "chat_request",
     "label_probability",
     "parse_decision",
     "read_answer",
 ]
+
+TokenCapField = Literal["max_tokens", "max_completion_tokens"]
+"""The request field that caps an answer's tokens."""
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*(?P<body>.*?)\s*```\s*$", re.DOTALL)
 _TRIM = " \t\r\n\"'`.,;:!?*()[]{}"
@@ -140,6 +146,7 @@ class ChatAnswer:
     completion_tokens: int | None
     model: str | None
     system_fingerprint: str | None
+    refusal: str | None = None
 
 
 @dataclass(frozen=True)
@@ -205,22 +212,27 @@ def chat_request(
     messages: Sequence[Mapping[str, str]],
     *,
     rule: DecisionRule,
-    temperature: float,
+    temperature: float | None,
     seed: int | None,
     max_tokens: int | None,
     top_logprobs: int | None,
     structured: bool,
+    max_tokens_field: TokenCapField = "max_tokens",
 ) -> dict[str, Any]:
-    """The ``/v1/chat/completions`` body (see the module docstring)."""
-    body: dict[str, Any] = {
-        "model": model,
-        "messages": [dict(m) for m in messages],
-        "temperature": temperature,
-    }
+    """The ``/v1/chat/completions`` body (see the module docstring).
+
+    ``temperature`` and ``seed`` are left out when ``None`` (reasoning models refuse
+    a temperature); the cap on the answer's tokens is sent as ``max_tokens_field``:
+    ``max_tokens``, which most OpenAI-compatible servers read, or
+    ``max_completion_tokens``, which OpenAI's reasoning models require instead.
+    """
+    body: dict[str, Any] = {"model": model, "messages": [dict(m) for m in messages]}
+    if temperature is not None:
+        body["temperature"] = temperature
     if seed is not None:
         body["seed"] = seed
     if max_tokens is not None:
-        body["max_tokens"] = max_tokens
+        body[max_tokens_field] = max_tokens
     if top_logprobs is not None:
         body["logprobs"] = True
         body["top_logprobs"] = top_logprobs
@@ -265,6 +277,7 @@ def read_answer(body: Any) -> ChatAnswer:
     tokens = logprobs.get("content") if isinstance(logprobs, dict) else None
     usage = body.get("usage")
     fingerprint = body.get("system_fingerprint")
+    refusal = message.get("refusal")
     return ChatAnswer(
         content=content or "",
         finish_reason=reason if isinstance(reason := choice.get("finish_reason"), str) else None,
@@ -273,6 +286,7 @@ def read_answer(body: Any) -> ChatAnswer:
         completion_tokens=_count(usage, "completion_tokens"),
         model=body.get("model") if isinstance(body.get("model"), str) else None,
         system_fingerprint=fingerprint if isinstance(fingerprint, str) else None,
+        refusal=refusal if isinstance(refusal, str) and refusal.strip() else None,
     )
 
 
@@ -285,8 +299,12 @@ def parse_decision(answer: ChatAnswer, rule: DecisionRule) -> ParsedDecision:
     ParsedDecision(decision=1, reason=None, offset=14)
     """
     text = answer.content
+    if answer.refusal is not None:
+        return ParsedDecision(None, "the model refused (message.refusal)")
     if answer.finish_reason == "length":
         return ParsedDecision(None, "truncated (finish_reason 'length'): raise max_tokens")
+    if answer.finish_reason == "content_filter":
+        return ParsedDecision(None, "withheld by a content filter (finish_reason 'content_filter')")
     if not text.strip():
         return ParsedDecision(None, "empty answer")
     if rule.field is not None:

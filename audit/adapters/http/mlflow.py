@@ -15,6 +15,10 @@ Missing values travel as ``null`` (JSON has no NaN).  Answers are
   ``prediction``, the score from a key such as ``probability`` or ``score``
   (a number, or a 2-element list read as above); a column-oriented object of
   equal-length lists is read the same way.
+
+Probabilities are checked: each between 0 and 1, and each row of class
+probabilities summing to 1; an answer that breaks this is refused, never
+thresholded as if it were probabilities.
 """
 
 from __future__ import annotations
@@ -25,7 +29,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from audit.adapters.http._values import column_values, describe_json, label_array, score_array
+from audit.adapters.http._values import (
+    column_values,
+    describe_json,
+    label_array,
+    probability_array,
+    probability_matrix,
+)
 from audit.core.protocols import Predictions
 from audit.errors import EndpointError
 
@@ -137,8 +147,8 @@ def decode_matrix(rows: Sequence[Sequence[Any]], *, what: str) -> Predictions:
     Raises
     ------
     EndpointError
-        If the rows differ in length, are empty, or hold non-numbers where
-        probabilities are expected.
+        If the rows differ in length or are empty, or if rows of two or more columns
+        are not class probabilities (numbers between 0 and 1 summing to 1).
     """
     widths = {len(r) for r in rows}
     if len(widths) != 1 or 0 in widths:
@@ -148,7 +158,7 @@ def decode_matrix(rows: Sequence[Sequence[Any]], *, what: str) -> Predictions:
     (width,) = widths
     if width == 1:
         return Predictions(labels=label_array([r[0] for r in rows], what=what))
-    matrix = np.stack([score_array(r, what=what) for r in rows])
+    matrix = probability_matrix(rows, what=what)
     labels = np.argmax(matrix, axis=1).astype(np.int64)
     return Predictions(labels=labels, scores=matrix[:, 1] if width == 2 else None)
 
@@ -192,7 +202,7 @@ def _decode_records(records: Sequence[Mapping[str, Any]]) -> Predictions:
             scores = matrix.scores
             labels = labels if labels is not None else matrix.labels
         else:
-            scores = score_array(raw, what=_WHAT)
+            scores = probability_array(raw, what=_WHAT)
     if labels is None and scores is None:
         raise EndpointError(f"{_WHAT}: records carry neither labels nor a binary score.")
     return Predictions(labels=labels, scores=scores)

@@ -17,8 +17,13 @@ An answer's ``outputs`` are read as follows: the output named ``output_name``
 when one is configured; else the only output; else the label from an output
 named like ``predict``/``label`` and the score from one named like
 ``predict_proba``/``probabilities``.  A tensor of shape ``[n]`` or ``[n, 1]``
-holds labels (or scores, for a score output); ``[n, 2]`` holds class
-probabilities, whose column 1 is the score and whose arg-max (0 or 1) the label.
+holds labels (or scores, for a floating-point output named like a score, even
+alone); ``[n, 2]`` holds class probabilities, whose column 1 is the score and
+whose arg-max (0 or 1) the label.  Scores must be probabilities: each in [0, 1],
+each row of class probabilities summing to 1.
+
+Each request carries an ``id``, which the protocol says the server must return;
+an answer naming another ``id`` is refused (its predictions are for other rows).
 
 This module also holds the server side (:func:`decode_infer_request`,
 :func:`encode_infer_response`), used by :mod:`audit.testing.endpoint`.
@@ -39,7 +44,8 @@ from audit.adapters.http._values import (
     describe_json,
     json_scalar,
     label_array,
-    score_array,
+    probability_array,
+    probability_matrix,
 )
 from audit.core.protocols import Predictions
 from audit.errors import EndpointError
@@ -114,8 +120,11 @@ def datatype_of(series: pd.Series) -> str:
     return "BYTES"
 
 
-def encode_infer_request(rows: pd.DataFrame) -> dict[str, Any]:
+def encode_infer_request(rows: pd.DataFrame, *, request_id: str | None = None) -> dict[str, Any]:
     """Encode a batch as an inference request: one ``[n, 1]`` input tensor per column.
+
+    ``request_id`` is sent as the request's ``id``, which the protocol says a server
+    must return in its answer (see :func:`decode_infer_response`).
 
     Raises
     ------
@@ -145,7 +154,10 @@ def encode_infer_request(rows: pd.DataFrame) -> dict[str, Any]:
         if datatype == "BYTES":
             tensor["parameters"] = {"content_type": "str"}
         inputs.append(tensor)
-    return {"parameters": {"content_type": "pd"}, "inputs": inputs}
+    body: dict[str, Any] = {"parameters": {"content_type": "pd"}, "inputs": inputs}
+    if request_id is not None:
+        body = {"id": request_id, **body}
+    return body
 
 
 @dataclass(frozen=True)
@@ -233,8 +245,11 @@ def _fits(value: Any, kind: str) -> bool:
 
 
 def _matrix(tensor: _Tensor) -> np.ndarray:
-    scores = score_array(tensor.data, what=f"{_WHAT}, output {tensor.name!r}")
-    return scores.reshape(tensor.rows, tensor.width)
+    rows = [
+        tensor.data[start : start + tensor.width]
+        for start in range(0, len(tensor.data), tensor.width)
+    ]
+    return probability_matrix(rows, what=f"{_WHAT}, output {tensor.name!r}")
 
 
 def _labels_of(tensor: _Tensor) -> np.ndarray:
@@ -247,7 +262,7 @@ def _labels_of(tensor: _Tensor) -> np.ndarray:
 
 def _scores_of(tensor: _Tensor) -> np.ndarray | None:
     if tensor.width == 1:
-        return score_array(tensor.data, what=f"{_WHAT}, output {tensor.name!r}")
+        return probability_array(tensor.data, what=f"{_WHAT}, output {tensor.name!r}")
     return _matrix(tensor)[:, 1] if tensor.width == 2 else None
 
 
@@ -264,13 +279,33 @@ def _find(
     return None
 
 
+def _is_score_output(tensor: _Tensor) -> bool:
+    name = tensor.name.lower()
+    return name in SCORE_OUTPUT_NAMES or "prob" in name
+
+
 def _interpret_single(tensor: _Tensor) -> Predictions:
     if tensor.width == 1:
+        if _is_score_output(tensor) and tensor.datatype.startswith("FP"):
+            return Predictions(labels=None, scores=_scores_of(tensor))
         return Predictions(labels=_labels_of(tensor))
     return Predictions(labels=_labels_of(tensor), scores=_scores_of(tensor))
 
 
-def decode_infer_response(body: Any, *, output_name: str | None = None) -> Predictions:
+def _check_request_id(body: dict[str, Any], request_id: str | None) -> None:
+    """Refuse an answer that names another request: its predictions are for other rows."""
+    answered = body.get("id")
+    if request_id is None or answered is None or answered == request_id:
+        return
+    raise EndpointError(
+        f"{_WHAT}: it answers request {describe_json(answered)}, not this one "
+        f"({request_id!r}), so its predictions are for other rows"
+    )
+
+
+def decode_infer_response(
+    body: Any, *, output_name: str | None = None, request_id: str | None = None
+) -> Predictions:
     """Decode an inference response into :class:`~audit.core.protocols.Predictions`.
 
     Parameters
@@ -279,12 +314,16 @@ def decode_infer_response(body: Any, *, output_name: str | None = None) -> Predi
         The parsed JSON answer, an object with an ``outputs`` list.
     output_name:
         Read only this output; by default the output is chosen as the module says.
+    request_id:
+        The ``id`` the request was sent with: an answer whose ``id`` differs is for
+        another request and is refused (one without an ``id`` is read).
 
     Raises
     ------
     EndpointError
-        If the answer lacks ``outputs``, a tensor is malformed, or no output can be
-        told apart as labels or scores; the message names the outputs there are.
+        If the answer lacks ``outputs``, answers another request, a tensor is
+        malformed or holds probabilities outside [0, 1], or no output can be told
+        apart as labels or scores; the message names the outputs there are.
 
     Examples
     --------
@@ -296,6 +335,7 @@ def decode_infer_response(body: Any, *, output_name: str | None = None) -> Predi
     if not isinstance(body, dict) or not isinstance(body.get("outputs"), list):
         shown = f"keys {sorted(body)}" if isinstance(body, dict) else describe_json(body)
         raise EndpointError(f"{_WHAT}: expected an object with an 'outputs' list; got {shown}.")
+    _check_request_id(body, request_id)
     tensors = [_parse_tensor(raw, what=_WHAT, role="output") for raw in body["outputs"]]
     names = [t.name for t in tensors]
     if output_name is not None:
@@ -391,11 +431,14 @@ def _label_datatype(labels: np.ndarray) -> str:
     return "BYTES"
 
 
-def encode_infer_response(predictions: Predictions, *, model_name: str) -> dict[str, Any]:
+def encode_infer_response(
+    predictions: Predictions, *, model_name: str, request_id: str | None = None
+) -> dict[str, Any]:
     """Server side: an inference response with ``predict`` and ``predict_proba`` outputs.
 
     ``predict`` (shape ``[n]``) carries the labels, ``predict_proba`` (shape
     ``[n, 2]``) the probabilities ``[1 - score, score]``; each only when present.
+    The request's ``id``, when it had one, is returned as the protocol requires.
     """
     outputs: list[dict[str, Any]] = []
     n = len(predictions)
@@ -420,4 +463,7 @@ def encode_infer_response(predictions: Predictions, *, model_name: str) -> dict[
                 "data": [json_scalar(v, column="predict_proba") for v in pairs.tolist()],
             }
         )
-    return {"model_name": model_name, "outputs": outputs}
+    answer: dict[str, Any] = {"model_name": model_name, "outputs": outputs}
+    if request_id is not None:
+        answer["id"] = request_id
+    return answer

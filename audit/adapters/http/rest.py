@@ -13,9 +13,11 @@ Request
 Answer
     The JMESPath expression ``labels`` picks the labels from the answer (a list of
     one per row in batch mode, one value in row mode), and ``scores`` the
-    positive-class scores, e.g. ``predictions[*][1]`` for probability pairs.  When
-    ``positive_label`` is set, labels become 1 (equal to it) or 0 (anything else),
-    so the endpoint's own vocabulary ("approve"/"deny") need not match the data's.
+    positive-class probabilities, e.g. ``predictions[*][1]`` for probability pairs
+    (each must lie in [0, 1]).  When ``positive_label`` is set, labels equal to it
+    become 1 and labels equal to a ``negative_label`` 0, so the endpoint's own
+    vocabulary ("approve"/"deny") need not match the data's; any other label is
+    refused, never counted as a negative decision.
 
 >>> codec = RestCodec(body='{"instances": {{ values | tojson }}}', labels="predictions")
 >>> codec.encode([{"a": 1, "b": "x"}], ["a", "b"])
@@ -33,7 +35,7 @@ import jmespath
 import numpy as np
 from jmespath.exceptions import JMESPathError
 
-from audit.adapters.http._values import describe_json, label_array, score_array
+from audit.adapters.http._values import describe_json, label_array, probability_array
 from audit.adapters.http.templating import compile_template, render_json, sha256_text
 from audit.core.protocols import Predictions
 from audit.errors import EndpointError, ModelSpecError
@@ -73,12 +75,16 @@ class RestCodec:
     mode:
         ``"batch"`` (one request per batch) or ``"row"`` (one per row).
     positive_label:
-        When set, labels equal to it become 1 and other labels 0.
+        When set, labels equal to it become 1.
+    negative_label:
+        The endpoint's other label, or a list of them: labels equal to one become 0.
+        Required with ``positive_label``; a label that is neither is an error.
 
     Raises
     ------
     ModelSpecError
-        If the template or an expression cannot be compiled, or neither is given.
+        If the template or an expression cannot be compiled, neither is given, or
+        ``positive_label`` comes without ``negative_label`` (or shares a label with it).
     """
 
     def __init__(
@@ -89,6 +95,7 @@ class RestCodec:
         scores: str | None = None,
         mode: RowMode = "batch",
         positive_label: Any = None,
+        negative_label: Any = None,
     ) -> None:
         if labels is None and scores is None:
             raise ModelSpecError("a REST model needs 'labels', 'scores' or both in its answer")
@@ -97,6 +104,8 @@ class RestCodec:
         self.labels = labels
         self.scores = scores
         self.positive_label = positive_label
+        self.negative_label = negative_label
+        self._label_map = _label_map(positive_label, negative_label)
         self.template_sha256 = sha256_text(body)
         self._template = compile_template(body, what="body")
         self._labels = None if labels is None else compile_path(labels, what="labels")
@@ -110,6 +119,7 @@ class RestCodec:
             "labels": self.labels,
             "scores": self.scores,
             "positive_label": self.positive_label,
+            "negative_label": self.negative_label,
         }
 
     def encode(self, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[Any]:
@@ -146,13 +156,25 @@ class RestCodec:
         labels = self._pick(self._labels, answers, rows, "labels")
         scores = self._pick(self._scores, answers, rows, "scores")
         label_values = None if labels is None else label_array(labels, what="labels")
-        if label_values is not None and self.positive_label is not None:
-            wanted = str(self.positive_label).strip()
-            label_values = np.asarray(
-                [int(str(v).strip() == wanted) for v in label_values.tolist()], dtype=np.int64
-            )
-        score_values = None if scores is None else score_array(scores, what="scores")
+        if label_values is not None and self._label_map is not None:
+            label_values = self._binary(label_values)
+        score_values = None if scores is None else probability_array(scores, what="scores")
         return Predictions(labels=label_values, scores=score_values)
+
+    def _binary(self, labels: np.ndarray) -> np.ndarray:
+        """1 for the positive label, 0 for a negative one; any other label is refused."""
+        assert self._label_map is not None  # only called with a positive label
+        values = labels.tolist()
+        decisions = [self._label_map.get(_label_key(v)) for v in values]
+        if None in decisions:
+            index = decisions.index(None)
+            known = ", ".join(repr(k) for k in self._label_map)
+            raise EndpointError(
+                f"labels {self.labels!r} finds {describe_json(values[index])} for row {index}, "
+                f"which is neither the positive nor a negative label ({known}); "
+                f"{decisions.count(None)} of {len(decisions)} rows have such labels"
+            )
+        return np.asarray(decisions, dtype=np.int64)
 
     def _pick(self, path: Any, answers: Sequence[Any], rows: int, name: str) -> list[Any] | None:
         if path is None:
@@ -185,3 +207,38 @@ class RestCodec:
                 f"{describe_json(value[0])}); pick the column, e.g. '{expression}[*][1]'"
             )
         return value
+
+
+def _label_key(value: Any) -> str:
+    """A label as text, ``1``, ``1.0`` and ``"1"`` alike, for matching the declared labels."""
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        number = float(value)
+        if number.is_integer():
+            return str(int(number))
+    return str(value).strip()
+
+
+def _label_map(positive: Any, negative: Any) -> dict[str, int] | None:
+    """Declared label text -> 1 or 0; ``None`` without a positive label.
+
+    Raises
+    ------
+    ModelSpecError
+        If the positive label comes without a negative one, or is also a negative one.
+    """
+    if positive is None:
+        if negative is not None:
+            raise ModelSpecError("negative_label: give positive_label too")
+        return None
+    if negative is None or negative == []:
+        raise ModelSpecError(
+            "positive_label: give negative_label too (the endpoint's other label or "
+            "labels), so that an answer with neither is refused rather than counted as "
+            "a negative decision"
+        )
+    negatives = {_label_key(v): 0 for v in (negative if isinstance(negative, list) else [negative])}
+    if _label_key(positive) in negatives:
+        raise ModelSpecError(
+            f"negative_label: {positive!r} is both the positive and a negative label"
+        )
+    return {_label_key(positive): 1, **negatives}

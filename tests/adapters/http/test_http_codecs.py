@@ -351,3 +351,61 @@ def test_oip_response_encoder_and_decoder_agree() -> None:
     assert back.scores is not None
     assert back.labels.tolist() == [">50K", "<=50K"]
     np.testing.assert_array_equal(back.scores, [0.8, 0.1])
+
+
+# --- probabilities and request ids -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ([[0.5, 0.5], [-0.5, 1.5]], r"row 1 has class probabilities \[-0\.5, 1\.5\]"),
+        ([[0.9, 0.9]], "the class probabilities of row 0 sum to 1.8, not 1"),
+        ([[0.2, 0.3, 0.1]], "sum to 0.6, not 1"),
+        ([[float("nan"), 0.5]], r"row 0 has class probabilities \[nan, 0\.5\]"),
+        ([{"label": 1, "probability": 1.3}], r"score 0 is 1\.3; expected a probability"),
+        ([{"label": 1, "probabilities": [0.4, 0.7]}], "sum to 1.1, not 1"),
+    ],
+)
+def test_mlflow_decode_refuses_probabilities_that_are_not(answer: object, message: str) -> None:
+    with pytest.raises(EndpointError, match=message):
+        mlflow.decode_predictions(answer)
+
+
+def test_mlflow_decode_accepts_probabilities_rounded_to_half_precision() -> None:
+    predictions = mlflow.decode_predictions([[0.3333, 0.6665], [1.0, 0.0]])
+    assert predictions.scores is not None
+    np.testing.assert_allclose(predictions.scores, [0.6665, 0.0])
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        (_out("predict_proba", [2, 2], "FP32", [0.5, 0.5, 1.4, -0.4]), "row 1 has class"),
+        (_out("probability", [2], "FP64", [0.2, 2.5]), r"score 1 is 2\.5"),
+    ],
+)
+def test_oip_decode_refuses_probabilities_outside_0_and_1(
+    output: dict[str, object], message: str
+) -> None:
+    with pytest.raises(EndpointError, match=message):
+        oip_v2.decode_infer_response({"outputs": [output]})
+
+
+def test_oip_decode_a_lone_probability_output_gives_scores_not_labels() -> None:
+    body = {"outputs": [_out("probability", [3], "FP32", [0.25, 0.5, 0.75])]}
+    predictions = oip_v2.decode_infer_response(body)
+    assert predictions.labels is None
+    assert predictions.scores is not None
+    np.testing.assert_allclose(predictions.scores, [0.25, 0.5, 0.75])
+
+
+def test_oip_request_carries_the_id_and_an_answer_to_another_id_is_refused() -> None:
+    body = oip_v2.encode_infer_request(pd.DataFrame({"x": [1.0]}), request_id="r-1")
+    assert body["id"] == "r-1"
+    outputs = [_out("predict", [1], "INT64", [1])]
+    for answered in ("r-1", None):  # the same id, or none at all, is read
+        answer = {"outputs": outputs, **({"id": answered} if answered else {})}
+        assert oip_v2.decode_infer_response(answer, request_id="r-1").labels is not None
+    with pytest.raises(EndpointError, match="answers request 'r-0', not this one"):
+        oip_v2.decode_infer_response({"id": "r-0", "outputs": outputs}, request_id="r-1")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import binomtest
 
+from audit.adapters.config import load_config_model
 from audit.adapters.http import HttpTransport
 from audit.adapters.http.chat_adapter import ChatDecisionAdapter
 from audit.adapters.http.chat_decision import DecisionRule, PromptTemplate
@@ -231,3 +233,37 @@ def test_tied_samples_are_no_decision(applicants: pd.DataFrame) -> None:
         pytest.raises(EndpointError, match=r"8 of 8 rows .* \(8 with tied answers; unparseable"),
     ):
         chat.predict_batch(applicants[FEATURES].head(8))
+
+
+def test_a_config_with_max_completion_tokens_sends_it_and_the_stand_in_obeys(
+    tmp_path: Path, applicants: pd.DataFrame
+) -> None:
+    with serve_screener(Screener()) as llm:
+        config = tmp_path / "reasoning.yaml"
+        config.write_text(
+            f"kind: chat\nurl: {llm.url}\nmodel: m\nprompt: |\n  education-num: "
+            '{{ row["education-num"] }}\ndecision: {field: decision, positive: approve, '
+            "negative: reject}\ntemperature: null\nmax_completion_tokens: 2\n",
+            encoding="utf-8",
+        )
+        with load_config_model(config) as chat, pytest.raises(EndpointError, match="truncated"):
+            chat.predict_batch(applicants[["education-num"]].head(1))
+        body = llm.bodies[0]
+    assert body["max_completion_tokens"] == 2
+    assert "max_tokens" not in body and "temperature" not in body
+
+
+def test_refusals_are_counted_by_reason_and_never_given_a_class(
+    applicants: pd.DataFrame,
+) -> None:
+    with serve_screener(Screener(refuse=0.3)) as llm, adapter(llm, max_unanswered=1.0) as chat:
+        predictions = chat.predict_batch(applicants[FEATURES])
+        reasons = chat.unanswered_reasons()
+    assert predictions.unanswered is not None
+    refused = int(predictions.unanswered.sum())
+    assert reasons == {"the model refused (message.refusal)": refused}
+    assert binomtest(refused, len(applicants), 0.3).pvalue > 0.001
+    assert (
+        predictions.labels is not None
+        and np.isnan(predictions.labels[predictions.unanswered]).all()
+    )

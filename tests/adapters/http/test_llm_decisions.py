@@ -65,6 +65,35 @@ def test_unparseable_answers_get_a_reason_never_a_class(
     assert parsed.reason == reason
 
 
+def test_a_refusal_or_a_filtered_answer_is_unparseable_and_says_why() -> None:
+    refused = read_answer(
+        {
+            "choices": [
+                {
+                    "message": {"content": None, "refusal": "I can't help with that."},
+                    "finish_reason": "stop",
+                }
+            ]
+        }
+    )
+    assert parse_decision(refused, JSON_RULE).reason == "the model refused (message.refusal)"
+    filtered = answer('{"decision": "approve"}', finish="content_filter")
+    parsed = parse_decision(filtered, JSON_RULE)
+    assert parsed.decision is None and "content_filter" in (parsed.reason or "")
+
+
+def test_the_token_cap_field_and_temperature_follow_the_settings() -> None:
+    messages = [{"role": "user", "content": "x"}]
+    settings: dict = {"rule": JSON_RULE, "seed": None, "top_logprobs": None, "structured": False}
+    body = chat_request(
+        "m", messages, temperature=None, max_tokens=16, max_tokens_field="max_completion_tokens",
+        **settings,
+    )  # fmt: skip
+    assert body == {"model": "m", "messages": messages, "max_completion_tokens": 16}
+    body = chat_request("m", messages, temperature=0.0, max_tokens=16, **settings)
+    assert body["max_tokens"] == 16 and body["temperature"] == 0.0
+
+
 def test_a_truncated_answer_is_unparseable_even_when_it_names_a_label() -> None:
     # "approve" may be the start of "approve only if ..." cut short: never trust it
     parsed = parse_decision(answer("approve", finish="length"), WORD_RULE)

@@ -44,7 +44,11 @@ def test_row_mode_sends_one_body_per_row_and_reads_one_value_each() -> None:
 
 def test_positive_label_turns_the_endpoints_words_into_0_and_1() -> None:
     codec = RestCodec(
-        body="{}", labels="p[*].decision", scores="p[*].proba[1]", positive_label="approve"
+        body="{}",
+        labels="p[*].decision",
+        scores="p[*].proba[1]",
+        positive_label="approve",
+        negative_label="deny",
     )
     answer = {
         "p": [
@@ -56,6 +60,52 @@ def test_positive_label_turns_the_endpoints_words_into_0_and_1() -> None:
     assert decoded.labels is not None and decoded.scores is not None
     assert decoded.labels.tolist() == [1, 0]
     np.testing.assert_allclose(decoded.scores, [0.8, 0.1])
+
+
+def test_a_label_that_is_neither_declared_label_is_refused_not_counted_negative() -> None:
+    codec = RestCodec(
+        body="{}", labels="out", positive_label="approve", negative_label=["deny", "refer"]
+    )
+    decoded = codec.decode([{"out": ["approve", "refer", "deny"]}], rows=3)
+    assert decoded.labels is not None and decoded.labels.tolist() == [1, 0, 0]
+    with pytest.raises(EndpointError, match=r"'error' for row 1, which is neither .* 2 of 4 rows"):
+        codec.decode([{"out": ["approve", "error", "deny", ""]}], rows=4)
+
+
+def test_numeric_labels_match_whatever_their_json_spelling() -> None:
+    codec = RestCodec(body="{}", labels="out", positive_label=1, negative_label=0)
+    decoded = codec.decode([{"out": [1.0, 0, 1, 0.0]}], rows=4)
+    assert decoded.labels is not None and decoded.labels.tolist() == [1, 0, 1, 0]
+    with pytest.raises(EndpointError, match="7 for row 2"):
+        codec.decode([{"out": [1, 0, 7]}], rows=3)
+
+
+@pytest.mark.parametrize(
+    ("positive", "negative", "message"),
+    [
+        ("approve", None, "positive_label: give negative_label too"),
+        (None, "deny", "negative_label: give positive_label too"),
+        ("approve", ["deny", "approve"], "'approve' is both the positive and a negative label"),
+    ],
+)
+def test_the_declared_labels_must_be_complete_and_apart(
+    positive: str | None, negative: object, message: str
+) -> None:
+    with pytest.raises(ModelSpecError, match=message):
+        RestCodec(body="{}", labels="out", positive_label=positive, negative_label=negative)
+
+
+@pytest.mark.parametrize(
+    ("scores", "message"),
+    [
+        ([0.2, 1.7], r"score 1 is 1\.7; expected a probability between 0 and 1 \(1 of 2"),
+        ([-0.1, 0.5], r"score 0 is -0\.1"),
+    ],
+)
+def test_scores_outside_0_and_1_are_refused(scores: list[float], message: str) -> None:
+    codec = RestCodec(body="{}", scores="s")
+    with pytest.raises(EndpointError, match=message):
+        codec.decode([{"s": scores}], rows=2)
 
 
 @pytest.mark.parametrize(
@@ -164,6 +214,15 @@ CHAT = "kind: chat\nurl: http://h/v1\nmodel: m\n"
         (
             CHAT + "prompt: p\ndecision: {positive: a}\n",
             "model.yaml:5:1: decision.negative: field required",
+        ),
+        (
+            REST + "positive_label: 1\n",
+            "model.yaml:4:1: positive_label: give negative_label too",
+        ),
+        (
+            CHAT + "prompt: p\ndecision: {positive: a, negative: b}\nmax_tokens: 8\n"
+            "max_completion_tokens: 8\n",
+            "model.yaml:1:1: give max_tokens or max_completion_tokens, not both",
         ),
     ],
 )

@@ -68,7 +68,7 @@ def _write_config(folder: Path, url: str, extra: str = "") -> Path:
     path = folder / "adult-rest.yaml"
     path.write_text(
         f"kind: rest\nurl: {url}\nbody: '{MLFLOW_SPLIT}'\nlabels: predictions\n"
-        f"positive_label: '>50K'\nbatch_size: 100\n{extra}",
+        f"positive_label: '>50K'\nnegative_label: '<=50K'\nbatch_size: 100\n{extra}",
         encoding="utf-8",
     )
     return path
@@ -203,7 +203,7 @@ def test_the_kserve_v1_preset_against_kserves_model_server(kserve_url: str, tmp_
     config = tmp_path / "kserve.yaml"
     config.write_text(
         f"kind: rest\npreset: kserve-v1\nurl: {kserve_url}\nbatch_size: 64\n"
-        "input_columns: [age, education-num]\npositive_label: 1\n",
+        "input_columns: [age, education-num]\npositive_label: 1\nnegative_label: 0\n",
         encoding="utf-8",
     )
     with load_config_model(config) as adapter:
