@@ -1,9 +1,12 @@
 """The composite GitHub Action (action.yml): its audit step run as GitHub runs it.
 
 GitHub runs each ``run:`` block with ``bash`` after putting the step's ``env:`` in the
-environment, ``${{ inputs.NAME }}`` replaced by the input's value (or its default).  The
-install step (``pip install`` of the action's own folder) is not run here: the package is
-installed already, and CI has no network beyond the package registries.
+environment, each ``${{ inputs.NAME }}`` replaced by the input's value (or its default),
+``${{ github.action_path }}`` by the action's folder and ``${{ runner.temp }}`` by a
+temporary folder.  The install step runs with a ``python3`` that records what it was asked
+(CI has no network beyond the package registries); pip itself checks, without installing,
+that it reads the requirement the step gives it.  The audit step runs this test's Python
+as the virtual environment's.
 """
 
 from __future__ import annotations
@@ -23,16 +26,34 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 ACTION = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
 ADULT = REPO / "examples" / "data" / "adult.csv"
-_INPUT = re.compile(r"\$\{\{\s*inputs\.([a-z_-]+)\s*\}\}")
+_CONTEXT = re.compile(r"\$\{\{\s*([a-z_.-]+)\s*\}\}")
+# a stand-in for python3: records its arguments; `-m venv ... DIR` makes DIR/bin/python,
+# another such stand-in
+RECORDER = """#!/bin/sh
+printf '%s\\n' "$*" >> "$RECORD"
+if [ "$1 $2" = "-m venv" ]; then
+    for last; do :; done
+    mkdir -p "$last/bin" && cp "$0" "$last/bin/python"
+fi
+"""
+
+
+def _step(marker: str) -> dict[str, Any]:
+    return next(step for step in ACTION["runs"]["steps"] if marker in step["run"])
 
 
 def _audit_step() -> dict[str, Any]:
-    steps = ACTION["runs"]["steps"]
-    return next(step for step in steps if "maas-audit run" in step["run"])
+    return _step("-m audit run")
 
 
-def _run_action(inputs: dict[str, str], workdir: Path, **env: str) -> subprocess.CompletedProcess:
-    """Run the audit step's script with bash, as the runner would for these ``inputs``."""
+def _install_step() -> dict[str, Any]:
+    return _step("pip install")
+
+
+def _run_step(
+    step: dict[str, Any], inputs: dict[str, str], workdir: Path, **env: str
+) -> subprocess.CompletedProcess:
+    """Run ``step``'s script with bash, as the runner would for these ``inputs``."""
     declared = ACTION["inputs"]
     unknown = set(inputs) - set(declared)
     assert not unknown, f"not inputs of action.yml: {unknown}"
@@ -40,19 +61,31 @@ def _run_action(inputs: dict[str, str], workdir: Path, **env: str) -> subprocess
     for name, spec in declared.items():
         if spec.get("required"):
             assert values[name], f"input {name} is required"
-    step = _audit_step()
+    contexts = {f"inputs.{name}": value for name, value in values.items()}
+    contexts["github.action_path"] = str(REPO)
+    contexts["runner.temp"] = str(workdir / "runner-temp")
     step_env = {
-        key: _INPUT.sub(lambda m: values[m.group(1)], value) for key, value in step["env"].items()
+        key: _CONTEXT.sub(lambda m: contexts[m.group(1)], value)
+        for key, value in step["env"].items()
     }
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     return subprocess.run(
-        ["bash", "-e", "-c", step["run"]],
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
         cwd=workdir,
-        env={**os.environ, "PATH": path, **step_env, **env},
+        env={**os.environ, **step_env, **env},
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+def _run_action(inputs: dict[str, str], workdir: Path, **env: str) -> subprocess.CompletedProcess:
+    """Run the audit step, its virtual environment's Python being this test's."""
+    bin_dir = workdir / "runner-temp" / "maas-audit" / "bin"
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    python = bin_dir / "python"
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n', encoding="utf-8")
+    python.chmod(0o755)
+    return _run_step(_audit_step(), inputs, workdir, **env)
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +99,63 @@ def decisions(tmp_path_factory) -> Path:
 
 def test_the_action_installs_itself_then_audits():
     assert ACTION["runs"]["using"] == "composite"
-    install, audit = ACTION["runs"]["steps"]
-    assert "pip install" in install["run"] and "${{ github.action_path }}" in install["run"]
-    assert audit is _audit_step()
+    assert ACTION["runs"]["steps"] == [_install_step(), _audit_step()]
+    assert all(step["shell"] == "bash" for step in ACTION["runs"]["steps"])
     assert {"data", "policy"} == {n for n, s in ACTION["inputs"].items() if s.get("required")}
+
+
+def _install(tmp_path: Path, inputs: dict[str, str]) -> list[str]:
+    """Run the install step with the recording python3; the commands it was given."""
+    bin_dir = tmp_path / "stand-in"
+    bin_dir.mkdir()
+    (bin_dir / "python3").write_text(RECORDER, encoding="utf-8")
+    (bin_dir / "python3").chmod(0o755)
+    record = tmp_path / "record.txt"
+    done = _run_step(
+        _install_step(),
+        {"data": "d.csv", "policy": "p", **inputs},
+        tmp_path,
+        PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        RECORD=str(record),
+    )
+    assert done.returncode == 0, done.stderr
+    return record.read_text(encoding="utf-8").splitlines()
+
+
+PIP_DRY_RUN = (sys.executable, "-m", "pip", "install", "--dry-run", "--no-deps", "--no-index")
+PIP_DRY_RUN += ("--no-build-isolation", "--quiet", "--report", "-")
+
+
+def _requested(requirement: str) -> dict[str, Any]:
+    """What pip reads ``requirement`` as: the project's name and the extras asked for."""
+    done = subprocess.run(
+        [*PIP_DRY_RUN, requirement],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    (item,) = json.loads(done.stdout)["install"]
+    extras = item.get("requested_extras")
+    return {"name": item["metadata"]["name"], "extras": None if extras is None else sorted(extras)}
+
+
+@pytest.mark.slow
+def test_the_install_step_brings_what_reads_the_documented_skops_model(tmp_path):
+    venv = tmp_path / "runner-temp" / "maas-audit"
+    # a virtual environment of its own, as a runner's system Python refuses pip (PEP 668)
+    create, install = _install(tmp_path, {})
+    assert create == f"-m venv --system-site-packages {venv}"
+    *pip, requirement = install.split(" ")
+    assert pip == ["-m", "pip", "install", "--quiet"]
+    assert _requested(requirement) == {"name": "maas-audit", "extras": ["skops"]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("extras", "asked"), [("skops,onnx", ["onnx", "skops"]), ("", None)])
+def test_the_install_step_installs_the_extras_asked_for(tmp_path, extras, asked):
+    (_, install) = _install(tmp_path, {"extras": extras})
+    assert _requested(install.split(" ")[-1]) == {"name": "maas-audit", "extras": asked}
 
 
 def test_the_audit_step_writes_the_reports_and_the_job_summary(decisions):
@@ -108,3 +194,37 @@ def test_without_a_model_input_no_model_is_passed(decisions, tmp_path):
     assert report["verdict"] == "FAIL" and done.returncode == 1, done.stderr
     assert [o["auditor"] for o in report["auditors"]] == ["masking"]
     assert report["model"]["kind"] == "none"
+
+
+def test_args_are_split_as_a_shell_would_and_nothing_in_them_runs(decisions, tmp_path):
+    # the tutorial quotes the label; a quoted word must arrive whole and unquoted, and a
+    # command substitution or a wildcard must arrive as text, never run or expanded
+    out = tmp_path / "out"
+    done = _run_action(
+        {
+            "model": "column:decision",
+            "data": "decisions.csv",
+            "policy": "four-fifths",
+            "out": str(out),
+            "args": "--target income --positive-label '>50K' --sensitive sex --no-progress "
+            '--data-description "$(touch pwned) *"',
+        },
+        decisions,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["data"]["positive_label"] == ">50K"
+    assert report["details"]["data_description"] == "$(touch pwned) *"
+    assert not (decisions / "pwned").exists()
+
+
+def test_args_that_cannot_be_split_stop_with_one_line(decisions, tmp_path):
+    done = _run_action(
+        {"data": "decisions.csv", "policy": "four-fifths", "args": "--target 'income"},
+        decisions,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "maas-audit: error: the action's args input cannot be split into options: "
+        "No closing quotation"
+    ]

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
+import sys
+
+import numpy as np
+import pandas as pd
 import pytest
 
+from audit import run_audit
 from audit.errors import UsageError
 from tests.reporting.conftest import make_result
 
@@ -62,3 +69,75 @@ def test_an_unknown_run_or_missing_report_is_one_usage_error(tracking, tmp_path)
         log_audit(make_result(), "0" * 32)
     with pytest.raises(UsageError, match="no report file"):
         log_audit(make_result(), "new", reports={"html": tmp_path / "absent.html"})
+
+
+def test_a_nested_run_is_started_when_new_is_asked_inside_an_active_run(tracking):
+    with mlflow.start_run() as parent:
+        child = log_audit(make_result(), "new")
+        assert mlflow.active_run().info.run_id == parent.info.run_id  # the parent goes on
+    assert child != parent.info.run_id
+    assert tracking.get_run(child).data.tags["mlflow.parentRunId"] == parent.info.run_id
+
+
+def _finite_numbers(report: dict) -> list[float]:
+    """Every finite number the JSON report gives for a metric, a group or a finding."""
+    numbers = [f["measured"] for f in report["findings"]]
+    for output in report["auditors"]:
+        for metric in output["metrics"]:
+            numbers += [metric["value"], *(g["value"] for g in metric["groups"])]
+    return [float(n) for n in numbers if n is not None and math.isfinite(n)]
+
+
+def test_labels_alike_once_made_safe_keep_their_own_values(tracking):
+    # "<40" and "≥40" both become "__40" in a name, and the third label makes a name
+    # longer than MLflow's 250 characters: each group's selection rate must still arrive.
+    long_label = "band " + "x" * 240
+    bands = ["<40"] * 100 + ["≥40"] * 100 + [long_label] * 100
+    chosen = [1] * 30 + [0] * 70 + [1] * 60 + [0] * 40 + [1] * 45 + [0] * 55
+    data = pd.DataFrame({"age": bands, "chosen": chosen, "x": np.arange(300.0)})
+    result = run_audit(
+        model="column:chosen",
+        data=data,
+        policy="four-fifths",
+        target="chosen",
+        positive_label=1,
+        sensitive=["age"],
+    )
+    run = tracking.get_run(log_audit(result, "new"))
+    logged = run.data.metrics
+    assert sorted(logged.values()) == pytest.approx(sorted(_finite_numbers(result.to_dict())))
+    rates = {
+        k: v for k, v in logged.items() if k.startswith("maas_audit.fairness.selection_rate.age.")
+    }
+    assert sorted(rates.values()) == pytest.approx([0.3, 0.45, 0.6])
+    assert all(len(key) <= 250 for key in [*logged, *run.data.tags])
+
+
+def test_a_value_json_writes_as_null_is_not_logged():
+    base = make_result()
+    output = base.outputs[0]
+    infinite = dataclasses.replace(output.metrics[0], value=math.inf)
+    result = dataclasses.replace(
+        base,
+        outputs=(
+            dataclasses.replace(output, metrics=(infinite, *output.metrics[1:])),
+            *base.outputs[1:],
+        ),
+    )
+    assert sorted(audit_metrics(result).values()) == pytest.approx(
+        sorted(_finite_numbers(result.to_dict()))
+    )
+
+
+def test_a_store_mlflow_cannot_open_is_one_usage_error(tmp_path, monkeypatch):
+    mlflow.set_tracking_uri("nosuchscheme://store")
+    try:
+        with pytest.raises(UsageError, match="MLflow refused"):
+            log_audit(make_result(), "new")
+        # mlflow-skinny without Alembic, on a database store
+        monkeypatch.setitem(sys.modules, "alembic", None)
+        mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'skinny.db'}")
+        with pytest.raises(UsageError, match="needs the 'alembic' package"):
+            log_audit(make_result(), "new")
+    finally:
+        mlflow.set_tracking_uri(None)
