@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Collection
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -83,6 +84,19 @@ def _look_like_scores(labels: np.ndarray) -> bool:
     except (TypeError, ValueError):
         return False
     return bool(values.notna().all() and values.between(0.0, 1.0).all())
+
+
+def _fractional_scores(labels: np.ndarray | None) -> np.ndarray | None:
+    """``labels`` as scores when they are numbers in [0, 1], some strictly between.
+
+    A served model that answers with one probability per row (an MLflow pyfunc returning
+    ``predict_proba[:, 1]``) has its answer read as labels; a threshold then applies to it.
+    Answers of only 0 and 1 are labels.
+    """
+    if labels is None or not _look_like_scores(labels):
+        return None
+    values = pd.to_numeric(pd.Series(labels)).to_numpy(dtype=float)
+    return values if bool(((values > 0.0) & (values < 1.0)).any()) else None
 
 
 def _binary_predictions(
@@ -175,6 +189,10 @@ def resolve_outcomes(
             f"positive label {positive_label!r} does not occur in target column "
             f"{target.name!r}; its values are {_describe_values(target_labels)}"
         )
+    if threshold is not None and predictions.scores is None:
+        read_as_scores = _fractional_scores(predictions.labels)
+        if read_as_scores is not None:
+            predictions = replace(predictions, labels=None, scores=read_as_scores)
     y_pred = _binary_predictions(predictions, positive_label, target_labels, threshold)
     scores = None
     if predictions.scores is not None:

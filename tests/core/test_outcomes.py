@@ -34,6 +34,22 @@ def test_threshold_turns_scores_into_decisions():
     assert outcomes.y_score is not None and outcomes.y_score.tolist() == [0.9, 0.5, 0.49, 0.1]
 
 
+def test_a_threshold_reads_one_probability_per_row_as_scores():
+    # an MLflow pyfunc serving predict_proba[:, 1] answers with a flat list of floats,
+    # which arrives as labels; with a threshold it is P(positive)
+    target = pd.Series([1, 0, 1, 0], name="y")
+    preds = Predictions(labels=np.array([0.9, 0.5, 0.49, 0.1]))
+    outcomes, _ = resolve_outcomes(target, preds, threshold=0.5)
+    assert outcomes.y_pred.tolist() == [1, 1, 0, 0]
+    assert outcomes.y_score.tolist() == [0.9, 0.5, 0.49, 0.1]
+
+
+def test_a_threshold_on_zero_one_labels_is_refused():
+    target = pd.Series([1, 0, 1, 0], name="y")
+    with pytest.raises(DataError, match="returns labels only"):
+        resolve_outcomes(target, Predictions(labels=np.array([1, 0, 0, 1])), threshold=0.5)
+
+
 def test_scores_without_threshold_are_refused():
     target = pd.Series([1, 0], name="y")
     with pytest.raises(DataError, match="--threshold"):
