@@ -168,6 +168,13 @@ def explain(
         device = encoded.device
         x = encoded.encode(space.decode(space.inputs()))
         b = _encoded_baseline(encoded, data, columns, base, settings, seed)
+        untraced = encoded.untraced(x, b)
+        if untraced:
+            warnings.append(
+                f"{untraced} encoded input(s) differ from the baseline in explained rows but "
+                "were traced to no column; their attribution is left out, so those rows' "
+                "attributions do not add up to their score minus the baseline's"
+            )
     for name, is_primary in ((method, True), (compare, False)):
         if name is None:
             continue
@@ -250,10 +257,15 @@ def _encoded_baseline(
     settings: ExplanationsConfig,
     seed: int,
 ) -> Any:
+    import torch
+
     if settings.baseline == "reference" or settings.baseline_values:
         return encoded.encode(base)
     sample = data if len(data) <= _BASELINE_ROWS else data.sample(_BASELINE_ROWS, random_state=seed)
     inputs = encoded.encode(sample.loc[:, list(columns)])
     if settings.baseline == "mean":
         return inputs.mean(dim=0, keepdim=True)
-    return inputs.median(dim=0, keepdim=True).values
+    # the median of an even count is the mean of the middle two, as for every other model;
+    # torch.median would return the lower one
+    middle = np.median(inputs.detach().cpu().double().numpy(), axis=0, keepdims=True)
+    return torch.from_numpy(middle).to(device=inputs.device, dtype=inputs.dtype)

@@ -28,6 +28,8 @@ __all__ = ["EncodedModel", "column_of_inputs"]
 FloatArray = npt.NDArray[np.float64]
 
 _PROBE_ROWS = 256
+_PROBE_VALUES = 4096
+"""Most distinct values of one column put in a probe row (see :func:`column_of_inputs`)."""
 UNASSIGNED = -1
 
 
@@ -56,14 +58,50 @@ def _encode(adapter: Any, rows: pd.DataFrame) -> Any:
     return tensor.to(adapter.device)
 
 
+def _moved(plain: Any, encoded: Any) -> npt.NDArray[np.bool_]:
+    """Per encoded input, whether any row of ``encoded`` differs from ``plain``."""
+    return np.asarray(~np.isclose(encoded, plain, equal_nan=True).all(axis=0), dtype=np.bool_)
+
+
+def _each_value(row: pd.DataFrame, column: str, data: pd.DataFrame) -> pd.DataFrame:
+    """The one-row ``row`` repeated with every distinct value of ``column`` in ``data``.
+
+    Up to ``_PROBE_VALUES`` values, in order of first appearance.  A rare category that
+    no sampled row holds still moves its own one-hot input here.
+    """
+    values = data[column].drop_duplicates().iloc[:_PROBE_VALUES]
+    probe = row.iloc[np.zeros(len(values), dtype=np.int64)].reset_index(drop=True)
+    probe[column] = values.to_numpy()
+    return probe
+
+
+def _moved_by(
+    adapter: Any, rows: pd.DataFrame, plain: Any, column: str, data: pd.DataFrame
+) -> npt.NDArray[np.bool_]:
+    """Per encoded input, whether changing ``column`` alone moves it.
+
+    The column's values are rotated among ``rows`` (encoded as ``plain``) in two ways,
+    and every distinct value of the column is put in the first row.
+    """
+    moved = np.zeros(plain.shape[1], dtype=bool)
+    for shift in {1, max(len(rows) // 2, 1)}:
+        changed = rows.copy()
+        changed[column] = np.roll(rows[column].to_numpy(), shift)
+        moved |= _moved(plain, _encode(adapter, changed).detach().cpu().numpy())
+    probe = _each_value(rows.iloc[:1], column, data)
+    moved |= _moved(plain[:1], _encode(adapter, probe).detach().cpu().numpy())
+    return moved
+
+
 def column_of_inputs(
     adapter: Any, data: pd.DataFrame, columns: Sequence[str], seed: int
 ) -> tuple[npt.NDArray[np.int64], list[str]]:
     """Which of ``columns`` each encoded input comes from (``-1``: none found).
 
-    Each column's values are rotated among up to 256 sampled rows, in two ways; the
-    encoded inputs that change belong to that column.  An input moved by two columns
-    is credited to the first, with a warning.
+    Each column's values are rotated among up to 256 sampled rows, in two ways, and
+    each of its distinct values in ``data`` is put in one of those rows; the encoded
+    inputs that change belong to that column.  An input moved by two columns is
+    credited to the first, with a warning.
 
     Returns
     -------
@@ -78,12 +116,7 @@ def column_of_inputs(
     warnings: list[str] = []
     shared: set[int] = set()
     for j, column in enumerate(columns):
-        moved = np.zeros(plain.shape[1], dtype=bool)
-        for shift in {1, max(len(rows) // 2, 1)}:
-            changed = rows.copy()
-            changed[column] = np.roll(rows[column].to_numpy(), shift)
-            encoded = _encode(adapter, changed).detach().cpu().numpy()
-            moved |= ~np.isclose(encoded, plain, equal_nan=True).all(axis=0)
+        moved = _moved_by(adapter, rows, plain, column, data)
         clash = moved & (owner != UNASSIGNED)
         shared.update(np.flatnonzero(clash).tolist())
         owner[moved & (owner == UNASSIGNED)] = j
@@ -173,6 +206,15 @@ class EncodedModel:
         sums = np.zeros((attributions.shape[0], self.n_columns), dtype=np.float64)
         np.add.at(sums.T, self.owner[owned], attributions[:, owned].T)
         return sums
+
+    def untraced(self, inputs: Any, baseline: Any) -> int:
+        """Encoded inputs credited to no column on which some row differs from the baseline.
+
+        Their attribution is lost to every column, so rows do not add up to
+        ``f(row) - f(baseline)``.
+        """
+        differs = (inputs != baseline).any(dim=0).detach().cpu().numpy()
+        return int(np.count_nonzero(differs & (self.owner < 0)))
 
     def integrated_gradients(
         self, inputs: Any, baseline: Any, *, steps: int, rows_per_call: int
