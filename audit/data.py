@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import difflib
 import warnings
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,17 +13,19 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from audit.core.context import ColumnRoles, Task
 from audit.core.outcomes import infer_task
 from audit.errors import DataError
 
-__all__ = ["check_columns", "load_table", "parquet_dataset", "resolve_roles"]
+__all__ = ["check_columns", "column_names", "load_table", "parquet_dataset", "resolve_roles"]
 
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 _PARQUET_SUFFIXES = {".parquet", ".pq"}
 _OTHER_SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'"}
 """Separators other than the file type's that a one-column header gives away."""
+ERR_UNKNOWN_TYPE = "data file '{path}' has an unknown type '{suffix}'; use .csv, .tsv or .parquet"
 _RECODE = (
     "re-encode it as UTF-8 (from Windows-1252 or Latin-1, as spreadsheets often save: "
     "iconv -f cp1252 -t utf-8 IN > OUT)"
@@ -44,14 +47,14 @@ def load_table(path: str | Path, *, codes_as_text: bool = False) -> pd.DataFrame
         When the file is missing, of an unknown type, unreadable, not UTF-8, or empty.
     """
     path = Path(path)
-    if not path.exists():
-        raise DataError(f"data file '{path}' does not exist")
+    _refuse_unreadable_path(path)
     suffix = path.suffix.lower()
     header: list[str] | None = None  # a CSV file's column names, read once
     try:
         if path.is_dir():  # every engine reads a folder with the schema that fits all its files
             frame = pd.read_parquet(path, schema=parquet_dataset(path).schema)
         elif suffix in _PARQUET_SUFFIXES:
+            _refuse_repeated_names(path, pq.read_schema(path).names)
             frame = pd.read_parquet(path)
         elif suffix in _CSV_SUFFIXES:
             sep = "\t" if suffix == ".tsv" else ","
@@ -61,22 +64,46 @@ def load_table(path: str | Path, *, codes_as_text: bool = False) -> pd.DataFrame
             if codes_as_text:
                 frame = _codes_as_text(frame, path, sep)
         else:
-            raise DataError(
-                f"data file '{path}' has an unknown type '{suffix}'; use .csv, .tsv or .parquet"
-            )
+            raise DataError(ERR_UNKNOWN_TYPE.format(path=path, suffix=suffix))
     except UnicodeDecodeError:
         where = _non_utf8(path)
         raise DataError(f"data file '{path}' is not UTF-8 text ({where}); {_RECODE}") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"data file '{path}' is empty") from None
-    except (pd.errors.ParserError, ValueError, OSError) as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"cannot read data file '{path}': {message}") from None
+    except (pd.errors.ParserError, ValueError, OSError, pa.ArrowException) as exc:
+        raise DataError(f"cannot read data file '{path}': {_first_line(exc)}") from None
     if frame.empty:
         raise DataError(f"data file '{path}' has no rows")
     if header is not None:
         _refuse_repeated_names(path, header)
     return frame
+
+
+def column_names(path: str | Path) -> list[str]:
+    """The column names of a data file or folder, read without reading its rows.
+
+    Lets a command check the columns it names before an audit starts; what is wrong with
+    the rows themselves is left to :func:`load_table`.
+
+    Raises
+    ------
+    DataError
+        When the path is missing, not a file or folder, of an unknown type, or its
+        header or schema cannot be read.
+    """
+    path = Path(path)
+    _refuse_unreadable_path(path)
+    suffix = path.suffix.lower()
+    try:
+        if path.is_dir():
+            return list(parquet_dataset(path).schema.names)
+        if suffix in _PARQUET_SUFFIXES:
+            return list(pq.read_schema(path).names)
+        if suffix in _CSV_SUFFIXES:
+            return _csv_header(path, "\t" if suffix == ".tsv" else ",") or []
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"cannot read data file '{path}': {_first_line(exc)}") from None
+    raise DataError(ERR_UNKNOWN_TYPE.format(path=path, suffix=suffix))
 
 
 def parquet_dataset(path: str | Path) -> ds.Dataset:
@@ -90,21 +117,27 @@ def parquet_dataset(path: str | Path) -> ds.Dataset:
     Raises
     ------
     DataError
-        When a file cannot be read, or the files store a column with types that do not
-        unify (text in one file, numbers in another).
+        When the path is missing or not a file or folder, a file cannot be read or
+        repeats a column name, the folder holds no Parquet file, or the files store a
+        column with types that do not unify (text in one file, numbers in another).
     """
+    path = Path(path)
+    _refuse_unreadable_path(path)
     try:
+        if path.is_file():  # Arrow's own message would not name the columns
+            _refuse_repeated_names(path, pq.read_schema(path).names)
         dataset = ds.dataset(path, format="parquet", partitioning="hive")
         schemas = [dataset.schema, *(f.physical_schema for f in dataset.get_fragments())]
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"cannot read data file '{path}': {_first_line(exc)}") from None
+    if not dataset.files:
+        raise DataError(f"data folder '{path}' holds no Parquet files")
+    try:
         unified = pa.unify_schemas(schemas, promote_options="permissive")
     except (pa.ArrowTypeError, pa.ArrowInvalid) as exc:
-        reason = str(exc).strip().splitlines()[0]
         raise DataError(
-            f"the Parquet files of '{path}' disagree on a column's type: {reason}"
+            f"the Parquet files of '{path}' disagree on a column's type: {_first_line(exc)}"
         ) from None
-    except (pa.ArrowException, OSError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"cannot read data file '{path}': {reason}") from None
     if unified.equals(dataset.schema):
         return dataset
     return ds.dataset(path, schema=unified, format="parquet", partitioning="hive")
@@ -195,9 +228,30 @@ def _non_utf8(path: Path) -> str:
     return "a byte sequence that is not UTF-8"
 
 
-def _refuse_repeated_names(path: Path, header: list[str]) -> None:
+def _first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type's name when it has none."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _refuse_unreadable_path(path: Path) -> None:
+    """Refuse a path that does not exist, or is neither a file nor a folder.
+
+    A device or a named pipe (``/dev/zero``, ``<(zcat data.csv.gz)``) could be read
+    forever, or only once; an audit reads its data more than once.
+    """
+    if not path.exists():
+        raise DataError(f"data file '{path}' does not exist")
+    if not path.is_file() and not path.is_dir():
+        raise DataError(
+            f"data file '{path}' is not a regular file (a device or a pipe); "
+            "write the data to a file first"
+        )
+
+
+def _refuse_repeated_names(path: Path, header: Sequence[str]) -> None:
     """Refuse repeated column names, which pandas would silently rename (``a``, ``a.1``)."""
-    repeated = sorted({name for name in header if header.count(name) > 1})
+    repeated = sorted(name for name, count in Counter(header).items() if count > 1)
     if repeated:
         raise DataError(f"data file '{path}' has duplicated column names: {', '.join(repeated)}")
 

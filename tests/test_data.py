@@ -1,8 +1,12 @@
+import os
+
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from audit.core.context import Task
-from audit.data import load_table, resolve_roles
+from audit.data import column_names, load_table, parquet_dataset, resolve_roles
 from audit.errors import DataError
 
 
@@ -105,3 +109,55 @@ def test_a_data_only_audit_checks_postcodes_as_written(tmp_path):
     )
     (finding,) = run_audit(data=path, policy=policy).findings
     assert finding.measured == 2  # 02139 and 00501 keep five digits; read as numbers, 501 passed
+
+
+@pytest.mark.parametrize("name", ["zero.csv", "zero.parquet"])
+def test_a_device_is_refused_not_read(tmp_path, name):
+    # /dev/null reads as empty and /dev/zero never ends: neither is a data file.
+    link = tmp_path / name
+    link.symlink_to(os.devnull)
+    with pytest.raises(DataError, match="is not a regular file"):
+        load_table(link)
+    with pytest.raises(DataError, match="is not a regular file"):
+        column_names(link)
+
+
+def test_a_folder_without_parquet_files_says_so(tmp_path):
+    with pytest.raises(DataError, match="holds no Parquet files"):
+        load_table(tmp_path)
+
+
+def test_a_folder_holding_a_file_that_is_not_parquet_names_it(tmp_path, adult_sample):
+    adult_sample.to_parquet(tmp_path / "part-0.parquet")
+    (tmp_path / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_table(tmp_path)
+    message = str(info.value)
+    assert "notes.csv" in message and "Parquet" in message
+    assert "disagree on a column's type" not in message  # no type was compared
+
+
+def test_a_parquet_file_with_a_repeated_column_name_names_it(tmp_path):
+    table = pa.table([pa.array(["F", "M"]), pa.array(["M", "F"]), pa.array([1, 0])],
+                     names=["sex", "sex", "y"])  # fmt: skip
+    pq.write_table(table, tmp_path / "dup.parquet")
+    with pytest.raises(DataError, match=r"has duplicated column names: sex$"):
+        load_table(tmp_path / "dup.parquet")
+    with pytest.raises(DataError, match=r"has duplicated column names: sex$"):
+        parquet_dataset(tmp_path / "dup.parquet")
+
+
+def test_column_names_read_the_header_or_schema_only(tmp_path, adult_sample):
+    small = adult_sample[["sex", "race", "income"]]
+    small.to_csv(tmp_path / "a.csv", index=False)
+    small.to_csv(tmp_path / "a.tsv", index=False, sep="\t")
+    small.to_parquet(tmp_path / "a.parquet")
+    folder = tmp_path / "lake" / "year=2024"
+    folder.mkdir(parents=True)
+    small.to_parquet(folder / "part.parquet")
+    for path in ("a.csv", "a.tsv", "a.parquet"):
+        assert column_names(tmp_path / path) == ["sex", "race", "income"]
+    assert column_names(tmp_path / "lake") == ["sex", "race", "income", "year"]
+    (tmp_path / "a.xlsx").write_bytes(b"x")
+    with pytest.raises(DataError, match=r"unknown type '\.xlsx'"):
+        column_names(tmp_path / "a.xlsx")

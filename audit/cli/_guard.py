@@ -4,6 +4,9 @@
   (``report.html``, ``report.json``, and ``report.pdf`` on request), each by an atomic
   rename.  It refuses an ``--out`` that is an existing file or a symbolic link, and report
   names inside it that are links or folders, so that a planted link cannot redirect a report.
+* ``--junit`` and ``--markdown`` name files of their own: never a report in ``--out``,
+  never each other, never a folder, never a path under a file; checked before the audit,
+  so that a bad path costs no scoring and leaves no report behind an exit code 2.
 * The command line recorded in a report's provenance loses the user info and query
   string of any URL (``https://user:token@host/...?key=...``).
 * ``--header NAME=ENV_VAR`` takes the *name* of an environment variable; a value that
@@ -12,8 +15,9 @@
 
 from __future__ import annotations
 
+import argparse
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,7 +28,9 @@ __all__ = [
     "ERR_OUT_FILE",
     "ERR_OUT_LINK",
     "ERR_REPORT_NAME",
+    "check_extra_outputs",
     "check_out_folder",
+    "path_argument",
     "is_env_name",
     "redact_argv",
     "redact_url",
@@ -40,6 +46,10 @@ ERR_HEADER = (
     "expected HEADER=ENV_VAR, where ENV_VAR is the name of the environment variable that "
     "holds the header's value (never the value itself)"
 )
+ERR_EMPTY_PATH = "expected a path; got an empty one"
+ERR_EXTRA_CLASH = "{option} '{path}' is also {other}; give each output a file of its own"
+ERR_EXTRA_FOLDER = "{option} '{path}' is a folder; name a file"
+ERR_EXTRA_PARENT = "{option} '{path}' cannot be written: '{parent}' is not a folder"
 REDACTED = "***"
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -76,6 +86,53 @@ def check_out_folder(out: Path) -> None:
         target = out / name
         if target.is_symlink() or (target.exists() and not target.is_file()):
             raise UsageError(ERR_REPORT_NAME.format(out=out, name=name))
+
+
+def path_argument(value: str) -> Path:
+    """An option's path, refusing an empty one (an unset shell variable: ``--out "$DIR"``).
+
+    ``Path("")`` is the current folder, where the reports would otherwise land unasked.
+    """
+    if not value.strip():
+        raise argparse.ArgumentTypeError(ERR_EMPTY_PATH)
+    return Path(value)
+
+
+def check_extra_outputs(out: Path, extra: Mapping[str, Path | None]) -> None:
+    """Refuse extra output files (``--junit``, ``--markdown``) that could not be written.
+
+    ``extra`` maps each option to its file, or ``None`` when it was not given.
+
+    Raises
+    ------
+    UsageError
+        When a file is one of the reports in ``out`` or another option's file (it would
+        overwrite it), is a folder, or lies under an existing path that is not a folder.
+    """
+    from audit.reporting.bundle import REPORT_NAMES  # heavy: only when a run needs it
+
+    taken = {(out / name).resolve(): f"the report '{out / name}'" for name in REPORT_NAMES}
+    for option, path in extra.items():
+        if path is None:
+            continue
+        resolved = path.resolve()
+        if resolved in taken:
+            raise UsageError(
+                ERR_EXTRA_CLASH.format(option=option, path=path, other=taken[resolved])
+            )
+        if path.is_dir():
+            raise UsageError(ERR_EXTRA_FOLDER.format(option=option, path=path))
+        parent = _nearest_existing(path.parent)
+        if not parent.is_dir():
+            raise UsageError(ERR_EXTRA_PARENT.format(option=option, path=path, parent=parent))
+        taken[resolved] = f"{option}'s file"
+
+
+def _nearest_existing(folder: Path) -> Path:
+    """``folder``, or its nearest ancestor that exists (missing folders are created later)."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
 
 
 def redact_url(text: str) -> str:

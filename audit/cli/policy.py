@@ -21,6 +21,7 @@ NAME = "policy"
 HELP = "write, validate and explain policies; print their schema; list shipped packs"
 DEFAULT_INIT = Path("policy.yaml")
 ERR_EXISTS = "{path} exists; choose another name or pass --force to overwrite it"
+ERR_FOLDER = "{path} is a folder; name the policy file to write, e.g. {path}/policy.yaml"
 NOTE_NOT_INSTALLED = (
     "note: auditor {auditor!r} is not installed; requirements it measures "
     "({ids}) will be INCONCLUSIVE until it is"
@@ -69,9 +70,15 @@ def _init(args: argparse.Namespace) -> ExitCode:
     if str(target) == "-":
         sys.stdout.write(starter_policy(schema=schema))
         return ExitCode.PASSED
+    if target.is_dir():
+        raise UsageError(ERR_FOLDER.format(path=target))
     if target.exists() and not args.force:
         raise UsageError(ERR_EXISTS.format(path=target))
-    write_atomic(target, starter_policy(schema=schema, name=str(target)))
+    try:
+        write_atomic(target, starter_policy(schema=schema, name=str(target)))
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UsageError(f"cannot write {target}: {reason}") from None
     print(f"wrote {target}; check it with: maas-audit policy validate {target}")
     return ExitCode.PASSED
 

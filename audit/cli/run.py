@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from audit.cli._common import PROG, csv_list
-from audit.cli._guard import ERR_HEADER, check_out_folder, is_env_name, redact_argv
+from audit.cli._guard import (
+    ERR_HEADER,
+    check_extra_outputs,
+    check_out_folder,
+    is_env_name,
+    path_argument,
+    redact_argv,
+)
 from audit.engine import DEFAULT_CHUNK_ROWS, Engine
 from audit.errors import ExitCode, UsageError
 
@@ -100,7 +108,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--out",
-        type=Path,
+        type=path_argument,
         default=DEFAULT_OUT,
         help=f"output folder for report.html and report.json (default {DEFAULT_OUT})",
     )
@@ -139,7 +147,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--cache-dir",
-        type=Path,
+        type=path_argument,
         metavar="DIR",
         help="keep predictions in DIR, batch by batch: a rerun, or a resume after a "
         "crash, does not score again (default: no cache)",
@@ -194,13 +202,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     ci = parser.add_argument_group("CI systems and MLflow (docs/how-to/integrations.md)")
     ci.add_argument(
         "--junit",
-        type=Path,
+        type=path_argument,
         metavar="FILE",
         help="also write JUnit XML: one test case per requirement and grouping",
     )
     ci.add_argument(
         "--markdown",
-        type=Path,
+        type=path_argument,
         metavar="FILE",
         help="also write a Markdown summary (under GitHub Actions it also goes to the job summary)",
     )
@@ -276,6 +284,9 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
     from audit.runner import run_audit
 
     check_out_folder(args.out)
+    check_extra_outputs(args.out, {"--junit": args.junit, "--markdown": args.markdown})
+    if args.strata is not None:
+        _check_strata(args.strata, args)
     if args.concurrency is not None and args.concurrency < 1:
         raise UsageError(f"--concurrency must be 1 or more; got {args.concurrency}")
     if args.cache_dir is not None:
@@ -330,10 +341,10 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
 
     try:
         written = write_reports(result, args.out, pdf=args.pdf)
-        extra = _write_ci_outputs(result, args, written, policy)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise UsageError(f"cannot write the reports into '{args.out}': {reason}") from None
+    extra = _write_ci_outputs(result, args, written, policy)
     for finding in result.findings:
         scope = " × ".join(finding.grouping) or "overall"
         line = (
@@ -372,9 +383,11 @@ def _write_ci_outputs(
     lines: list[str] = []
     links = {name: str(path) for name, path in written.items()}
     if args.junit is not None:
-        lines.append(f"junit:  {write_junit(result, args.junit)}")
+        with _naming_file("--junit", args.junit):
+            lines.append(f"junit:  {write_junit(result, args.junit)}")
     if args.markdown is not None:
-        lines.append(f"markdown: {write_markdown(result, args.markdown, links=links)}")
+        with _naming_file("--markdown", args.markdown):
+            lines.append(f"markdown: {write_markdown(result, args.markdown, links=links)}")
     if in_github_actions():
         locations = {
             r.id: policy.locate(("requirements", i, "id"))
@@ -388,6 +401,29 @@ def _write_ci_outputs(
         run_id = log_audit(result, args.mlflow_run, reports=written)
         lines.append(f"mlflow: run {run_id}")
     return lines
+
+
+@contextmanager
+def _naming_file(option: str, path: Path) -> Iterator[None]:
+    """Turn an error writing ``option``'s file into one line naming that file."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UsageError(f"cannot write {option} '{path}': {reason}") from None
+
+
+def _check_strata(column: str, args: argparse.Namespace) -> None:
+    """Refuse a ``--strata`` column that is not in the data.
+
+    Checked on the data's header before the audit, so that a misspelt column is an
+    error rather than a report without the stratified tests it was asked for.
+    """
+    import pandas as pd
+
+    from audit.data import check_columns, column_names
+
+    check_columns(pd.DataFrame(columns=column_names(args.data)), [column], "--strata")
 
 
 def verdict_line(result: AuditResult) -> str:

@@ -109,3 +109,53 @@ def test_a_run_is_logged_to_mlflow_and_read_back(inputs, tmp_path, monkeypatch, 
 test_a_run_is_logged_to_mlflow_and_read_back = pytest.mark.filterwarnings(
     "ignore::DeprecationWarning"
 )(test_a_run_is_logged_to_mlflow_and_read_back)
+
+
+@pytest.mark.parametrize("report", ["report.json", "report.html"])
+def test_a_junit_file_named_like_a_report_is_refused_before_the_audit(
+    inputs, tmp_path, capsys, report
+):
+    # --junit out/report.json would replace the sealed JSON report with JUnit XML.
+    out = tmp_path / "out"
+    assert _run(inputs, out, "--junit", str(out / report)) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--junit" in err and "give each output a file" in err
+    assert not out.exists()
+
+
+def test_junit_and_markdown_on_one_file_are_refused(inputs, tmp_path, capsys):
+    same = tmp_path / "ci.txt"
+    assert _run(inputs, tmp_path / "out", "--junit", str(same), "--markdown", str(same)) == 2
+    assert "--markdown" in capsys.readouterr().err
+    assert not same.exists() and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("option", ["--junit", "--markdown"])
+def test_an_unwritable_ci_file_is_named_and_leaves_no_report(inputs, tmp_path, capsys, option):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    out = tmp_path / "out"
+    assert _run(inputs, out, option, str(blocker / "sub" / "ci.out")) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.count("\n") == 1 and option in err and "'" + str(blocker) + "' is not a folder" in err
+    )
+    assert not out.exists()  # refused before the audit: no report behind an exit code 2
+
+
+@pytest.mark.parametrize(
+    "paths",
+    [["--out", ""], ["--out", "out", "--junit", " "], ["--out", "out", "--markdown", ""]],
+)
+def test_an_empty_path_is_refused(inputs, tmp_path, monkeypatch, capsys, paths):
+    # An unset variable (--out "$DIR") would otherwise write into the current folder.
+    monkeypatch.chdir(tmp_path)
+    data, policy = inputs
+    code = main(
+        ["run", "--model", "column:decision", "--data", str(data), "--target", "y",
+         "--positive-label", "1", "--sensitive", "sex", "--policy", str(policy),
+         "--no-progress", *paths]
+    )  # fmt: skip
+    assert code == 2
+    assert "expected a path; got an empty one" in capsys.readouterr().err
+    assert not list(tmp_path.glob("report.*")) and not (tmp_path / "out").exists()

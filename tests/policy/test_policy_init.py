@@ -49,3 +49,21 @@ def test_starter_text_is_a_valid_policy(tmp_path):
     path = tmp_path / "p.yaml"
     path.write_text(starter_policy(schema="schema.json"), encoding="utf-8")
     assert load_policy(path).policy.name == "my-policy"
+
+
+def test_init_into_a_folder_is_refused_even_with_force(tmp_path, capsys):
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    assert main(["policy", "init", str(folder), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is a folder" in err and "internal error" not in err
+    assert folder.is_dir() and not list(folder.iterdir())
+
+
+def test_init_where_nothing_can_be_written_is_one_line(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    assert main(["policy", "init", str(blocker / "policy.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("maas-audit: error: cannot write ")
+    assert blocker.read_text(encoding="utf-8") == "not a folder"

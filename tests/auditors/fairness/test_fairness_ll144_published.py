@@ -3,11 +3,11 @@
 6 RCNY § 5-301 illustrates its 2% exclusion rule with an example bias audit of a tool
 that scores applicants for "culture fit": per sex and race/ethnicity category, the number
 of applicants, the scoring rate (the share scored above the full sample's median) and the
-impact ratio.  These figures come from the rule, not from this project.  The example's race table continues
-past the five categories checked here; the rows that complete the data (36 applicants,
-20 above the median) are this test's own, chosen so that the sample's median splits it in
-half as the published sex table does (84 of 168 above it) and no category outscores
-Hispanic or Latino, the example's reference category.
+impact ratio.  These figures come from the rule, not from this project.  The example's
+race table continues past the five categories checked here; the rows that complete the
+data (36 applicants, 20 above the median) are this test's own, chosen so that the
+sample's median splits it in half as the published sex table does (84 of 168 above it)
+and no category outscores Hispanic or Latino, the example's reference category.
 """
 
 from __future__ import annotations
