@@ -20,7 +20,12 @@ from audit.core.measurements import AuditorOutput, GroupStatus, GroupValue, Metr
 from audit.core.readings import decimals_apart, whole_numbers
 from audit.core.wording import HIGHER_IS_WORSE, humanize, sentence_case
 from audit.policy.schema import Comparison, GroupBy, Policy, Requirement
-from audit.policy.significance import combined_rule, ratio_evidence, significance_rule
+from audit.policy.significance import (
+    combined_rule,
+    least_favourable_p,
+    ratio_evidence,
+    significance_rule,
+)
 
 __all__ = ["TOLERANCE", "evaluate_policy", "evaluate_requirement", "resolve_groupings"]
 
@@ -54,8 +59,8 @@ ERR_UNKNOWN_CHANGES = (
 )
 ERR_UNKNOWN_UNBOUNDED = (
     "{rows:,} rows of unknown {label} were left out of the comparison and may change the "
-    "verdict: how far they could move {what} is not bounded (it is for a ratio, difference "
-    "or limit of a share of the rows, such as a selection rate or an accuracy)"
+    "verdict: the audit bounds their effect for selection rates and accuracy (and the "
+    "significance of selection rates), not for {what}"
 )
 
 ROW_SHARES = frozenset({"selection_rate", "accuracy"})
@@ -348,7 +353,9 @@ def _unknown_effect(
     label = _label(grouping)
     figure = _least_favourable(req, groups, unknown)
     if figure is None:
-        what = "a p-value" if req.compare is Comparison.SIGNIFICANCE else f"the {_metric(req)}"
+        what = f"the {_metric(req)}"
+        if req.compare is Comparison.SIGNIFICANCE:
+            what = f"the significance of the {_metric(req)}"
         return False, ERR_UNKNOWN_UNBOUNDED.format(rows=rows, label=label, what=what)
     passed = _figure_passes(req, figure)
     shown, limit = _pair(figure, req.threshold, passed)
@@ -370,15 +377,16 @@ def _least_favourable(
 
     Each row of unknown group is either a hit (counted by the rate) or a miss.  Misses
     lower the rate of the group they join and hits raise it, so the lowest ratio or the
-    largest difference puts every miss in one group and every hit in another; ``None``
-    where the metric is not a share of the rows or a group's value is missing.
+    largest difference puts every miss in one group and every hit in another (for a
+    significance rule, the smallest p-value: :func:`least_favourable_p`); ``None`` where
+    the metric is not a share of the rows or a group's value is missing.
     """
-    if req.metric not in ROW_SHARES or req.compare is Comparison.SIGNIFICANCE:
-        return None
-    if any(g.value is None for g in unknown):
+    if req.metric not in ROW_SHARES or any(g.value is None for g in unknown):
         return None
     hits = sum(round(_value(g) * g.count) for g in unknown)
     misses = sum(g.count for g in unknown) - hits
+    if req.compare is Comparison.SIGNIFICANCE:
+        return least_favourable_p(req, groups, hits, misses)
     counted = [round(_value(g) * g.count) for g in groups]
     lowered = [c / (g.count + misses) for c, g in zip(counted, groups, strict=True)]
     raised = [(c + hits) / (g.count + hits) for c, g in zip(counted, groups, strict=True)]
@@ -411,6 +419,8 @@ def _figure_passes(req: Requirement, figure: float) -> bool:
 
 
 def _figure_name(req: Requirement) -> str:
+    if req.compare is Comparison.SIGNIFICANCE:
+        return "smallest p-value"
     if req.compare is Comparison.RATIO_TO_MAX:
         return "ratio"
     if req.compare is Comparison.MAX_DIFFERENCE:

@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_ALPHA",
     "SignificanceOutcome",
     "combined_rule",
+    "least_favourable_p",
     "ratio_evidence",
     "significance_rule",
 ]
@@ -106,6 +107,43 @@ def significance_rule(
             f"{top.group}), {words}."
         )
     return SignificanceOutcome(not significant, smallest, sentence, worst.group)
+
+
+def least_favourable_p(
+    req: Requirement, groups: Sequence[GroupValue], hits: int, misses: int
+) -> float | None:
+    """The smallest p-value ``significance_rule`` could find with rows of unknown group added.
+
+    The unknown rows (``hits`` selected, ``misses`` not) may belong to any compared group.
+    Adding misses to a group lowers its rate and adding hits raises one, each making a
+    lower group's test more extreme, so no placement gives a smaller p-value than some
+    group ``L`` with every miss tested against some group ``H`` with every hit.  The
+    smallest of those raw p-values, times the number of groups tested under Holm's
+    adjustment (its first step), bounds the rule's smallest p-value from below: when it is
+    not under alpha, no placement of the unknown rows makes a difference significant.
+    ``None`` when the metric gives no counts to test.
+    """
+    if req.metric not in SIGNIFICANCE_METRICS or len(groups) < 2:
+        return None
+    selected = [round((g.value or 0.0) * g.count) for g in groups]
+    smallest = 1.0
+    for low, group in enumerate(groups):
+        for high, reference in enumerate(groups):
+            lowered = selected[low] / (group.count + misses)
+            raised = (selected[high] + hits) / (reference.count + hits)
+            if low == high or lowered >= raised:  # the rule tests only lower groups
+                continue
+            tests = against_reference(
+                [selected[low], selected[high] + hits],
+                [group.count + misses, reference.count + hits],
+                1,
+                test=req.test,
+            )
+            p_value = tests.p_values[0]
+            if p_value is not None:
+                smallest = min(smallest, p_value)
+    tested = len(groups) - 1
+    return min(1.0, smallest * tested) if req.adjust == "holm" else smallest
 
 
 def combined_rule(

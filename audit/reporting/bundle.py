@@ -7,7 +7,7 @@ from pathlib import Path
 from audit.core.result import AuditResult
 from audit.reporting.html import render_html
 from audit.reporting.json import render_json
-from audit.reporting.write import write_atomic
+from audit.reporting.write import write_atomic_together
 
 __all__ = ["REPORT_NAMES", "write_reports"]
 
@@ -20,7 +20,8 @@ def write_reports(result: AuditResult, folder: Path, *, pdf: bool = False) -> di
 
     Every report is rendered in memory first, so a failure while rendering (a missing
     browser for the PDF, say) writes nothing and leaves earlier reports untouched; then
-    each file is replaced atomically.
+    every file is written beside its old one, and only when all are on disk are the old
+    ones replaced (a failure while writing leaves the previous set whole).
 
     Returns
     -------
@@ -33,4 +34,5 @@ def write_reports(result: AuditResult, folder: Path, *, pdf: bool = False) -> di
         from audit.reporting.pdf import render_pdf
 
         contents[pdf_name] = render_pdf(result)
-    return {name: write_atomic(Path(folder) / name, content) for name, content in contents.items()}
+    written = write_atomic_together({Path(folder) / name: data for name, data in contents.items()})
+    return dict(zip(contents, written, strict=True))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["write_atomic"]
+__all__ = ["write_atomic", "write_atomic_together"]
 
 _DEFAULT_MODE = 0o644
 
@@ -40,7 +41,39 @@ def write_atomic(path: Path, content: str | bytes) -> Path:
     ...     target.read_text(encoding="utf-8")
     '{}'
     """
-    path = Path(path)
+    (written,) = write_atomic_together({Path(path): content})
+    return written
+
+
+def write_atomic_together(contents: Mapping[Path, str | bytes]) -> list[Path]:
+    """Write several files atomically, each replaced only once all are on disk.
+
+    Every file is written and fsynced to its temporary file first; only then are the
+    files replaced, one right after another.  A failure or signal while writing (a full
+    disk, Ctrl-C) leaves every previous file as it was, rather than a new report beside
+    an old one.
+
+    Returns
+    -------
+    list[Path]
+        The paths written, in the order given.
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, content in contents.items():
+            staged.append((_staged(Path(path), content), Path(path)))
+        for tmp, path in staged:
+            tmp.replace(path)
+    except BaseException:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        raise
+    return [path for _, path in staged]
+
+
+def _staged(path: Path, content: str | bytes) -> Path:
+    """``content`` written and fsynced to a temporary file beside ``path``."""
     # A lone surrogate (a file name that is not UTF-8, as Python decodes it) is written as
     # its escape (\udcff), not a crash after the audit: still valid JSON, inert HTML text.
     data = (
@@ -56,9 +89,8 @@ def write_atomic(path: Path, content: str | bytes) -> Path:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        tmp.replace(path)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    return path
+    return tmp

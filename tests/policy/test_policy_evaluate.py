@@ -1,6 +1,9 @@
 """Verdicts on hand-made measurements: never a PASS built on missing data."""
 
+import dataclasses
+
 import pytest
+from scipy.stats import fisher_exact
 
 from audit.core.findings import Severity, Verdict
 from audit.core.measurements import AuditorOutput, GroupStatus, GroupValue, MetricResult
@@ -643,3 +646,40 @@ def test_the_ll144_unknown_category_is_left_out_as_the_rule_says():
     f = one(requirement, [_with_unknown(1900, 0.5, metric="ll144_rate")])
     assert f.verdict is Verdict.PASS
     assert f.reasons == ("excluded from comparison: 'sex=unknown' (1900 rows)",)
+
+
+def _significance_with_unknown(unknown_count):
+    r = _with_unknown(unknown_count, 0.5)
+    groups = (r.groups[0], dataclasses.replace(r.groups[1], value=0.48), r.groups[2])
+    return dataclasses.replace(r, groups=groups)
+
+
+SIGNIFICANCE = {"compare": "significance", "threshold": 0.05, "test": "fisher", "adjust": "holm"}
+
+
+def test_a_significance_pass_that_unknown_rows_cannot_overturn_stands():
+    # F 500/1000, M 480/1000, 10 unknown rows of which 5 selected.  The least favourable
+    # placement: the 5 misses with M (480/1005), the 5 hits with F (505/1005).
+    f = one(req(**SIGNIFICANCE), [_significance_with_unknown(10)])
+    worst = fisher_exact([[480, 1005 - 480], [505, 1005 - 505]], alternative="less").pvalue
+    assert worst > 0.05
+    assert f.verdict is Verdict.PASS
+    held = [r for r in f.reasons if r.startswith("10 rows of unknown sex")]
+    assert held == [
+        "10 rows of unknown sex were left out of the comparison; placed in the groups in the "
+        f"way least favourable to this requirement, the smallest p-value would be {worst:.2f}, "
+        "which still meets the threshold"
+    ]
+
+
+def test_a_significance_pass_that_unknown_rows_could_overturn_is_inconclusive():
+    # 200 unknown rows, 100 selected: M 480/1100 against F 600/1100 is far beyond chance
+    f = one(req(**SIGNIFICANCE), [_significance_with_unknown(200)])
+    worst = fisher_exact([[480, 1100 - 480], [600, 1100 - 600]], alternative="less").pvalue
+    assert worst < 0.05
+    assert f.verdict is Verdict.INCONCLUSIVE
+    assert f.reasons[0].startswith(
+        "200 rows of unknown sex were left out of the comparison and could change the verdict: "
+        "placed in the groups in the way least favourable to this requirement, the smallest "
+        "p-value would be "
+    )

@@ -32,3 +32,28 @@ def test_a_failing_render_writes_nothing_and_keeps_older_reports(
     assert (out / "report.html").read_text() == "old html"
     assert (out / "report.json").read_text() == "old json"
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json"]
+
+
+def test_a_failure_while_writing_the_second_report_keeps_the_first_one_old(
+    sample_result, tmp_path, monkeypatch
+):
+    # a full disk while report.json is written must not leave a new HTML beside the old JSON
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.html").write_text("old html")
+    (out / "report.json").write_text("old json")
+    import audit.reporting.write as write
+
+    synced = []
+
+    def fsync_then_fail(fd):
+        synced.append(fd)
+        if len(synced) == 2:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(write.os, "fsync", fsync_then_fail)
+    with pytest.raises(OSError, match="No space left"):
+        write_reports(sample_result, out)
+    assert (out / "report.html").read_text() == "old html"
+    assert (out / "report.json").read_text() == "old json"
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "report.json"]

@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel
 
 from audit.auditors._settings import settings_as
@@ -17,7 +16,7 @@ from audit.auditors.fairness._present import AUDITOR, Part
 from audit.auditors.fairness.config import FairnessConfig, LL144Config
 from audit.auditors.fairness.counts import FP, TP
 from audit.auditors.fairness.describe import descriptions
-from audit.auditors.fairness.evidence import numbers_part, output, unmeasured
+from audit.auditors.fairness.evidence import output, unmeasured, values_part
 from audit.auditors.fairness.evidence_ll144 import ll144_part, ll144_unmeasured
 from audit.auditors.fairness.evidence_tests import strata_part
 from audit.auditors.fairness.inputs import input_problem
@@ -192,7 +191,7 @@ def _finish(
 
     grouped = tally.grouped_counts()
     measured = measure_each(grouped, measure, seed=seed, progress=progress)
-    extra: list[Part] = [numbers_part(tally.column_values())]
+    extra: list[Part] = [values_part(tally.column_values())]
     if settings.strata is not None:
         extra += _strata_parts(measured, settings, settings.strata, context)
     if settings.ll144 is not None:
@@ -305,13 +304,8 @@ def _regression_output(context: AuditContext, settings: FairnessConfig) -> Audit
         return measure_regression(grouping, y_true, y_pred, settings, rng)
 
     measured = measure_each(groupings, measure, seed=context.seed, progress=context.progress)
-    numeric = [
-        c
-        for c in context.roles.sensitive
-        if pd.api.types.is_numeric_dtype(context.data[c])
-        and not pd.api.types.is_bool_dtype(context.data[c])
-    ]
-    extra = [numbers_part({c: context.data[c].dropna().unique().tolist() for c in numeric})]
+    sensitive = context.roles.sensitive
+    extra = [values_part({c: context.data[c].dropna().unique().tolist() for c in sensitive})]
     if settings.strata is not None:
         warning = Part()
         warning.warnings.append(ERR_STRATA_REGRESSION.format(strata=settings.strata))

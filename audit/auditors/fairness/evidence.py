@@ -43,7 +43,14 @@ from audit.auditors.fairness.measure import (
 from audit.core.context import ColumnRoles, Task
 from audit.core.measurements import AuditorOutput, EvidenceTable, GroupStatus, MetricResult
 
-__all__ = ["MANY_NUMBERS", "binary_part", "numbers_part", "output", "regression_part", "unmeasured"]
+__all__ = [
+    "MANY_NUMBERS",
+    "binary_part",
+    "output",
+    "regression_part",
+    "unmeasured",
+    "values_part",
+]
 
 MANY_NUMBERS = 20
 """Distinct numbers above which a sensitive column reads as a measurement (an age, an
@@ -368,11 +375,12 @@ def _summary_table(task: Task, parts: Sequence[Part]) -> EvidenceTable:
     )
 
 
-def numbers_part(values: Mapping[str, Collection[Any]]) -> Part:
-    """Warnings for sensitive columns whose distinct values (``values``) are many numbers.
+def values_part(values: Mapping[str, Collection[Any]]) -> Part:
+    """Warnings on sensitive columns whose distinct values (``values``) make doubtful groups.
 
     Each value of a sensitive column is a group of its own: ages 24 and 35 would be
-    compared as two groups, which is rarely what a policy means by an age group.
+    compared as two groups, which is rarely what a policy means by an age group; and
+    ``"M"``, ``"m"`` and ``"M "`` are three groups, which is rarely what the data meant.
     """
     part = Part()
     for column, held in values.items():
@@ -386,7 +394,24 @@ def numbers_part(values: Mapping[str, Collection[Any]]) -> Part:
                 "(for age, e.g. under 40 and 40 or over: the ADEA protects people aged 40 "
                 "or over, 29 U.S.C. § 631(a))"
             )
+        spellings = _spellings(found)
+        if spellings:
+            shown = "; ".join(", ".join(repr(v) for v in same) for same in spellings[:3])
+            part.warnings.append(
+                f"sensitive column {column!r} holds values that differ only in case or "
+                f"surrounding spaces ({shown}), each compared as a group of its own; if "
+                "they are one group, clean the column before the audit"
+            )
     return part
+
+
+def _spellings(values: Collection[Any]) -> list[list[str]]:
+    """The text values that are one word up to case and surrounding spaces, by word."""
+    by_word: dict[str, list[str]] = {}
+    for value in values:
+        if isinstance(value, str):
+            by_word.setdefault(value.strip().casefold(), []).append(value)
+    return [sorted(same) for same in by_word.values() if len(same) > 1]
 
 
 def _missing_value_warnings(

@@ -242,6 +242,21 @@ def test_few_numbers_or_many_strings_draw_no_such_warning(run_audit):
     assert _numbers_warnings(output) == []
 
 
+def test_values_that_differ_only_in_case_or_spaces_are_named_in_a_warning(run_audit):
+    # three spellings of one group, each compared as a group of its own, in both tasks
+    sex = ["M", "M ", "m", "F"] * 50
+    data = pd.DataFrame({"sex": sex, "region": ["North", "South"] * 100})
+    y = np.tile([0, 1], 100)
+    for task, outcome in ((Task.BINARY, y), (Task.REGRESSION, y.astype(float))):
+        output = run_audit(data, outcome, outcome, ["sex", "region"], task=task)
+        spelled = [w for w in output.warnings if "differ only in case" in w]
+        assert spelled == [
+            "sensitive column 'sex' holds values that differ only in case or surrounding "
+            "spaces ('M', 'M ', 'm'), each compared as a group of its own; if they are one "
+            "group, clean the column before the audit"
+        ]
+
+
 def test_regression_errors_are_described_in_the_targets_units():
     described = FairnessAuditor().metrics()
     for metric in ("mean_absolute_error", "root_mean_squared_error"):
