@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from audit.core.context import AuditContext, ColumnRoles, ProgressFactory
     from audit.core.measurements import AuditorOutput
 
-__all__ = ["Auditor", "ChunkedAuditor", "ModelAdapter", "Predictions", "Tally"]
+__all__ = ["Auditor", "ChunkedAuditor", "MetricRange", "ModelAdapter", "Predictions", "Tally"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -152,6 +152,10 @@ class ModelAdapter(Protocol):
         ...
 
 
+MetricRange = tuple[float | None, float | None]
+"""The lowest and highest value a metric can take; ``None``: unbounded on that side."""
+
+
 @runtime_checkable
 class Auditor(Protocol):
     """An audit method that measures one aspect of a model, e.g. fairness.
@@ -169,6 +173,10 @@ class Auditor(Protocol):
     The optional class attribute ``population_metrics`` (a frozenset of metric names)
     names the metrics measured once for the whole data rather than per group, so that
     ``maas-audit policy explain`` words their requirements right.
+
+    The optional class attribute ``metric_ranges`` (metric name -> :data:`MetricRange`)
+    gives the values a metric can take, so that a policy whose threshold lies outside
+    them (``at_most: 1.5`` on a rate, which always passes) is refused when it is bound.
     """
 
     name: ClassVar[str]

@@ -192,6 +192,11 @@ def _check_metrics(instance: Auditor) -> Mapping[str, str]:
             raise _fail("metrics", f"metric names are snake_case; got {metric!r}")
         if not isinstance(description, str) or not description.strip():
             raise _fail("metrics", f"metric {metric!r} has no description")
+    for metric, (low, high) in getattr(instance, "metric_ranges", {}).items():
+        if metric not in declared:
+            raise _fail("metrics", f"metric_ranges names {metric!r}, which metrics() lacks")
+        if low is not None and high is not None and low > high:
+            raise _fail("metrics", f"metric_ranges gives {metric!r} a range from {low} to {high}")
     return declared
 
 

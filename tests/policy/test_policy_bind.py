@@ -45,3 +45,81 @@ def test_an_auditors_block_for_an_installed_auditor_no_requirement_uses_is_fine(
         MISSPELLED_BLOCK.replace("fairnes:", "masking:").replace("min_group_size: 100", "k: 5"),
     )
     bind_auditors(load_policy("p.yaml"))
+
+
+def _one_requirement(metric, compare, threshold, auditor="fairness"):
+    return (
+        'name: p\nversion: "1"\nrequirements:\n  - id: r\n    title: t\n    citation: c\n'
+        f"    auditor: {auditor}\n    metric: {metric}\n    compare: {compare}\n"
+        f"    threshold: {threshold}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("metric", "compare", "threshold", "auditor", "expected"),
+    [
+        (
+            "selection_rate",
+            "at_most",
+            1.5,
+            "fairness",
+            "p.yaml:10:5: requirements[0].threshold: at_most 1.5 on selection_rate is "
+            "outside its values, which run from 0 to 1",
+        ),
+        (
+            "demographic_parity_difference",
+            "max_difference",
+            1.2,
+            "fairness",
+            "p.yaml:10:5: requirements[0].threshold: max_difference 1.2 on "
+            "demographic_parity_difference always passes: its values run from 0 to 1, so no "
+            "two groups differ by more than 1",
+        ),
+        (
+            "attribution_stability",
+            "at_least",
+            -2,
+            "explanations",
+            "p.yaml:10:5: requirements[0].threshold: at_least -2 on attribution_stability is "
+            "outside its values, which run from -1 to 1",
+        ),
+        (
+            "mean_absolute_error",
+            "at_most",
+            -0.5,
+            "fairness",
+            "p.yaml:10:5: requirements[0].threshold: at_most -0.5 on mean_absolute_error is "
+            "outside its values, which run from 0 up",
+        ),
+    ],
+)
+def test_a_threshold_outside_the_metric_s_values_is_refused(
+    write, metric, compare, threshold, auditor, expected
+):
+    # at_most 1.5 on a rate would pass every audit: a typo for 0.15, not a policy
+    write("p.yaml", _one_requirement(metric, compare, threshold, auditor))
+    with pytest.raises(PolicyError) as info:
+        bind_auditors(load_policy("p.yaml"))
+    assert str(info.value) == expected
+
+
+@pytest.mark.parametrize(
+    ("metric", "compare", "threshold"),
+    [
+        ("selection_rate", "at_most", 1.0),
+        ("selection_rate", "at_least", 0),
+        ("equalized_odds_difference", "max_difference", 1),
+        ("mean_absolute_error", "at_most", 5000),
+    ],
+)
+def test_a_threshold_at_the_edge_of_the_metric_s_values_is_accepted(
+    write, metric, compare, threshold
+):
+    write("p.yaml", _one_requirement(metric, compare, threshold))
+    bind_auditors(load_policy("p.yaml"))
+
+
+def test_policy_validate_refuses_a_threshold_outside_the_values(write, capsys):
+    write("p.yaml", _one_requirement("selection_rate", "at_most", 1.5))
+    assert main(["policy", "validate", "p.yaml"]) == 2
+    assert "outside its values" in capsys.readouterr().err

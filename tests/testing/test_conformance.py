@@ -91,6 +91,14 @@ class LeaksInAWarning(GoodAuditor):
         return AuditorOutput(output.auditor, output.metrics, "", warnings=(note,))
 
 
+class StrayRange(GoodAuditor):
+    metric_ranges: ClassVar = {"row_count": (0.0, None), "rows_seen": (0.0, None)}
+
+
+class UpsideDownRange(GoodAuditor):
+    metric_ranges: ClassVar = {"row_count": (1.0, 0.0)}
+
+
 def test_a_minimal_auditor_passes():
     check_auditor(GoodAuditor)
 
@@ -106,6 +114,8 @@ def test_a_minimal_auditor_passes():
         (NoReason, "check 'missing data' failed: metric 'row_count' (overall) has no value"),
         (Leaks, "check 'no raw values' failed: the output shows the raw value 'zq-canary-00000'"),
         (LeaksInAWarning, "check 'no raw values' failed: the output shows the raw value"),
+        (StrayRange, "check 'metrics' failed: metric_ranges names 'rows_seen', which metrics()"),
+        (UpsideDownRange, "check 'metrics' failed: metric_ranges gives 'row_count' a range from"),
     ],
 )
 def test_each_check_catches_its_breach(auditor, message):

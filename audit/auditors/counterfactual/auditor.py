@@ -24,11 +24,18 @@ from audit.auditors.counterfactual.design import (
     name_cues,
     resolve_groups,
 )
-from audit.auditors.counterfactual.evidence import AUDITOR, METRICS, evidence_tables, metric_results
+from audit.auditors.counterfactual.evidence import (
+    AUDITOR,
+    METRIC_RANGES,
+    METRICS,
+    evidence_tables,
+    metric_results,
+)
 from audit.auditors.counterfactual.measure import measure_counterfactuals
 from audit.core.context import AuditContext, Task
 from audit.core.measurements import AuditorOutput, MetricResult
 from audit.core.outcomes import resolve_outcomes
+from audit.core.protocols import MetricRange
 from audit.errors import DataError
 from audit.scoring import score_batches
 
@@ -60,6 +67,7 @@ class CounterfactualAuditor:
     name: ClassVar[str] = AUDITOR
     Config: ClassVar[type[BaseModel]] = CounterfactualConfig
     population_metrics: ClassVar[frozenset[str]] = frozenset({"flip_rate", "paired_test_p_value"})
+    metric_ranges: ClassVar[dict[str, MetricRange]] = METRIC_RANGES
 
     def metrics(self) -> dict[str, str]:
         """The metrics this auditor measures."""

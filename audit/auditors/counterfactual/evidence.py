@@ -5,8 +5,9 @@ from __future__ import annotations
 from audit.auditors.counterfactual.design import PairedDesign
 from audit.auditors.counterfactual.measure import CounterfactualMeasurements
 from audit.core.measurements import EvidenceTable, GroupValue, MetricResult
+from audit.core.protocols import MetricRange
 
-__all__ = ["AUDITOR", "METRICS", "metric_results", "evidence_tables"]
+__all__ = ["AUDITOR", "METRICS", "METRIC_RANGES", "metric_results", "evidence_tables"]
 
 AUDITOR = "counterfactual"
 METRICS = {
@@ -23,6 +24,12 @@ METRICS = {
         "Mean paired difference of each group's score from the reference group's score."
     ),
 }
+METRIC_RANGES: dict[str, MetricRange] = {
+    "counterfactual_selection_rate": (0.0, 1.0),
+    "flip_rate": (0.0, 1.0),
+    "paired_test_p_value": (0.0, 1.0),
+}
+"""The values the shares and the p-value can take (a score's scale is the model's own)."""
 
 
 def metric_results(m: CounterfactualMeasurements, design: PairedDesign) -> tuple[MetricResult, ...]:

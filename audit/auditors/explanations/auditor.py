@@ -19,6 +19,7 @@ from audit.auditors.explanations.evidence import LIMITATIONS, charts, method_tex
 from audit.auditors.explanations.measure import measure
 from audit.auditors.explanations.metrics import (
     AUDITOR,
+    METRIC_RANGES,
     METRICS,
     POPULATION_METRICS,
     metric_results,
@@ -30,6 +31,7 @@ from audit.auditors.explanations.prompts import (
     prompt_template,
 )
 from audit.core.measurements import AuditorOutput
+from audit.core.protocols import MetricRange
 
 if TYPE_CHECKING:
     from audit.core.context import AuditContext
@@ -87,6 +89,7 @@ class ExplanationsAuditor:
 
     name: ClassVar[str] = AUDITOR
     population_metrics: ClassVar[frozenset[str]] = POPULATION_METRICS
+    metric_ranges: ClassVar[Mapping[str, MetricRange]] = METRIC_RANGES
     Config: ClassVar[type[BaseModel]] = ExplanationsConfig
 
     def metrics(self) -> Mapping[str, str]:

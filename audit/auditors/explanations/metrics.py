@@ -10,10 +10,12 @@ from collections.abc import Mapping, Sequence
 
 from audit.auditors.explanations.measure import GroupingNumbers, GroupNumbers, Measurement
 from audit.core.measurements import GroupStatus, GroupValue, MetricResult
+from audit.core.protocols import MetricRange
 
 __all__ = [
     "AUDITOR",
     "METRICS",
+    "METRIC_RANGES",
     "NO_ATTRIBUTION",
     "POPULATION_METRICS",
     "metric_results",
@@ -47,6 +49,11 @@ METRICS: Mapping[str, str] = {
 }
 
 POPULATION_METRICS = frozenset({"attribution_stability", "share_of_adverse_decisions_with_reasons"})
+METRIC_RANGES: Mapping[str, MetricRange] = {
+    **{name: (0.0, 1.0) for name in METRICS},
+    "attribution_stability": (-1.0, 1.0),  # a rank correlation
+}
+"""The values each metric can take (shares, and a Spearman correlation)."""
 _POPULATION = "attribution_stability"
 
 NO_ATTRIBUTION = (

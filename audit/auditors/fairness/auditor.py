@@ -15,7 +15,7 @@ from audit.auditors._settings import settings_as
 from audit.auditors.fairness._present import AUDITOR, Part
 from audit.auditors.fairness.config import FairnessConfig, LL144Config
 from audit.auditors.fairness.counts import FP, TP
-from audit.auditors.fairness.describe import descriptions
+from audit.auditors.fairness.describe import descriptions, metric_ranges
 from audit.auditors.fairness.evidence import output, unmeasured, values_part
 from audit.auditors.fairness.evidence_ll144 import ll144_part, ll144_unmeasured
 from audit.auditors.fairness.evidence_tests import strata_part
@@ -39,6 +39,7 @@ from audit.auditors.fairness.tally import FairnessTally, GroupedCounts, tally_ou
 from audit.core.context import ColumnRoles, ProgressFactory, Task, no_progress
 from audit.core.groups import Grouping, groupings_for
 from audit.core.measurements import AuditorOutput
+from audit.core.protocols import MetricRange
 from audit.errors import DataError
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ class FairnessAuditor:
 
     name: ClassVar[str] = AUDITOR
     Config: ClassVar[type[BaseModel]] = FairnessConfig
+    metric_ranges: ClassVar[Mapping[str, MetricRange]] = metric_ranges()
 
     def metrics(self) -> Mapping[str, str]:
         """Name and one-line description of every metric this auditor measures."""

@@ -7,10 +7,18 @@ from collections.abc import Mapping
 from audit.auditors.fairness.config import FairnessConfig
 from audit.auditors.fairness.counts import RATES
 from audit.core.context import Task
+from audit.core.protocols import MetricRange
 from audit.stats.bootstrap import MAX_UNDEFINED_SHARE
 from audit.stats.proportions import INTERVAL_METHODS
 
-__all__ = ["DISPARITIES", "LIMITATIONS", "REGRESSION_METRICS", "descriptions", "method_text"]
+__all__ = [
+    "DISPARITIES",
+    "LIMITATIONS",
+    "REGRESSION_METRICS",
+    "descriptions",
+    "method_text",
+    "metric_ranges",
+]
 
 DISPARITIES: Mapping[str, str] = {
     "demographic_parity_difference": (
@@ -80,6 +88,13 @@ def descriptions() -> dict[str, str]:
         **REGRESSION_METRICS,
         **LL144_METRICS,
     }
+
+
+def metric_ranges() -> dict[str, MetricRange]:
+    """The values each metric can take: shares, their differences and ratios lie in [0, 1]."""
+    ranges: dict[str, MetricRange] = {name: (0.0, 1.0) for name in descriptions()}
+    ranges.update({name: (0.0, None) for name in REGRESSION_METRICS})  # the target's units
+    return ranges
 
 
 def method_text(settings: FairnessConfig, task: Task, seed: int) -> str:
