@@ -35,6 +35,10 @@ TOLERANCE = 1e-12
 ERR_DID_NOT_RUN = "auditor {auditor!r} did not run"
 ERR_NOT_MEASURED = "auditor {auditor!r} measured no {metric!r}"
 ERR_NOT_MEASURED_FOR = "auditor {auditor!r} did not measure {metric!r} for {grouping}"
+ERR_NOT_SENSITIVE = (
+    "; {columns} {verb} not among the audit's sensitive columns ({sensitive}): add {pronoun} "
+    "with --sensitive"
+)
 ERR_NO_SENSITIVE = "no sensitive columns to group by"
 ERR_NAME_A_GROUPING = "; {metric!r} was measured for {measured}: name them in group_by"
 ERR_NO_VALUE = "no value was measured"
@@ -148,8 +152,32 @@ def evaluate_requirement(
             reason = ERR_NOT_MEASURED_FOR.format(
                 auditor=requirement.auditor, metric=requirement.metric, grouping=_label(grouping)
             )
-            findings.append(_inconclusive(requirement, grouping, reason))
+            findings.append(
+                _inconclusive(
+                    requirement, grouping, reason + _not_sensitive(grouping, mine, sensitive)
+                )
+            )
     return findings
+
+
+def _not_sensitive(
+    grouping: tuple[str, ...], measured: Sequence[MetricResult], sensitive: Sequence[str]
+) -> str:
+    """Words naming the columns of ``grouping`` that are not sensitive, where that is why.
+
+    Only for an auditor that groups by sensitive columns: a masking rule's id in
+    ``group_by`` is no column.
+    """
+    by_columns = any(set(r.grouping) <= set(sensitive) for r in measured)
+    outside = [c for c in grouping if c not in sensitive]
+    if not by_columns or not outside:
+        return ""
+    return ERR_NOT_SENSITIVE.format(
+        columns=", ".join(repr(c) for c in outside),
+        verb="is" if len(outside) == 1 else "are",
+        sensitive=", ".join(sensitive) or "none",
+        pronoun="it" if len(outside) == 1 else "them",
+    )
 
 
 def evaluate_policy(

@@ -276,6 +276,16 @@ def test_missing_grouping_is_inconclusive():
     assert findings[1].reasons == ("auditor 'fairness' did not measure 'selection_rate' for race",)
 
 
+def test_a_group_by_column_that_is_not_sensitive_is_named_as_the_reason():
+    results = [result(("sex=Male", 0.3), ("sex=Female", 0.3))]
+    (finding,) = evaluate_requirement(req(group_by=["race"]), results, sensitive=("sex",))
+    assert finding.verdict is Verdict.INCONCLUSIVE
+    assert finding.reasons == (
+        "auditor 'fairness' did not measure 'selection_rate' for race; 'race' is not among "
+        "the audit's sensitive columns (sex): add it with --sensitive",
+    )
+
+
 def test_other_auditors_results_ignored():
     r = MetricResult(
         metric="selection_rate",
