@@ -209,6 +209,9 @@ def explain(
             with torch.no_grad():
                 row_scores = encoded.score(x).detach().cpu().double().numpy()
                 baseline_score = float(encoded.score(b).detach().cpu().double().numpy()[0])
+            warnings.extend(
+                _completeness_warnings(completeness, row_scores, baseline_score, settings.ig_steps)
+            )
     return Explained(
         columns=tuple(columns),
         method=method,
@@ -226,6 +229,30 @@ def explain(
         seconds=time.perf_counter() - started,
         warnings=warnings,
     )
+
+
+COMPLETENESS_SHARE = 0.01
+"""Largest completeness error, as a share of the largest ``|f(row) - f(baseline)|``, let pass."""
+
+
+def _completeness_warnings(
+    error: float | None, row_scores: Any, baseline_score: float, steps: int
+) -> list[str]:
+    """A warning when Integrated Gradients' attributions miss much of what they explain.
+
+    Each row's attributions should add up to ``f(row) - f(baseline)``; the convergence
+    delta is by how much they do not, which shrinks as ``ig_steps`` grows.
+    """
+    if error is None or row_scores is None:
+        return []
+    spread = float(np.max(np.abs(np.asarray(row_scores) - baseline_score), initial=0.0))
+    if spread <= 0 or error <= COMPLETENESS_SHARE * spread:
+        return []
+    return [
+        f"Integrated Gradients' attributions of a row miss up to {error:.3g} of "
+        f"f(row) - f(baseline) ({error / spread:.0%} of the largest such difference, "
+        f"{spread:.3g}); raise ig_steps (now {steps}) to make the error smaller"
+    ]
 
 
 def _override(

@@ -183,6 +183,24 @@ def test_integrated_gradients_of_an_mlp_are_captums_own(german):
             np.testing.assert_allclose(ablation[:, column], expected, atol=1e-6)
 
 
+def test_a_large_completeness_error_is_warned_and_more_steps_remove_it(german):
+    module, encode = _trained(german, hidden=16)
+    adapter = TorchAdapter(module, encode=encode, device="cpu")
+    rows = _rows(german)
+
+    def warned(steps: int) -> tuple[float, list[str]]:
+        explained = _explain(adapter, german, rows, ig_steps=steps)
+        spread = np.abs(explained.row_scores - explained.baseline_score).max()
+        found = [w for w in explained.warnings if "raise ig_steps" in w]
+        return explained.completeness_error / spread, found
+
+    share, found = warned(4)
+    assert share > 0.01
+    assert len(found) == 1 and "(now 4)" in found[0]
+    share, found = warned(400)
+    assert share <= 0.01 and found == []
+
+
 def test_the_median_of_an_even_count_is_the_mean_of_the_middle_two():
     data = pd.DataFrame({"x": np.arange(10.0), "y": [0, 1] * 5})
     module = torch.nn.Linear(1, 1).double()
