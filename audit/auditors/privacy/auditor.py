@@ -15,12 +15,13 @@ from pydantic import BaseModel
 
 from audit.auditors._settings import settings_as
 from audit.auditors.privacy.config import PrivacyConfig
-from audit.auditors.privacy.describe import AUDITOR, METRICS, SCALARS
+from audit.auditors.privacy.describe import AUDITOR, METRIC_RANGES, METRICS, SCALARS
 from audit.auditors.privacy.dp_training import import_opacus
 from audit.auditors.privacy.evidence import measured_output, unmeasured_output
 from audit.auditors.privacy.inputs import input_problem
-from audit.auditors.privacy.measure import measure_privacy
+from audit.auditors.privacy.measure import Unmeasurable, measure_privacy
 from audit.core.measurements import AuditorOutput
+from audit.core.protocols import MetricRange
 
 if TYPE_CHECKING:
     from audit.core.context import AuditContext
@@ -48,6 +49,7 @@ class PrivacyAuditor:
 
     name: ClassVar[str] = AUDITOR
     population_metrics: ClassVar[frozenset[str]] = frozenset(SCALARS)
+    metric_ranges: ClassVar[Mapping[str, MetricRange]] = METRIC_RANGES
     Config: ClassVar[type[BaseModel]] = PrivacyConfig
 
     def metrics(self) -> Mapping[str, str]:
@@ -81,6 +83,8 @@ class PrivacyAuditor:
             return unmeasured_output(settings, sensitive, str(exc))
         try:
             found = measure_privacy(context, settings)
+        except Unmeasurable as exc:
+            return unmeasured_output(settings, sensitive, str(exc))
         except Exception as exc:
             detail = " ".join(str(exc).split())[:300]
             return unmeasured_output(

@@ -109,6 +109,15 @@ class PrivacyConfig(BaseModel):
         200, ge=0, le=10_000, description="Bootstrap resamples of the attack; 0 = none."
     )
     confidence_level: float = Field(0.95, gt=0.0, lt=1.0)
+    max_interval_width: float | None = Field(
+        0.1,
+        gt=0.0,
+        description="Widest confidence interval (upper minus lower bound) of an accuracy or AUC "
+        "drop, or of an attack's AUC or advantage, that may pass: a group whose drop's interval "
+        "is wider is reported and not compared, a whole-holdout drop or an attack figure with a "
+        "wider interval may fail but never pass (too few rows to tell). Error increases "
+        "(regression, in the target's units) are not held to it. None: no such rule.",
+    )
     output_dir: str = Field(
         "reports/privacy-model",
         min_length=1,

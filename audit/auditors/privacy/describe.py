@@ -6,17 +6,22 @@ from collections.abc import Mapping
 
 from audit.auditors.privacy.config import PrivacyConfig
 from audit.auditors.privacy.dp_training import BOOKKEEPING
+from audit.core.protocols import MetricRange
 
 __all__ = [
     "AUDITOR",
+    "METRIC_RANGES",
     "ERR_AUDITED_SEEN",
     "ERR_FEW_ATTACK_ROWS",
     "ERR_MEMBERSHIP_COUNTS",
     "ERR_MEMBERSHIP_UNKNOWN",
     "ERR_NO_SCORES",
+    "ERR_ONE_CLASS_TRAINING",
     "ERR_OTHER_TASK",
     "ERR_SMALL_HOLDOUT",
     "ERR_TORCH_REGRESSION",
+    "ERR_UNTRAINED_REFERENCE",
+    "ERR_WIDE_INTERVAL",
     "GROUPED",
     "LIMITATIONS",
     "METRICS",
@@ -74,8 +79,8 @@ SCALARS: Mapping[str, str] = {
     ),
     "attack_advantage": (
         "TPR - FPR of a loss-threshold membership attack on the audited model, cross-fitted "
-        "(each half's best threshold scored on the other half; 0 = no leakage); needs "
-        "membership_column."
+        "(each half's best threshold scored on the other half; 0 = the attacker does no "
+        "better than chance); needs membership_column."
     ),
     "dp_attack_auc": "ROC AUC of the same attack on the DP model (training split vs holdout).",
     "dp_attack_advantage": (
@@ -101,6 +106,17 @@ GROUPED: Mapping[str, str] = {
     ),
 }
 METRICS: Mapping[str, str] = {**SCALARS, **GROUPED}
+METRIC_RANGES: Mapping[str, MetricRange] = {
+    "epsilon": (0.0, None),
+    "delta": (0.0, 1.0),
+    **{name: (0.0, 1.0) for name in ("attack_auc", "dp_attack_auc")},
+    **{
+        name: (-1.0, 1.0)  # differences of accuracies, AUCs or rates
+        for name in METRICS
+        if name.endswith(("_drop", "_drop_by_group", "advantage"))
+    },
+}
+"""The values each metric can take; error increases are in the target's units."""
 
 NOTE_STAND_IN = (
     "The audited model {why}, so the DP model is a STAND-IN: a {what} "
@@ -142,6 +158,21 @@ NOTE_SMALL_HOLDOUT = (
 ERR_SMALL_HOLDOUT = (
     "the holdout has {rows} rows, fewer than min_group_size ({minimum}), too few to compare utility"
 )
+ERR_ONE_CLASS_TRAINING = (
+    "the training split ({rows} rows) holds only class {label} of the target, so neither the "
+    "DP model nor its non-private reference can learn anything and the cost of DP cannot be "
+    "measured; audit more rows, or rows with both classes"
+)
+ERR_UNTRAINED_REFERENCE = (
+    "the non-private reference's {measure} on its own training split ({value:.3f}) is no "
+    "better than {floor} "
+    "({baseline:.3f}) after {steps} training step(s), so it learned nothing to lose: the cost "
+    "of DP in {measure} is not measured (train more epochs or audit more rows)"
+)
+ERR_WIDE_INTERVAL = (
+    "its {level} interval [{low:.3f}, {high:.3f}] is {width:.3f} wide, wider than "
+    "max_interval_width ({maximum:g}): too few rows to tell, so it may fail but never pass"
+)
 ERR_FEW_ATTACK_ROWS = (
     "the attack has {members} members and {others} non-members; each needs at least "
     "min_group_size ({minimum}) for its AUC and advantage to be judged"
@@ -181,10 +212,22 @@ LIMITATIONS = (
     "The noise comes from a pseudo-random generator (torch's; Opacus's secure_mode is off): "
     "fine for measuring the cost, but a model to deploy must be retrained with a "
     "cryptographically secure noise source (Opacus's secure_mode).",
-    "The loss-threshold attack is a weak, cheap attacker: an advantage near 0 does not prove "
-    "the absence of leakage; stronger attacks (shadow models, LiRA) can find more.",
-    "Per-group drops on small groups are noisy: groups under min_group_size are reported and "
-    "never judged.",
+    "Threat model: the (epsilon, delta) guarantee is record-level, for the DP model's training "
+    "split only (not the audited model, not its training data), against an adversary who "
+    "sees the trained model and knows every other training row. Opacus's accountant assumes "
+    "that each batch is a Poisson sample (each row taken independently at rate q, as here) "
+    "and Gaussian noise of the stated multiplier on the sum of clipped gradients.",
+    "The loss-threshold attack is a weak, cheap attacker: an AUC near 0.5 or an advantage "
+    "near 0 means no leakage measurable by this attack on these rows, not that there is no "
+    "leakage; stronger attacks (shadow models, LiRA) can find more, and on a few hundred "
+    "rows its interval is wide.",
+    "Differential privacy limits what the model reveals about any one training row; it does "
+    "not make the model fair, and its cost often falls unevenly on groups (the per-group "
+    "drops above).",
+    "Per-group drops on small groups are noisy: groups under min_group_size, and drops or "
+    "attack figures whose interval is wider than max_interval_width, are reported and never "
+    "passed. Accuracy drops use Newcombe's paired interval (1998, method 10); AUC drops, "
+    "error increases and the attack use percentile bootstrap intervals.",
     "Outside the DP guarantee: a stand-in's encoding (means, scales and categories of the "
     "columns) and, for regression, the target's mean and scale are fitted on the training "
     "split without noise.",

@@ -43,12 +43,14 @@ from audit.auditors.privacy.bookkeeping import (
 
 __all__ = [
     "BOOKKEEPING",
+    "ERR_UNREACHABLE_EPSILON",
     "ERR_NO_OPACUS",
     "GHOST_LAYERS",
     "Head",
     "TrainedModel",
     "TrainingReport",
     "TrainingSettings",
+    "Unmeasurable",
     "choose_device",
     "ghost_compatible",
     "import_opacus",
@@ -64,6 +66,17 @@ _HOOK_NOISE = "Full backward hook is firing"
 
 _SECURE_RNG_NOTICE = "Secure RNG turned off"
 """Opacus's notice that its noise is pseudo-random: the auditor's limitations say so."""
+
+ERR_UNREACHABLE_EPSILON = (
+    "target_epsilon {epsilon:g} with delta {delta:g} cannot be reached in {epochs} epoch(s) at "
+    "sample rate {rate:.4g}: Opacus's noise search found no noise multiplier for it ({detail}); "
+    "raise target_epsilon or target_delta, or train fewer epochs"
+)
+
+
+class Unmeasurable(ValueError):
+    """The data or settings cannot measure the cost of DP; the message is the report's reason."""
+
 
 _SEARCH_NOISE = "Optimal order is the largest alpha"
 """The RDP accountant's notice on noise levels tried by the noise search (see
@@ -489,17 +502,28 @@ class _Job:
         """
         from opacus.accountants.utils import get_noise_multiplier
 
+        settings = self.settings
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=_SEARCH_NOISE)
-            return float(
-                get_noise_multiplier(
+            try:
+                found = get_noise_multiplier(
                     target_epsilon=target_epsilon,
-                    target_delta=self.settings.target_delta,
+                    target_delta=settings.target_delta,
                     sample_rate=sample_rate,
-                    epochs=self.settings.epochs,
-                    accountant=self.settings.accountant,
+                    epochs=settings.epochs,
+                    accountant=settings.accountant,
                 )
-            )
+            except ValueError as exc:
+                raise Unmeasurable(
+                    ERR_UNREACHABLE_EPSILON.format(
+                        epsilon=target_epsilon,
+                        delta=settings.target_delta,
+                        epochs=settings.epochs,
+                        rate=sample_rate,
+                        detail=" ".join(str(exc).split()),
+                    )
+                ) from exc
+        return float(found)
 
     def bookkeeping(self, target_epsilon: float) -> _Run:
         """DP-SGD of a linear stack with :class:`LinearStackGradients`.

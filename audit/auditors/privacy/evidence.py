@@ -17,13 +17,16 @@ from audit.auditors.privacy.describe import (
     ERR_NO_SCORES,
     ERR_OTHER_TASK,
     ERR_SMALL_HOLDOUT,
+    ERR_UNTRAINED_REFERENCE,
+    ERR_WIDE_INTERVAL,
     GROUPED,
     LIMITATIONS,
     METRICS,
     SCALARS,
     method_text,
 )
-from audit.auditors.privacy.measure import PrivacyMeasurement, UtilityByGrouping
+from audit.auditors.privacy.drop_intervals import Interval
+from audit.auditors.privacy.measure import DropIntervals, PrivacyMeasurement, UtilityByGrouping
 from audit.auditors.privacy.membership_inference import AttackResult
 from audit.auditors.privacy.persistence import METADATA_FILE, STATE_FILE
 from audit.auditors.privacy.utility import (
@@ -89,6 +92,60 @@ def _scalar(name: str, value: float | None, reason: str | None = None) -> Metric
     )
 
 
+HELD_TO_WIDTH = frozenset({"accuracy", "auc"})
+"""Measures whose drop is a fraction, held to ``max_interval_width``."""
+
+
+def _too_wide(interval: Interval | None, settings: PrivacyConfig) -> str | None:
+    """Why a figure with ``interval`` may not pass: wider than allowed; else ``None``."""
+    maximum = settings.max_interval_width
+    if interval is None or maximum is None:
+        return None
+    low, high = interval
+    if high - low <= maximum:
+        return None
+    return ERR_WIDE_INTERVAL.format(
+        level=f"{settings.confidence_level:.0%}",
+        low=low,
+        high=high,
+        width=high - low,
+        maximum=maximum,
+    )
+
+
+def _drop_reason(
+    measure: Measure, interval: Interval | None, settings: PrivacyConfig
+) -> str | None:
+    """Why a drop may not pass (its interval is too wide), for the fractions held to it."""
+    return _too_wide(interval, settings) if measure.key in HELD_TO_WIDTH else None
+
+
+def _untrained_reference(found: PrivacyMeasurement, measure: Measure) -> str | None:
+    """Why ``measure``'s drop means nothing: the reference beat no trivial model; else ``None``.
+
+    A reference no more accurate on its own training rows than always deciding their most
+    common class (accuracy), or ranking them no better than chance (AUC), has nothing DP
+    could take away, so a drop of 0 would read as
+    "DP is free" when neither model learned.
+    """
+    value = found.reference_fit.get(measure.key)
+    if measure.key == "accuracy":
+        baseline, floor = found.majority_share, "always deciding the most common class"
+    elif measure.key == "auc":
+        baseline, floor = 0.5, "chance"
+    else:
+        return None
+    if value is None or baseline is None or value > baseline:
+        return None
+    return ERR_UNTRAINED_REFERENCE.format(
+        measure=measure.title,
+        value=value,
+        floor=floor,
+        baseline=baseline,
+        steps=found.reference_report.steps,
+    )
+
+
 def _small_holdout(found: PrivacyMeasurement, settings: PrivacyConfig) -> str | None:
     """Why the overall drops are not judged: a holdout under ``min_group_size``; else ``None``.
 
@@ -112,13 +169,36 @@ def _attack_metrics(
         )
     else:
         return [
-            _scalar(f"{prefix}attack_auc", result.auc),
-            _scalar(f"{prefix}attack_advantage", result.advantage),
+            _with_reason(
+                f"{prefix}attack_auc", result.auc, _too_wide(_pair(result.auc_ci), settings)
+            ),
+            _with_reason(
+                f"{prefix}attack_advantage",
+                result.advantage,
+                _too_wide(_pair(result.advantage_ci), settings),
+            ),
         ]
     return [
         _scalar(f"{prefix}attack_auc", None, reason=reason),
         _scalar(f"{prefix}attack_advantage", None, reason=reason),
     ]
+
+
+def _pair(bounds: tuple[float | None, float | None]) -> Interval | None:
+    low, high = bounds
+    return None if low is None or high is None else (low, high)
+
+
+def _with_reason(name: str, value: float | None, reason: str | None) -> MetricResult:
+    """A scalar that keeps ``reason`` beside its value: the policy lets it fail, never pass."""
+    return MetricResult(
+        metric=name,
+        auditor=AUDITOR,
+        grouping=(),
+        value=value,
+        description=METRICS[name],
+        reason=reason,
+    )
 
 
 def unmeasured_output(
@@ -169,7 +249,15 @@ def measured_output(
         if small is not None:
             metrics.append(_scalar(measure.metric, None, small))
             continue
-        metrics.append(_scalar(measure.metric, value, f"{measure.title} undefined overall"))
+        untrained = _untrained_reference(found, measure)
+        if value is None or untrained is not None:
+            reason = untrained or f"{measure.title} undefined overall"
+            metrics.append(_scalar(measure.metric, None, reason))
+            continue
+        interval = found.drop_intervals[()][0][measure.key]
+        metrics.append(
+            _with_reason(measure.metric, value, _drop_reason(measure, interval, settings))
+        )
     others, wanted = _other_task(found.task)
     metrics.extend(
         _scalar(m.metric, None, reason=_other_reason(m.metric, wanted, found.task)) for m in others
@@ -240,7 +328,15 @@ def _grouped(
     others, wanted = _other_task(found.task)
     for columns in planned_groupings(tuple(sensitive)):
         for measure in found.measures:
-            results.append(_grouped_one(measure, columns, found.reference, found.dp, settings))
+            untrained = _untrained_reference(found, measure)
+            if untrained is not None:
+                results.append(_unmeasured_grouped(measure.grouped_metric, columns, untrained))
+                continue
+            results.append(
+                _grouped_one(
+                    measure, columns, (found.reference, found.dp), found.drop_intervals, settings
+                )
+            )
         results.extend(
             MetricResult(
                 metric=m.grouped_metric,
@@ -255,14 +351,26 @@ def _grouped(
     return results
 
 
+def _unmeasured_grouped(name: str, columns: tuple[str, ...], reason: str) -> MetricResult:
+    return MetricResult(
+        metric=name,
+        auditor=AUDITOR,
+        grouping=columns,
+        value=None,
+        description=METRICS[name],
+        reason=reason,
+    )
+
+
 def _grouped_one(
     measure: Measure,
     columns: tuple[str, ...],
-    before: UtilityByGrouping,
-    after: UtilityByGrouping,
+    utilities: tuple[UtilityByGrouping, UtilityByGrouping],
+    intervals: DropIntervals,
     settings: PrivacyConfig,
 ) -> MetricResult:
     name = measure.grouped_metric
+    before, after = utilities
     if columns not in before:
         return MetricResult(
             metric=name,
@@ -273,8 +381,10 @@ def _grouped_one(
             reason="no rows of these groups in the holdout",
         )
     groups = []
-    for orig, dpu in zip(before[columns], after[columns], strict=True):
+    for orig, dpu, bounds in zip(before[columns], after[columns], intervals[columns], strict=True):
         value = lost(measure, orig.values[measure.key], dpu.values[measure.key])
+        interval = bounds[measure.key]
+        wide = _drop_reason(measure, interval, settings)
         status, note = GroupStatus.OK, None
         if orig.count < settings.min_group_size:
             status = GroupStatus.SMALL
@@ -282,8 +392,19 @@ def _grouped_one(
         elif value is None:
             status = GroupStatus.UNDEFINED
             note = f"{measure.title} undefined in this group"
+        elif wide is not None:
+            status, note = GroupStatus.SMALL, f"the drop's {wide}"
+        low, high = (None, None) if interval is None or value is None else interval
         groups.append(
-            GroupValue(group=orig.label, count=orig.count, value=value, status=status, note=note)
+            GroupValue(
+                group=orig.label,
+                count=orig.count,
+                value=value,
+                ci_low=low,
+                ci_high=high,
+                status=status,
+                note=note,
+            )
         )
     overall = lost(measure, before[()][0].values[measure.key], after[()][0].values[measure.key])
     return MetricResult(
@@ -294,6 +415,7 @@ def _grouped_one(
         groups=tuple(groups),
         description=METRICS[name],
         reason=None if overall is not None else f"{measure.title} undefined overall",
+        confidence_level=settings.confidence_level,
     )
 
 
@@ -314,6 +436,7 @@ def training_table(found: PrivacyMeasurement) -> EvidenceTable:
         ("target epsilon", r.target_epsilon),
         ("epsilon spent", _fmt(r.epsilon)),
         ("delta", r.delta),
+        ("1 / training rows (delta should be well below it)", _digits(1 / found.training_rows)),
         ("accountant", r.accountant),
         ("noise multiplier \u03c3", _digits(r.noise_multiplier)),
         ("max grad norm (clipping)", r.max_grad_norm),
@@ -343,15 +466,19 @@ def training_table(found: PrivacyMeasurement) -> EvidenceTable:
 def utility_table(found: PrivacyMeasurement, settings: PrivacyConfig) -> EvidenceTable:
     """Holdout utility of the audited model, the non-private reference and the DP model."""
     rows: list[tuple[Cell, ...]] = []
+    level = f"{settings.confidence_level:.0%}"
     for columns, references in found.reference.items():
         audited = None if found.audited is None else found.audited.get(columns)
-        for index, (ref, dpu) in enumerate(zip(references, found.dp[columns], strict=True)):
+        pairs = zip(references, found.dp[columns], found.drop_intervals[columns], strict=True)
+        for index, (ref, dpu, bounds) in enumerate(pairs):
             orig = None if audited is None else audited[index]
             cells: list[Cell] = [_grouping_label(columns), ref.label, ref.count]
             for m in found.measures:
                 a = None if orig is None else orig.values[m.key]
                 r, d = ref.values[m.key], dpu.values[m.key]
-                cells.extend((_fmt(a), _fmt(r), _fmt(d), _fmt(lost(m, a, r)), _fmt(lost(m, r, d))))
+                cost = lost(m, r, d)
+                shown = None if cost is None else _ci(bounds[m.key] or (None, None))
+                cells.extend((_fmt(a), _fmt(r), _fmt(d), _fmt(lost(m, a, r)), _fmt(cost), shown))
             rows.append(tuple(cells))
     headers: list[str] = ["grouping", "group", "rows"]
     for m in found.measures:
@@ -362,6 +489,7 @@ def utility_table(found: PrivacyMeasurement, settings: PrivacyConfig) -> Evidenc
                 f"{m.title} (DP)",
                 f"{m.lost_title}: audited to non-private",
                 f"{m.lost_title}: cost of DP",
+                f"{m.lost_title}: cost of DP, {level} CI",
             )
         )
     lost_word = "an increase in error" if found.regression else "a positive drop"
@@ -373,6 +501,8 @@ def utility_table(found: PrivacyMeasurement, settings: PrivacyConfig) -> Evidenc
         caption=f"The cost of DP (judged) is the non-private reference against the DP model, "
         f"both of the same class and trained on the same split; it shows as {lost_word}. "
         "Audited to non-private is the change of model class and training rows, not DP. "
+        "The cost's interval pairs the two models on the same rows (accuracy: Newcombe's "
+        "paired interval; the others: paired bootstrap). "
         + _HOLDOUT_NOTES[found.holdout_unseen]
         + (" Errors are in the target's units." if found.regression else ""),
     )

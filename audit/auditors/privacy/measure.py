@@ -20,6 +20,7 @@ from audit.auditors.privacy.describe import (
     ERR_MEMBERSHIP_COUNTS,
     ERR_MEMBERSHIP_UNKNOWN,
     ERR_NO_SCORES,
+    ERR_ONE_CLASS_TRAINING,
     ERR_TORCH_REGRESSION,
     NOTE_ALL_MEMBERS,
     NOTE_LARGE_DELTA,
@@ -33,9 +34,11 @@ from audit.auditors.privacy.dp_training import (
     TrainedModel,
     TrainingReport,
     TrainingSettings,
+    Unmeasurable,
     choose_device,
     train_module,
 )
+from audit.auditors.privacy.drop_intervals import Interval, bootstrap_drop_interval
 from audit.auditors.privacy.membership_inference import (
     AttackResult,
     example_losses,
@@ -56,17 +59,23 @@ from audit.auditors.privacy.utility import (
     REGRESSION_MEASURES,
     Measure,
     Utility,
+    accuracy,
+    auc,
+    group_rows,
     regression_by_group,
     utility_by_group,
 )
 from audit.core.context import Task
 from audit.core.groups import Grouping, groupings_for
+from audit.stats.paired import paired_difference_interval
 
 if TYPE_CHECKING:
     from audit.core.context import AuditContext
 
 __all__ = [
+    "DropIntervals",
     "PrivacyMeasurement",
+    "Unmeasurable",
     "SweepPoint",
     "UtilityByGrouping",
     "audited_members",
@@ -80,6 +89,10 @@ BoolArray = npt.NDArray[np.bool_]
 
 UtilityByGrouping = dict[tuple[str, ...], list[Utility]]
 """Utility per group, keyed by the grouping's columns (``()``: overall, one ``overall`` row)."""
+
+DropIntervals = dict[tuple[str, ...], list[dict[str, Interval | None]]]
+"""Per grouping, in the order of :data:`UtilityByGrouping`'s groups: each measure's interval
+of the cost of DP (``None`` where it has none)."""
 
 
 def measures_for(task: Task) -> tuple[Measure, ...]:
@@ -114,6 +127,12 @@ class PrivacyMeasurement:
         The DP model's JSON-safe description.
     training_rows, holdout_rows:
         Sizes of the training split and of the holdout.
+    majority_share:
+        Binary task: the training split's share of its most common class, the accuracy a
+        reference must beat on its own training rows to have learned anything.
+    reference_fit:
+        Binary task: the reference's accuracy and AUC on its training split; empty for
+        regression.
     scaling:
         Regression: the training target's (mean, scale); ``None`` for a binary task.
     groupings:
@@ -131,6 +150,9 @@ class PrivacyMeasurement:
         How the reference was trained.
     dp:
         Holdout utility of the DP model, per grouping.
+    drop_intervals:
+        Confidence intervals of the cost of DP (reference against DP model), per grouping
+        and group, at the configured level.
     sweep:
         The models of the epsilon sweep (and the non-private one), in order.
     attack:
@@ -150,6 +172,8 @@ class PrivacyMeasurement:
     architecture: dict[str, Any]
     training_rows: int
     holdout_rows: int
+    majority_share: float | None
+    reference_fit: dict[str, float | None]
     scaling: tuple[float, float] | None
     groupings: tuple[tuple[str, ...], ...]
     holdout_unseen: bool | None
@@ -157,6 +181,7 @@ class PrivacyMeasurement:
     reference: UtilityByGrouping
     reference_report: TrainingReport
     dp: UtilityByGrouping
+    drop_intervals: DropIntervals
     sweep: tuple[SweepPoint, ...]
     attack: AttackResult | str
     dp_attack: AttackResult
@@ -266,6 +291,12 @@ class _Retraining:
         self.x_train = self.retrainable.encode(train_rows.loc[:, self.columns])
         self.x_hold = self.retrainable.encode(data.iloc[self.split.holdout].loc[:, self.columns])
         self.labels, self.scaling = self._training_labels()
+        if not self.regression and len(np.unique(self.labels)) < 2:
+            raise Unmeasurable(
+                ERR_ONE_CLASS_TRAINING.format(
+                    rows=len(self.labels), label=int(self.labels[0]) if len(self.labels) else 0
+                )
+            )
         self.device = choose_device(settings.device)
         sampled = data.iloc[np.sort(np.concatenate([self.split.train, self.split.holdout]))]
         encoding = self.retrainable.encoding
@@ -479,6 +510,66 @@ class _Retraining:
                 return point.utility
         return self._dp_utility(self.main)
 
+    def drop_intervals(self) -> DropIntervals:
+        """Intervals of the cost of DP per grouping and group: Newcombe or paired bootstrap."""
+        y = self.y_true[self.split.holdout]
+        reference = self.predict(self.reference, self.x_hold)
+        rng = np.random.default_rng(np.random.SeedSequence([self.seed, 11]))
+        found: DropIntervals = {}
+        for grouping in [None, *self.groupings]:
+            key = () if grouping is None else grouping.columns
+            found[key] = [
+                {
+                    m.key: self._drop_interval(
+                        m, y[rows], reference[rows], self.main_hold[rows], rng
+                    )
+                    for m in measures_for(self.task)
+                }
+                for _, rows in group_rows(len(y), grouping)
+            ]
+        return found
+
+    def _drop_interval(
+        self,
+        measure: Measure,
+        y: FloatArray | IntArray,
+        reference: FloatArray,
+        dp: FloatArray,
+        rng: np.random.Generator,
+    ) -> Interval | None:
+        level = self.settings.confidence_level
+        if measure.key == "accuracy":
+            return paired_difference_interval(
+                (reference >= 0.5) == (y == 1), (dp >= 0.5) == (y == 1), level
+            )
+        return bootstrap_drop_interval(
+            measure,
+            y,
+            reference,
+            dp,
+            resamples=self.settings.bootstrap,
+            confidence_level=level,
+            rng=rng,
+        )
+
+    def _majority_share(self) -> float | None:
+        """The training split's share of its most common class (binary tasks)."""
+        if self.regression:
+            return None
+        share = float(np.mean(self.labels))
+        return max(share, 1.0 - share)
+
+    def _reference_fit(self) -> dict[str, float | None]:
+        """The reference's accuracy and AUC on its own training split (binary tasks)."""
+        if self.regression:
+            return {}
+        scores = self.predict(self.reference, self.x_train)
+        labels = self.labels.astype(np.int64)
+        return {
+            "accuracy": accuracy(labels, (scores >= 0.5).astype(np.int64)),
+            "auc": auc(labels, scores),
+        }
+
     # ------------------------------------------------------------------ attacks
 
     def losses(self, rows: IntArray, predicted: FloatArray) -> FloatArray:
@@ -537,6 +628,8 @@ class _Retraining:
             architecture=dict(self.retrainable.architecture),
             training_rows=len(self.split.train),
             holdout_rows=len(self.split.holdout),
+            majority_share=self._majority_share(),
+            reference_fit=self._reference_fit(),
             scaling=self.scaling,
             groupings=tuple(g.columns for g in self.groupings),
             holdout_unseen=self.split.holdout_unseen,
@@ -544,6 +637,7 @@ class _Retraining:
             reference=reference,
             reference_report=self.reference.report,
             dp=dp,
+            drop_intervals=self.drop_intervals(),
             sweep=tuple(SweepPoint(p.label, p.trained.report, p.utility) for p in self.sweep),
             attack=attack,
             dp_attack=dp_attack,

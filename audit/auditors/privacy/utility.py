@@ -24,6 +24,7 @@ __all__ = [
     "Utility",
     "accuracy",
     "auc",
+    "group_rows",
     "lost",
     "mean_absolute_error",
     "regression_by_group",
@@ -147,7 +148,8 @@ def root_mean_squared_error(y_true: FloatArray, y_pred: FloatArray) -> float | N
     return float(np.sqrt(np.mean((y_pred - y_true) ** 2))) if len(y_true) else None
 
 
-def _groups(n: int, grouping: Grouping | None) -> list[tuple[str, npt.NDArray[np.bool_]]]:
+def group_rows(n: int, grouping: Grouping | None) -> list[tuple[str, npt.NDArray[np.bool_]]]:
+    """Each group's label and rows among ``n``; without a grouping, ``overall``: all rows."""
     if grouping is None:
         return [("overall", np.ones(n, dtype=bool))]
     return [(label, grouping.codes == code) for code, label in enumerate(grouping.labels)]
@@ -169,7 +171,7 @@ def utility_by_group(
                 "auc": auc(y_true[rows], None if score is None else score[rows]),
             },
         )
-        for label, rows in _groups(len(y_true), grouping)
+        for label, rows in group_rows(len(y_true), grouping)
     ]
 
 
@@ -186,5 +188,5 @@ def regression_by_group(
                 "rmse": root_mean_squared_error(y_true[rows], y_pred[rows]),
             },
         )
-        for label, rows in _groups(len(y_true), grouping)
+        for label, rows in group_rows(len(y_true), grouping)
     ]
