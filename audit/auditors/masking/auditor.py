@@ -40,6 +40,7 @@ from audit.core.measurements import (
     GroupValue,
     MetricResult,
 )
+from audit.core.protocols import MetricRange
 
 if TYPE_CHECKING:
     from audit.core.context import AuditContext, ColumnRoles, ProgressFactory
@@ -68,6 +69,12 @@ METRICS: Mapping[str, str] = {
     "output_pii_findings": "PII found in a text model's answers to the policy's probe "
     "prompts (chat endpoint, MLflow or OIP v2): (answer, entity) pairs; per entity.",
 }
+
+METRIC_RANGES: Mapping[str, MetricRange] = {
+    **{name: (0.0, None) for name in METRICS},  # counts, and k and l
+    "rows_at_risk_share": (0.0, 1.0),
+}
+"""The values each metric can take."""
 
 ERR_NO_ROWS = "the data has no rows"
 ERR_NO_RULES = "the policy's 'auditors.masking' block declares no rules"
@@ -235,6 +242,7 @@ class MaskingAuditor:
     # every metric is measured for the data as a whole, except rule_violations: once per
     # rule, the rule named by a requirement's group_by
     population_metrics: ClassVar[frozenset[str]] = frozenset(METRICS) - {"rule_violations"}
+    metric_ranges: ClassVar[Mapping[str, MetricRange]] = METRIC_RANGES
 
     def metrics(self) -> Mapping[str, str]:
         """Name and one-line description of every metric this auditor measures."""

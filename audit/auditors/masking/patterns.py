@@ -29,20 +29,37 @@ _STATES = (
 )
 _EXTENSION = r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?"
 _HEX = r"[0-9A-Fa-f]{1,4}"
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November"
+    r"|December)"
+)
 _DATE = (
     r"(?:(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
     r"|(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])/(?:19|20)\d{2}"
     r"|(?:0?[1-9]|[12]\d|3[01])\.(?:0?[1-9]|1[0-2])\.(?:19|20)\d{2}"
-    r"|(?:January|February|March|April|May|June|July|August|September|October|November"
-    r"|December) \d{1,2}, (?:19|20)\d{2})"
+    rf"|{_MONTH} \d{{1,2}}, (?:19|20)\d{{2}}"
+    rf"|(?:0?[1-9]|[12]\d|3[01]) {_MONTH} (?:19|20)\d{{2}})"
 )
+_DOB_CONTEXT = (
+    r"(?i:(?:born(?: on)?|d\.?o\.?b\.?|date of birth|birth ?date|birthday)"
+    r"[\"']?\s*(?:[:=-]|is|was)?\s*[\"']?)"
+)
+"""What introduces a date of birth: ``DOB: ``, ``born on ``, ``dob is ``, ``date of birth -``,
+and the key of a JSON or key=value pair (``"dob": "``, ``dob=``)."""
 _NAME_WORD = r"[A-Z][a-z'\x{2019}-]+"
-_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
-_LOCAL_PART = rf"[A-Za-z0-9!#$%&*+/=?^_`{{|}}~-]{_ATEXT}*(?:\.{_ATEXT}+)*"
-"""An e-mail's local part as RFC 5322 allows it in practice: a dot-atom (letters, digits
-and ``!#$%&'*+/=?^_`{|}~-``, dots between atoms), as in ``j.o'neil+billing``.  It does
-not start with an apostrophe, so a quoted address (``'jane@example.com'``) is found
-without its quote; quoted local parts (``"john doe"@example.com``) are not found."""
+_LETTERS = "\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u0370-\u03ff\u0400-\u04ff"
+"""Accented Latin, Greek and Cyrillic letters, written as the characters themselves (both
+RE2 and Python's ``re`` read a literal range; they disagree on ``\\x{...}`` and ``\\p``)."""
+_ATEXT = f"[A-Za-z0-9{_LETTERS}!#$%&'+/=?^_`{{|}}~-]"
+_LOCAL_PART = f"[A-Za-z0-9{_LETTERS}!#$%&+/=?^_`{{|}}~-]{_ATEXT}*(?:\\.{_ATEXT}+)*"
+"""An e-mail's local part as RFC 5322 and RFC 6531 allow it in practice: a dot-atom
+(letters, accented too, digits and ``!#$%&'+/=?^_`{|}~-``, dots between atoms), as in
+``j.o'neil+billing`` or ``josé.garcía``.  It does not start with an apostrophe, so a
+quoted address (``'jane@example.com'``) is found without its quote; quoted local parts
+(``"john doe"@example.com``) are not found.  ``*``, which RFC 5322 allows but no mailbox
+provider hands out, is left out: it is how exports mask a local part (``j.d***@...``)."""
+_DOMAIN = f"[A-Za-z0-9{_LETTERS}-]+(?:\\.[A-Za-z0-9{_LETTERS}-]+)*\\.[A-Za-z]{{2,24}}\\b"
+"""A domain, internationalised ones (``müller-bäckerei.de``) too, ending in an ASCII TLD."""
 
 
 @dataclass(frozen=True)
@@ -89,8 +106,11 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         Entity.EMAIL_ADDRESS,
         "email",
-        _LOCAL_PART + r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}\b",
+        # with the header before a message id (Message-ID: <CAH2x9+Yq1@mail.gmail.com>),
+        # which has an address's syntax and which the validator refuses
+        r"(?:(?i:message-id|in-reply-to|references):\s*<)?" + _LOCAL_PART + "@" + _DOMAIN,
         1.0,
+        validator="email",
         requires="@",
         needs_digit=False,
     ),
@@ -165,21 +185,28 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         Entity.IBAN_CODE,
         "iban",
-        r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b",
+        # as typed, in either case (gb82 west ...): the validator reads it in capitals
+        r"\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?\b",
         1.0,
         validator="iban_mod97",
     ),
     Recognizer(
         Entity.IP_ADDRESS,
         "ipv4",
-        r"\b\d{1,3}(?:\.\d{1,3}){3,}\b",  # the whole dotted run: the validator wants four
+        # the whole dotted run (the validator wants four numbers), with the product name
+        # and slash before it in a user agent (Chrome/120.0.0.0), which the validator refuses
+        r"(?:[A-Za-z][A-Za-z0-9_.-]*/)?\b\d{1,3}(?:\.\d{1,3}){3,}\b",
         0.8,
         validator="ipv4",
     ),
     Recognizer(
         Entity.IP_ADDRESS,
         "ipv6",
-        rf"(?:{_HEX}:){{7}}{_HEX}|(?:{_HEX}:){{1,6}}:(?:{_HEX}(?::{_HEX}){{0,5}})?",
+        # starting at a word boundary, so a path in code (Base64::encode, std::vec) offers
+        # no candidate from inside a word; ::1 and ::ffff:c0a8:1 start with the :: and a
+        # digit or ffff (not ::de in serde::de)
+        rf"\b(?:{_HEX}:){{7}}{_HEX}|\b(?:{_HEX}:){{1,6}}:(?:{_HEX}(?::{_HEX}){{0,5}})?"
+        rf"|::(?:[Ff]{{4}}:)?\d[0-9A-Fa-f]{{0,3}}(?::{_HEX}){{0,5}}",
         0.8,
         validator="ip_address",
         needs_digit=False,
@@ -187,7 +214,7 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         Entity.DATE_OF_BIRTH,
         "date_of_birth_context",
-        r"(?i:born(?: on)?|d\.?o\.?b\.?|date of birth|birth ?date|birthday)\s*:?\s*" + _DATE,
+        _DOB_CONTEXT + _DATE,
         0.85,
         validator="date_of_birth",
     ),

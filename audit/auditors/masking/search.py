@@ -60,13 +60,23 @@ def _validate(recognizer: Recognizer, texts: Sequence[str] | pa.Array) -> BoolAr
 
 
 def _second_chance(recognizer: Recognizer, cells: Sequence[str]) -> list[str | None]:
-    """For cells whose first match failed validation: the first later match that passes."""
-    found: list[str | None] = []
-    for cell in cells:
-        spans = list(finditer(recognizer.pattern, cell))[1:]
-        texts = [cell[a:b] for a, b in spans]
-        good = _validate(recognizer, texts) if texts else np.zeros(0, dtype=np.bool_)
-        found.append(next((t for t, ok in zip(texts, good, strict=True) if ok), None))
+    """For cells whose first match failed validation: the first later match that passes.
+
+    The later matches of every cell are validated together, in one call: a validator's
+    cost is mostly per call, not per text.
+    """
+    texts: list[str] = []
+    owner: list[int] = []
+    for i, cell in enumerate(cells):
+        later = [cell[a:b] for a, b in finditer(recognizer.pattern, cell)][1:]
+        texts += later
+        owner += [i] * len(later)
+    found: list[str | None] = [None] * len(cells)
+    if not texts:
+        return found
+    # backwards, so that each cell keeps its first valid match
+    for k in np.flatnonzero(_validate(recognizer, texts))[::-1].tolist():
+        found[owner[k]] = texts[k]
     return found
 
 

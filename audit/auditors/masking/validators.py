@@ -32,6 +32,7 @@ __all__ = [
     "SSN_FORMAT",
     "VALIDATORS",
     "date_of_birth",
+    "email",
     "iban_mod97",
     "ip_address",
     "ipv4",
@@ -145,9 +146,16 @@ _LUHN_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.uint8)
 def luhn(texts: Sequence[str] | pa.Array) -> BoolArray:
     """Payment card numbers: 12 to 19 digits, a known network prefix and a valid Luhn digit.
 
-    Prefixes 1 (JCB 1800), 2 (Mastercard 2-series), 3 (Amex, Diners, JCB), 4 (Visa),
-    5 (Mastercard, Maestro) and 6 (Discover, Maestro, UnionPay); 12 digits only for Maestro
-    (5, 6 or 0604).
+    Prefixes 1 (JCB 1800, UATP), 2 (JCB 2131; Mastercard 2221-2720, Mir 2200-2204), 3
+    (Amex, Diners, JCB), 4 (Visa), 5 (Mastercard, Maestro) and 6 (Discover, Maestro,
+    UnionPay); 12 digits only for Maestro (5, 6 or 0604).  The networks' lengths are
+    checked where a prefix has few: 15 digits after 1, 2131, 34 and 37; 16 to 19 after 22
+    to 27; 14 or 16 to 19 after another 3.  So a 13-digit millisecond timestamp
+    (``1710408413584``), a 14-digit date and time (``20240314092659``) or 18 digits after
+    37 are not card numbers, whatever their Luhn digit.
+
+    >>> luhn(["1710408413584", "378282246310005", "3704004405320130"]).tolist()
+    [False, True, False]
     """
     if not len(texts):
         return np.zeros(0, dtype=np.bool_)
@@ -174,7 +182,38 @@ def luhn(texts: Sequence[str] | pa.Array) -> BoolArray:
     maestro = (first == 5) | (first == 6) | (ok & starts_0604)
     known_prefix = ((first >= 1) & (first <= 6)) | maestro
     long_enough = (lengths >= 13) | ((lengths == 12) & maestro)
-    return np.asarray(ok & valid_sum & long_enough & known_prefix, dtype=np.bool_)
+    fits = _network_length(head, lengths)
+    return np.asarray(ok & valid_sum & long_enough & known_prefix & fits, dtype=np.bool_)
+
+
+def _lengths_by_prefix() -> npt.NDArray[np.bool_]:
+    """Per first two digits and length (0 to 19): whether a card network issues it.
+
+    Prefixes 1x: 15 digits (UATP, JCB 1800); 20 and 21: none (JCB 2131 is let through
+    by :func:`_network_length`); 22-27: 16 to 19 (Mastercard, Mir); 28, 29: none; 34
+    and 37: 15 (Amex); other 3x: 14 or 16 to 19 (Diners, JCB).  Other prefixes: any
+    length (Visa issues 13 to 19, Maestro 12 to 19, Discover and UnionPay 16 to 19).
+    """
+    table = np.ones((100, 20), dtype=np.bool_)
+    table[10:30] = False
+    table[10:20, 15] = True
+    table[22:28, 16:20] = True
+    table[30:40] = False
+    table[30:40, 14] = table[30:40, 16:20] = True
+    table[[34, 37]] = False
+    table[[34, 37], 15] = True
+    return table
+
+
+_LENGTHS_BY_PREFIX = _lengths_by_prefix()
+
+
+def _network_length(head: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]) -> BoolArray:
+    """Whether a number's length is one its network issues (``head``: its first four digits)."""
+    two = head[:, 0] * 10 + head[:, 1]
+    fits = _LENGTHS_BY_PREFIX[two, np.minimum(lengths, 19)]
+    jcb_2131 = (two == 21) & (head[:, 2] == 3) & (head[:, 3] == 1) & (lengths == 15)
+    return np.asarray(fits | jcb_2131, dtype=np.bool_)
 
 
 _IBAN_LENGTHS = {
@@ -346,14 +385,35 @@ four hex digits, or fewer around exactly one ``::`` that stands for at least one
 
 
 def ip_address(texts: Sequence[str] | pa.Array) -> BoolArray:
-    """IPv6 addresses: eight hex groups, or fewer with exactly one ``::``.
+    """IPv6 addresses: eight hex groups, or fewer with exactly one ``::``, and a digit.
 
-    IPv4 addresses are checked by :func:`ipv4`.
+    IPv4 addresses are checked by :func:`ipv4`.  An address without a decimal digit
+    (``e::de`` in ``serde::de::Error``, ``d::`` in ``std::vec``) is a path in code far
+    more often than a host.
 
-    >>> ip_address(["2001:db8::1", "fe80::1::2", "1:2:3:4:5:6:7:8", "gggg::1"]).tolist()
-    [True, False, True, False]
+    >>> ip_address(["2001:db8::1", "fe80::1::2", "1:2:3:4:5:6:7:8", "gggg::1", "e::de"]).tolist()
+    [True, False, True, False, False]
     """
-    return _matching(texts, IPV6_FORMAT)
+    return _matching(texts, IPV6_FORMAT) & _matching(texts, r"\d")
+
+
+NOT_AN_ADDRESS = (
+    r"(?i)^(?:message-id|in-reply-to|references):"
+    r"|\.(?:png|jpe?g|gif|svg|webp|bmp|ico|tiff?|heic|css|js|mjs|map|json|xml|html?"
+    r"|pdf|txt|csv|ya?ml|log|woff2?|ttf)$"
+)
+"""What the e-mail pattern finds that is not an address: a message id, which the pattern
+takes in with its header (``Message-ID: <CAH2x9+Yq1@mail.gmail.com``), and a file name
+ending in a type no top-level domain is named after (``banner@2x.png``)."""
+
+
+def email(texts: Sequence[str] | pa.Array) -> BoolArray:
+    """E-mail addresses, not message ids nor file names (``icon@2x.png``).
+
+    >>> email(["jane@example.com", "banner@2x.png", "Message-ID: <x1@mail.example.com"]).tolist()
+    [True, False, False]
+    """
+    return ~_matching(texts, NOT_AN_ADDRESS)
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%d.%m.%Y", "%B %d, %Y", "%d %B %Y")
@@ -389,5 +449,6 @@ VALIDATORS: dict[str, Validator] = {
     "ip_address": ip_address,
     "ipv4": ipv4,
     "date_of_birth": date_of_birth,
+    "email": email,
 }
 """Validators by name, as the recognizers refer to them."""

@@ -30,6 +30,19 @@ def _iban_ok(text: str) -> bool:
     return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
 
 
+def _network_length_ok(n: str) -> bool:
+    """The lengths card networks issue after prefixes 1, 2 and 3 (others: any)."""
+    if n[0] == "1":
+        return len(n) == 15
+    if n[0] == "2":
+        return (n.startswith("2131") and len(n) == 15) or ("22" <= n[:2] <= "27" and len(n) >= 16)
+    if n[:2] in ("34", "37"):
+        return len(n) == 15
+    if n[0] == "3":
+        return len(n) == 14 or len(n) >= 16
+    return True
+
+
 def test_luhn_matches_the_reference_on_random_numbers():
     rng = random.Random(7)
     numbers = [
@@ -37,7 +50,10 @@ def test_luhn_matches_the_reference_on_random_numbers():
     ]
     expected = np.array(
         [
-            _luhn_ok(n) and n[0] in "123456" and (len(n) >= 13 or (len(n) == 12 and n[0] in "56"))
+            _luhn_ok(n)
+            and n[0] in "123456"
+            and (len(n) >= 13 or (len(n) == 12 and n[0] in "56"))
+            and _network_length_ok(n)
             for n in numbers
         ]
     )
@@ -140,7 +156,8 @@ def _ipv6_ok(text: str) -> bool:
 
 def test_ipv6_validator_agrees_with_the_ipaddress_module():
     texts = _ipv6_strings(random.Random(13), 20_000)
-    expected = np.array([_ipv6_ok(t) for t in texts])
+    # addresses without a decimal digit ('::', 'e::de' in serde::de) are refused on purpose
+    expected = np.array([_ipv6_ok(t) and any(c.isdigit() for c in t) for t in texts])
     got = ip_address(texts)
     assert 0.3 < expected.mean() < 0.9  # both kinds, in numbers
     wrong = [t for t, e, g in zip(texts, expected, got, strict=True) if e != g]
