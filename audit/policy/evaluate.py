@@ -51,6 +51,7 @@ NOTE_SMALL = "group {group!r} has {count} rows, too few to compare"
 NOTE_UNDEFINED = "{metric} is undefined for group {group!r} ({count} rows)"
 NOTE_EXCLUDED = "excluded from comparison: {group!r} ({count} rows)"
 NOTE_NOT_PASS = " Not every group could be compared, so this is not a pass."
+NOTE_RESERVED = " It was measured with a reservation (see the reasons), so this is not a pass."
 NOTE_UNKNOWN_HELD = (
     "{rows:,} rows of unknown {label} were left out of the comparison; placed in the groups "
     "in the way least favourable to this requirement, the {figure} would be {shown}, which "
@@ -236,7 +237,7 @@ def _judge(req: Requirement, result: MetricResult, grouping: tuple[str, ...]) ->
         # a value with a reason was measured over part of the population (e.g. a
         # disparity that had to leave a small group out): it may fail, never pass
         verdict = Verdict.INCONCLUSIVE if outcome.passed and reasons else _verdict(outcome.passed)
-        return _finding(req, grouping, verdict, outcome, reasons)
+        return _finding(req, grouping, verdict, outcome, reasons, not_pass=NOTE_RESERVED)
 
     comparable = result.comparable_groups()
     set_aside = [_set_aside_note(req, g) for g in result.groups if _set_aside(g)]
@@ -245,6 +246,15 @@ def _judge(req: Requirement, result: MetricResult, grouping: tuple[str, ...]) ->
         for g in result.groups
         if g.status is GroupStatus.EXCLUDED
     ]
+    established = _established_failures(req, result.groups)
+    if established:
+        return _finding(
+            req,
+            grouping,
+            Verdict.FAIL,
+            _established_outcome(req, established, grouping),
+            [*reasons, *set_aside, *excluded],
+        )
     need = 1 if req.compare in (Comparison.AT_MOST, Comparison.AT_LEAST) else 2
     if len(comparable) < need:
         reason = ERR_TOO_FEW_GROUPS.format(need=need) if need > 1 else ERR_NO_GROUP
@@ -278,6 +288,48 @@ def _set_aside(g: GroupValue) -> bool:
     if g.status in (GroupStatus.SMALL, GroupStatus.UNDEFINED):
         return True
     return g.status is GroupStatus.OK and g.value is None
+
+
+def _established_failures(req: Requirement, groups: Sequence[GroupValue]) -> list[GroupValue]:
+    """Groups set aside as too imprecise to compare whose whole interval is past the limit.
+
+    Too few rows (or too wide an interval) keep a group from passing on its estimate; they
+    do not keep it from failing when even the most favourable end of its interval is past
+    an ``at_most`` or ``at_least`` limit.
+    """
+    if req.compare not in (Comparison.AT_MOST, Comparison.AT_LEAST):
+        return []
+    at_most = req.compare is Comparison.AT_MOST
+
+    def past(g: GroupValue) -> bool:
+        if g.status is not GroupStatus.SMALL or g.ci_low is None or g.ci_high is None:
+            return False
+        if at_most:
+            return g.ci_low > req.threshold + TOLERANCE
+        return g.ci_high < req.threshold - TOLERANCE
+
+    return [g for g in groups if past(g)]
+
+
+def _established_outcome(
+    req: Requirement, failing: Sequence[GroupValue], grouping: tuple[str, ...]
+) -> _Outcome:
+    """The sentence on groups that fail by their whole interval, worst first."""
+    higher = req.compare is Comparison.AT_MOST
+    ordered = sorted(failing, key=_value, reverse=higher)
+    worst = ordered[0]
+    side = "above" if higher else "below"
+    listed = "; ".join(
+        f"{g.group} {_value(g):.3f} (interval {g.ci_low:.3f} to {g.ci_high:.3f}, {g.count} rows)"
+        for g in ordered
+    )
+    kind = f"{_label(grouping)} " if grouping else ""
+    sentence = (
+        f"Not every {kind}group's {_metric(req)} could be compared, but for {listed} the whole "
+        f"interval is {side} {_limit_name(req)} of {req.threshold:g}: a failure too few rows "
+        "cannot explain."
+    )
+    return _Outcome(_value(worst), False, sentence, worst.group, None)
 
 
 def _set_aside_note(req: Requirement, g: GroupValue) -> str:
@@ -533,8 +585,10 @@ def _finding(
     verdict: Verdict,
     outcome: _Outcome,
     reasons: Sequence[str],
+    *,
+    not_pass: str = NOTE_NOT_PASS,
 ) -> Finding:
-    summary = outcome.sentence + (NOTE_NOT_PASS if verdict is Verdict.INCONCLUSIVE else "")
+    summary = outcome.sentence + (not_pass if verdict is Verdict.INCONCLUSIVE else "")
     return _make_finding(
         req,
         grouping,

@@ -693,3 +693,57 @@ def test_a_significance_pass_that_unknown_rows_could_overturn_is_inconclusive():
         "placed in the groups in the way least favourable to this requirement, the smallest "
         "p-value would be "
     )
+
+
+# ------------------------------------------------------------------ intervals of set-aside groups
+
+
+def _drops(small_low, small_high, small_value):
+    big = GroupValue(group="sex=F", count=400, value=0.01, ci_low=0.0, ci_high=0.03)
+    small = GroupValue(
+        group="sex=M",
+        count=40,
+        value=small_value,
+        ci_low=small_low,
+        ci_high=small_high,
+        status=GroupStatus.SMALL,
+        note="the drop's interval is too wide",
+    )
+    return MetricResult(
+        metric="accuracy_drop_by_group",
+        auditor="privacy",
+        grouping=SEX,
+        value=None,
+        groups=(big, small),
+    )
+
+
+def _at_most_drop():
+    return req(
+        auditor="privacy", metric="accuracy_drop_by_group", compare="at_most", threshold=0.05
+    )
+
+
+def test_a_set_aside_group_whose_whole_interval_is_past_the_limit_fails():
+    # 40 rows are too few to pass on, but 0.09 to 0.31 is above 0.05 wherever the truth lies
+    f = one(_at_most_drop(), [_drops(0.09, 0.31, 0.2)])
+    assert f.verdict is Verdict.FAIL
+    assert f.worst_group == "sex=M"
+    assert "for sex=M 0.200 (interval 0.090 to 0.310, 40 rows) the whole interval is above" in (
+        f.summary
+    )
+
+
+def test_a_set_aside_group_whose_interval_straddles_the_limit_leaves_it_open():
+    f = one(_at_most_drop(), [_drops(-0.02, 0.2, 0.09)])
+    assert f.verdict is Verdict.INCONCLUSIVE
+
+
+def test_a_single_value_with_a_reservation_does_not_speak_of_groups():
+    requirement = req(metric="attack_auc", auditor="privacy", compare="at_most", threshold=0.6)
+    r = MetricResult("attack_auc", "privacy", (), 0.52, reason="the interval is too wide")
+    f = one(requirement, [r])
+    assert f.verdict is Verdict.INCONCLUSIVE
+    assert f.summary.endswith(
+        "It was measured with a reservation (see the reasons), so this is not a pass."
+    )

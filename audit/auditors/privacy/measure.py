@@ -411,9 +411,15 @@ class _Retraining:
         points: list[_Point] = []
         targets = sorted(set(self.settings.sweep_epsilons))
         for epsilon in targets:
-            trained = self.main if epsilon == self.settings.target_epsilon else self._train(epsilon)
-            points.append(_Point(f"\u03b5={epsilon:g}", trained, self._dp_utility(trained)))
             bar.update(1)
+            try:
+                trained = (
+                    self.main if epsilon == self.settings.target_epsilon else self._train(epsilon)
+                )
+            except Unmeasurable as exc:  # a sweep point out of reach leaves the others
+                self.warnings.append(f"the sweep's \u03b5={epsilon:g} was not trained: {exc}")
+                continue
+            points.append(_Point(f"\u03b5={epsilon:g}", trained, self._dp_utility(trained)))
         if self.settings.sweep_non_private:
             points.append(_Point("non-private", self.reference, self._dp_utility(self.reference)))
         return points

@@ -153,6 +153,16 @@ def test_an_unreachable_epsilon_names_the_target(
     assert "\n" not in reason
 
 
+def test_a_sweep_point_out_of_reach_leaves_the_audit_and_the_other_points(
+    adult: pd.DataFrame, sklearn_model: Any, tmp_path: Path
+) -> None:
+    settings = fast_settings(tmp_path, target_delta=1e-10, sweep_epsilons=(1e-4, 3.0))
+    output = run(make_context(_small(adult, 200), sklearn_model), settings)
+    assert metric(output, "epsilon").value == pytest.approx(3.0, abs=0.05)
+    (skipped,) = [w for w in output.warnings if "sweep" in w]
+    assert skipped.startswith("the sweep's \u03b5=0.0001 was not trained: target_epsilon 0.0001")
+
+
 def test_the_training_table_states_one_over_the_training_rows(
     adult: pd.DataFrame, sklearn_model: Any, tmp_path: Path
 ) -> None:
