@@ -82,14 +82,8 @@ def _other_task(task: Task) -> tuple[tuple[Measure, ...], str]:
 
 
 def _scalar(name: str, value: float | None, reason: str | None = None) -> MetricResult:
-    return MetricResult(
-        metric=name,
-        auditor=AUDITOR,
-        grouping=(),
-        value=value,
-        description=METRICS[name],
-        reason=reason if value is None else None,
-    )
+    """A scalar whose ``reason`` says why it has no value (dropped when it has one)."""
+    return _with_reason(name, value, reason if value is None else None)
 
 
 HELD_TO_WIDTH = frozenset({"accuracy", "auc"})
