@@ -19,10 +19,18 @@ from audit.core.context import ColumnRoles, Task
 from audit.core.outcomes import infer_task
 from audit.errors import DataError
 
-__all__ = ["check_columns", "column_names", "load_table", "parquet_dataset", "resolve_roles"]
+__all__ = [
+    "PARQUET_SUFFIXES",
+    "check_columns",
+    "column_names",
+    "load_table",
+    "parquet_dataset",
+    "resolve_roles",
+]
 
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
-_PARQUET_SUFFIXES = {".parquet", ".pq"}
+PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
+"""File endings read as Parquet."""
 _OTHER_SEPARATORS = {";": "';'", "\t": "tabs", "|": "'|'"}
 """Separators other than the file type's that a one-column header gives away."""
 ERR_UNKNOWN_TYPE = "data file '{path}' has an unknown type '{suffix}'; use .csv, .tsv or .parquet"
@@ -53,7 +61,7 @@ def load_table(path: str | Path, *, codes_as_text: bool = False) -> pd.DataFrame
     try:
         if path.is_dir():  # every engine reads a folder with the schema that fits all its files
             frame = pd.read_parquet(path, schema=parquet_dataset(path).schema)
-        elif suffix in _PARQUET_SUFFIXES:
+        elif suffix in PARQUET_SUFFIXES:
             _refuse_repeated_names(path, pq.read_schema(path).names)
             frame = pd.read_parquet(path)
         elif suffix in _CSV_SUFFIXES:
@@ -97,7 +105,7 @@ def column_names(path: str | Path) -> list[str]:
     try:
         if path.is_dir():
             return list(parquet_dataset(path).schema.names)
-        if suffix in _PARQUET_SUFFIXES:
+        if suffix in PARQUET_SUFFIXES:
             return list(pq.read_schema(path).names)
         if suffix in _CSV_SUFFIXES:
             return _csv_header(path, "\t" if suffix == ".tsv" else ",") or []

@@ -29,7 +29,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from audit.core.provenance import sha256_frame, sha256_path
-from audit.data import parquet_dataset
+from audit.data import PARQUET_SUFFIXES, parquet_dataset
 from audit.errors import DataError
 
 __all__ = [
@@ -40,8 +40,6 @@ __all__ = [
     "TableSource",
     "open_source",
 ]
-
-_PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 
 @dataclass(frozen=True)
@@ -128,7 +126,7 @@ class ParquetSource:
         self.path = Path(path)
         if not self.path.exists():
             raise DataError(f"data file '{self.path}' does not exist")
-        if self.path.is_file() and self.path.suffix.lower() not in _PARQUET_SUFFIXES:
+        if self.path.is_file() and self.path.suffix.lower() not in PARQUET_SUFFIXES:
             raise DataError(
                 f"the chunked and dask engines read Parquet (a .parquet file or a folder of "
                 f"them); '{self.path}' is not one: convert it, or use --engine pandas"
