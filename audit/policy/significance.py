@@ -191,12 +191,17 @@ def ratio_evidence(
     """
     if req.metric not in SIGNIFICANCE_METRICS or bottom is top or not top.value:
         return ""
+    # A one-sided test at alpha excludes a ratio of 1 exactly when the two-sided interval
+    # at 1 - 2 alpha does: that interval is the one shown beside its p-value.
+    one_sided = req.test != "z"
+    level = 1.0 - (2 if one_sided else 1) * DEFAULT_ALPHA
     tests = against_reference(
         [round((g.value or 0.0) * g.count) for g in groups],
         [g.count for g in groups],
         list(groups).index(top),
         test=req.test,
         adjust="holm",
+        confidence_level=level,
     )
     at = list(groups).index(bottom)
     comparison, p_value = tests.comparisons[at], tests.p_values[at]
@@ -213,7 +218,10 @@ def ratio_evidence(
     interval = ""
     if comparison.ratio_low is not None and comparison.ratio_high is not None:
         interval = (
-            f"; 95% interval of the ratio {comparison.ratio_low:.3f} to {comparison.ratio_high:.3f}"
+            f"; {level:.0%} interval of the ratio {comparison.ratio_low:.3f} to "
+            f"{comparison.ratio_high:.3f}"
         )
+        if one_sided:
+            interval += f" (the two-sided match of a one-sided test at {DEFAULT_ALPHA:g})"
     shown = p_value_text(p_value, DEFAULT_ALPHA)
     return f" For {bottom.group} the difference is {reading}: {shown}, {words}{interval}."

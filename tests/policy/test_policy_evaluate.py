@@ -72,8 +72,8 @@ def test_exactly_four_fifths_passes():
     assert f.summary == (
         "Selection rate of sex=Female is 0.80 of sex=Male's (0.240 vs 0.300); "
         "the threshold is 0.80. For sex=Female the difference is within what chance could "
-        "explain: p = 0.213, Fisher's exact test (one-sided); 95% interval of the ratio "
-        "0.505 to 1.267."
+        "explain: p = 0.213, Fisher's exact test (one-sided); 90% interval of the ratio "
+        "0.544 to 1.177 (the two-sided match of a one-sided test at 0.05)."
     )
 
 
@@ -89,12 +89,13 @@ def test_two_thirds_fails():
     assert f.verdict is Verdict.FAIL
     assert f.measured == pytest.approx(2 / 3)
     # p: scipy's fisher_exact([[20, 80], [30, 70]], alternative="less") = 0.0706;
-    # interval: Katz, exp(ln(2/3) -+ 1.96 * sqrt(1/20 - 1/100 + 1/30 - 1/100))
+    # interval: Katz at 90%, the match of a one-sided test at 0.05, as statsmodels'
+    # Table2x2.riskratio_confint(alpha=0.1) gives it: exp(ln(2/3) -+ 1.645 * sqrt(...))
     assert f.summary == (
         "Selection rate of sex=Female is 0.67 of sex=Male's (0.200 vs 0.300); "
         "the threshold is 0.80. For sex=Female the difference is within what chance could "
-        "explain: p = 0.071, Fisher's exact test (one-sided); 95% interval of the ratio "
-        "0.407 to 1.092."
+        "explain: p = 0.071, Fisher's exact test (one-sided); 90% interval of the ratio "
+        "0.441 to 1.009 (the two-sided match of a one-sided test at 0.05)."
     )
     assert f.requirement_id == "r"
     assert f.comparison == "ratio_to_max"
@@ -593,7 +594,8 @@ def test_ratio_evidence_allows_for_several_groups_tested_against_one_reference()
     assert (
         "For g=a the difference is within what chance could explain: p = 0.122, Fisher's "
         "exact test (one-sided), Holm-adjusted for the 3 groups compared with g=ref; "
-        "95% interval of the ratio 0.633 to 1.043."
+        "90% interval of the ratio 0.659 to 1.002 (the two-sided match of a one-sided test at "
+        "0.05)."
     ) in f.summary
 
 
