@@ -14,7 +14,13 @@ from audit.core.context import Outcomes, Task
 from audit.core.protocols import Predictions
 from audit.errors import DataError
 
-__all__ = ["infer_positive_label", "infer_task", "label_occurs", "resolve_outcomes"]
+__all__ = [
+    "fractional_scores",
+    "infer_positive_label",
+    "infer_task",
+    "label_occurs",
+    "resolve_outcomes",
+]
 
 _BOOLEAN_LIKE = ({0, 1}, {False, True})
 
@@ -86,12 +92,13 @@ def _look_like_scores(labels: np.ndarray) -> bool:
     return bool(values.notna().all() and values.between(0.0, 1.0).all())
 
 
-def _fractional_scores(labels: np.ndarray | None) -> np.ndarray | None:
+def fractional_scores(labels: np.ndarray | None) -> np.ndarray | None:
     """``labels`` as scores when they are numbers in [0, 1], some strictly between.
 
-    A served model that answers with one probability per row (an MLflow pyfunc returning
-    ``predict_proba[:, 1]``) has its answer read as labels; a threshold then applies to it.
-    Answers of only 0 and 1 are labels.
+    A model that answers with one probability per row (an MLflow pyfunc returning
+    ``predict_proba[:, 1]``, an ONNX export with one sigmoid output) has its answer read
+    as labels; a binary task's labels are never fractions, so they are its scores (a
+    threshold turns them into decisions).  Answers of only 0 and 1 are labels.
     """
     if labels is None or not _look_like_scores(labels):
         return None
@@ -190,7 +197,7 @@ def resolve_outcomes(
             f"{target.name!r}; its values are {_describe_values(target_labels)}"
         )
     if threshold is not None and predictions.scores is None:
-        read_as_scores = _fractional_scores(predictions.labels)
+        read_as_scores = fractional_scores(predictions.labels)
         if read_as_scores is not None:
             predictions = replace(predictions, labels=None, scores=read_as_scores)
     y_pred = _binary_predictions(predictions, positive_label, target_labels, threshold)

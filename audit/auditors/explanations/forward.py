@@ -19,6 +19,7 @@ import pandas as pd
 
 from audit.auditors.explanations.columns import ColumnSpace
 from audit.core.context import Task
+from audit.core.outcomes import fractional_scores
 from audit.core.protocols import ModelAdapter, Predictions
 from audit.errors import ModelError
 from audit.scoring import scoring_concurrency
@@ -60,8 +61,11 @@ def scores_of(predictions: Predictions, *, task: Task, positive_label: Any) -> F
             f"the model gave {predictions.unanswered_count} of {len(predictions)} perturbed "
             "rows no decision; attributions need every row answered"
         )
+    fractions = fractional_scores(predictions.labels) if task is Task.BINARY else None
     if predictions.scores is not None:
         values = np.asarray(predictions.scores, dtype=np.float64)
+    elif fractions is not None:  # one probability per row, read as labels by its adapter
+        values = fractions
     elif task is Task.REGRESSION:
         values = np.asarray(predictions.labels).astype(np.float64)
     else:

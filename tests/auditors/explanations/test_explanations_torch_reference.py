@@ -324,3 +324,25 @@ def test_an_onnx_export_is_explained_as_the_torch_model_is(german, tmp_path, hid
         expected = w * (rows.to_numpy() - german[NUMERIC].median().to_numpy())
         np.testing.assert_allclose(attributions(native), expected, atol=1e-6)
         np.testing.assert_allclose(attributions(onnx), expected, atol=1e-6)
+
+
+def test_one_probability_per_row_read_as_labels_is_explained_as_scores(german):
+    # an ONNX export with one sigmoid output, or an MLflow pyfunc serving
+    # predict_proba[:, 1], hands its probabilities over as labels
+    from audit.adapters.callable import CallableAdapter
+    from audit.core.protocols import Predictions
+
+    module, encode = _trained(german, hidden=0)
+
+    def probabilities(rows: pd.DataFrame) -> np.ndarray:
+        with torch.no_grad():
+            return torch.sigmoid(module(_encoded(encode, rows)))[:, 0].double().numpy()
+
+    as_labels = CallableAdapter(lambda rows: Predictions(labels=probabilities(rows)))
+    as_scores = CallableAdapter(lambda rows: {"scores": probabilities(rows)})
+    rows = _rows(german)
+    settings = {"method": "feature_ablation", "compare_with": "none"}
+    read = _explain(as_labels, german, rows, **settings).primary
+    expected = _explain(as_scores, german, rows, **settings).primary
+    np.testing.assert_allclose(read, expected, atol=1e-12)
+    assert np.abs(expected).max() > 0.01  # probabilities, not the decisions they round to
