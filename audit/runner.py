@@ -31,6 +31,9 @@ from audit.policy.bind import bind_auditors
 
 __all__ = ["run_audit"]
 
+ERR_UNSCORED_MODEL_ENGINE = (
+    "a model without a target (for probes only) runs on the pandas engine, not {engine}"
+)
 ERR_NEEDS_MODEL = (
     "no model was given, but auditor(s) {auditors} measure a model's decisions; pass a "
     "model (--model), or a policy whose auditors all read only the data (e.g. masking)"
@@ -131,12 +134,15 @@ def run_audit(
     engine = choose_engine(engine, dask_scheduler)
     loaded = policy if isinstance(policy, LoadedPolicy) else load_policy(policy)
     auditors = tuple(bind_auditors(loaded))
-    if model is None:
-        needing = [a.name for a, _ in auditors if getattr(a, "needs_model", True)]
+    needing = [a.name for a, _ in auditors if getattr(a, "needs_model", True)]
+    if model is None and needing:
+        raise ModelSpecError(ERR_NEEDS_MODEL.format(auditors=", ".join(map(repr, needing))))
+    if model is not None and target is None:
+        # a data-only policy may still reach the model (probes sent to it): nothing is scored
         if needing:
-            raise ModelSpecError(ERR_NEEDS_MODEL.format(auditors=", ".join(map(repr, needing))))
-    elif target is None:
-        raise DataError(ERR_NO_TARGET)
+            raise DataError(ERR_NO_TARGET)
+        if engine is not Engine.PANDAS:
+            raise DataError(ERR_UNSCORED_MODEL_ENGINE.format(engine=engine.value))
     if engine is not Engine.PANDAS and chunk_rows < 1:
         raise DataError(f"chunk_rows must be 1 or more; got {chunk_rows}")
     request = AuditRequest(

@@ -80,17 +80,19 @@ ERR_NO_MODEL = (
 class AuditContext:
     """Everything an auditor may read; auditors must not modify it.
 
-    A *data-only* audit (no model given; every auditor of the policy declares the class
-    attribute ``needs_model = False``) has data but no roles, outcomes or model:
-    :attr:`has_model` is ``False`` and reading those attributes raises ``RuntimeError``.
+    A *data-only* audit (every auditor of the policy declares the class attribute
+    ``needs_model = False``) has data but no roles or outcomes: :attr:`has_outcomes` is
+    ``False`` and reading them raises ``RuntimeError``.  It may still carry a model that
+    scored nothing, for the auditors to reach (a masking policy's probes sent to the
+    audited model): :attr:`has_model` says whether it does.
 
     Parameters
     ----------
     data : pandas.DataFrame
         The audited rows.
     roles, outcomes, model : optional
-        The columns' roles, the ground truth and decisions, and the model; all three or
-        none (a data-only audit).
+        The columns' roles, the ground truth and decisions, and the model: all three, or
+        the model alone (data-only, the rows unscored), or none.
     seed : int
         Seed of every random step.
     progress : ProgressFactory
@@ -129,9 +131,10 @@ class AuditContext:
         progress: ProgressFactory = no_progress,
         prediction_cache: str | None = None,
     ) -> None:
-        given = {roles is None, outcomes is None, model is None}
-        if len(given) > 1:
-            raise ValueError("give roles, outcomes and model together, or none of them.")
+        if (roles is None) != (outcomes is None) or (roles is not None and model is None):
+            raise ValueError(
+                "give roles, outcomes and model together, the model alone, or none of them."
+            )
         object.__setattr__(self, "data", data)
         object.__setattr__(self, "_roles", roles)
         object.__setattr__(self, "_outcomes", outcomes)
@@ -145,8 +148,13 @@ class AuditContext:
 
     @property
     def has_model(self) -> bool:
-        """Whether the audit has a model, its outcomes and column roles."""
+        """Whether the audit has a model (which scored the rows only with :attr:`has_outcomes`)."""
         return self._model is not None
+
+    @property
+    def has_outcomes(self) -> bool:
+        """Whether the rows were scored: the audit has column roles and outcomes."""
+        return self._outcomes is not None
 
     @property
     def roles(self) -> ColumnRoles:

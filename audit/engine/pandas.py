@@ -15,6 +15,7 @@ import pandas as pd
 from audit.core.context import AuditContext
 from audit.core.details import AuditDetails
 from audit.core.outcomes import resolve_outcomes
+from audit.core.protocols import ModelAdapter
 from audit.core.provenance import sha256_frame, sha256_path
 from audit.core.result import AuditResult
 from audit.data import load_table
@@ -56,9 +57,13 @@ def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> Audi
     ModelError
         The model raised, or an endpoint failed after its retries, while scoring.
     """
-    frame, source, data_sha = load_frame(data, codes_as_text=request.model is None)
+    unscored = request.model is None or request.target is None
+    frame, source, data_sha = load_frame(data, codes_as_text=unscored)
     if request.model is None:
         return _data_only(request, frame, source, data_sha)
+    if request.target is None:  # a data-only policy whose probes reach the model
+        with opened_model(request) as adapter:
+            return _data_only(request, frame, source, data_sha, model=adapter)
     with opened_model(request) as adapter:
         roles = model_roles(
             frame, request, adapter, positive_label=request.positive_label, task=request.task
@@ -112,16 +117,32 @@ def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> Audi
     )
 
 
-def _data_only(request: AuditRequest, frame: pd.DataFrame, source: str, sha: str) -> AuditResult:
-    """Run auditors that read only the data: no model is loaded and nothing is scored."""
-    context = AuditContext(data=frame, seed=request.seed, progress=request.progress)
+def _data_only(
+    request: AuditRequest,
+    frame: pd.DataFrame,
+    source: str,
+    sha: str,
+    *,
+    model: ModelAdapter | None = None,
+) -> AuditResult:
+    """Run auditors that read only the data: nothing is scored.
+
+    ``model``, when given, is there for the auditors to reach (a masking policy's probes
+    sent to the audited model), never to decide the rows.
+    """
+    context = AuditContext(data=frame, model=model, seed=request.seed, progress=request.progress)
     outputs = tuple(run_auditor(a, context, config) for a, config in request.auditors)
+    described = dict(NO_MODEL) if model is None else {**model.describe(), "scoring": "none"}
     return AuditResult(
         findings=evaluate_policy(request.policy.policy, outputs, sensitive=()),
         outputs=outputs,
         policy=request.policy.summary(),
-        provenance=request.provenance(data_sha256=sha, model_sha256="none", data_source=source),
-        model=dict(NO_MODEL),
+        provenance=request.provenance(
+            data_sha256=sha,
+            model_sha256="none" if model is None else model.fingerprint(),
+            data_source=source,
+        ),
+        model=described,
         data={"source": source, "rows": len(frame)},
         details=request.details or AuditDetails(),
     )

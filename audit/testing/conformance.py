@@ -215,7 +215,7 @@ def _check_output(
 ) -> None:
     if output.auditor != instance.name:
         raise _fail("output", f"output.auditor is {output.auditor!r}, not {instance.name!r}")
-    sensitive = set(context.roles.sensitive) if context.has_model else None
+    sensitive = set(context.roles.sensitive) if context.has_outcomes else None
     for result in output.metrics:
         if result.metric not in declared:
             raise _fail("output", f"metric {result.metric!r} is not declared by metrics()")

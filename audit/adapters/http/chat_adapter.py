@@ -58,6 +58,7 @@ from audit.adapters.http.chat_decision import (
 )
 from audit.adapters.http.declared import select_columns
 from audit.adapters.http.guard import RequestGuard, estimate_tokens
+from audit.adapters.http.openai_chat import ChatClient
 from audit.adapters.http.templating import row_values
 from audit.adapters.http.transport import HttpTransport, safe_url
 from audit.core.closing import Closing
@@ -262,6 +263,27 @@ class ChatDecisionAdapter(Closing):
                     "token; the server may not return them: leave out 'score: logprobs'"
                 )
         return parsed, score
+
+    def complete(self, prompts: Sequence[str]) -> list[str]:
+        """Send each prompt as one plain user message; the answers' texts.
+
+        For a policy's probe prompts (``probes.endpoint: model``): the same endpoint,
+        model and credentials as the decisions, without the decision format.
+
+        Raises
+        ------
+        EndpointError
+            If a request fails or an answer has the wrong shape.
+        """
+        client = ChatClient(
+            self.url,
+            model=self.model,
+            transport=self.transport,
+            max_prompts=max(len(prompts), 1),
+            temperature=self.temperature or 0.0,
+            max_tokens=self.max_tokens,
+        )
+        return client.complete(prompts)  # the transport stays open: it is this adapter's
 
     def predict_batch(self, rows: pd.DataFrame) -> Predictions:
         """Decide every row (see the module docstring).

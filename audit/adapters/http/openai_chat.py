@@ -18,15 +18,25 @@ is one line and never quotes the answer (it may hold personal data).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import pandas as pd
+
 from audit.adapters.http.transport import HttpTransport, safe_url
 from audit.core.closing import Closing
+from audit.core.protocols import Predictions
 from audit.errors import EndpointError, ModelSpecError, UsageError
 
 __all__ = ["DEFAULT_MAX_PROMPTS", "ChatClient", "chat_client", "chat_url", "parse_answer"]
+
+ERR_NO_DECISIONS = (
+    "the chat client for {url} answers prompts and decides no rows: it can be the model "
+    "of a data-only policy whose probes use it (probes.endpoint: model); to audit an LLM's "
+    "decisions, give a 'kind: chat' model config"
+)
 
 DEFAULT_MAX_PROMPTS = 50
 """Most prompts one :meth:`ChatClient.complete` call sends unless told otherwise."""
@@ -86,6 +96,10 @@ def parse_answer(body: Any, where: str) -> str:
 class ChatClient(Closing):
     """Sends prompts to a chat completions endpoint and returns the answers' texts.
 
+    As the audited model (``run_audit(model=chat_client(...))``) it answers a policy's
+    probe prompts (``probes.endpoint: model``) with the credentials its caller chose; it
+    decides no rows (a ``kind: chat`` model config does that).
+
     Parameters
     ----------
     url:
@@ -123,6 +137,7 @@ class ChatClient(Closing):
         self.url = url
         self.model = model
         self.max_prompts = max_prompts
+        self.batch_size = max_prompts  # of the adapter protocol; a client decides no rows
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.transport = transport if transport is not None else HttpTransport()
@@ -139,6 +154,25 @@ class ChatClient(Closing):
             "max_prompts": self.max_prompts,
             **self.transport.describe(),
         }
+
+    @property
+    def input_columns(self) -> None:
+        """No columns: a chat client reads prompts, not rows."""
+        return None
+
+    def predict_batch(self, rows: pd.DataFrame) -> Predictions:
+        """Refuse: a chat client answers prompts and makes no decision about rows.
+
+        Raises
+        ------
+        ModelSpecError
+            Always.
+        """
+        raise ModelSpecError(ERR_NO_DECISIONS.format(url=safe_url(self.url)))
+
+    def fingerprint(self) -> str:
+        """Hex SHA-256 of the endpoint (without credentials) and the model name."""
+        return hashlib.sha256(f"{safe_url(self.url)}\n{self.model}".encode()).hexdigest()
 
     def complete(self, prompts: Sequence[str]) -> list[str]:
         """Send each prompt as one user message, in order; the answers' texts.

@@ -80,7 +80,7 @@ class CounterfactualAuditor:
             design = self._design(context, settings)
             return self._measure(context, settings, design)
         except DataError as exc:
-            sensitive = context.roles.sensitive if context.has_model else ()
+            sensitive = context.roles.sensitive if context.has_outcomes else ()
             return self._inconclusive(settings, sensitive, str(exc))
 
     def _design(self, context: AuditContext, settings: CounterfactualConfig) -> PairedDesign:

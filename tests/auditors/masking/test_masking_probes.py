@@ -18,6 +18,7 @@ from audit.auditors.masking.probes import run_probes
 from audit.core.context import AuditContext
 from audit.core.findings import Verdict
 from audit.errors import EndpointError, UsageError
+from audit.reporting.json import render_json
 from audit.testing.chat import serve_chat
 
 PROMPTS = [
@@ -202,3 +203,56 @@ def test_prompt_count_is_bounded():
     client = ChatClient("http://h/v1/chat/completions", model="m", max_prompts=2)
     with pytest.raises(UsageError, match="at most 2"):
         client.complete(["a", "b", "c"])
+
+
+def test_a_chat_client_given_as_the_model_is_probed_with_its_own_credentials(
+    leaky_bot, hidden, compliant, policy_path, tmp_path, monkeypatch
+):
+    # the README's route for an endpoint that needs credentials: the caller chooses them
+    monkeypatch.setenv("PROBE_AUTH", "Bearer probe-secret")
+    policy = _policy(tmp_path, policy_path, "model")
+    with chat_client(
+        leaky_bot.url, model="support-bot", header_env={"Authorization": "PROBE_AUTH"}
+    ) as client:
+        result = run_audit(model=client, data=compliant, policy=policy)
+    assert _finding(result).verdict is Verdict.FAIL
+    (metric,) = result.outputs[0].find("output_pii_findings")
+    assert metric.value == 2.0
+    assert result.model["url"] == chat_url(leaky_bot.url)
+    assert result.provenance.model_sha256 == client.fingerprint()
+    report = render_json(result)
+    assert hidden["email"] not in report and "probe-secret" not in report
+
+
+def test_a_chat_client_decides_no_rows(leaky_bot, compliant, policy_path, tmp_path):
+    policy = _policy(tmp_path, policy_path, "model")
+    frame = compliant.assign(outcome=1)
+    with (
+        chat_client(leaky_bot.url, model="support-bot") as client,
+        pytest.raises(UsageError, match="answers prompts and decides no rows"),
+    ):
+        run_audit(model=client, data=frame, policy=policy, target="outcome", sensitive=["zip"])
+
+
+def test_a_chat_model_config_answers_the_probes_on_the_command_line(
+    leaky_bot, compliant, policy_path, tmp_path, capsys
+):
+    from audit.cli.main import main
+
+    config = tmp_path / "bot.yaml"
+    config.write_text(
+        f"kind: chat\nurl: {leaky_bot.url}\nmodel: support-bot\nprompt: 'Applicant {{{{ id }}}}'\n"
+        "decision: {field: decision, positive: approve, negative: reject}\n",
+        encoding="utf-8",
+    )
+    data = tmp_path / "extract.csv"
+    compliant.to_csv(data, index=False)
+    policy = _policy(tmp_path, policy_path, "model")
+    out = tmp_path / "out"
+    code = main(["run", "--model", str(config), "--data", str(data), "--policy", str(policy),
+                 "--out", str(out)])  # fmt: skip
+    assert code == 1, capsys.readouterr().err
+    document = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    (leak,) = [f for f in document["findings"] if f["requirement_id"] == "no-output-leak"]
+    assert leak["verdict"] == "FAIL"
+    assert "entity=EMAIL_ADDRESS 1, entity=US_SSN 1" in leak["summary"]
