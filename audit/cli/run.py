@@ -158,7 +158,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=[engine.value for engine in Engine],
         default="pandas",
         help="pandas: the whole table in memory (default); chunked: a Parquet file or "
-        "folder read chunk by chunk; dask: its files tallied as Dask tasks (fairness only)",
+        "folder read chunk by chunk; dask: its files tallied as Dask tasks (chunked and "
+        "dask: fairness on binary decisions and masking)",
     )
     scale.add_argument(
         "--chunk-rows",
