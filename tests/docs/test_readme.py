@@ -227,3 +227,12 @@ def test_the_privacy_model_folder_default_is_the_code_s() -> None:
     quoted = re.search(r"`output_dir` \(default `([^`]+)`", _flat(README))
     assert quoted is not None
     assert quoted.group(1) == PrivacyConfig.model_validate({}).output_dir
+
+
+def test_the_errors_the_readme_names_are_those_run_audit_raises():
+    from audit import errors
+
+    for name in ("PolicyError", "DataError", "ModelSpecError", "PluginError"):
+        assert issubclass(getattr(errors, name), errors.UsageError), name
+    assert issubclass(errors.EndpointError, errors.ModelError)
+    assert "a `ModelError` (`EndpointError` for a served model)" in README
