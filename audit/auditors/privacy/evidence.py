@@ -366,14 +366,7 @@ def _grouped_one(
     name = measure.grouped_metric
     before, after = utilities
     if columns not in before:
-        return MetricResult(
-            metric=name,
-            auditor=AUDITOR,
-            grouping=columns,
-            value=None,
-            description=METRICS[name],
-            reason="no rows of these groups in the holdout",
-        )
+        return _unmeasured_grouped(name, columns, "no rows of these groups in the holdout")
     groups = []
     for orig, dpu, bounds in zip(before[columns], after[columns], intervals[columns], strict=True):
         value = lost(measure, orig.values[measure.key], dpu.values[measure.key])
