@@ -20,12 +20,8 @@ from audit.core.measurements import AuditorOutput, GroupStatus, GroupValue, Metr
 from audit.core.readings import decimals_apart, whole_numbers
 from audit.core.wording import HIGHER_IS_WORSE, humanize, sentence_case
 from audit.policy.schema import Comparison, GroupBy, Policy, Requirement
-from audit.policy.significance import (
-    combined_rule,
-    least_favourable_p,
-    ratio_evidence,
-    significance_rule,
-)
+from audit.policy.significance import combined_rule, ratio_evidence, significance_rule
+from audit.policy.unknown_rows import least_favourable
 
 __all__ = ["TOLERANCE", "evaluate_policy", "evaluate_requirement", "resolve_groupings"]
 
@@ -68,8 +64,6 @@ ERR_UNKNOWN_UNBOUNDED = (
     "significance of selection rates), not for {what}"
 )
 
-ROW_SHARES = frozenset({"selection_rate", "accuracy"})
-"""Metrics that are a share of the group's rows, so that the unknown rows' part is known."""
 
 _TIMES = " \N{MULTIPLICATION SIGN} "
 
@@ -431,7 +425,7 @@ def _unknown_effect(
     """Whether a pass holds wherever the rows of unknown group belong, and the words on it."""
     rows = sum(g.count for g in unknown)
     label = _label(grouping)
-    figure = _least_favourable(req, groups, unknown)
+    figure = least_favourable(req, groups, unknown)
     if figure is None:
         what = f"the {_metric(req)}"
         if req.compare is Comparison.SIGNIFICANCE:
@@ -448,46 +442,6 @@ def _unknown_effect(
         "limit": limit,
     }
     return passed, (NOTE_UNKNOWN_HELD if passed else ERR_UNKNOWN_CHANGES).format(**words)
-
-
-def _least_favourable(
-    req: Requirement, groups: Sequence[GroupValue], unknown: Sequence[GroupValue]
-) -> float | None:
-    """The compared figure with the unknown rows placed where they hurt it most.
-
-    Each row of unknown group is either a hit (counted by the rate) or a miss.  Misses
-    lower the rate of the group they join and hits raise it, so the lowest ratio or the
-    largest difference puts every miss in one group and every hit in another (for a
-    significance rule, the smallest p-value: :func:`least_favourable_p`); ``None`` where
-    the metric is not a share of the rows or a group's value is missing.
-    """
-    if req.metric not in ROW_SHARES or any(g.value is None for g in unknown):
-        return None
-    hits = sum(round(_value(g) * g.count) for g in unknown)
-    misses = sum(g.count for g in unknown) - hits
-    if req.compare is Comparison.SIGNIFICANCE:
-        return least_favourable_p(req, groups, hits, misses)
-    counted = [round(_value(g) * g.count) for g in groups]
-    lowered = [c / (g.count + misses) for c, g in zip(counted, groups, strict=True)]
-    raised = [(c + hits) / (g.count + hits) for c, g in zip(counted, groups, strict=True)]
-    if req.compare is Comparison.AT_MOST:
-        return max(raised)
-    if req.compare is Comparison.AT_LEAST:
-        return min(lowered)
-    figures = []
-    for low in range(len(groups)):
-        for high in range(len(groups)):
-            if low == high:
-                continue
-            rates = [_value(g) for g in groups]
-            rates[low], rates[high] = lowered[low], raised[high]
-            if req.compare is Comparison.RATIO_TO_MAX:  # no rate above 0: no ratio, no pass
-                figures.append(min(rates) / max(rates) if max(rates) > 0 else 0.0)
-            else:
-                figures.append(max(rates) - min(rates))
-    if not figures:
-        return None
-    return min(figures) if req.compare is Comparison.RATIO_TO_MAX else max(figures)
 
 
 def _figure_passes(req: Requirement, figure: float) -> bool:
