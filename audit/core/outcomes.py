@@ -19,6 +19,7 @@ __all__ = [
     "infer_positive_label",
     "infer_task",
     "label_occurs",
+    "matches_label",
     "resolve_outcomes",
 ]
 
@@ -58,7 +59,7 @@ def infer_positive_label(target: pd.Series) -> Any:
     )
 
 
-def _matches(values: np.ndarray, label: Any) -> np.ndarray:
+def matches_label(values: np.ndarray, label: Any) -> np.ndarray:
     """Elementwise ``values == label``, tolerant of int/str/float spellings of one label."""
     as_series = pd.Series(values)
     if as_series.dtype == object or pd.api.types.is_string_dtype(as_series):
@@ -81,7 +82,7 @@ def label_occurs(values: pd.Series, label: Any) -> bool:
     ``1``, ``1.0`` and ``"1"`` are one label, so that every engine accepts the same
     ``--positive-label`` for the same data.
     """
-    return bool(_matches(values.to_numpy(), label).any())
+    return bool(matches_label(values.to_numpy(), label).any())
 
 
 def _look_like_scores(labels: np.ndarray) -> bool:
@@ -126,7 +127,7 @@ def _binary_predictions(
     predicted = set(pd.Series(labels).unique().tolist())
     known = {str(v).strip() for v in target_labels} | {str(positive_label).strip()}
     if {str(v).strip() for v in predicted} <= known:
-        return _matches(labels, positive_label).astype(np.int8)
+        return matches_label(labels, positive_label).astype(np.int8)
     for candidates in _BOOLEAN_LIKE:
         if predicted <= candidates:
             return np.asarray(labels).astype(np.int8)
@@ -184,7 +185,7 @@ def resolve_outcomes(
     if inferred:
         positive_label = infer_positive_label(target)
     target_labels = set(target.unique().tolist() if target_labels is None else target_labels)
-    y_true = _matches(target.to_numpy(), positive_label).astype(np.int8)
+    y_true = matches_label(target.to_numpy(), positive_label).astype(np.int8)
     # An inferred 0/1 label may be absent (every row 0): the audit runs, and what needs
     # positives is undefined.  A label the user named but the data lacks is likely a typo.
     if (

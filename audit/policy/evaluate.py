@@ -445,8 +445,7 @@ def _unknown_effect(
 
 
 def _figure_passes(req: Requirement, figure: float) -> bool:
-    if req.compare is Comparison.RATIO_TO_MAX:
-        return figure >= req.threshold - TOLERANCE
+    """Whether a figure meets the requirement (a difference from above, others from below)."""
     if req.compare is Comparison.MAX_DIFFERENCE:
         return figure <= req.threshold + TOLERANCE
     return _within(req, figure)

@@ -30,6 +30,7 @@ __all__ = [
     "combined_rule",
     "least_favourable_p",
     "ratio_evidence",
+    "selections",
     "significance_rule",
 ]
 
@@ -48,6 +49,11 @@ class SignificanceOutcome:
     worst: str | None
 
 
+def selections(groups: Sequence[GroupValue]) -> list[int]:
+    """Each group's selections: its rate times its size (the metric is a share of its rows)."""
+    return [round((g.value or 0.0) * g.count) for g in groups]
+
+
 def _test_words(req: Requirement, tests: ReferenceTests) -> str:
     words = TEST_NAMES[req.test] + (" (two-sided)" if req.test == "z" else " (one-sided)")
     if tests.tested > 1:
@@ -57,7 +63,7 @@ def _test_words(req: Requirement, tests: ReferenceTests) -> str:
 
 
 def _tests(req: Requirement, groups: Sequence[GroupValue], top: GroupValue) -> ReferenceTests:
-    selected = [round((g.value or 0.0) * g.count) for g in groups]
+    selected = selections(groups)
     return against_reference(
         selected,
         [g.count for g in groups],
@@ -125,7 +131,7 @@ def least_favourable_p(
     """
     if req.metric not in SIGNIFICANCE_METRICS or len(groups) < 2:
         return None
-    selected = [round((g.value or 0.0) * g.count) for g in groups]
+    selected = selections(groups)
     smallest = 1.0
     for low, group in enumerate(groups):
         for high, reference in enumerate(groups):
@@ -196,7 +202,7 @@ def ratio_evidence(
     one_sided = req.test != "z"
     level = 1.0 - (2 if one_sided else 1) * DEFAULT_ALPHA
     tests = against_reference(
-        [round((g.value or 0.0) * g.count) for g in groups],
+        selections(groups),
         [g.count for g in groups],
         list(groups).index(top),
         test=req.test,

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from audit.core.measurements import GroupValue
 from audit.policy.schema import Comparison, Requirement
-from audit.policy.significance import least_favourable_p
+from audit.policy.significance import least_favourable_p, selections
 
 __all__ = ["ROW_SHARES", "least_favourable"]
 
@@ -33,11 +33,11 @@ def least_favourable(
     """
     if req.metric not in ROW_SHARES or any(g.value is None for g in unknown):
         return None
-    hits = sum(round((g.value or 0.0) * g.count) for g in unknown)
+    hits = sum(selections(unknown))
     misses = sum(g.count for g in unknown) - hits
     if req.compare is Comparison.SIGNIFICANCE:
         return least_favourable_p(req, groups, hits, misses)
-    counted = [round((g.value or 0.0) * g.count) for g in groups]
+    counted = selections(groups)
     lowered = [c / (g.count + misses) for c, g in zip(counted, groups, strict=True)]
     raised = [(c + hits) / (g.count + hits) for c, g in zip(counted, groups, strict=True)]
     if req.compare is Comparison.AT_MOST:

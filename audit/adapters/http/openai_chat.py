@@ -137,7 +137,6 @@ class ChatClient(Closing):
         self.url = url
         self.model = model
         self.max_prompts = max_prompts
-        self.batch_size = max_prompts  # of the adapter protocol; a client decides no rows
         self.temperature = temperature
         self.max_tokens = max_tokens
         self.transport = transport if transport is not None else HttpTransport()
@@ -154,6 +153,11 @@ class ChatClient(Closing):
             "max_prompts": self.max_prompts,
             **self.transport.describe(),
         }
+
+    @property
+    def batch_size(self) -> int:
+        """Of the model adapter protocol: a client decides no rows; its prompts per call."""
+        return self.max_prompts
 
     @property
     def input_columns(self) -> None:

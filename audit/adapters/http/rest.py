@@ -37,6 +37,7 @@ from jmespath.exceptions import JMESPathError
 
 from audit.adapters.http._values import describe_json, label_array, probability_array
 from audit.adapters.http.templating import compile_template, render_json, sha256_text
+from audit.core.outcomes import matches_label
 from audit.core.protocols import Predictions
 from audit.errors import EndpointError, ModelSpecError
 
@@ -105,7 +106,7 @@ class RestCodec:
         self.scores = scores
         self.positive_label = positive_label
         self.negative_label = negative_label
-        self._label_map = _label_map(positive_label, negative_label)
+        self._declared = _declared_labels(positive_label, negative_label)
         self.template_sha256 = sha256_text(body)
         self._template = compile_template(body, what="body")
         self._labels = None if labels is None else compile_path(labels, what="labels")
@@ -156,25 +157,27 @@ class RestCodec:
         labels = self._pick(self._labels, answers, rows, "labels")
         scores = self._pick(self._scores, answers, rows, "scores")
         label_values = None if labels is None else label_array(labels, what="labels")
-        if label_values is not None and self._label_map is not None:
+        if label_values is not None and self._declared is not None:
             label_values = self._binary(label_values)
         score_values = None if scores is None else probability_array(scores, what="scores")
         return Predictions(labels=label_values, scores=score_values)
 
     def _binary(self, labels: np.ndarray) -> np.ndarray:
         """1 for the positive label, 0 for a negative one; any other label is refused."""
-        assert self._label_map is not None  # only called with a positive label
-        values = labels.tolist()
-        decisions = [self._label_map.get(_label_key(v)) for v in values]
-        if None in decisions:
-            index = decisions.index(None)
-            known = ", ".join(repr(k) for k in self._label_map)
+        assert self._declared is not None  # only called with a positive label
+        decisions = np.full(len(labels), -1, dtype=np.int64)
+        for label, decision in self._declared:  # 1, 1.0 and "1" are one label
+            decisions[matches_label(labels, label)] = decision
+        unknown = np.flatnonzero(decisions < 0)
+        if unknown.size:
+            index = int(unknown[0])
+            known = ", ".join(repr(label) for label, _ in self._declared)
             raise EndpointError(
-                f"labels {self.labels!r} finds {describe_json(values[index])} for row {index}, "
-                f"which is neither the positive nor a negative label ({known}); "
-                f"{decisions.count(None)} of {len(decisions)} rows have such labels"
+                f"labels {self.labels!r} finds {describe_json(labels.tolist()[index])} for row "
+                f"{index}, which is neither the positive nor a negative label ({known}); "
+                f"{unknown.size} of {len(decisions)} rows have such labels"
             )
-        return np.asarray(decisions, dtype=np.int64)
+        return decisions
 
     def _pick(self, path: Any, answers: Sequence[Any], rows: int, name: str) -> list[Any] | None:
         if path is None:
@@ -209,17 +212,8 @@ class RestCodec:
         return value
 
 
-def _label_key(value: Any) -> str:
-    """A label as text, ``1``, ``1.0`` and ``"1"`` alike, for matching the declared labels."""
-    if isinstance(value, float | int) and not isinstance(value, bool):
-        number = float(value)
-        if number.is_integer():
-            return str(int(number))
-    return str(value).strip()
-
-
-def _label_map(positive: Any, negative: Any) -> dict[str, int] | None:
-    """Declared label text -> 1 or 0; ``None`` without a positive label.
+def _declared_labels(positive: Any, negative: Any) -> tuple[tuple[Any, int], ...] | None:
+    """Each declared label with the decision it stands for; ``None`` without a positive label.
 
     Raises
     ------
@@ -236,9 +230,9 @@ def _label_map(positive: Any, negative: Any) -> dict[str, int] | None:
             "labels), so that an answer with neither is refused rather than counted as "
             "a negative decision"
         )
-    negatives = {_label_key(v): 0 for v in (negative if isinstance(negative, list) else [negative])}
-    if _label_key(positive) in negatives:
+    negatives = negative if isinstance(negative, list) else [negative]
+    if matches_label(np.asarray(negatives, dtype=object), positive).any():
         raise ModelSpecError(
             f"negative_label: {positive!r} is both the positive and a negative label"
         )
-    return {_label_key(positive): 1, **negatives}
+    return ((positive, 1), *((label, 0) for label in negatives))

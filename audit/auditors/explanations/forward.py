@@ -19,7 +19,7 @@ import pandas as pd
 
 from audit.auditors.explanations.columns import ColumnSpace
 from audit.core.context import Task
-from audit.core.outcomes import fractional_scores
+from audit.core.outcomes import fractional_scores, matches_label
 from audit.core.protocols import ModelAdapter, Predictions
 from audit.errors import ModelError
 from audit.scoring import scoring_concurrency
@@ -30,17 +30,9 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def _positive(labels: np.ndarray, positive: Any) -> FloatArray:
-    series = pd.Series(labels)
     if positive is None:
-        positive = True if pd.api.types.is_bool_dtype(series) else 1
-    if series.dtype == object or pd.api.types.is_string_dtype(series):
-        equal = series.astype(str).str.strip() == str(positive).strip()
-    else:
-        try:
-            equal = series.astype(float) == float(positive)
-        except (TypeError, ValueError):
-            equal = series.astype(str) == str(positive)
-    return np.asarray(equal.to_numpy(dtype=np.float64), dtype=np.float64)
+        positive = True if pd.api.types.is_bool_dtype(pd.Series(labels)) else 1
+    return np.asarray(matches_label(labels, positive), dtype=np.float64)
 
 
 def scores_of(predictions: Predictions, *, task: Task, positive_label: Any) -> FloatArray:
