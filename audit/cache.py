@@ -5,7 +5,8 @@
     CACHE_DIR/
       <key>/                   one folder per scoring of given inputs by a given model
         run.json               what the key was made of, for people (never read back)
-        batch-00000000.npz     the predictions of batch 0, written when it completes
+        batch-00000000.npz     the predictions of batch 0, written when it completes,
+                               and who answered them (when the adapter says)
         batch-00000001.npz     ...
 
 The *key* is the SHA-256 of the model's fingerprint, the adapter settings that can
@@ -21,6 +22,14 @@ labels that are Python objects (the strings of a served model) are stored as JSO
 text, and only when JSON gives back exactly the same values.  Every entry carries
 the SHA-256 of its arrays; an entry that cannot be read, belongs to another key or
 batch, or fails its checksum is ignored, scored again and overwritten, never trusted.
+
+Who answered
+    An adapter that gives an :class:`~audit.core.answers.AnswerRecord` with each batch
+    (``predict_recorded``: the model names and ``system_fingerprint`` values the answers
+    gave, their tokens, the time) has it kept in the entry, as JSON text under the same
+    checksum, and given back with the predictions: a report built from the cache still
+    names the model that decided.  Entries of format 1 kept no record; the format is in
+    the key, so they are never found again (their folders can be deleted).
 
 Caveats
     A served model's fingerprint identifies its endpoint, not its weights: after a
@@ -45,19 +54,26 @@ from typing import Any, BinaryIO
 import numpy as np
 import pandas as pd
 
+from audit.core.answers import AnswerRecord
 from audit.core.protocols import ModelAdapter, Predictions
 from audit.core.provenance import sha256_frame, utc_now
 from audit.errors import UsageError
 
-__all__ = ["FORMAT", "CachedRun", "PredictionCache", "cache_settings"]
+__all__ = ["FORMAT", "CachedBatch", "CachedRun", "PredictionCache", "cache_settings"]
 
-FORMAT = 1
-"""Version of the on-disk layout; entries of another version are ignored."""
+FORMAT = 2
+"""Version of the on-disk layout; entries of another version are ignored.
+
+2: an entry keeps who answered its batch (``answered_json``), when the adapter says.
+"""
 
 # "usage" (requests and tokens spent so far) and "limits" (--max-requests, --budget) of
 # declared models change between runs without changing a prediction
 _NOT_PREDICTIVE = frozenset({"timeout", "max_retries", "concurrency", "usage", "limits"})
 _JSON_TYPES = (str, int, float, bool, type(None))
+_ANSWERED = "answered_json"
+CachedBatch = tuple[Predictions, AnswerRecord | None]
+"""A batch read from the cache: its predictions, and who answered them (``None``: unknown)."""
 
 
 def cache_settings(adapter: ModelAdapter) -> dict[str, Any]:
@@ -165,8 +181,8 @@ class CachedRun:
         """The entry file of batch ``index``."""
         return self.folder / f"batch-{index:08d}.npz"
 
-    def load(self, index: int, start: int, stop: int) -> Predictions | None:
-        """The cached predictions of rows ``start:stop`` (batch ``index``), or ``None``.
+    def load(self, index: int, start: int, stop: int) -> CachedBatch | None:
+        """The cached predictions of rows ``start:stop`` (batch ``index``) and who gave them.
 
         ``None`` when there is no entry, or when the entry cannot be trusted (counted
         in :attr:`rejected`).
@@ -180,8 +196,17 @@ class CachedRun:
             self.rejected += 1
             return None
 
-    def store(self, index: int, start: int, stop: int, predictions: Predictions) -> bool:
+    def store(
+        self,
+        index: int,
+        start: int,
+        stop: int,
+        predictions: Predictions,
+        answered: AnswerRecord | None = None,
+    ) -> bool:
         """Write the predictions of batch ``index`` atomically; False if they cannot be stored.
+
+        ``answered``, who answered the batch, is kept with them when given.
 
         Raises
         ------
@@ -192,6 +217,8 @@ class CachedRun:
         if arrays is None:
             self.not_stored += 1
             return False
+        if answered is not None:
+            arrays[_ANSWERED] = np.asarray(_canonical(answered.to_json()))
         meta = {
             "format": FORMAT,
             "key": self.key,
@@ -206,7 +233,7 @@ class CachedRun:
         )
         return True
 
-    def _read(self, path: Path, index: int, start: int, stop: int) -> Predictions:
+    def _read(self, path: Path, index: int, start: int, stop: int) -> CachedBatch:
         members = _read_npz(path.read_bytes())
         meta = json.loads(str(members.pop("meta")[()]))
         expected = {"format": FORMAT, "key": self.key, "batch": index, "start": start, "stop": stop}
@@ -214,6 +241,11 @@ class CachedRun:
             raise ValueError("the entry belongs to another run or batch")
         if meta.get("sha256") != _digest(members):
             raise ValueError("checksum mismatch")
+        answered = None
+        if _ANSWERED in members:
+            answered = AnswerRecord.from_json(json.loads(str(members.pop(_ANSWERED)[()])))
+            if answered.rows != stop - start:
+                raise ValueError("the answer record is for another number of rows")
         labels = _column(members, "labels")
         scores = _column(members, "scores")
         predictions = Predictions(
@@ -221,7 +253,7 @@ class CachedRun:
         )
         if len(predictions) != stop - start:
             raise ValueError("wrong number of predictions")
-        return predictions
+        return predictions, answered
 
 
 def _read_npz(data: bytes) -> dict[str, np.ndarray]:

@@ -33,6 +33,14 @@ Cache
     With a :class:`~audit.cache.PredictionCache`, each batch is looked up before it is
     sent and stored as soon as it comes back: a rerun sends nothing, and a rerun after
     a crash sends only the batches that had not come back (see :mod:`audit.cache`).
+
+Who answered
+    An adapter may say who answered each batch: ``predict_recorded(rows)`` returns the
+    predictions and an :class:`~audit.core.answers.AnswerRecord` (the model names and
+    fingerprints the answers gave, their tokens, the time), which the cache keeps with
+    the batch.  A batch read from the cache is handed back to such an adapter with
+    ``add_cached(record)`` (``None`` when its entry kept none), so that its usage record
+    names the model behind every decision, fresh or cached, and tells the two apart.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ from typing import Any
 import pandas as pd
 
 from audit.cache import CachedRun, PredictionCache
+from audit.core.answers import AnswerRecord
 from audit.core.context import ColumnRoles, ProgressFactory, no_progress
 from audit.core.protocols import ModelAdapter, Predictions
 from audit.errors import AuditError, DataError, ModelError, UsageError
@@ -56,6 +65,7 @@ from audit.errors import AuditError, DataError, ModelError, UsageError
 __all__ = ["ScoringReport", "leave_out_unanswered", "score_batches", "scoring_concurrency"]
 
 _UNHASHABLE = "the inputs hold values that cannot be hashed"
+_Scored = tuple[Predictions, AnswerRecord | None]
 
 
 @dataclass(frozen=True)
@@ -231,6 +241,7 @@ def score_batches(
     spans = [(start, min(start + size, len(inputs))) for start in range(0, len(inputs), size)]
     run = _open_run(cache, adapter, inputs, size)
     parts: dict[int, Predictions] = {}
+    add_cached = getattr(adapter, "add_cached", None)
     bar = progress("Scoring", len(inputs))
     try:
         todo: list[int] = []
@@ -239,16 +250,19 @@ def score_batches(
             if hit is None:
                 todo.append(index)
             else:
-                parts[index] = hit
+                parts[index] = hit[0]
+                if callable(add_cached):
+                    add_cached(hit[1])
                 bar.update(stop - start)
 
-        def done(index: int, predictions: Predictions) -> None:
+        def done(index: int, scored: _Scored) -> None:
+            predictions, answered = scored
             parts[index] = predictions
             if run is not None:
-                run.store(index, *spans[index], predictions)
+                run.store(index, *spans[index], predictions, answered)
             bar.update(len(predictions))
 
-        def call(index: int) -> Callable[[], Predictions]:
+        def call(index: int) -> Callable[[], _Scored]:
             start, stop = spans[index]
             batch = inputs.iloc[start:stop]  # cut under the runner's lock, one at a time
             return lambda: _predict(adapter, batch, start)
@@ -332,10 +346,15 @@ def _open_run(
     return folder.open(adapter, inputs, size)
 
 
-def _predict(adapter: ModelAdapter, batch: pd.DataFrame, start: int) -> Predictions:
+def _predict(adapter: ModelAdapter, batch: pd.DataFrame, start: int) -> _Scored:
     stop = start + len(batch)
+    recorded = getattr(adapter, "predict_recorded", None)
+    answered: AnswerRecord | None = None
     try:
-        predictions = adapter.predict_batch(batch)
+        if callable(recorded):
+            predictions, answered = recorded(batch)
+        else:
+            predictions = adapter.predict_batch(batch)
     except AuditError:
         raise
     except Exception as exc:
@@ -345,7 +364,7 @@ def _predict(adapter: ModelAdapter, batch: pd.DataFrame, start: int) -> Predicti
         ) from None
     if len(predictions) != len(batch):
         raise ModelError(f"the model returned {len(predictions)} predictions for {len(batch)} rows")
-    return predictions
+    return predictions, answered
 
 
 @contextmanager
@@ -367,10 +386,10 @@ def _heap_frozen() -> Iterator[None]:
 
 
 def _run_batches(
-    call: Callable[[int], Callable[[], Predictions]],
+    call: Callable[[int], Callable[[], _Scored]],
     todo: Sequence[int],
     workers: int,
-    done: Callable[[int, Predictions], None],
+    done: Callable[[int, _Scored], None],
 ) -> None:
     """Predict every batch of ``todo``, at most ``workers`` at once.
 
@@ -393,10 +412,10 @@ def _run_batches(
     queue = iter(todo)
     lock = threading.Lock()
     stop = threading.Event()
-    results: SimpleQueue[tuple[int, Predictions | None, BaseException | None] | None]
+    results: SimpleQueue[tuple[int, _Scored | None, BaseException | None] | None]
     results = SimpleQueue()
 
-    def take() -> tuple[int, Callable[[], Predictions]] | None:
+    def take() -> tuple[int, Callable[[], _Scored]] | None:
         with lock:
             index = None if stop.is_set() else next(queue, None)
             return None if index is None else (index, call(index))
@@ -430,12 +449,12 @@ def _run_batches(
             if item is None:
                 running -= 1
                 continue
-            index, predictions, error = item
-            if error is not None or predictions is None:
+            index, scored, error = item
+            if error is not None or scored is None:
                 failure = failure or error
                 continue
             try:
-                done(index, predictions)
+                done(index, scored)
             except BaseException as exc:  # raised once the workers stop
                 stop.set()
                 failure = failure or exc

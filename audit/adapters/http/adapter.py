@@ -10,6 +10,10 @@ Two wire protocols are spoken, chosen from the URL by :func:`http_adapter`:
 A remote model's weights cannot be hashed from here, so its
 :meth:`~HttpAdapter.fingerprint` identifies the *endpoint*: the protocol, the
 URL without credentials and, for OIP v2, the model metadata the server reports.
+What the answers themselves say (OIP v2's ``model_name`` and ``model_version``;
+MLflow's say nothing) is kept with each batch in the prediction cache
+(:meth:`~HttpAdapter.predict_recorded`), and :meth:`~HttpAdapter.describe` reports it
+under ``usage``, with what the batches read from the cache recorded when first scored.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, get_args
@@ -27,8 +32,10 @@ import pandas as pd
 
 from audit.adapters.http import mlflow, oip_v2
 from audit.adapters.http.transport import HttpTransport, encode_json, safe_url
+from audit.core.answers import AnswerRecord, CachedAnswers
 from audit.core.closing import Closing
 from audit.core.protocols import Predictions
+from audit.core.provenance import utc_now
 from audit.errors import DataError, EndpointError, ModelSpecError, UsageError
 
 __all__ = [
@@ -159,6 +166,9 @@ class HttpAdapter(Closing):
         self.transport = transport if transport is not None else HttpTransport()
         self._input_columns = list(input_columns) if input_columns is not None else None
         self._fingerprint: str | None = None
+        self._lock = threading.Lock()
+        self._models: set[str] = set()  # named by the answers of this run
+        self._cached = CachedAnswers()
 
     @property
     def input_columns(self) -> Sequence[str] | None:
@@ -195,17 +205,44 @@ class HttpAdapter(Closing):
         EndpointError
             If the endpoint fails, or answers something unreadable or of the wrong length.
         """
+        return self.predict_recorded(rows)[0]
+
+    def predict_recorded(self, rows: pd.DataFrame) -> tuple[Predictions, AnswerRecord]:
+        """:meth:`predict_batch`, and the models its answers named: for the cache to keep.
+
+        Raises
+        ------
+        DataError, EndpointError
+            As :meth:`predict_batch`.
+        """
         rows = self._select(rows)
         if len(rows) == 0:
-            return Predictions(labels=np.asarray([], dtype=object))
-        parts = [
+            empty = Predictions(labels=np.asarray([], dtype=object))
+            return empty, AnswerRecord(rows=0, scored_at=utc_now())
+        answered = [
             self._predict_chunk(rows.iloc[start : start + self.batch_size])
             for start in range(0, len(rows), self.batch_size)
         ]
-        return parts[0] if len(parts) == 1 else Predictions.concatenate(parts)
+        parts = [predictions for predictions, _ in answered]
+        models = {name for _, name in answered if name is not None}
+        with self._lock:
+            self._models.update(models)
+        record = AnswerRecord(
+            rows=len(rows), scored_at=utc_now(), models=tuple(sorted(models)), answers=len(parts)
+        )
+        return (parts[0] if len(parts) == 1 else Predictions.concatenate(parts)), record
+
+    def add_cached(self, record: AnswerRecord | None) -> None:
+        """Count a batch read from the prediction cache, with who answered it when recorded."""
+        self._cached.add(record)
 
     def describe(self) -> dict[str, Any]:
-        """Kind, protocol, URL without credentials, batching, timeout, retries, header names."""
+        """Kind, protocol, URL without credentials, batching, timeout, retries, header names.
+
+        ``usage`` is added once there is something to say of who answered: the models the
+        answers named (``models``: this run's and the cached batches'), and what the batches
+        read from the cache recorded when first scored (``from_cache``).
+        """
         description: dict[str, Any] = {
             "kind": "http",
             "protocol": self.protocol,
@@ -217,6 +254,15 @@ class HttpAdapter(Closing):
             description["input_columns"] = list(self._input_columns)
         if self.output_name is not None:
             description["output_name"] = self.output_name
+        cached = self._cached.describe()
+        with self._lock:
+            models = self._models | self._cached.models()
+        if models or cached is not None:
+            description["usage"] = {
+                "requests": self.transport.requests_sent,
+                "models": sorted(models),
+                "from_cache": cached,
+            }
         return description
 
     def fingerprint(self) -> str:
@@ -260,7 +306,8 @@ class HttpAdapter(Closing):
             return encode_json(mlflow.encode_dataframe_split(rows))
         return encode_json(oip_v2.encode_infer_request(rows, request_id=request_id))
 
-    def _predict_chunk(self, rows: pd.DataFrame) -> Predictions:
+    def _predict_chunk(self, rows: pd.DataFrame) -> tuple[Predictions, str | None]:
+        """The predictions for ``rows`` (one request), and the model the answer names."""
         where = safe_url(self.url)
         request_id = uuid.uuid4().hex
         # encoded here, so the payload's lists are gone before the request waits: objects
@@ -281,7 +328,7 @@ class HttpAdapter(Closing):
             raise EndpointError(
                 f"{where}: endpoint returned {len(predictions)} predictions for {len(rows)} rows."
             )
-        return predictions
+        return predictions, oip_v2.answered_model(answer) if self.protocol == "oip-v2" else None
 
 
 def http_adapter(

@@ -30,6 +30,15 @@ Cost
     ``max_requests`` and ``budget_tokens`` stop before spending more
     (:mod:`~audit.adapters.http.guard`).
 
+Cached decisions
+    :meth:`~ChatDecisionAdapter.predict_recorded` gives, with each batch, who answered
+    it (:class:`~audit.core.answers.AnswerRecord`), which the prediction cache keeps;
+    a batch read back from it is handed to :meth:`~ChatDecisionAdapter.add_cached`.
+    ``usage.models`` and ``usage.system_fingerprints`` then name every model behind the
+    decisions, fresh or cached, while ``requests`` and the token counts stay what this
+    run spent; ``usage.from_cache`` says what the cached batches recorded when they were
+    first scored (``None`` when none was read).
+
 Requests for one batch are sent one after the other; the runner keeps
 ``concurrency`` batches in flight (:mod:`audit.scoring`).
 """
@@ -47,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from audit.adapters.http.chat_decision import (
+    ChatAnswer,
     DecisionRule,
     ParsedDecision,
     PromptTemplate,
@@ -61,8 +71,10 @@ from audit.adapters.http.guard import RequestGuard, estimate_tokens
 from audit.adapters.http.openai_chat import ChatClient
 from audit.adapters.http.templating import row_values
 from audit.adapters.http.transport import HttpTransport, safe_url
+from audit.core.answers import AnswerRecord, CachedAnswers
 from audit.core.closing import Closing
 from audit.core.protocols import Predictions
+from audit.core.provenance import utc_now
 from audit.errors import EndpointError, UsageError
 
 __all__ = ["ChatDecisionAdapter", "majority"]
@@ -94,6 +106,7 @@ class _Usage:
         self.unanswered: Counter[str] = Counter()
         self.models: set[str] = set()
         self.fingerprints: set[str] = set()
+        self.cached = CachedAnswers()
 
 
 class ChatDecisionAdapter(Closing):
@@ -221,6 +234,12 @@ class ChatDecisionAdapter(Closing):
         SpendingLimitReached
             If a request or token limit would be passed.
         """
+        parsed, score, _ = self._ask(messages)
+        return parsed, score
+
+    def _ask(
+        self, messages: Sequence[Mapping[str, str]]
+    ) -> tuple[ParsedDecision, float | None, ChatAnswer]:
         body = chat_request(
             self.model,
             messages,
@@ -262,7 +281,7 @@ class ChatDecisionAdapter(Closing):
                     f"{safe_url(self.url)}: the answer carries no logprobs for the decision "
                     "token; the server may not return them: leave out 'score: logprobs'"
                 )
-        return parsed, score
+        return parsed, score, answer
 
     def complete(self, prompts: Sequence[str]) -> list[str]:
         """Send each prompt as one plain user message; the answers' texts.
@@ -297,7 +316,21 @@ class ChatDecisionAdapter(Closing):
         SpendingLimitReached
             If a request or token limit would be passed.
         """
-        return self.decide(row_values(select_columns(rows, self._input_columns)))
+        return self.predict_recorded(rows)[0]
+
+    def predict_recorded(self, rows: pd.DataFrame) -> tuple[Predictions, AnswerRecord]:
+        """:meth:`predict_batch`, and who answered: for the prediction cache to keep.
+
+        Raises
+        ------
+        DataError, EndpointError, SpendingLimitReached
+            As :meth:`predict_batch`.
+        """
+        return self._decide(row_values(select_columns(rows, self._input_columns)), None)
+
+    def add_cached(self, record: AnswerRecord | None) -> None:
+        """Count a batch read from the prediction cache, with who answered it when recorded."""
+        self._usage.cached.add(record)
 
     def decide(
         self,
@@ -320,6 +353,13 @@ class ChatDecisionAdapter(Closing):
         SpendingLimitReached
             If a request or token limit would be passed.
         """
+        return self._decide(rows, replace)[0]
+
+    def _decide(
+        self,
+        rows: Sequence[Mapping[str, Any]],
+        replace: Sequence[Mapping[str, Any] | None] | None,
+    ) -> tuple[Predictions, AnswerRecord]:
         changes = list(replace) if replace is not None else [None] * len(rows)
         if len(changes) != len(rows):
             raise UsageError(f"replace has {len(changes)} entries for {len(rows)} rows")
@@ -327,9 +367,12 @@ class ChatDecisionAdapter(Closing):
         scores: list[float] = []
         why: Counter[str] = Counter()
         agreeing = tied = 0
+        read: list[ChatAnswer] = []
         for row, change in zip(rows, changes, strict=True):
             messages = self.template.render(row, replace=change)
-            answers = [self.ask(messages) for _ in range(self.samples)]
+            asked = [self._ask(messages) for _ in range(self.samples)]
+            read.extend(answer for _, _, answer in asked)
+            answers = [(parsed, score) for parsed, score, _ in asked]
             decisions = [parsed.decision for parsed, _ in answers]
             labels.append(majority(decisions))
             tie = labels[-1] is None and any(d is not None for d in decisions)
@@ -348,15 +391,17 @@ class ChatDecisionAdapter(Closing):
         unanswered = np.asarray([label is None for label in labels], dtype=np.bool_)
         score_array = np.asarray(scores, dtype=np.float64)
         if not unanswered.any():
-            return Predictions(
+            predictions = Predictions(
                 labels=np.asarray(labels, dtype=np.int64),
                 scores=score_array if self.top_logprobs is not None else None,
             )
-        return Predictions(  # only with max_unanswered > 0: NaN, never a class
-            labels=np.asarray([np.nan if x is None else x for x in labels], dtype=np.float64),
-            scores=score_array if self.top_logprobs is not None else None,
-            unanswered=unanswered,
-        )
+        else:
+            predictions = Predictions(  # only with max_unanswered > 0: NaN, never a class
+                labels=np.asarray([np.nan if x is None else x for x in labels], dtype=np.float64),
+                scores=score_array if self.top_logprobs is not None else None,
+                unanswered=unanswered,
+            )
+        return predictions, _record(read, len(labels))
 
     def unanswered_reasons(self) -> dict[str, int]:
         """Rows that got no decision so far, by reason (the most common among their answers)."""
@@ -386,7 +431,13 @@ class ChatDecisionAdapter(Closing):
                 )
 
     def usage(self) -> dict[str, Any]:
-        """Requests, tokens, answers, unparseable answers, consistency, models seen."""
+        """Requests, tokens, answers, unparseable answers, consistency, models seen.
+
+        The counts are this run's; ``models`` and ``system_fingerprints`` also name those
+        that answered the batches read from the cache, which ``from_cache`` describes
+        (see the module docstring).
+        """
+        cached = self._usage.cached
         with self._usage.lock:
             u = self._usage
             consistency = u.consistent / u.rows if self.samples > 1 and u.rows else None
@@ -399,8 +450,9 @@ class ChatDecisionAdapter(Closing):
                 "unparseable_answers": sum(u.unparseable.values()),
                 "unparseable_reasons": dict(sorted(u.unparseable.items())),
                 "consistency": consistency,
-                "models": sorted(u.models),
-                "system_fingerprints": sorted(u.fingerprints),
+                "models": sorted(u.models | cached.models()),
+                "system_fingerprints": sorted(u.fingerprints | cached.system_fingerprints()),
+                "from_cache": cached.describe(),
             }
 
     def _unanswered(self) -> dict[str, Any]:
@@ -466,3 +518,18 @@ class ChatDecisionAdapter(Closing):
         identity["input_columns"] = self._input_columns
         encoded = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def _record(answers: Sequence[ChatAnswer], rows: int) -> AnswerRecord:
+    """Who gave ``answers`` (the answers to one batch of ``rows`` rows), and their tokens."""
+    return AnswerRecord(
+        rows=rows,
+        scored_at=utc_now(),
+        models=tuple(sorted({a.model for a in answers if a.model})),
+        system_fingerprints=tuple(
+            sorted({a.system_fingerprint for a in answers if a.system_fingerprint})
+        ),
+        answers=len(answers),
+        prompt_tokens=sum(a.prompt_tokens or 0 for a in answers),
+        completion_tokens=sum(a.completion_tokens or 0 for a in answers),
+    )

@@ -24,6 +24,8 @@ each row of class probabilities summing to 1.
 
 Each request carries an ``id``, which the protocol says the server must return;
 an answer naming another ``id`` is refused (its predictions are for other rows).
+The ``model_name`` and ``model_version`` an answer gives are the report's record of
+which model answered (:func:`answered_model`).
 
 This module also holds the server side (:func:`decode_infer_request`,
 :func:`encode_infer_response`), used by :mod:`audit.testing.endpoint`.
@@ -52,6 +54,7 @@ from audit.errors import EndpointError
 
 __all__ = [
     "DATATYPES",
+    "answered_model",
     "LABEL_OUTPUT_NAMES",
     "SCORE_OUTPUT_NAMES",
     "datatype_of",
@@ -301,6 +304,25 @@ def _check_request_id(body: dict[str, Any], request_id: str | None) -> None:
         f"{_WHAT}: it answers request {describe_json(answered)}, not this one "
         f"({request_id!r}), so its predictions are for other rows"
     )
+
+
+def answered_model(body: Any) -> str | None:
+    """The model an answer says answered it: ``model_name``, with ``model_version`` if given.
+
+    ``None`` when the answer names none (both are text in the protocol; other values
+    are not read).
+
+    >>> answered_model({"model_name": "adult", "model_version": "3", "outputs": []})
+    'adult version 3'
+    >>> answered_model({"outputs": []}) is None
+    True
+    """
+    if not isinstance(body, dict):
+        return None
+    name, version = body.get("model_name"), body.get("model_version")
+    if not isinstance(name, str) or not name:
+        return None
+    return f"{name} version {version}" if isinstance(version, str) and version else name
 
 
 def decode_infer_response(
