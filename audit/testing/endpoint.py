@@ -6,7 +6,9 @@ on ``127.0.0.1`` (never another interface) from a daemon thread:
 * MLflow scoring server: ``POST /invocations`` (``dataframe_split`` or
   ``dataframe_records``), ``GET /ping``, ``GET /health``;
 * Open Inference Protocol v2: ``POST /v2/models/<name>[/versions/<v>]/infer``
-  (one input tensor per column), ``GET /v2/health/live``, ``GET /v2/health/ready``,
+  (one input tensor per column; like MLServer's scikit-learn runtime it answers only
+  ``predict`` unless the request asks for ``predict_proba`` by name),
+  ``GET /v2/health/live``, ``GET /v2/health/ready``,
   ``GET /v2/models/<name>`` (metadata) and ``GET /v2/models/<name>/ready``.
 
 Like a served model, it keeps connections alive (HTTP/1.1), answers each request in
@@ -320,6 +322,7 @@ class _Handler(TimedHandler):
         try:
             rows = self._rows(body, match, mlflow=mlflow)
             request_id = None if mlflow or not isinstance(body, dict) else body.get("id")
+            asked = () if mlflow else self._asked(body)
             # the parsed JSON (a list per row) must not outlive the wait: objects alive at
             # a garbage collection move to an older generation, and the full collections
             # that follow stopped every thread of the server for tens of milliseconds
@@ -329,6 +332,7 @@ class _Handler(TimedHandler):
                 mlflow=mlflow,
                 due=self.arrived + self.server.latency,
                 request_id=request_id if isinstance(request_id, str) else None,
+                asked=asked,
             )
         finally:
             with self.server.lock:
@@ -343,12 +347,26 @@ class _Handler(TimedHandler):
         except EndpointError as exc:
             raise _Reply(400, {"error": str(exc)}) from None
 
+    @staticmethod
+    def _asked(body: Any) -> tuple[str, ...]:
+        try:
+            return oip_v2.asked_outputs(body)
+        except EndpointError as exc:
+            raise _Reply(400, {"error": str(exc)}) from None
+
     def _answer(
-        self, rows: pd.DataFrame, *, mlflow: bool, due: float, request_id: str | None = None
+        self,
+        rows: pd.DataFrame,
+        *,
+        mlflow: bool,
+        due: float,
+        request_id: str | None = None,
+        asked: tuple[str, ...] = (),
     ) -> None:
         """Answer at ``due`` (monotonic seconds) at the earliest, computing meanwhile.
 
-        An OIP v2 answer returns the request's ``id``, as the protocol requires.
+        An OIP v2 answer returns the request's ``id``, as the protocol requires, and
+        the outputs ``asked`` for, as MLServer's scikit-learn runtime does.
         """
         with self.server.lock:
             self.server.rows += len(rows)
@@ -379,9 +397,15 @@ class _Handler(TimedHandler):
                 "predictions": _mlflow_answer(predictions, self.server.respond)
             }
         else:
-            answer = oip_v2.encode_infer_response(
-                predictions, model_name=self.server.model_name, request_id=request_id
-            )
+            try:
+                answer = oip_v2.encode_infer_response(
+                    predictions,
+                    model_name=self.server.model_name,
+                    request_id=request_id,
+                    asked=asked,
+                )
+            except EndpointError as exc:
+                raise _Reply(400, {"error": str(exc)}) from None
         if fault is not None and fault.kind == "wrong_shape":
             answer = _wrong_shape(answer)
         raw = json.dumps(answer, allow_nan=False).encode()

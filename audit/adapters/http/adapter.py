@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from audit.adapters.http import mlflow, oip_v2
-from audit.adapters.http.transport import HttpTransport, encode_json, safe_url
+from audit.adapters.http.transport import HttpTransport, RequestRefused, encode_json, safe_url
 from audit.core.answers import AnswerRecord, CachedAnswers
 from audit.core.closing import Closing
 from audit.core.protocols import Predictions
@@ -55,6 +55,9 @@ DEFAULT_BATCH_SIZE = 1000
 
 DEFAULT_CONCURRENCY = 4
 """Requests in flight at once while scoring, unless told otherwise."""
+
+_REFUSED_OUTPUTS = (400, 404, 422)
+"""Statuses with which a server may refuse a request that names outputs it lacks."""
 
 _OIP_PATH = re.compile(r"^(?P<prefix>.*)/v2/models/[^/]+(?:/versions/[^/]+)?(?P<infer>/infer)?/?$")
 _ACCEPTED = (
@@ -117,7 +120,14 @@ class HttpAdapter(Closing):
     input_columns:
         Columns to send, in order; ``None`` sends the audit's feature columns.
     output_name:
-        OIP v2 only: read this output instead of choosing one by name.
+        OIP v2 only: ask for this output and read it, instead of asking for
+        :data:`~audit.adapters.http.oip_v2.ASKED_OUTPUTS` and choosing by name.
+    outputs:
+        OIP v2 only: the outputs to ask for by name (``()``: none, the server's
+        choice); default: ``output_name``, else
+        :data:`~audit.adapters.http.oip_v2.ASKED_OUTPUTS`.  The first request finds
+        out whether the server accepts being asked (the others wait for its answer);
+        if it refuses, it and every later request ask for none.
     transport:
         The :class:`HttpTransport` (timeouts, retries, credentials); a default one
         when left out.
@@ -146,6 +156,7 @@ class HttpAdapter(Closing):
         batch_size: int = DEFAULT_BATCH_SIZE,
         input_columns: Sequence[str] | None = None,
         output_name: str | None = None,
+        outputs: Sequence[str] | None = None,
         transport: HttpTransport | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
@@ -163,6 +174,16 @@ class HttpAdapter(Closing):
         # many batches in flight, each from its own thread (see audit.scoring)
         self.concurrency = concurrency
         self.output_name = output_name
+        if protocol != "oip-v2":
+            outputs = ()
+        elif outputs is None:
+            outputs = (output_name,) if output_name is not None else oip_v2.ASKED_OUTPUTS
+        self.outputs_asked: tuple[str, ...] = tuple(outputs)
+        """OIP v2: the outputs requests ask for by name (before any refusal)."""
+        # the outputs each request names: () once the server refused to be asked for them
+        self._asked = self.outputs_asked
+        self._asking_settled = threading.Event()
+        self._asking_lock = threading.Lock()
         self.transport = transport if transport is not None else HttpTransport()
         self._input_columns = list(input_columns) if input_columns is not None else None
         self._fingerprint: str | None = None
@@ -254,6 +275,8 @@ class HttpAdapter(Closing):
             description["input_columns"] = list(self._input_columns)
         if self.output_name is not None:
             description["output_name"] = self.output_name
+        if self.outputs_asked:
+            description["outputs_asked"] = list(self.outputs_asked)
         cached = self._cached.describe()
         with self._lock:
             models = self._models | self._cached.models()
@@ -301,20 +324,46 @@ class HttpAdapter(Closing):
             )
         return rows.loc[:, self._input_columns]
 
-    def _encode(self, rows: pd.DataFrame, request_id: str) -> bytes:
+    def _encode(self, rows: pd.DataFrame, request_id: str, asked: Sequence[str]) -> bytes:
         if self.protocol == "mlflow":
             return encode_json(mlflow.encode_dataframe_split(rows))
-        return encode_json(oip_v2.encode_infer_request(rows, request_id=request_id))
+        return encode_json(oip_v2.encode_infer_request(rows, request_id=request_id, outputs=asked))
+
+    def _post(self, rows: pd.DataFrame, request_id: str) -> Any:
+        """POST ``rows``; the first request finds out whether outputs may be asked for."""
+        if self._asked and not self._asking_settled.is_set():
+            with self._asking_lock:
+                if not self._asking_settled.is_set():
+                    try:
+                        return self._post_asking(rows, request_id)
+                    finally:
+                        self._asking_settled.set()
+        return self._send(rows, request_id, self._asked)
+
+    def _post_asking(self, rows: pd.DataFrame, request_id: str) -> Any:
+        try:
+            return self._send(rows, request_id, self._asked)
+        except RequestRefused as exc:
+            if exc.status not in _REFUSED_OUTPUTS:
+                raise
+        # a server that knows only its model's own output names (Triton), or a model
+        # without probabilities (MLServer's runtime for a regressor or a text model),
+        # refuses a request naming others: ask again, and from now on, for none
+        self._asked = ()
+        return self._send(rows, request_id, ())
+
+    def _send(self, rows: pd.DataFrame, request_id: str, asked: Sequence[str]) -> Any:
+        # encoded here, so the payload's lists are gone before the request waits: objects
+        # alive at a garbage collection reach the oldest generation, whose collections
+        # stop every thread (tens of milliseconds with pandas loaded)
+        body = self._encode(rows, request_id, asked)
+        return self.transport.post_encoded(self.url, body, rows=len(rows))
 
     def _predict_chunk(self, rows: pd.DataFrame) -> tuple[Predictions, str | None]:
         """The predictions for ``rows`` (one request), and the model the answer names."""
         where = safe_url(self.url)
         request_id = uuid.uuid4().hex
-        # encoded here, so the payload's lists are gone before the request waits: objects
-        # alive at a garbage collection reach the oldest generation, whose collections
-        # stop every thread (tens of milliseconds with pandas loaded)
-        body = self._encode(rows, request_id)
-        answer = self.transport.post_encoded(self.url, body, rows=len(rows))
+        answer = self._post(rows, request_id)
         try:
             if self.protocol == "mlflow":
                 predictions = mlflow.decode_predictions(answer)
@@ -339,6 +388,7 @@ def http_adapter(
     max_retries: int | None = None,
     header_env: Mapping[str, str] | None = None,
     output_name: str | None = None,
+    outputs: Sequence[str] | None = None,
     concurrency: int | None = None,
     default_token: bool = True,
 ) -> HttpAdapter:
@@ -357,6 +407,8 @@ def http_adapter(
         :mod:`audit.adapters.http.transport`.
     output_name:
         OIP v2 only: the output to read.
+    outputs:
+        OIP v2 only: the outputs to ask for by name; see :class:`HttpAdapter`.
     concurrency:
         Requests in flight at once while scoring (4); ``None`` keeps the default.
     default_token:
@@ -391,6 +443,7 @@ def http_adapter(
         protocol=protocol,
         batch_size=DEFAULT_BATCH_SIZE if batch_size is None else batch_size,
         output_name=output_name,
+        outputs=outputs,
         transport=transport,
         concurrency=DEFAULT_CONCURRENCY if concurrency is None else concurrency,
     )

@@ -22,6 +22,14 @@ alone); ``[n, 2]`` holds class probabilities, whose column 1 is the score and
 whose arg-max (0 or 1) the label.  Scores must be probabilities: each in [0, 1],
 each row of class probabilities summing to 1.
 
+A request asks for the outputs :data:`ASKED_OUTPUTS` by name (``"outputs":
+[{"name": "predict"}, {"name": "predict_proba"}]``): MLServer's scikit-learn runtime,
+which KServe's scikit-learn v2 server runs, answers only ``predict`` unless asked, so
+without them no score comes back and ``--threshold`` cannot be used.  A server
+that refuses to be asked for those names (Triton knows only its model's own output
+names) is asked again without them, once per adapter
+(:class:`~audit.adapters.http.adapter.HttpAdapter`).
+
 Each request carries an ``id``, which the protocol says the server must return;
 an answer naming another ``id`` is refused (its predictions are for other rows).
 The ``model_name`` and ``model_version`` an answer gives are the report's record of
@@ -53,8 +61,10 @@ from audit.core.protocols import Predictions
 from audit.errors import EndpointError
 
 __all__ = [
+    "ASKED_OUTPUTS",
     "DATATYPES",
     "answered_model",
+    "asked_outputs",
     "LABEL_OUTPUT_NAMES",
     "SCORE_OUTPUT_NAMES",
     "datatype_of",
@@ -90,6 +100,9 @@ SCORE_OUTPUT_NAMES: tuple[str, ...] = (
 )
 """Output names read as scores when an answer has several outputs (case-insensitive)."""
 
+ASKED_OUTPUTS: tuple[str, ...] = ("predict", "predict_proba")
+"""Outputs a request asks for by name unless told otherwise: MLServer's scikit-learn names."""
+
 _WHAT = "Open Inference Protocol answer"
 
 
@@ -123,11 +136,14 @@ def datatype_of(series: pd.Series) -> str:
     return "BYTES"
 
 
-def encode_infer_request(rows: pd.DataFrame, *, request_id: str | None = None) -> dict[str, Any]:
+def encode_infer_request(
+    rows: pd.DataFrame, *, request_id: str | None = None, outputs: Sequence[str] = ()
+) -> dict[str, Any]:
     """Encode a batch as an inference request: one ``[n, 1]`` input tensor per column.
 
     ``request_id`` is sent as the request's ``id``, which the protocol says a server
-    must return in its answer (see :func:`decode_infer_response`).
+    must return in its answer (see :func:`decode_infer_response`); ``outputs`` are
+    the outputs asked for by name (none: the server's choice).
 
     Raises
     ------
@@ -158,6 +174,8 @@ def encode_infer_request(rows: pd.DataFrame, *, request_id: str | None = None) -
             tensor["parameters"] = {"content_type": "str"}
         inputs.append(tensor)
     body: dict[str, Any] = {"parameters": {"content_type": "pd"}, "inputs": inputs}
+    if outputs:
+        body["outputs"] = [{"name": name} for name in outputs]
     if request_id is not None:
         body = {"id": request_id, **body}
     return body
@@ -453,38 +471,76 @@ def _label_datatype(labels: np.ndarray) -> str:
     return "BYTES"
 
 
+def asked_outputs(body: Any) -> tuple[str, ...]:
+    """Server side: the output names a request asks for (none: the server's choice).
+
+    Raises
+    ------
+    EndpointError
+        If the request's ``outputs`` is not a list of objects with a text ``name``.
+    """
+    asked = body.get("outputs") if isinstance(body, dict) else None
+    if asked is None:
+        return ()
+    if not isinstance(asked, list) or not all(
+        isinstance(o, dict) and isinstance(o.get("name"), str) for o in asked
+    ):
+        raise EndpointError(
+            "Open Inference Protocol request: 'outputs' must be a list of objects with a "
+            f"'name'; got {describe_json(asked)}."
+        )
+    return tuple(o["name"] for o in asked)
+
+
 def encode_infer_response(
-    predictions: Predictions, *, model_name: str, request_id: str | None = None
+    predictions: Predictions,
+    *,
+    model_name: str,
+    request_id: str | None = None,
+    asked: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Server side: an inference response with ``predict`` and ``predict_proba`` outputs.
+    """Server side: an inference response, as MLServer's scikit-learn runtime gives it.
 
     ``predict`` (shape ``[n]``) carries the labels, ``predict_proba`` (shape
-    ``[n, 2]``) the probabilities ``[1 - score, score]``; each only when present.
-    The request's ``id``, when it had one, is returned as the protocol requires.
+    ``[n, 2]``) the probabilities ``[1 - score, score]``.  The outputs ``asked`` for
+    are returned, in that order; when none is asked for, only ``predict`` (or
+    ``predict_proba`` for a model without labels).  The request's ``id``, when it
+    had one, is returned as the protocol requires.
+
+    Raises
+    ------
+    EndpointError
+        If an output asked for is neither name, or the model cannot give it.
     """
-    outputs: list[dict[str, Any]] = []
     n = len(predictions)
+    tensors: dict[str, dict[str, Any]] = {}
     if predictions.labels is not None:
         labels = np.asarray(predictions.labels)
-        outputs.append(
-            {
-                "name": "predict",
-                "shape": [n],
-                "datatype": _label_datatype(labels),
-                "data": [json_scalar(v, column="predict") for v in labels.tolist()],
-            }
-        )
+        tensors["predict"] = {
+            "name": "predict",
+            "shape": [n],
+            "datatype": _label_datatype(labels),
+            "data": [json_scalar(v, column="predict") for v in labels.tolist()],
+        }
     if predictions.scores is not None:
         scores = np.asarray(predictions.scores, dtype=np.float64)
         pairs = np.column_stack([1.0 - scores, scores]).ravel()
-        outputs.append(
-            {
-                "name": "predict_proba",
-                "shape": [n, 2],
-                "datatype": "FP64",
-                "data": [json_scalar(v, column="predict_proba") for v in pairs.tolist()],
-            }
+        tensors["predict_proba"] = {
+            "name": "predict_proba",
+            "shape": [n, 2],
+            "datatype": "FP64",
+            "data": [json_scalar(v, column="predict_proba") for v in pairs.tolist()],
+        }
+    unknown = [name for name in asked if name not in ASKED_OUTPUTS]
+    if unknown:
+        raise EndpointError(
+            f"the model only supports {' and '.join(map(repr, ASKED_OUTPUTS))} as outputs "
+            f"({', '.join(map(repr, unknown))} was received)"
         )
+    missing = [name for name in asked if name not in tensors]
+    if missing:
+        raise EndpointError(f"the model cannot give {', '.join(map(repr, missing))}")
+    outputs = [tensors[name] for name in asked] if asked else list(tensors.values())[:1]
     answer: dict[str, Any] = {"model_name": model_name, "outputs": outputs}
     if request_id is not None:
         answer["id"] = request_id

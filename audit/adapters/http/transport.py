@@ -5,7 +5,7 @@ Retries
     ``max_retries`` times, waiting ``min(backoff_max, backoff_base * 2**k)`` with
     jitter (between half and all of it) before retry ``k + 1``; a ``Retry-After``
     header (seconds, or an HTTP date) replaces that wait, capped at
-    ``backoff_max``.  Any other ``4xx`` fails at once.
+    ``backoff_max``.  Any other ``4xx`` fails at once, as :class:`RequestRefused`.
 
 Timeouts
     ``timeout`` bounds each attempt as a whole, from connecting to the last byte of
@@ -66,7 +66,14 @@ from audit.core.closing import Closing
 from audit.core.secrets import redact, register_secret
 from audit.errors import EndpointError, UsageError
 
-__all__ = ["DEFAULT_TOKEN_ENV", "MAX_ANSWER_BYTES", "HttpTransport", "encode_json", "safe_url"]
+__all__ = [
+    "DEFAULT_TOKEN_ENV",
+    "MAX_ANSWER_BYTES",
+    "HttpTransport",
+    "RequestRefused",
+    "encode_json",
+    "safe_url",
+]
 
 DEFAULT_TOKEN_ENV = "MAAS_AUDIT_TOKEN"
 """Environment variable read as a bearer token when no ``Authorization`` header is set."""
@@ -75,6 +82,19 @@ MAX_ANSWER_BYTES = 256 * 1024 * 1024
 """Largest answer body read from an endpoint; a larger one is an :class:`EndpointError`."""
 
 _SNIPPET = 200
+
+
+class RequestRefused(EndpointError):
+    """The endpoint answered a ``4xx`` other than ``429``: the request itself was refused.
+
+    ``status`` is the answer's HTTP status.
+    """
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 _INFLATE_STEP = 1024 * 1024
 _ACCEPT_ENCODING = "gzip, deflate"
 _WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
@@ -327,7 +347,7 @@ class HttpTransport(Closing):
                 if 200 <= status < 300:
                     return self._parse(response, body, where)
                 if status != 429 and status < 500:
-                    raise EndpointError(self._client_error(response, body, where))
+                    raise RequestRefused(self._client_error(response, body, where), status=status)
                 reason = f"last answer HTTP {status} {response.reason_phrase}".rstrip()
                 wait = _retry_after(response.headers.get("Retry-After"))
             if attempt < attempts:

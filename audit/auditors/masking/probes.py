@@ -105,6 +105,8 @@ def _served_answers(probes: ProbeConfig, prompts: Sequence[str]) -> list[str]:
         timeout=probes.timeout,
         max_retries=probes.max_retries,
         output_name=probes.output_name,
+        # a text model has no probabilities to ask for: the output named, else its own
+        outputs=(probes.output_name,) if probes.output_name is not None else (),
         default_token=False,  # the policy chose this URL: it gets no credentials
     ) as adapter:
         predictions = adapter.predict_batch(pd.DataFrame({probes.input_column: list(prompts)}))

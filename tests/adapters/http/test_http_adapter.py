@@ -82,6 +82,7 @@ def test_http_adapter_applies_settings() -> None:
             "timeout": 2.5,
             "max_retries": 1,
             "auth_headers": [],
+            "outputs_asked": ["predict", "predict_proba"],
         }
 
 

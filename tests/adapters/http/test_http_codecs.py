@@ -345,8 +345,8 @@ def test_oip_response_encoder_and_decoder_agree() -> None:
     sent = Predictions(
         labels=np.array([">50K", "<=50K"], dtype=object), scores=np.array([0.8, 0.1])
     )
-    body = json.loads(json.dumps(oip_v2.encode_infer_response(sent, model_name="m")))
-    back = oip_v2.decode_infer_response(body)
+    answer = oip_v2.encode_infer_response(sent, model_name="m", asked=oip_v2.ASKED_OUTPUTS)
+    back = oip_v2.decode_infer_response(json.loads(json.dumps(answer)))
     assert back.labels is not None
     assert back.scores is not None
     assert back.labels.tolist() == [">50K", "<=50K"]

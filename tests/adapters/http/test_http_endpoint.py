@@ -112,7 +112,10 @@ def test_missing_values_round_trip(adapter_factory: AdapterFactory, protocol: st
 
     with serve_model(record) as served:
         adapter_factory(url_of(served, protocol)).predict_batch(sent)
-    (got,) = received
+    # over OIP v2 the first request asks for predict_proba, which this model lacks: the
+    # server refuses it (after predicting, unlike MLServer) and the rows are sent again
+    assert len(received) == (2 if protocol == "oip-v2" else 1)
+    got = received[-1]
     assert list(got.columns) == list(sent.columns)
     pd.testing.assert_frame_equal(got.isna(), sent.isna())
     assert got["age"].dropna().tolist() == [39.0, 50.0]
