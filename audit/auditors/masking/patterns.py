@@ -28,7 +28,25 @@ _STATES = (
     "S[CD]|T[NX]|UT|V[AT]|W[AIVY]|AS|FM|GU|MH|MP|PR|PW|VI|A[AEP]"
 )
 _EXTENSION = r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?"
+_IBAN_HEAD = r"(?:\b[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4})* ?)?"
+"""The country code, check digits and groups of an IBAN before a group that starts with
+zeros: a phone pattern takes them in, and its validator refuses a number that starts so."""
+_VERSION_BEFORE = (
+    r"(?i:version|\bver\.?|\bfirmware)[\s\"'=:(>]{1,4}"
+    r"(?:\d{1,3}(?:\.\d{1,3}){3,}\s*(?:->|=>|(?i:to))\s*)?"
+)
+"""A version word right before four dotted numbers, with a first version before ``->`` or
+``to``: ``version 1.0.0.0``, ``"version": "4.8.0.1"``, ``<version>2.4.1.7``,
+``AssemblyFileVersion("1.2.0.0")``, ``firmware 3.10.2.7``, ``version 1.2.3.4 -> 1.2.4.0``.
+Only right before: ``snmpd: version 2c request from 192.0.2.44`` is an address.  Not
+``release`` (``DHCPRELEASE 192.168.1.50``) nor ``build`` nor a bare ``agent``."""
 _HEX = r"[0-9A-Fa-f]{1,4}"
+_DOTTED = r"(?:(?:\.\d{1,3}){3})"
+"""The last three numbers of an IPv4 address embedded in an IPv6 one, after its first (a
+group of its own, so that ``?`` after it makes it optional, not ``{3}`` lazy)."""
+_V6_HEAD = rf"(?:[0-9A-Fa-f:]*::(?:{_HEX}:)*|\b(?:{_HEX}:){{6}})"
+"""What comes before the IPv4 address embedded in an IPv6 one (``::ffff:``, ``64:ff9b::``,
+``0:0:0:0:0:ffff:``)."""
 _MONTH = (
     r"(?:January|February|March|April|May|June|July|August|September|October|November"
     r"|December)"
@@ -58,8 +76,23 @@ _LOCAL_PART = f"[A-Za-z0-9{_LETTERS}!#$%&+/=?^_`{{|}}~-]{_ATEXT}*(?:\\.{_ATEXT}+
 quoted address (``'jane@example.com'``) is found without its quote; quoted local parts
 (``"john doe"@example.com``) are not found.  ``*``, which RFC 5322 allows but no mailbox
 provider hands out, is left out: it is how exports mask a local part (``j.d***@...``)."""
-_DOMAIN = f"[A-Za-z0-9{_LETTERS}-]+(?:\\.[A-Za-z0-9{_LETTERS}-]+)*\\.[A-Za-z]{{2,24}}\\b"
-"""A domain, internationalised ones (``müller-bäckerei.de``) too, ending in an ASCII TLD."""
+_IDN_LETTERS = (
+    _LETTERS
+    + "\u05d0-\u05ea\u0620-\u064a\u0900-\u0963\u0e01-\u0e3a\u3041-\u3096\u30a1-\u30fa\u30fc"
+    "\u4e00-\u9fff\uac00-\ud7a3"
+)
+"""Letters of internationalised domain names: those of :data:`_LETTERS`, then Hebrew,
+Arabic, Devanagari, Thai, kana, CJK ideographs and Hangul (letters only, no punctuation
+of those scripts).  Not allowed in local parts: Chinese or Japanese text runs into an
+address without a space, and would be taken in as its local part."""
+_TLD = f"(?:xn--[A-Za-z0-9-]+\\b|[A-Za-z]{{2,24}}\\b|[{_IDN_LETTERS}][{_IDN_LETTERS}]+)"
+"""A top-level domain: punycode (``xn--p1ai``, tried first, else ``xn`` alone would match),
+ASCII letters, or letters of another script (``рф``, ``中国``).  RE2's ``\\b`` knows only
+ASCII word characters, so after a non-ASCII TLD there is none: the letter run is greedy.
+Not ``{2,24}`` there: RE2 copies a counted class that often, and extracting a match then
+costs twice as much."""
+_DOMAIN = f"[A-Za-z0-9{_IDN_LETTERS}-]+(?:\\.[A-Za-z0-9{_IDN_LETTERS}-]+)*\\.{_TLD}"
+"""A domain, internationalised ones (``müller-bäckerei.de``, ``пример.рф``) too."""
 
 
 @dataclass(frozen=True)
@@ -117,11 +150,12 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         Entity.PHONE_NUMBER,
         "phone_international",
-        r"(?:\+|\b00)[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"
-        + _EXTENSION
-        + r"\b",
+        # with the head of an IBAN before a 00 prefix taken in, so that the validator
+        # refuses the 0044 inside a mistyped IBAN (DE89 3704 0044 0532 0130 01)
+        r"(?:\+|" + _IBAN_HEAD + r"\b00)[1-9]\d{0,2}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}"
+        r"(?:[ .-]?\d{2,4}){1,4}" + _EXTENSION + r"\b",
         0.75,
-        validator="phone_digits",
+        validator="international_phone",
     ),
     Recognizer(
         Entity.PHONE_NUMBER,
@@ -136,8 +170,13 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         # European national numbers start with the trunk prefix 0, then the area code and
         # a group of at least three digits: 020 7946 0958 (UK), 030/1234567 and (030)
         # 12345678 (DE), 06-12345678 (NL).  A month and day (1985-03-12) has two, so a
-        # column of dates gives no candidate; the validator wants 10 to 15 digits
-        r"(?:\(0\d{1,4}\)\s?|\b0\d{1,4}[ /-])\d{3,8}(?:[ -]\d{2,4}){0,3}" + _EXTENSION + r"\b",
+        # column of dates gives no candidate; the validator wants 10 to 15 digits.  The
+        # head of an IBAN before it is taken in, for the validator to refuse
+        r"(?:\(0\d{1,4}\)\s?|"
+        + _IBAN_HEAD
+        + r"\b0\d{1,4}[ /-])\d{3,8}(?:[ -]\d{2,4}){0,3}"
+        + _EXTENSION
+        + r"\b",
         0.6,
         validator="national_phone",
     ),
@@ -193,9 +232,12 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
     Recognizer(
         Entity.IP_ADDRESS,
         "ipv4",
-        # the whole dotted run (the validator wants four numbers), with the product name
-        # and slash before it in a user agent (Chrome/120.0.0.0), which the validator refuses
-        r"(?:[A-Za-z][A-Za-z0-9_.-]*/)?\b\d{1,3}(?:\.\d{1,3}){3,}\b",
+        # the whole dotted run (the validator wants four numbers), with what before it
+        # says it is not an IPv4 address, so that the validator refuses it: the product
+        # name and slash of a user agent (Chrome/120.0.0.0), a version word, and the IPv6
+        # head of an embedded address (::ffff:10.0.0.1), which the ipv6 recognizer finds
+        r"(?:[A-Za-z][A-Za-z0-9_.-]*/|" + _VERSION_BEFORE + "|" + _V6_HEAD + ")?"
+        r"\b\d{1,3}(?:\.\d{1,3}){3,}\b",
         0.8,
         validator="ipv4",
     ),
@@ -203,10 +245,15 @@ RECOGNIZERS: tuple[Recognizer, ...] = (
         Entity.IP_ADDRESS,
         "ipv6",
         # starting at a word boundary, so a path in code (Base64::encode, std::vec) offers
-        # no candidate from inside a word; ::1 and ::ffff:c0a8:1 start with the :: and a
-        # digit or ffff (not ::de in serde::de)
-        rf"\b(?:{_HEX}:){{7}}{_HEX}|\b(?:{_HEX}:){{1,6}}:(?:{_HEX}(?::{_HEX}){{0,5}})?"
-        rf"|::(?:[Ff]{{4}}:)?\d[0-9A-Fa-f]{{0,3}}(?::{_HEX}){{0,5}}",
+        # no candidate from inside a word; ::1, ::ffff:c0a8:101 and ::ffff:10.0.0.1 start
+        # with the :: and a digit or ffff (not ::de in serde::de).  An IPv4 address may end
+        # it (RFC 4291 section 2.2, form 3), a zone id follow it (fe80::1%eth0, RFC 4007).
+        # A third colon before it is taken in, and the validator refuses it: Node.js
+        # prints the unspecified address and a port as :::3000
+        rf"(?:\b(?:{_HEX}:){{6}}{_HEX}(?::{_HEX}|{_DOTTED})"
+        rf"|\b(?:{_HEX}:){{1,6}}:(?:{_HEX}(?::{_HEX}){{0,5}}{_DOTTED}?)?"
+        rf"|:?::(?:[Ff]{{4}}|\d[0-9A-Fa-f]{{0,3}})(?::{_HEX}){{0,5}}{_DOTTED}?)"
+        rf"(?:%[0-9A-Za-z._~-]+)?",
         0.8,
         validator="ip_address",
         needs_digit=False,

@@ -34,6 +34,7 @@ __all__ = [
     "date_of_birth",
     "email",
     "iban_mod97",
+    "international_phone",
     "ip_address",
     "ipv4",
     "luhn",
@@ -340,6 +341,18 @@ def phone_digits(texts: Sequence[str] | pa.Array) -> BoolArray:
     return np.asarray(enough & ~repeated, dtype=np.bool_)
 
 
+def international_phone(texts: Sequence[str] | pa.Array) -> BoolArray:
+    """Phone numbers written with ``+`` or ``00`` first: :func:`phone_digits`.
+
+    The pattern takes in the head of an IBAN before a ``00`` (``DE89 3704 0044 0532
+    ...``): those zeros are inside a mistyped IBAN, not a dialling prefix.
+
+    >>> international_phone(["0044 20 7946 0958", "DE89 3704 0044 0532 0130 01"]).tolist()
+    [True, False]
+    """
+    return phone_digits(texts) & _matching(texts, r"^(?:\+|00)")
+
+
 DATE_START = r"^\d{2}[-./]\d{2}[-./](?:19|20)\d{2}"
 """A day, month and year at the start of a text (``04-11-2023``, ``04.11.2023``)."""
 
@@ -348,12 +361,15 @@ def national_phone(texts: Sequence[str] | pa.Array) -> BoolArray:
     """Phone numbers written nationally, with the trunk prefix ``0``: :func:`phone_digits`.
 
     A date followed by a time (``04-11-2023 10:30``) has the digits and the grouping of
-    one, so a text that starts with a day, month and year is not a phone number.
+    one, so a text that starts with a day, month and year is not a phone number; nor is
+    one that starts with the head of an IBAN the pattern took in (``DE89 3704 0044 ...``).
 
     >>> national_phone(["020 7946 0958", "04-11-2023 10", "030 901820"]).tolist()
     [True, False, False]
+    >>> national_phone(["(030) 12345678", "DE89 3704 0044 0532 0130 01"]).tolist()
+    [True, False]
     """
-    return phone_digits(texts) & ~_matching(texts, DATE_START)
+    return phone_digits(texts) & ~_matching(texts, DATE_START) & _matching(texts, r"^[(0]")
 
 
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
@@ -374,14 +390,26 @@ def ipv4(texts: Sequence[str] | pa.Array) -> BoolArray:
 
 
 _H = "[0-9A-Fa-f]{1,4}"
-IPV6_FORMAT = (
-    rf"^(?:(?:{_H}:){{7}}{_H}|(?:{_H}:){{1,7}}:|(?:{_H}:){{1,6}}:{_H}"
-    rf"|(?:{_H}:){{1,5}}(?::{_H}){{1,2}}|(?:{_H}:){{1,4}}(?::{_H}){{1,3}}"
-    rf"|(?:{_H}:){{1,3}}(?::{_H}){{1,4}}|(?:{_H}:){{1,2}}(?::{_H}){{1,5}}"
-    rf"|{_H}:(?::{_H}){{1,6}}|:(?:(?::{_H}){{1,7}}|:))$"
-)
-"""An IPv6 address in text (RFC 4291 section 2.2, forms 1 and 2): eight groups of one to
-four hex digits, or fewer around exactly one ``::`` that stands for at least one group."""
+_LS32 = rf"(?:{_H}:{_H}|{_OCTET}(?:\.{_OCTET}){{3}})"
+
+
+def _ipv6_forms() -> str:
+    """The ``IPv6address`` rule of RFC 3986 section 3.2.2, one alternative per line of it.
+
+    ``n`` groups after the ``::``, and at most ``7 - n`` (or ``6 - n`` before a final
+    ``ls32``, which counts two) before it; ``ls32`` is two groups or an IPv4 address.
+    """
+    forms = [rf"(?:{_H}:){{6}}{_LS32}", rf"::(?:{_H}:){{5}}{_LS32}"]
+    forms += [rf"(?:(?:{_H}:){{0,{k}}}{_H})?::(?:{_H}:){{{4 - k}}}{_LS32}" for k in range(5)]
+    forms += [rf"(?:(?:{_H}:){{0,5}}{_H})?::{_H}", rf"(?:(?:{_H}:){{0,6}}{_H})?::"]
+    return "|".join(forms)
+
+
+IPV6_FORMAT = rf"^(?:{_ipv6_forms()})(?:%[0-9A-Za-z._~-]+)?$"
+"""An IPv6 address in text (RFC 4291 section 2.2, RFC 3986 section 3.2.2): eight groups
+of one to four hex digits, or fewer around exactly one ``::`` that stands for at least
+one group; the last two groups may be written as an IPv4 address (``::ffff:10.0.0.1``).
+A zone id may follow (``fe80::1%eth0``, RFC 4007 section 11)."""
 
 
 def ip_address(texts: Sequence[str] | pa.Array) -> BoolArray:
@@ -393,6 +421,8 @@ def ip_address(texts: Sequence[str] | pa.Array) -> BoolArray:
 
     >>> ip_address(["2001:db8::1", "fe80::1::2", "1:2:3:4:5:6:7:8", "gggg::1", "e::de"]).tolist()
     [True, False, True, False, False]
+    >>> ip_address(["::ffff:192.0.2.1", "::ffff:c0a8:101", "fe80::1%eth0", ":::3000"]).tolist()
+    [True, True, True, False]
     """
     return _matching(texts, IPV6_FORMAT) & _matching(texts, r"\d")
 
@@ -445,6 +475,7 @@ VALIDATORS: dict[str, Validator] = {
     "iban_mod97": iban_mod97,
     "us_ssn": us_ssn,
     "phone_digits": phone_digits,
+    "international_phone": international_phone,
     "national_phone": national_phone,
     "ip_address": ip_address,
     "ipv4": ipv4,

@@ -4,7 +4,10 @@ Written cell by cell for this corpus (not generated, not from the recognizers' o
 patterns): CRM notes, support tickets, log lines, addresses, HTML and Markdown, JSON
 in a cell, e-mail headers and chat, next to the hard negatives such an extract is full
 of (order, invoice and tracking numbers, UUIDs, ISBNs, timestamps, versions, prices,
-routing numbers, masked values, numbers failing Luhn or mod-97).
+routing numbers, masked values, numbers failing Luhn or mod-97).  Then server logs
+(Node.js prints IPv4 clients as ``::ffff:10.0.0.1``), e-mail footers (addresses under
+``.рф`` or ``.中国``, mistyped IBANs holding ``0044``) and config files (four-part
+versions next to addresses, the unspecified address ``[::]``).
 
 Each cell carries the entities it truly holds, as letters: ``E`` e-mail, ``P`` phone,
 ``S`` US SSN, ``C`` card, ``I`` IBAN, ``A`` IP address, ``D`` date of birth, ``Z``
@@ -282,6 +285,82 @@ CORPUS: dict[str, list[tuple[str, str]]] = {
         ("1.2.3", ""),
         ("$4,129.00", ""),
         ("12.5%", ""),
+    ],
+    "server_log": [
+        (
+            '::ffff:127.0.0.1 - - [05/Dec/2026:10:15:32 +0000] "GET /health HTTP/1.1" 200 2'
+            ' "-" "kube-probe/1.29"',
+            "A",
+        ),
+        ("POST /api/login 401 12.345 ms - 38 from ::ffff:192.168.1.10", "A"),
+        ("[express] GET /api/users 200 - client ::ffff:10.20.0.7 (4.2 ms)", "A"),
+        ("socket connected: remoteAddress=::ffff:c0a8:101 remotePort=51522", "A"),
+        ("Accepted connection from [::ffff:203.0.113.9]:40122", "A"),
+        ("listen tcp [::]:8080: bind: address already in use", ""),
+        ("Server listening on http://localhost:3000 (:::3000)", ""),
+        (
+            "upstream timed out (110) while connecting to upstream,"
+            " client: 0:0:0:0:0:ffff:192.0.2.1, server: api.example.com",
+            "A",
+        ),
+        ("ntpd[812]: Listen normally on 3 eth0 [fe80::1%eth0]:123", "A"),
+        ("ping6 -I eth0 fe80::a00:27ff:fe4e:66a1%eth0", "A"),
+        ('curl -g "http://[2001:db8::1]:8080/metrics" -> 200', "A"),
+        ("dns64: synthesized 64:ff9b::198.51.100.7 for legacy.example.net", "A"),
+        ("tunnel endpoint ::13.1.68.3 (deprecated IPv4-compatible form)", "A"),
+        ("GET /healthz from ::1 200 0.4ms", "A"),
+        (
+            "Mar 14 09:26:53 web01 sshd[2207]: Accepted publickey for deploy"
+            " from 10.0.0.1 port 51234 ssh2",
+            "A",
+        ),
+        ('level=info msg="request" client=10.0.0.1 method=GET path=/', "A"),
+        ("snmpd: version 2c request from 192.0.2.44", "A"),
+        ("ip version 4, src 10.1.1.1 dst 10.1.1.2 ttl 64", "A"),
+        ("server 10.0.0.5 reports version 2.1", "A"),
+        ("DHCPRELEASE of 192.168.1.50 from 00:1a:2b:3c:4d:5e via eth0", "A"),
+        ("datadog-agent version 7.50.3.1 starting", ""),
+        ("Installed firmware 3.10.2.7 on switch sw-core-1", ""),
+        ("deploy: version 1.2.3.4 -> 1.2.4.0 rolled out to 12 pods", ""),
+        ("thread panicked at std::collections::HashMap::insert, src/cache.rs:88:13", ""),
+        ("pulled sha256:9f86d081884c7d65 in 00:00:03.120", ""),
+    ],
+    "email_footer": [
+        ("С уважением, отдел продаж | sales@пример.рф | +7 495 123-45-67", "EP"),
+        ("客服邮箱：service@例子.中国 工作时间 9:00-18:00", "E"),
+        ("Write to us: support@магазин.рус (answers within 24h)", "E"),
+        ("Kontakt: info@bücher.de · Tel. +49 30 901820", "EP"),
+        ("Mail: kontakt@xn--bcher-kva.de", "E"),
+        ("Punycode form of our address: info@xn--e1afmkfd.xn--p1ai", "E"),
+        ("Tel. 0044 20 7946 0958 (UK office)", "P"),
+        ("Fax: 0049 30 1234567", "P"),
+        ("Bankverbindung: DE89 3704 0044 0532 0130 00 · BIC COBADEFFXXX", "I"),
+        ("Bankverbindung: DE12 5001 0517 0044 8899 11 (bitte prüfen)", ""),
+        ("Payments to GB29 NWBK 6016 1331 0044 19 please", ""),
+        ("Сайт: пример.рф · Telegram: @магазин_рф", ""),
+        ("пишите: support собака пример точка рф", ""),
+        ("© 2026 ООО «Пример», все права защищены", ""),
+        ("Sent from my iPhone", ""),
+    ],
+    "config_file": [
+        ('bind_address = "::ffff:10.1.2.3"', "A"),
+        ("listen [::]:443 ssl http2;", ""),
+        ("listen [2001:db8:10::5]:443 ssl;", "A"),
+        ("allow 192.168.0.0/16;", "A"),
+        ("DB_HOST=10.0.3.21", "A"),
+        ("NO_PROXY=localhost,127.0.0.1,::1", "A"),
+        ("redis_url: redis://:s3cret@10.0.0.4:6379/0", "A"),
+        ("cluster_cidr: fd00:10:244::/56", "A"),
+        ('version = "1.0.0.0"', ""),
+        ("<version>2.4.1.7</version>", ""),
+        ('[assembly: AssemblyFileVersion("1.2.0.0")]', ""),
+        ('  "version": "4.8.0.1",', ""),
+        ("release = 2.0.1.3", ""),
+        ("net.ipv6.conf.all.disable_ipv6 = 1", ""),
+        ("timeout = 00:00:30", ""),
+        ("mac_address: 00:1A:2B:3C:4D:5E", ""),
+        ("image: nginx:1.25.3", ""),
+        ("numpy==1.26.4", ""),
     ],
 }
 """Column name -> cells, each with the letters of the entities it truly holds."""
