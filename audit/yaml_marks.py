@@ -17,6 +17,7 @@ It sits below both users in the package's layers, and raises
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -111,6 +112,15 @@ class _Loader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no type hi
             return typing.cast(Node, super().compose_node(parent, index))
         finally:
             self._depth -= 1
+
+
+# YAML 1.2's floats: PyYAML resolves YAML 1.1's, which need a dot, so ``alpha: 1e-3``
+# would be the text "1e-3" and a policy's number would be refused as not a number
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$"),
+    list("-+0123456789."),
+)
 
 
 def _path_text(path: FieldPath) -> str:

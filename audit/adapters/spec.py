@@ -64,7 +64,9 @@ ERR_LIMITS = (
 )
 _DOTTED = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
 _MODULE_ATTRIBUTE = re.compile(rf"^(?P<module>{_DOTTED}):(?P<attribute>{_DOTTED})$")
-_SCORE_PART = re.compile(r",\s*score\s*=", re.IGNORECASE)
+_COLUMN_OPTION = re.compile(r",\s*(?P<name>[A-Za-z_][\w-]*)\s*=")
+"""An option of a ``column:`` spec, ``,NAME=``; a column name may hold commas otherwise."""
+_COLUMN_OPTIONS = ("score",)
 _MAX_DEPTH = 4
 _SHOWN = 20
 
@@ -218,11 +220,19 @@ class _Resolver:
 
     def _column(self, spec: str) -> ColumnAdapter:
         body = spec[len("column:") :]
-        parts = _SCORE_PART.split(body)
-        column = ",score=".join(parts[:-1]) if len(parts) > 1 else body
-        score = parts[-1] if len(parts) > 1 else ""
+        options = list(_COLUMN_OPTION.finditer(body))
+        for option in options:
+            if option["name"].lower() not in _COLUMN_OPTIONS:
+                raise ModelSpecError(
+                    f"model spec {spec!r} has an unknown option {option['name']!r}; the known "
+                    f"options are: {', '.join(_COLUMN_OPTIONS)} (column:NAME,score=SCORECOL)"
+                )
+        if len(options) > 1:
+            raise ModelSpecError(f"model spec {spec!r} gives the option 'score' more than once")
+        column = body[: options[0].start()] if options else body
+        score = body[options[0].end() :] if options else ""
         column, score = column.strip(), score.strip()
-        if not column or (len(parts) > 1 and not score):
+        if not column or (options and not score):
             raise ModelSpecError(
                 f"model spec {spec!r} is incomplete; write column:NAME or "
                 "column:NAME,score=SCORECOL"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +16,7 @@ from audit.cli._guard import (
     check_out_folder,
     is_env_name,
     path_argument,
+    printable,
     redact_argv,
 )
 from audit.engine import DEFAULT_CHUNK_ROWS, Engine
@@ -346,10 +348,13 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> ExitCode:
         reason = exc.strerror or type(exc).__name__
         raise UsageError(f"cannot write the reports into '{args.out}': {reason}") from None
     extra = _write_ci_outputs(result, args, written, policy)
+    for line in warning_lines(result):
+        print(line, file=sys.stderr)
     for finding in result.findings:
         scope = " × ".join(finding.grouping) or "overall"
+        outcome = result.outcome(finding)
         line = (
-            f"{result.outcome(finding).upper():<12} {finding.requirement_id} [{scope}] "
+            f"{outcome.upper():<12} {finding.requirement_id} [{scope}] "
             f"({finding.severity.value}): {finding.summary}"
         )
         print(redact(line))
@@ -427,12 +432,37 @@ def _check_strata(column: str, args: argparse.Namespace) -> None:
     check_columns(pd.DataFrame(columns=column_names(args.data)), [column], "--strata")
 
 
+def warning_lines(result: AuditResult) -> list[str]:
+    """The auditors' warnings, one line each, for standard error.
+
+    The report lists them beside each auditor's evidence; a CI log holds only what the
+    command prints, so each warning is also a line ``maas-audit: warning: AUDITOR: TEXT``,
+    in the auditors' order, each one once, redacted and escaped like every other line.
+    """
+    from audit.core.secrets import redact
+
+    return [
+        f"{PROG}: warning: {output.auditor}: {printable(redact(warning))}"
+        for output in result.outputs
+        for warning in dict.fromkeys(output.warnings)
+    ]
+
+
 def verdict_line(result: AuditResult) -> str:
-    """The overall verdict, what it means, and the requirements left INCONCLUSIVE."""
+    """The overall verdict, what it means, and the requirements it did not settle.
+
+    Those left INCONCLUSIVE for want of evidence, and those that did not apply
+    (INCONCLUSIVE too, but for want of anything to judge).
+    """
     verdict = result.verdict
     line = f"verdict: {verdict.value} ({verdict.meaning})"
-    if result.inconclusive:
-        line += f"; INCONCLUSIVE: {', '.join(result.inconclusive)}"
+    not_applicable = {f.requirement_id for f in result.findings if not f.applies}
+    inconclusive = [r for r in result.inconclusive if r not in not_applicable]
+    if inconclusive:
+        line += f"; INCONCLUSIVE: {', '.join(inconclusive)}"
+    if not_applicable:
+        ids = (f.requirement_id for f in result.findings if not f.applies)
+        line += f"; not applicable: {', '.join(dict.fromkeys(ids))}"
     return line
 
 

@@ -52,18 +52,29 @@ class Finding:
     reference_group: str | None = None
     reasons: tuple[str, ...] = ()
     """Why the verdict is INCONCLUSIVE, and which groups were set aside and why."""
+    applies: bool = True
+    """False when the requirement does not apply to this audit (combined groups asked of
+    an audit with one sensitive column): the finding is INCONCLUSIVE, its first reason
+    says why, and it never blocks; it is never a PASS either."""
 
     @property
     def blocks(self) -> bool:
         """True when this finding stops the audit from passing."""
-        return self.severity is Severity.BLOCKING and self.verdict is not Verdict.PASS
+        return self.gates and self.verdict is not Verdict.PASS
+
+    @property
+    def gates(self) -> bool:
+        """True when this finding decides the overall verdict: blocking, and applicable."""
+        return self.severity is Severity.BLOCKING and self.applies
 
 
 class OverallVerdict(StrEnum):
     """The verdict of a whole audit: the CLI's last line, its exit code and the report's badge.
 
     It never claims more than the findings show: PASS needs at least one blocking
-    requirement and every blocking requirement measured and passed.
+    requirement and every blocking requirement measured and passed.  A blocking
+    requirement that does not apply to the audit (:attr:`Finding.applies`) counts as
+    an advisory INCONCLUSIVE finding.
     """
 
     PASS = "PASS"
@@ -102,7 +113,7 @@ _MEANINGS = {
 def overall_verdict(findings: Iterable[Finding]) -> OverallVerdict:
     """The verdict of an audit with these findings (see :class:`OverallVerdict`)."""
     findings = tuple(findings)
-    blocking = [f for f in findings if f.severity is Severity.BLOCKING]
+    blocking = [f for f in findings if f.gates]
     if any(f.verdict is Verdict.FAIL for f in blocking):
         return OverallVerdict.FAIL
     if any(f.verdict is Verdict.INCONCLUSIVE for f in blocking):

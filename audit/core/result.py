@@ -126,14 +126,17 @@ class AuditResult:
         """``finding``'s outcome in words: its verdict, or where it lies against a benchmark.
 
         A requirement whose cited text sets no threshold (``threshold_source: benchmark``)
-        reads "Below benchmark" / "Within benchmark", never PASS or FAIL; see
+        reads "Below benchmark" / "Within benchmark", never PASS or FAIL; one that does
+        not apply reads "Not applicable", and ``compare: established`` "Established"; see
         :func:`audit.core.wording.outcome_label`.
         """
         requirement = next(
             (r for r in self.policy.requirements if r.id == finding.requirement_id), None
         )
         benchmark = requirement is not None and requirement.threshold_source == "benchmark"
-        return outcome_label(finding.verdict, finding.comparison, benchmark=benchmark)
+        return outcome_label(
+            finding.verdict, finding.comparison, benchmark=benchmark, applies=finding.applies
+        )
 
     def findings_by_regime(self) -> tuple[tuple[Regime | None, tuple[Finding, ...]], ...]:
         """The findings grouped by the law (pack or file) that defined their requirement.

@@ -15,6 +15,8 @@ __all__ = [
     "HIGHER_IS_WORSE",
     "LOWER_BOUNDS",
     "humanize",
+    "ESTABLISHED",
+    "NOT_APPLICABLE",
     "outcome_label",
     "sentence_case",
 ]
@@ -55,18 +57,35 @@ HIGHER_IS_WORSE: frozenset[str] = frozenset(
 being the favourable one (a higher false negative rate denies more qualified people)."""
 
 
-def outcome_label(verdict: Verdict, comparison: str, *, benchmark: bool) -> str:
+NOT_APPLICABLE = "Not applicable"
+"""The outcome of a requirement that does not apply to the audit (never a PASS)."""
+
+ESTABLISHED = "Established"
+"""The outcome of ``compare: established`` when the figure exists for every group."""
+
+
+def outcome_label(
+    verdict: Verdict, comparison: str, *, benchmark: bool, applies: bool = True
+) -> str:
     """A finding's outcome in words: its verdict, or where it lies against a benchmark.
 
     Where the cited text sets no threshold (``benchmark``), a figure is compared with a
     screening benchmark, and the comparison is not a verdict under that text: it reads
     "Below benchmark" or "Within benchmark", never PASS or FAIL.  INCONCLUSIVE stays.
+    Two outcomes are no verdict on a level: a requirement that does not apply
+    (``applies`` false) reads :data:`NOT_APPLICABLE`, not INCONCLUSIVE, which would say
+    evidence is missing; a figure that ``compare: established`` found for every group
+    reads :data:`ESTABLISHED`, not PASS, which would say a level was met.
 
     >>> outcome_label(Verdict.FAIL, "ratio_to_max", benchmark=True)
     'Below benchmark'
     >>> outcome_label(Verdict.FAIL, "ratio_to_max", benchmark=False)
     'FAIL'
     """
+    if not applies:
+        return NOT_APPLICABLE
+    if comparison == "established" and verdict is Verdict.PASS:
+        return ESTABLISHED
     if not benchmark or verdict is Verdict.INCONCLUSIVE:
         return verdict.value
     if comparison == "significance":  # a p-value under alpha: a difference beyond chance

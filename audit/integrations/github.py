@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from audit.core.findings import Finding, Severity, Verdict
+from audit.core.findings import Finding, Verdict
 from audit.reporting.markdown import render_markdown
 
 if TYPE_CHECKING:
@@ -55,10 +55,11 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _annotation(finding: Finding, where: SourceLine | None) -> str:
-    level = "error" if finding.severity is Severity.BLOCKING else "warning"
+def _annotation(finding: Finding, where: SourceLine | None, outcome: str) -> str:
+    # a blocking requirement that does not apply to this audit gates nothing: a notice
+    level = "error" if finding.gates else "warning" if finding.applies else "notice"
     grouping = " × ".join(finding.grouping) if finding.grouping else "all rows"
-    title = f"{finding.requirement_id} ({grouping}): {finding.verdict.value}"
+    title = f"{finding.requirement_id} ({grouping}): {outcome}"
     properties = [f"title={_escape_property(title)}"]
     if where is not None:
         properties = [
@@ -88,11 +89,12 @@ def workflow_annotations(
     Returns
     -------
     list of str
-        One ``::error`` or ``::warning`` line per finding that did not pass.
+        One line per finding that did not pass: ``::error`` for a blocking one,
+        ``::warning`` for an advisory one, ``::notice`` for one that does not apply.
     """
     where = {rid: SourceLine.parse(loc) for rid, loc in (locations or {}).items()}
     return [
-        _annotation(f, where.get(f.requirement_id))
+        _annotation(f, where.get(f.requirement_id), result.outcome(f))
         for f in result.findings
         if f.verdict is not Verdict.PASS
     ]

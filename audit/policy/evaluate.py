@@ -36,8 +36,17 @@ ERR_NOT_SENSITIVE = (
     "with --sensitive"
 )
 ERR_NO_SENSITIVE = "no sensitive columns to group by"
+NOTE_NOT_APPLICABLE = (
+    "the audit has one sensitive column ({column!r}), so there are no combined groups to "
+    "compare; the requirement does not apply, and gates nothing"
+)
+ERR_ONE_COLUMN = (
+    "the audit has one sensitive column ({column!r}), so the combined groups the cited text "
+    "asks for cannot be formed: add the other sensitive columns with --sensitive"
+)
 ERR_NAME_A_GROUPING = "; {metric!r} was measured for {measured}: name them in group_by"
 ERR_NO_VALUE = "no value was measured"
+ERR_NO_INTERVAL = "{metric} has no confidence interval for {groups}, so it is not established"
 ERR_TOO_FEW_GROUPS = "fewer than {need} groups could be compared"
 ERR_NO_GROUP = "no group could be compared"
 ERR_NEEDS_GROUPS = "{compare} compares groups, but {metric!r} has a single value"
@@ -66,6 +75,8 @@ ERR_UNKNOWN_UNBOUNDED = (
 
 
 _TIMES = " \N{MULTIPLICATION SIGN} "
+_PAIRWISE = frozenset({Comparison.RATIO_TO_MAX, Comparison.MAX_DIFFERENCE, Comparison.SIGNIFICANCE})
+"""Comparisons of groups with one another, which need two groups."""
 
 
 def resolve_groupings(group_by: GroupBy, sensitive: Sequence[str]) -> tuple[tuple[str, ...], ...]:
@@ -75,8 +86,9 @@ def resolve_groupings(group_by: GroupBy, sensitive: Sequence[str]) -> tuple[tupl
     ----------
     group_by
         ``"each"``: every sensitive column alone; ``"intersection"``: all sensitive
-        columns combined (the same as ``"each"`` when there is only one);
-        ``"all"``: both; a sequence of column names: those columns combined.
+        columns combined (none when there are fewer than two: one column alone has no
+        combined groups); ``"all"``: both; a sequence of column names: those columns
+        combined.
     sensitive
         The audit's sensitive columns, in order.
 
@@ -85,16 +97,16 @@ def resolve_groupings(group_by: GroupBy, sensitive: Sequence[str]) -> tuple[tupl
     >>> resolve_groupings("all", ["sex", "race"])
     (('sex',), ('race',), ('sex', 'race'))
     >>> resolve_groupings("intersection", ["sex"])
-    (('sex',),)
+    ()
     """
     each = tuple((column,) for column in sensitive)
-    whole = (tuple(sensitive),) if len(sensitive) > 1 else each
+    whole = (tuple(sensitive),) if len(sensitive) > 1 else ()
     if group_by == "each":
         return each
     if group_by == "intersection":
         return whole
     if group_by == "all":
-        return each + whole if len(sensitive) > 1 else each
+        return each + whole
     return (tuple(group_by),)
 
 
@@ -125,6 +137,8 @@ def evaluate_requirement(
     overall = next((r for r in mine if not r.grouping), None)
     if overall is not None:
         return [_judge(requirement, overall, ())]
+    if requirement.group_by == "intersection" and len(sensitive) == 1:
+        return [_no_combinations(requirement, sensitive[0])]
     groupings = resolve_groupings(requirement.group_by, sensitive)
     if not groupings:
         reason = ERR_NO_SENSITIVE
@@ -153,6 +167,36 @@ def evaluate_requirement(
                 )
             )
     return findings
+
+
+def _no_combinations(requirement: Requirement, column: str) -> Finding:
+    """The finding on combined groups asked of an audit with one sensitive column.
+
+    One column has no combined groups, so repeating its own comparison would report a
+    result the audit does not have.  Whether the requirement then applies is the
+    policy's to say (:attr:`Requirement.if_single_column`): a policy's own extension to
+    combined groups does not, and never blocks; a cited text that asks for combined
+    groups (NYC LL144's intersectional categories) still does, and the finding blocks
+    as its severity says.  Either way it is INCONCLUSIVE, never a PASS.
+    """
+    applies = requirement.if_single_column == "inconclusive"
+    reason = (ERR_ONE_COLUMN if applies else NOTE_NOT_APPLICABLE).format(column=column)
+    if applies:
+        summary = (
+            f"{sentence_case(_metric(requirement))} of combined groups could not be judged: "
+            f"{reason}."
+        )
+    else:
+        summary = f"Not applicable: {reason}."
+    return _make_finding(
+        requirement,
+        (),
+        verdict=Verdict.INCONCLUSIVE,
+        measured=None,
+        summary=summary,
+        reasons=(reason,),
+        applies=applies,
+    )
 
 
 def _not_sensitive(
@@ -227,7 +271,10 @@ def _judge(req: Requirement, result: MetricResult, grouping: tuple[str, ...]) ->
         if req.compare in (Comparison.RATIO_TO_MAX, Comparison.MAX_DIFFERENCE):
             reason = ERR_NEEDS_GROUPS.format(compare=req.compare.value, metric=req.metric)
             return _inconclusive(req, grouping, reason, *reasons)
-        outcome = _bound(req, result.value, grouping)
+        if req.compare is Comparison.ESTABLISHED:  # a whole-population figure: no interval
+            outcome = _established(req, result.value)
+        else:
+            outcome = _bound(req, result.value, grouping)
         # a value with a reason was measured over part of the population (e.g. a
         # disparity that had to leave a small group out): it may fail, never pass
         verdict = Verdict.INCONCLUSIVE if outcome.passed and reasons else _verdict(outcome.passed)
@@ -249,11 +296,14 @@ def _judge(req: Requirement, result: MetricResult, grouping: tuple[str, ...]) ->
             _established_outcome(req, established, grouping),
             [*reasons, *set_aside, *excluded],
         )
-    need = 1 if req.compare in (Comparison.AT_MOST, Comparison.AT_LEAST) else 2
+    need = 2 if req.compare in _PAIRWISE else 1
     if len(comparable) < need:
         reason = ERR_TOO_FEW_GROUPS.format(need=need) if need > 1 else ERR_NO_GROUP
         return _inconclusive(req, grouping, *reasons, reason, *set_aside, *excluded)
-    outcome_or_reason = _compare_groups(req, comparable, grouping)
+    if req.compare is Comparison.ESTABLISHED:
+        outcome_or_reason = _established_groups(req, comparable, grouping, every=not set_aside)
+    else:
+        outcome_or_reason = _compare_groups(req, comparable, grouping)
     if isinstance(outcome_or_reason, str):
         return _inconclusive(req, grouping, outcome_or_reason, *reasons, *set_aside, *excluded)
     outcome = outcome_or_reason
@@ -401,13 +451,45 @@ def _compare_groups(
     return _Outcome(_value(worst), passed, sentence, worst.group, None)
 
 
+def _established_groups(
+    req: Requirement, groups: Sequence[GroupValue], grouping: tuple[str, ...], *, every: bool
+) -> _Outcome | str:
+    """Whether each compared group's figure has its interval, and the sentence on them.
+
+    ``measured`` is the number of groups whose figure was established; a group with a
+    value but no interval is not established (INCONCLUSIVE, never FAIL: the figure may
+    exist, the audit could not establish it).
+    """
+    missing = [g.group for g in groups if g.ci_low is None or g.ci_high is None]
+    if missing:
+        return ERR_NO_INTERVAL.format(metric=_metric(req), groups=", ".join(missing))
+    listed = "; ".join(
+        f"{g.group} {_num(_value(g))} (interval {g.ci_low:.3f} to {g.ci_high:.3f}, "
+        f"{g.count:,} rows)"
+        for g in groups
+    )
+    which = "every" if every else "these"
+    kind = f"{_label(grouping)} " if grouping else ""
+    sentence = (
+        f"{sentence_case(_metric(req))} was established, with its confidence interval, "
+        f"for {which} {kind}group{'' if every else 's'}: {listed}."
+    )
+    return _Outcome(float(len(groups)), True, sentence)
+
+
+def _established(req: Requirement, value: float) -> _Outcome:
+    """The sentence on a whole-population figure that was established."""
+    sentence = f"{sentence_case(_metric(req))} of the whole population was established: "
+    return _Outcome(1.0, True, f"{sentence}{_num(value)}.")
+
+
 def _unknown_groups(req: Requirement, result: MetricResult) -> tuple[GroupValue, ...]:
     """The groups left out of ``result``'s comparison for a missing sensitive value.
 
     NYC LL144's own rate is exempt: 6 RCNY § 5-301 leaves the unknown category out of the
     calculations, and counts it in the summary instead.
     """
-    if req.metric == "ll144_rate":
+    if req.metric == "ll144_rate" or req.compare is Comparison.ESTABLISHED:
         return ()
     return tuple(
         g
@@ -511,6 +593,7 @@ def _make_finding(
     reasons: Sequence[str],
     worst: str | None = None,
     reference: str | None = None,
+    applies: bool = True,
 ) -> Finding:
     """A finding on ``req``: the requirement's own fields plus what was found."""
     return Finding(
@@ -529,6 +612,7 @@ def _make_finding(
         worst_group=worst,
         reference_group=reference,
         reasons=tuple(reasons),
+        applies=applies,
     )
 
 

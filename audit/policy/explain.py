@@ -43,6 +43,8 @@ def _scope(group_by: GroupBy, sensitive: Sequence[str]) -> str:
             "intersection": "the combination of the sensitive columns",
             "all": "each sensitive column and their combinations",
         }[group_by]
+    if group_by == "intersection" and len(columns) == 1:
+        return f"the combinations of the sensitive columns (none: the audit has one, {columns[0]})"
     if group_by == "intersection" or len(columns) == 1:
         return " \N{MULTIPLICATION SIGN} ".join(columns)
     if group_by == "each":
@@ -57,6 +59,8 @@ def _number(value: float) -> str:
 def _rule(requirement: Requirement) -> str:
     metric = humanize(requirement.metric)
     t = requirement.threshold
+    if requirement.compare is Comparison.ESTABLISHED:
+        return f"the {metric} must be established, with its confidence interval"
     if requirement.compare is Comparison.RATIO_TO_MAX:
         subject, bound = f"the {metric}", f"at least {t:.0%} of the highest group's"
     elif requirement.compare is Comparison.MAX_DIFFERENCE:
@@ -116,6 +120,7 @@ def explain_requirement(
         Comparison.RATIO_TO_MAX,
         Comparison.MAX_DIFFERENCE,
         Comparison.SIGNIFICANCE,
+        Comparison.ESTABLISHED,
     )
     if whole_population:
         lead = "For the data as a whole"

@@ -538,10 +538,21 @@ def validate_auditor_settings(loaded: LoadedPolicy, auditor_name: str, config_mo
     PolicyFileError
         A setting is unknown or invalid; the message names the file and line
         that set it, e.g. ``policy.yaml:7:5: auditors.fairness.min_group_size: ...``.
+
+    Notes
+    -----
+    Settings are validated strictly, as the requirements' fields are: a quoted
+    ``min_group_size: "30"`` or ``intersectional: "yes"`` is refused ("expected a whole
+    number, got '30'") rather than read as 30 or true, because a policy whose settings
+    are strings is not the policy its author checked.  Strict as JSON is: a list is
+    read as a tuple and a name as an enum member, as YAML cannot write either.
     """
     settings = loaded.policy.auditors.get(auditor_name, {})
+    # default=str: a YAML date (2026-01-01) read where a text setting is expected; .nan and
+    # .inf travel as NaN and Infinity, which the settings' own bounds then judge
+    as_json = json.dumps(settings, default=str)
     try:
-        return config_model.model_validate(settings)
+        return config_model.model_validate_json(as_json, strict=True)
     except ValidationError as exc:
         prefix: FieldPath = ("auditors", auditor_name)
 

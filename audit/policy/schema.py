@@ -77,6 +77,10 @@ class Comparison(StrEnum):
     SIGNIFICANCE = "significance"
     """No compared group's selection rate may be lower than the highest group's by more than
     chance would explain: every p-value (``test``, ``adjust``) must be >= ``alpha``."""
+    ESTABLISHED = "established"
+    """The metric, with its confidence interval, must have been established for every
+    compared group (a whole-population metric: measured at all): whether the figure
+    exists, not how high it is.  Takes no threshold, and no benchmark."""
 
 
 class _Frozen(BaseModel):
@@ -101,7 +105,8 @@ class Requirement(_Frozen):
     threshold: float = Field(
         strict=True,
         allow_inf_nan=False,
-        description="ratio_to_max: in (0, 1]; max_difference: >= 0; at_most/at_least: any number.",
+        description="ratio_to_max: in (0, 1]; max_difference: >= 0; at_most/at_least: any "
+        "number; established: leave it out.",
     )
     severity: Severity = Field(
         Severity.BLOCKING,
@@ -111,6 +116,14 @@ class Requirement(_Frozen):
         "all",
         description="'each': every sensitive column alone; 'intersection': all sensitive "
         "columns combined; 'all': both; a list: those columns combined.",
+    )
+    if_single_column: Literal["not_applicable", "inconclusive"] = Field(
+        "not_applicable",
+        description="With group_by: intersection and one sensitive column there are no "
+        "combined groups. 'not_applicable': the requirement does not apply (an INCONCLUSIVE "
+        "finding saying so, which never gates the audit), for a policy's own extension to "
+        "combined groups; 'inconclusive': the cited text asks for combined groups, so the "
+        "finding is INCONCLUSIVE and gates as its severity says.",
     )
     threshold_source: ThresholdSource = Field(
         "law",
@@ -152,6 +165,27 @@ class Requirement(_Frozen):
 
     @model_validator(mode="before")
     @classmethod
+    def _established_has_no_threshold(cls, data: Any) -> Any:
+        # 'compare: established' asks whether a figure exists: a threshold would be read as
+        # a level the figure must reach, so none is accepted; the model holds 0 in its place,
+        # which reports do not show (they read "established for every group")
+        if not isinstance(data, dict) or data.get("compare") != Comparison.ESTABLISHED.value:
+            return data
+        if "threshold" in data:
+            raise PydanticCustomError(
+                "threshold",
+                "compare: established takes no threshold (it checks that the figure and its "
+                "interval exist for every group); leave threshold out",
+            )
+        if data.get("threshold_source") == "benchmark":
+            raise PydanticCustomError(
+                "threshold_source",
+                "compare: established compares with no benchmark; use 'law' or 'policy'",
+            )
+        return {**data, "threshold": 0.0}
+
+    @model_validator(mode="before")
+    @classmethod
     def _alpha_is_the_threshold(cls, data: Any) -> Any:
         # 'compare: significance' with only 'alpha' given: the threshold is alpha
         if (
@@ -184,6 +218,10 @@ class Requirement(_Frozen):
 
     @model_validator(mode="after")
     def _check_threshold(self) -> Requirement:
+        if "if_single_column" in self.model_fields_set and self.group_by != "intersection":
+            raise PydanticCustomError(
+                "if_single_column", "if_single_column applies to group_by: intersection only"
+            )
         t = self.threshold
         if self.compare is Comparison.RATIO_TO_MAX and not 0.0 < t <= 1.0:
             raise PydanticCustomError(

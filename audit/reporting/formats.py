@@ -14,6 +14,7 @@ from audit.core.readings import decimals_apart, p_value_text, whole_numbers
 __all__ = [
     "EM_DASH",
     "EN_DASH",
+    "compared_threshold",
     "format_count",
     "format_interval",
     "format_measured",
@@ -24,6 +25,11 @@ __all__ = [
 
 EM_DASH = "\u2014"
 EN_DASH = "\u2013"
+
+
+def compared_threshold(comparison: str, threshold: float) -> float | None:
+    """The threshold a comparison used; ``None`` for ``established``, which uses none."""
+    return None if comparison == "established" else threshold
 
 
 def format_p_value(value: float | None, level: float | None = None) -> str:
@@ -78,6 +84,10 @@ def format_measured(finding: Finding) -> str:
     :func:`audit.core.readings.decimals_apart`).
     """
     value, threshold = finding.measured, finding.threshold
+    if finding.comparison == "established" and value is not None:
+        if not finding.grouping:  # the whole population's figure
+            return "1 figure"
+        return f"{value:,.0f} group{'' if value == 1 else 's'}"
     if finding.comparison == "significance":
         return format_p_value(value, threshold)
     if value is None or not math.isfinite(value):

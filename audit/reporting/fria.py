@@ -24,8 +24,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from audit.core.wording import outcome_label
-
 if TYPE_CHECKING:
     from audit.core.result import AuditResult
 
@@ -151,17 +149,8 @@ def _groups(result: AuditResult) -> tuple[FriaEvidence, ...]:
 
 def _findings(result: AuditResult, auditors: frozenset[str]) -> tuple[FriaEvidence, ...]:
     """The findings of the given auditors, numbered as the report's summary numbers them."""
-    sources = {r.id: r.threshold_source for r in result.policy.requirements}
     return tuple(
-        FriaEvidence(
-            f.summary,
-            outcome_label(
-                f.verdict,
-                f.comparison,
-                benchmark=sources.get(f.requirement_id) == "benchmark",
-            ),
-            f"finding-{i}",
-        )
+        FriaEvidence(f.summary, result.outcome(f), f"finding-{i}")
         for i, f in enumerate(result.findings, start=1)
         if f.auditor in auditors
     )

@@ -37,6 +37,7 @@ from audit.core.secrets import redact
 from audit.core.wording import humanize, outcome_label, sentence_case
 from audit.reporting.charts import ReferenceLine, bar_chart, chart_svg
 from audit.reporting.formats import (
+    compared_threshold,
     format_count,
     format_interval,
     format_measured,
@@ -150,6 +151,7 @@ def environment() -> Environment:
         measured=format_measured,
         count=format_count,
         threshold=format_threshold,
+        limit=lambda item: format_threshold(compared_threshold(item.comparison, item.threshold)),
         interval=format_interval,
         humanize=humanize,
         sentence_case=sentence_case,
@@ -183,10 +185,22 @@ class _Row:
 
     @property
     def outcome(self) -> str:
-        """The verdict in words: PASS/FAIL, or where the figure lies against a benchmark."""
+        """The verdict in words, as :func:`audit.core.wording.outcome_label` writes it.
+
+        PASS/FAIL, where the figure lies against a benchmark, or an outcome that is no
+        verdict on a level (not applicable, established).
+        """
         return outcome_label(
-            self.finding.verdict, self.finding.comparison, benchmark=self.benchmark
+            self.finding.verdict,
+            self.finding.comparison,
+            benchmark=self.benchmark,
+            applies=self.finding.applies,
         )
+
+    @property
+    def labelled(self) -> bool:
+        """The outcome reads other than the verdict (a benchmark, not applicable, ...)."""
+        return self.outcome != self.finding.verdict.value
 
 
 @dataclass(frozen=True)
@@ -275,7 +289,7 @@ def _requirement_verdicts(findings: Iterable[Finding], severity: Severity) -> di
     """Each requirement's worst verdict over its findings (one finding per grouping)."""
     verdicts: dict[str, Verdict] = {}
     for finding in findings:
-        if finding.severity is not severity:
+        if finding.severity is not severity or not finding.applies:
             continue
         seen = verdicts.get(finding.requirement_id, Verdict.PASS)
         verdicts[finding.requirement_id] = min(
@@ -320,6 +334,16 @@ def _sentences(result: AuditResult) -> tuple[str, ...]:
         out.append(
             f"{_plural(count, 'advisory requirement')} could not be established from the "
             "evidence; an inconclusive result is not a pass."
+        )
+    not_applicable = list(dict.fromkeys(f.requirement_id for f in result.findings if not f.applies))
+    if not_applicable:
+        count = len(not_applicable)
+        one = count == 1
+        out.append(
+            f"{_plural(count, 'requirement')} did not apply to this audit "
+            f"({', '.join(not_applicable)}): {'it gates' if one else 'they gate'} nothing "
+            f"and {'is' if one else 'are'} not a pass; "
+            f"{'its finding says' if one else 'their findings say'} why."
         )
     return tuple(out)
 

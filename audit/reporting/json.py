@@ -31,6 +31,7 @@ from audit.core.provenance import Provenance
 from audit.core.result import PolicySummary, RequirementSummary
 from audit.core.secrets import redact_strings
 from audit.integrity import REPORT_SCHEMA, seal
+from audit.reporting.formats import compared_threshold
 from audit.reporting.fria import FriaSection, fria_section
 from audit.reporting.ll144 import LL144Summary, ll144_summary
 from audit.reporting.write import write_atomic
@@ -102,7 +103,7 @@ def _requirement(req: RequirementSummary) -> dict[str, Any]:
         "auditor": req.auditor,
         "metric": req.metric,
         "comparison": req.comparison,
-        "threshold": req.threshold,
+        "threshold": compared_threshold(req.comparison, req.threshold),
         "severity": req.severity,
         "group_by": req.group_by,
         "description": req.description,
@@ -143,10 +144,11 @@ def _finding(finding: Finding, source: str) -> dict[str, Any]:
         "auditor": finding.auditor,
         "metric": finding.metric,
         "comparison": finding.comparison,
-        "threshold": finding.threshold,
+        "threshold": compared_threshold(finding.comparison, finding.threshold),
         "severity": finding.severity,
         "verdict": finding.verdict,
         "blocks": finding.blocks,
+        "applies": finding.applies,
         "measured": finding.measured,
         "grouping": finding.grouping,
         "summary": finding.summary,

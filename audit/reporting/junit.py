@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING
 
 from audit.core.findings import Finding, Severity, Verdict
 from audit.core.secrets import redact
+from audit.core.wording import NOT_APPLICABLE
+from audit.reporting.formats import compared_threshold
 from audit.reporting.write import write_atomic
 
 if TYPE_CHECKING:
@@ -56,11 +58,17 @@ def _number(value: float | None) -> str:
     return f"{value:.6g}"
 
 
+def _limit(threshold: float | None) -> str:
+    """`` 0.8`` after the comparison's name; nothing for a comparison with no threshold."""
+    return "" if threshold is None else f" {_number(threshold)}"
+
+
 def _details(finding: Finding) -> str:
     lines = [
         f"{finding.title}",
         f"Citation: {finding.citation}",
-        f"Metric: {finding.metric} ({finding.comparison} {_number(finding.threshold)}); "
+        f"Metric: {finding.metric} ({finding.comparison}"
+        f"{_limit(compared_threshold(finding.comparison, finding.threshold))}); "
         f"measured: {_number(finding.measured)}",
         f"Severity: {finding.severity.value}; verdict: {finding.verdict.value}",
     ]
@@ -76,6 +84,8 @@ def _outcome(finding: Finding) -> tuple[str, str] | None:
     """The child element's tag and type for ``finding``; ``None`` for a pass."""
     if finding.verdict is Verdict.PASS:
         return None
+    if not finding.applies:
+        return "skipped", NOT_APPLICABLE
     if finding.severity is Severity.ADVISORY:
         return "skipped", _ADVISORY
     if finding.verdict is Verdict.FAIL:
@@ -93,7 +103,7 @@ def _testcase(finding: Finding, suite: str) -> ET.Element:
         ET.SubElement(case, "system-out").text = _details(finding)
         return case
     tag, kind = outcome
-    message = finding.summary if tag != "skipped" else f"{_ADVISORY}: {finding.summary}"
+    message = f"{_ADVISORY}: {finding.summary}" if kind == _ADVISORY else finding.summary
     child = ET.SubElement(case, tag, {"message": message, "type": kind})
     if tag == "skipped":
         ET.SubElement(case, "system-out").text = _details(finding)

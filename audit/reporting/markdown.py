@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING
 
 from audit.core.findings import Finding, Verdict
 from audit.core.secrets import redact
-from audit.reporting.formats import format_measured, format_threshold
+from audit.reporting.formats import (
+    compared_threshold,
+    format_measured,
+    format_threshold,
+)
 from audit.reporting.write import write_atomic
 
 if TYPE_CHECKING:
@@ -47,11 +51,16 @@ def _row(finding: Finding, outcome: str) -> str:
         _cell(grouping),
         f"{_MARK[finding.verdict]}" if outcome == finding.verdict.value else _cell(outcome),
         finding.severity.value,
-        f"{format_measured(finding)} "
-        f"({_cell(finding.comparison)} {format_threshold(finding.threshold)})",
+        f"{format_measured(finding)} ({_cell(finding.comparison)}{_limit(finding)})",
         _cell(finding.worst_group or "—"),
     )
     return "| " + " | ".join(cells) + " |"
+
+
+def _limit(finding: Finding) -> str:
+    """`` 0.8`` after the comparison's name; nothing for ``established``, which has none."""
+    threshold = compared_threshold(finding.comparison, finding.threshold)
+    return "" if threshold is None else f" {format_threshold(threshold)}"
 
 
 def render_markdown(result: AuditResult, *, links: Mapping[str, str] | None = None) -> str:
@@ -70,13 +79,17 @@ def render_markdown(result: AuditResult, *, links: Mapping[str, str] | None = No
         Markdown text ending with a newline.
     """
     findings = result.findings
-    counts = {v: sum(1 for f in findings if f.verdict is v) for v in Verdict}
+    applying = [f for f in findings if f.applies]
+    counts = {v: sum(1 for f in applying if f.verdict is v) for v in Verdict}
+    not_applicable = len(findings) - len(applying)
     lines = [
         f"## maas-audit: {_cell(result.policy.name)} {_cell(result.policy.version)}",
         "",
         f"**Overall: {_cell(str(result.verdict))}** — "
         f"{counts[Verdict.PASS]} passed, {counts[Verdict.FAIL]} failed, "
-        f"{counts[Verdict.INCONCLUSIVE]} inconclusive, of {len(findings)} findings.",
+        f"{counts[Verdict.INCONCLUSIVE]} inconclusive, "
+        + (f"{not_applicable} not applicable, " if not_applicable else "")
+        + f"of {len(findings)} findings.",
     ]
     groups = result.findings_by_regime()
     for regime, grouped in groups:
@@ -89,10 +102,14 @@ def render_markdown(result: AuditResult, *, links: Mapping[str, str] | None = No
             "|---|---|---|---|---|---|",
             *(_row(f, result.outcome(f)) for f in grouped),
         ]
-    unsettled = [f for f in findings if f.verdict is Verdict.INCONCLUSIVE and f.reasons]
-    if unsettled:
-        lines += ["", "### Why some requirements could not be established", ""]
-        for finding in unsettled:
+    unsettled = [f for f in applying if f.verdict is Verdict.INCONCLUSIVE and f.reasons]
+    for heading, listed in (
+        ("Why some requirements could not be established", unsettled),
+        ("Why some requirements did not apply", [f for f in findings if not f.applies]),
+    ):
+        if listed:
+            lines += ["", f"### {heading}", ""]
+        for finding in listed:
             reasons = "; ".join(_cell(r) for r in finding.reasons)
             lines.append(f"- {_code(finding.requirement_id)}: {reasons}")
     if links:

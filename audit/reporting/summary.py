@@ -13,7 +13,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template, select
 
 from audit.core.findings import Verdict
 from audit.core.measurements import grouping_label
-from audit.reporting.formats import format_measured, format_threshold
+from audit.reporting.formats import (
+    compared_threshold,
+    format_measured,
+    format_threshold,
+)
 
 if TYPE_CHECKING:
     from audit.core.result import AuditResult
@@ -41,7 +45,7 @@ def render_summary_html(result: AuditResult) -> str:
             "severity": f.severity.value,
             "measured": format_measured(f),
             "comparison": f.comparison,
-            "threshold": format_threshold(f.threshold),
+            "threshold": format_threshold(compared_threshold(f.comparison, f.threshold)),
             "worst": f.worst_group or "—",
         }
         for f in result.findings

@@ -236,3 +236,25 @@ def test_existing_file_of_unknown_kind_says_so(tmp_path):
     path.write_bytes(b"\x89HDF")
     with pytest.raises(ModelSpecError, match=r"files ending in '\.h5' are not model files"):
         load_model(str(path))
+
+
+@pytest.mark.parametrize(
+    ("spec", "unknown"),
+    [
+        ("column:pred,foo=bar", "foo"),
+        ("column:pred, Threshold = 0.5", "Threshold"),
+        ("column:pred,score=p,foo=bar", "foo"),
+    ],
+)
+def test_column_spec_names_an_unknown_option(spec, unknown):
+    with pytest.raises(ModelSpecError) as caught:
+        load_model(spec)
+    assert str(caught.value) == (
+        f"model spec {spec!r} has an unknown option {unknown!r}; the known options are: "
+        "score (column:NAME,score=SCORECOL)"
+    )
+
+
+def test_column_spec_refuses_score_twice():
+    with pytest.raises(ModelSpecError, match="gives the option 'score' more than once"):
+        load_model("column:pred,score=p,score=q")

@@ -130,6 +130,7 @@ def test_passed_is_true_only_for_pass_as_the_python_example_says() -> None:
     decisions = pd.DataFrame(
         {
             "sex": ["F", "M"] * 50,
+            "race": ["A"] * 50 + ["B"] * 50,
             "decision": ["yes", "no", "yes", "yes"] * 25,
             "hired": ["yes", "no"] * 50,
         }
@@ -140,7 +141,7 @@ def test_passed_is_true_only_for_pass_as_the_python_example_says() -> None:
         policy="nyc-ll144",  # advisory requirements only
         target="hired",
         positive_label="yes",
-        sensitive=["sex"],
+        sensitive=["sex", "race"],  # LL144's intersectional ratios need both
     )
     assert result.verdict.value == "ADVISORY"
     assert result.passed is False

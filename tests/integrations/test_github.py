@@ -102,3 +102,18 @@ def test_the_step_summary_is_appended_only_when_github_names_a_file(tmp_path):
     write_step_summary(result, environ={"GITHUB_STEP_SUMMARY": str(target)})
     text = target.read_text(encoding="utf-8")
     assert text.startswith("earlier step\n") and "| requirement |" in text
+
+
+def test_a_blocking_requirement_that_does_not_apply_is_a_notice_not_an_error():
+    base = make_result()
+    blocking = next(f for f in base.findings if f.severity.value == "blocking")
+    moot = dataclasses.replace(
+        blocking,
+        verdict=Verdict.INCONCLUSIVE,
+        applies=False,
+        summary="Not applicable: the audit has one sensitive column.",
+    )
+    result = dataclasses.replace(base, findings=(moot,))
+    (line,) = workflow_annotations(result)
+    assert line.startswith("::notice title=")
+    assert "Not applicable" in line.split("::")[1]

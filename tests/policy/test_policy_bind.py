@@ -6,6 +6,7 @@ from audit.cli.main import main
 from audit.errors import PolicyError
 from audit.policy import load_policy
 from audit.policy.bind import bind_auditors
+from audit.yaml_marks import PolicyFileError
 
 MISSPELLED_BLOCK = (
     'name: p\nversion: "1"\nextends: four-fifths\nauditors:\n  fairnes:\n    min_group_size: 100\n'
@@ -123,3 +124,36 @@ def test_policy_validate_refuses_a_threshold_outside_the_values(write, capsys):
     write("p.yaml", _one_requirement("selection_rate", "at_most", 1.5))
     assert main(["policy", "validate", "p.yaml"]) == 2
     assert "outside its values" in capsys.readouterr().err
+
+
+STRINGS_FOR_NUMBERS = (
+    'name: p\nversion: "1"\nextends: four-fifths\nauditors:\n  fairness:\n'
+    '    min_group_size: "30"\n    intersectional: "yes"\n    confidence_level: "0.95"\n'
+)
+
+
+def test_auditor_settings_are_strict_like_requirements(write):
+    # A quoted number was read as the number, and "yes" as true: the policy that ran was
+    # not the one written. Requirements already refuse a quoted threshold; settings too.
+    write("p.yaml", STRINGS_FOR_NUMBERS)
+    with pytest.raises(PolicyFileError) as info:
+        bind_auditors(load_policy("p.yaml"))
+    assert sorted(info.value.errors) == [
+        "p.yaml:6:5: auditors.fairness.min_group_size: expected a whole number, got '30'",
+        "p.yaml:7:5: auditors.fairness.intersectional: expected true or false, got 'yes'",
+        "p.yaml:8:5: auditors.fairness.confidence_level: expected a number, got '0.95'",
+    ]
+
+
+def test_strict_settings_still_read_yaml_lists_and_names(write):
+    # YAML writes no tuples or enums: a list is a tuple, a name a member of a choice
+    write(
+        "p.yaml",
+        'name: p\nversion: "1"\nextends: four-fifths\nauditors:\n  fairness:\n'
+        "    groupings: [[sex, race]]\n    unknown_group: exclude\n    significance_level: 0.01\n"
+        "    rate_interval: clopper-pearson\n",
+    )
+    ((_, fairness),) = [b for b in bind_auditors(load_policy("p.yaml")) if b[0].name == "fairness"]
+    assert fairness.groupings == (("sex", "race"),)
+    assert fairness.significance_level == 0.01
+    assert fairness.rate_interval == "clopper-pearson"

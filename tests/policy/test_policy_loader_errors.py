@@ -89,7 +89,8 @@ def test_every_error_collected(write):
     assert errors == (
         "policies/x.yaml:10:5: requirements[0].threshold: expected a number, got 'low'",
         "policies/x.yaml:16:5: requirements[1].compare: expected 'ratio_to_max', "
-        "'max_difference', 'at_most', 'at_least' or 'significance', got 'most'",
+        "'max_difference', 'at_most', 'at_least', 'significance' or 'established', "
+        "got 'most'",
     )
 
 
@@ -295,3 +296,12 @@ def test_parse_policy_names_source():
 def test_path_object_accepted(write):
     path = write("policies/x.yaml", GOOD)
     assert load_policy(Path.cwd() / path).policy.name == "acme"
+
+
+@pytest.mark.parametrize(("written", "value"), [("1e-1", 0.1), ("+5E-2", 0.05), (".5e0", 0.5)])
+def test_exponent_numbers_are_numbers_as_yaml_1_2_reads_them(write, written, value):
+    # YAML 1.1 (PyYAML's) needs a dot before the exponent and would give the text "1e-1"
+    loaded = load_policy(
+        write("policies/x.yaml", GOOD.replace("threshold: 0.1", f"threshold: {written}"))
+    )
+    assert loaded.policy.requirements[1].threshold == value

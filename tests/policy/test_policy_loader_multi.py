@@ -34,7 +34,7 @@ def test_named_together_merge_as_extends_would(tmp_path):
     assert load_policy([small, large]).policy.auditors["fairness"]["min_group_size"] == 50
     assert load_policy([large, small]).policy.auditors["fairness"]["min_group_size"] == 10
     summary = together.summary()
-    assert (summary.name, summary.version) == ("nyc-ll144 + illinois-hb3773", "1.2 + 1.0")
+    assert (summary.name, summary.version) == ("nyc-ll144 + illinois-hb3773", "1.3 + 1.0")
     assert [r.source for r in summary.regimes] == ["pack:nyc-ll144", "pack:illinois-hb3773"]
     assert {r.source for r in summary.requirements} == {"pack:nyc-ll144", "pack:illinois-hb3773"}
     assert extended.summary().regimes == summary.regimes

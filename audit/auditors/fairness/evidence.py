@@ -430,8 +430,8 @@ def _missing_value_warnings(
             )
         else:
             warnings.append(
-                f"sensitive column {column!r} is missing for {unknown_rows} of "
-                f"{rows} rows; they form the group '{column}=unknown'"
+                f"sensitive column {column!r} is missing for {unknown_rows:,} of "
+                f"{rows:,} rows; they form the group '{column}=unknown'"
             )
     return warnings
 

@@ -91,7 +91,7 @@ def test_real_missing_workclass_values_form_the_unknown_group(adult, adult_incom
     assert groups["workclass=unknown"].count == missing
     assert groups["workclass=unknown"].status is GroupStatus.OK
     assert list(groups)[-1] == "workclass=unknown"
-    assert any("1836 of 32561 rows" in w for w in output.warnings)
+    assert any("1,836 of 32,561 rows" in w for w in output.warnings)
 
 
 def test_unknown_group_is_compared_or_excluded_as_configured(adult, adult_income, run_audit, pick):
