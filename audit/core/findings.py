@@ -72,9 +72,9 @@ class OverallVerdict(StrEnum):
     """The verdict of a whole audit: the CLI's last line, its exit code and the report's badge.
 
     It never claims more than the findings show: PASS needs at least one blocking
-    requirement and every blocking requirement measured and passed.  A blocking
-    requirement that does not apply to the audit (:attr:`Finding.applies`) counts as
-    an advisory INCONCLUSIVE finding.
+    requirement and every blocking requirement measured and passed.  A requirement that
+    does not apply to the audit (:attr:`Finding.applies`) decides nothing, unless it is
+    all there is: an audit of requirements that do not apply is INCONCLUSIVE.
     """
 
     PASS = "PASS"
@@ -120,6 +120,7 @@ def overall_verdict(findings: Iterable[Finding]) -> OverallVerdict:
         return OverallVerdict.INCONCLUSIVE
     if blocking:
         return OverallVerdict.PASS
-    if not findings or any(f.verdict is Verdict.INCONCLUSIVE for f in findings):
+    applicable = [f for f in findings if f.applies]
+    if not applicable or any(f.verdict is Verdict.INCONCLUSIVE for f in applicable):
         return OverallVerdict.INCONCLUSIVE
     return OverallVerdict.ADVISORY

@@ -70,6 +70,18 @@ def test_not_applicable_alone_is_never_a_pass():
     assert overall_verdict(findings) is OverallVerdict.INCONCLUSIVE
 
 
+def test_not_applicable_does_not_make_an_advisory_audit_inconclusive():
+    advisory = {"severity": "advisory"}
+    findings = [
+        *evaluate_requirement(req(**advisory), [sex_rates()], sensitive=("sex",)),
+        *evaluate_requirement(
+            req(id="s", group_by="each", **advisory), [sex_rates()], sensitive=("sex",)
+        ),
+    ]
+    assert [f.applies for f in findings] == [False, True]
+    assert overall_verdict(findings) is OverallVerdict.ADVISORY
+
+
 def test_ll144_intersectional_categories_still_apply_with_sex_alone():
     # 6 RCNY 5-301 asks for the intersectional categories of sex and race/ethnicity
     policy = load_policy("nyc-ll144").policy
