@@ -548,6 +548,7 @@ def _context(result: AuditResult, *, for_print: bool = False) -> dict[str, Any]:
         ),
         "model_kind": _plain(model.get("kind", "model")),
         "model_location": _plain(model.get("location", "")) if model.get("location") else "",
+        "model_answered": _answered_by(model),
         "model_items": tuple(_flatten(model, counts=_SCORING_COUNTS)),
         "data_source": _plain(data.get("source") or prov.data_source or "not recorded"),
         "data_rows": format_count(data["rows"]) if isinstance(data.get("rows"), int) else None,
@@ -559,6 +560,13 @@ def _context(result: AuditResult, *, for_print: bool = False) -> dict[str, Any]:
             ("Policy", prov.policy_sha256),
         ),
     }
+
+
+def _answered_by(model: Mapping[str, Any]) -> str:
+    """The model names a served model's answers gave (this run's and the cached ones')."""
+    usage = model.get("usage")
+    names = usage.get("models") if isinstance(usage, Mapping) else None
+    return _plain(names) if isinstance(names, list) and names else ""
 
 
 def render_html(result: AuditResult, *, for_print: bool = False) -> str:

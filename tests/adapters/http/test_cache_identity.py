@@ -31,6 +31,7 @@ from audit.cli.main import main
 from audit.core.answers import AnswerRecord, CachedAnswers
 from audit.core.context import ColumnRoles
 from audit.core.provenance import utc_now
+from audit.reporting.html import render_html
 from audit.scoring import score_batches
 from audit.testing.llm import Screener, StandInLLM, serve_screener
 from tests.conftest import ParsedHTML, llm_config
@@ -375,6 +376,11 @@ def test_an_oip_v2_rerun_from_the_cache_names_the_model_version_that_answered(
     cached = usage["from_cache"]
     assert (cached["batches"], cached["rows"], cached["answers_recorded"]) == (5, ROWS, 5)
     assert cached["models"] == ["adult version 7"]
+    html = render_html(rerun)
+    model_line = html[
+        html.index("<dt>Model</dt>") : html.index("</dd>", html.index("<dt>Model</dt>"))
+    ]
+    assert "answered by <code>adult version 7</code>" in model_line  # in the report's header
 
 
 def test_cached_answers_add_up_records_and_count_batches_without_one() -> None:
