@@ -15,6 +15,9 @@ from audit.core.protocols import Predictions
 from audit.errors import DataError
 
 __all__ = [
+    "ERR_FEW_WHOLE_NUMBERS",
+    "ERR_LABELS_ONLY",
+    "FEW_WHOLE_NUMBERS",
     "fractional_scores",
     "infer_positive_label",
     "infer_task",
@@ -32,14 +35,41 @@ def _describe_values(values: Any, limit: int = 6) -> str:
     return ", ".join(repr(v) for v in shown[:limit]) + extra
 
 
+FEW_WHOLE_NUMBERS = 10
+"""A numeric target with at most this many distinct whole numbers is not taken for a
+regression target without being told: it may as well be a class code."""
+
+ERR_FEW_WHOLE_NUMBERS = (
+    "target column {target!r} has {n} distinct whole numbers ({values}): a class code or a "
+    "regression target? Name the favourable class with --positive-label (the others are "
+    "unfavourable), or pass --task regression"
+)
+ERR_LABELS_ONLY = "a score threshold ({threshold}) was given but the model returns labels only"
+
+
 def infer_task(target: pd.Series, positive_label: Any) -> Task:
-    """Infer the task: binary with a positive label or at most two values, else regression."""
+    """Infer the task: binary with a positive label or at most two values, else regression.
+
+    A numeric target of more than two values is a regression target, unless it holds at
+    most :data:`FEW_WHOLE_NUMBERS` distinct whole numbers: then the task must be named.
+    """
     if positive_label is not None:
         return Task.BINARY
     distinct = target.dropna().unique()
     if len(distinct) <= 2:
         return Task.BINARY
     if pd.api.types.is_numeric_dtype(target) and not pd.api.types.is_bool_dtype(target):
+        whole = bool(np.all(np.mod(distinct.astype(float), 1) == 0))
+        if whole and len(distinct) <= FEW_WHOLE_NUMBERS:
+            # a class code (0/1 with a stray 2) read as a regression target would measure
+            # no selection rate and say nothing of why: the task must be named
+            raise DataError(
+                ERR_FEW_WHOLE_NUMBERS.format(
+                    target=target.name,
+                    n=len(distinct),
+                    values=", ".join(f"{v:g}" for v in sorted(distinct.astype(float))),
+                )
+            )
         return Task.REGRESSION
     raise DataError(
         f"target column {target.name!r} has {len(distinct)} classes "
@@ -112,9 +142,7 @@ def _binary_predictions(
 ) -> np.ndarray:
     if threshold is not None:
         if predictions.scores is None:
-            raise DataError(
-                f"a score threshold ({threshold}) was given but the model returns labels only"
-            )
+            raise DataError(ERR_LABELS_ONLY.format(threshold=threshold))
         return (predictions.scores >= threshold).astype(np.int8)
     if predictions.labels is None:
         raise DataError(

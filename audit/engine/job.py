@@ -19,12 +19,12 @@ from pydantic import BaseModel
 
 from audit.adapters import load_model
 from audit.core.context import AuditContext, ColumnRoles
-from audit.core.outcomes import resolve_outcomes
-from audit.core.protocols import ChunkedAuditor, ModelAdapter, Tally
+from audit.core.outcomes import fractional_scores, resolve_outcomes
+from audit.core.protocols import ChunkedAuditor, ModelAdapter, Predictions, Tally
 from audit.errors import ModelError
 from audit.scoring import ScoringReport, score_batches
 
-__all__ = ["ChunkJob", "ChunkTallies", "merge_tallies"]
+__all__ = ["ChunkJob", "ChunkTallies", "labels_as_scores", "merge_tallies"]
 
 
 @dataclass(frozen=True)
@@ -37,17 +37,25 @@ class ChunkTallies:
         Each auditor's tally, in auditor order.
     scoring:
         The chunks' scoring reports added up (see :meth:`ScoringReport.combine`).
+    labels_as_scores:
+        Whether the model's labels were read as scores under a threshold, and some of
+        them were fractions: ``True``; only 0s and 1s were: ``False`` (the whole table
+        then has no scores, and the audit is refused); ``None`` when no labels were
+        read as scores (see :func:`labels_as_scores`).
     """
 
     tallies: list[Tally]
     scoring: ScoringReport
+    labels_as_scores: bool | None = None
 
     def merge(self, other: ChunkTallies) -> ChunkTallies:
         """Add ``other`` (other chunks of the same audit): auditor by auditor, and scoring."""
         tallies = [
             mine.merge(theirs) for mine, theirs in zip(self.tallies, other.tallies, strict=True)
         ]
-        return ChunkTallies(tallies, self.scoring.combine(other.scoring))
+        read = (self.labels_as_scores, other.labels_as_scores)
+        as_scores = None if read == (None, None) else True in read
+        return ChunkTallies(tallies, self.scoring.combine(other.scoring), as_scores)
 
 
 @dataclass
@@ -135,6 +143,7 @@ class ChunkJob:
                 "model; rows without one are left out (max_unanswered) only by the "
                 "in-memory engine: run with --engine pandas"
             )
+        predictions, as_scores = labels_as_scores(predictions, self.roles.threshold)
         outcomes, _ = resolve_outcomes(
             frame[self.roles.target],
             predictions,
@@ -147,7 +156,7 @@ class ChunkJob:
             data=frame, roles=self.roles, outcomes=outcomes, model=adapter, seed=self.seed
         )
         tallies = [auditor.tally(context, config) for auditor, config in self.auditors]
-        return ChunkTallies(tallies, dataclasses.replace(scoring, chunks=1))
+        return ChunkTallies(tallies, dataclasses.replace(scoring, chunks=1), as_scores)
 
     def tally_all(self, frames: Iterable[pd.DataFrame]) -> ChunkTallies | None:
         """The merged tallies of several chunks (``None`` when there are none)."""
@@ -155,6 +164,31 @@ class ChunkJob:
         for frame in frames:
             merged = merge_tallies(merged, self.tally(frame))
         return merged
+
+
+def labels_as_scores(
+    predictions: Predictions, threshold: float | None
+) -> tuple[Predictions, bool | None]:
+    """One chunk's labels read as scores under ``threshold``, and whether some were fractions.
+
+    The in-memory engine reads labels as scores when a threshold is given and they are
+    numbers in [0, 1], some strictly between (:func:`audit.core.outcomes.fractional_scores`),
+    over the whole table.  A chunk of only 0s and 1s cannot tell: its labels are read as
+    scores too (``False``), and :attr:`ChunkTallies.labels_as_scores` of the whole table
+    decides.  Labels that are no scores at all are left as they are (``None``), for
+    :func:`~audit.core.outcomes.resolve_outcomes` to refuse as it does in memory.
+    """
+    labels = predictions.labels
+    if threshold is None or predictions.scores is not None or labels is None:
+        return predictions, None
+    fractions = fractional_scores(labels)
+    if fractions is not None:
+        return dataclasses.replace(predictions, labels=None, scores=fractions), True
+    values = pd.to_numeric(pd.Series(labels), errors="coerce")
+    if len(values) and bool(values.isin([0, 1]).all()):
+        scores = values.to_numpy(dtype=float)
+        return dataclasses.replace(predictions, labels=None, scores=scores), False
+    return predictions, None
 
 
 def merge_tallies(first: ChunkTallies | None, second: ChunkTallies | None) -> ChunkTallies | None:

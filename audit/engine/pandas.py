@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from audit.core.context import AuditContext
+from audit.core.context import AuditContext, Task
 from audit.core.details import AuditDetails
 from audit.core.outcomes import resolve_outcomes
 from audit.core.protocols import ModelAdapter
@@ -20,6 +20,7 @@ from audit.core.provenance import sha256_frame, sha256_path
 from audit.core.result import AuditResult
 from audit.data import load_table
 from audit.engine.request import AuditRequest
+from audit.engine.source import require_stored
 from audit.engine.steps import model_result, model_roles, opened_model, run_auditor
 from audit.engine.usage import UsageLedger
 from audit.policy import evaluate_policy
@@ -68,6 +69,8 @@ def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> Audi
         roles = model_roles(
             frame, request, adapter, positive_label=request.positive_label, task=request.task
         )
+        reads = adapter.input_columns or roles.features
+        require_stored(data, [roles.target, *roles.sensitive, *reads])
         ledger = UsageLedger(adapter)
         predictions, scoring = score_batches(
             adapter,
@@ -79,12 +82,16 @@ def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> Audi
         )
         ledger.record("scoring the rows")
         answered, predictions, unanswered = leave_out_unanswered(adapter, frame, predictions)
+        # the target's labels, found once for both steps below (a regression has none)
+        binary = roles.task is not Task.REGRESSION
+        labels = answered[roles.target].unique().tolist() if binary else None
         outcomes, positive = resolve_outcomes(
             answered[roles.target],
             predictions,
             task=roles.task,
             positive_label=roles.positive_label,
             threshold=roles.threshold,
+            target_labels=labels,
         )
         context = AuditContext(
             data=answered,
@@ -113,6 +120,7 @@ def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> Audi
         ),
         rows=len(frame),
         engine=ENGINE_DESCRIPTION,
+        target_labels=labels or (),
         unanswered=unanswered,
     )
 

@@ -39,17 +39,25 @@ __all__ = [
     "SourcePart",
     "TableSource",
     "open_source",
+    "require_stored",
 ]
 
 
 @dataclass(frozen=True)
 class _FileSpan:
-    """One Parquet file of a table: where its rows start, how many, and its hive keys."""
+    """One Parquet file of a table: where its rows start, how many, its hive keys, its columns."""
 
     path: str
     first_row: int
     rows: int
     partition_values: Mapping[str, Any]
+    stored: frozenset[str]
+
+    def lacks(self, columns: Sequence[str]) -> list[str]:
+        """The ``columns`` this file neither stores nor has as a hive key (none without rows)."""
+        if not self.rows:
+            return []
+        return [c for c in columns if c not in self.stored and c not in self.partition_values]
 
 
 class ParquetRows:
@@ -214,6 +222,37 @@ class ParquetSource:
         """SHA-256 of the file, or of the folder's files (as the in-memory engine hashes)."""
         return sha256_path(self.path)
 
+    def require(self, columns: Sequence[str]) -> None:
+        """Refuse a file with rows that lacks one of ``columns`` (the columns a model audit reads).
+
+        A folder's files are read with one schema, and a column that a file does not
+        store reads as missing there (see :func:`_file_batches`): a model would be given
+        missing inputs, and a sensitive column's rows would silently join the unknown
+        group, for a reason that lies in how the file was written, not in the data.
+
+        Raises
+        ------
+        DataError
+            Naming the first such file, its missing columns, and how many files lack some.
+        """
+        known = [c for c in dict.fromkeys(columns) if c in self.columns]  # others: named later
+        lacking = [(span, span.lacks(known)) for span in self._files]
+        lacking = [(span, missing) for span, missing in lacking if missing]
+        if not lacking:
+            return
+        span, missing = lacking[0]
+        named = ", ".join(repr(c) for c in missing)
+        more = (
+            f" ({len(lacking)} of its {len(self._files)} files lack some)"
+            if len(lacking) > 1
+            else ""
+        )
+        them = "them" if len(missing) > 1 else "it"
+        raise DataError(
+            f"data file '{span.path}' has no column {named}, which the audit reads; every "
+            f"file of '{self.path}' with rows must store {them}{more}"
+        )
+
 
 class FrameSource:
     """A DataFrame in memory, cut into slices: the same interface as :class:`ParquetSource`.
@@ -282,6 +321,9 @@ class FrameSource:
         """SHA-256 of the frame's names, dtypes and values (as the in-memory engine hashes)."""
         return sha256_frame(self.frame)
 
+    def require(self, columns: Sequence[str]) -> None:
+        """Nothing to refuse: every row of a DataFrame has every column."""
+
 
 TableSource = ParquetSource | FrameSource
 """A table the chunked and Dask engines can read."""
@@ -298,6 +340,12 @@ def open_source(data: pd.DataFrame | str | Path, partitions: int = 1) -> TableSo
     return ParquetSource(data)
 
 
+def require_stored(data: pd.DataFrame | str | Path, columns: Sequence[str]) -> None:
+    """Refuse a Parquet folder with a file that lacks one of ``columns`` (see ``require``)."""
+    if not isinstance(data, pd.DataFrame) and Path(data).is_dir():
+        ParquetSource(data).require(columns)
+
+
 def _file_spans(dataset: ds.Dataset, where: str) -> tuple[_FileSpan, ...]:
     """The dataset's files in its order (the in-memory engine's), with their rows and keys."""
     spans: list[_FileSpan] = []
@@ -306,7 +354,8 @@ def _file_spans(dataset: ds.Dataset, where: str) -> tuple[_FileSpan, ...]:
         for fragment in dataset.get_fragments():
             rows = fragment.metadata.num_rows  # the footer only
             keys = ds.get_partition_keys(fragment.partition_expression)
-            spans.append(_FileSpan(fragment.path, start, rows, keys))
+            stored = frozenset(fragment.physical_schema.names)
+            spans.append(_FileSpan(fragment.path, start, rows, keys, stored))
             start += rows
     except (pa.ArrowException, OSError) as exc:
         raise DataError(f"cannot read data file '{where}': {_first_line(exc)}") from None

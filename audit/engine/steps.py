@@ -17,10 +17,11 @@ measured.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
@@ -28,6 +29,7 @@ from audit.adapters import ColumnAdapter, load_model
 from audit.core.context import AuditContext, ColumnRoles, ProgressFactory, Task
 from audit.core.details import AuditDetails
 from audit.core.measurements import AuditorOutput
+from audit.core.outcomes import matches_label
 from audit.core.protocols import Auditor, ChunkedAuditor, ModelAdapter, Tally
 from audit.core.provenance import Provenance
 from audit.core.result import AuditResult
@@ -38,6 +40,7 @@ from audit.policy import evaluate_policy
 __all__ = [
     "crashed",
     "finish_auditor",
+    "label_warning",
     "model_result",
     "opened_model",
     "run_auditor",
@@ -133,6 +136,39 @@ def unanswered_warning(reasons: Mapping[str, int], rows: int) -> str:
     )
 
 
+def _spelling(value: Any) -> str:
+    """A label as text without case, surrounding spaces or a trailing full stop."""
+    return str(value).strip().rstrip(".").strip().casefold()
+
+
+def label_warning(target: str, labels: Collection[Any], positive: Any) -> str | None:
+    """The warning when the target holds another spelling of the favourable label, or ``None``.
+
+    A binary audit counts every target value but ``positive`` as unfavourable.  A value
+    that differs from it only in case, surrounding spaces or a trailing full stop (UCI
+    Adult's test split writes ``>50K.``, its training split ``>50K``) is most likely the
+    same label written another way, and its rows would count as unfavourable unsaid.
+    """
+    if positive is None:
+        return None
+    wanted = _spelling(positive)
+    others = sorted(
+        str(value)
+        for value in labels
+        if _spelling(value) == wanted
+        and not matches_label(np.array([value], dtype=object), positive)[0]
+    )
+    if not others:
+        return None
+    named = ", ".join(repr(value) for value in others)
+    return (
+        f"target column {target!r} holds {named} beside the favourable label {str(positive)!r}: "
+        f"only {str(positive)!r} counts as favourable, so the rows of {named} count as "
+        "unfavourable; if they are the same label written another way, make the target's "
+        "labels agree and audit again"
+    )
+
+
 def model_result(
     request: AuditRequest,
     outputs: tuple[AuditorOutput, ...],
@@ -143,21 +179,25 @@ def model_result(
     provenance: Provenance,
     rows: int,
     engine: str,
+    target_labels: Collection[Any] = (),
     unanswered: Mapping[str, int] | None = None,
 ) -> AuditResult:
     """Evaluate the policy on a model audit's outputs and assemble the result.
 
-    ``unanswered`` counts, by reason, the rows left out because the model gave them
-    no decision (:func:`audit.scoring.leave_out_unanswered`): the data block records
-    them, and every auditor's output warns of them.
+    ``target_labels`` are the target's distinct values over the whole table: every
+    auditor's output warns of another spelling of the favourable label among them
+    (:func:`label_warning`).  ``unanswered`` counts, by reason, the rows left out because
+    the model gave them no decision (:func:`audit.scoring.leave_out_unanswered`): the
+    data block records them, and every auditor's output warns of them.
     """
     reasons = dict(unanswered or {})
     left_out = sum(reasons.values())
+    warnings = [label_warning(roles.target, target_labels, positive)]
     if left_out:
-        outputs = tuple(
-            dataclasses.replace(o, warnings=(*o.warnings, unanswered_warning(reasons, rows)))
-            for o in outputs
-        )
+        warnings.append(unanswered_warning(reasons, rows))
+    added = tuple(w for w in warnings if w is not None)
+    if added:
+        outputs = tuple(dataclasses.replace(o, warnings=(*o.warnings, *added)) for o in outputs)
     return AuditResult(
         findings=evaluate_policy(request.policy.policy, outputs, sensitive=roles.sensitive),
         outputs=outputs,

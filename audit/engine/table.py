@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from audit.core.context import ColumnRoles, ProgressFactory, Task
 from audit.core.details import AuditDetails
-from audit.core.outcomes import infer_positive_label, infer_task, label_occurs
+from audit.core.outcomes import ERR_LABELS_ONLY, infer_positive_label, infer_task, label_occurs
 from audit.core.protocols import ChunkedAuditor, ModelAdapter, Tally
 from audit.core.result import AuditResult
 from audit.data import check_columns
@@ -39,6 +39,11 @@ HEAD_ROWS = 1000
 ERR_REGRESSION = (
     "the chunked and dask engines audit binary decisions; regression fairness needs "
     "every row's error in memory: use --engine pandas"
+)
+ERR_REGRESSION_INFERRED = (
+    "target column {target!r} has {count} distinct numbers (from {low} to {high}), so it reads "
+    "as a regression target, which the chunked and dask engines do not audit; name the "
+    "favourable value with --positive-label to audit decisions, or use --engine pandas"
 )
 ERR_NOT_CHUNKED = (
     "auditor(s) {auditors} need the whole table in memory, so they cannot run on the "
@@ -79,6 +84,8 @@ class TalliedTable:
     positive_label: Any
     scoring: ScoringReport
     """Every chunk's scoring report, added up (see :meth:`ScoringReport.combine`)."""
+    target_labels: frozenset[Any]
+    """The target's distinct values over the whole table."""
 
 
 def audit_table(
@@ -124,6 +131,7 @@ def audit_table(
         ),
         rows=source.rows,
         engine=settings.describe(),
+        target_labels=tallied.target_labels,
     )
 
 
@@ -196,8 +204,15 @@ def settle_target(
     values, missing = source.distinct(target)
     if missing:
         raise DataError(f"target column {target!r} has {missing} missing values")
+    inferred = task is None
     task = task or infer_task(values, positive_label)
     if task is Task.REGRESSION:
+        if inferred:  # say why: a stray value in a 0/1 target makes it read as a regression
+            raise DataError(
+                ERR_REGRESSION_INFERRED.format(
+                    target=target, count=len(values), low=values.min(), high=values.max()
+                )
+            )
         raise DataError(ERR_REGRESSION)
     labels = frozenset(values.tolist())
     if positive_label is None:
@@ -207,6 +222,11 @@ def settle_target(
             f"positive label {positive_label!r} does not occur in target column {target!r}"
         )
     return task, positive_label, labels | {positive_label}
+
+
+def _reads(request: AuditRequest, adapter: ModelAdapter, source: TableSource) -> list[str]:
+    """The columns the model may read: its own inputs, the features named, or every column."""
+    return list(adapter.input_columns or request.features or source.columns)
 
 
 def tally_table(
@@ -233,6 +253,7 @@ def tally_table(
     if source.rows == 0:
         raise DataError(f"data file '{source.description}' has no rows")
     head = source.head(HEAD_ROWS)
+    source.require([request.target_column, *request.sensitive, *_reads(request, adapter, source)])
     task, positive, labels = settle_target(
         source, head, request.target_column, request.task, request.positive_label
     )
@@ -256,4 +277,6 @@ def tally_table(
     )
     merged = tally(source, job, settings, request.progress)
     assert merged is not None  # the source has rows, so at least one chunk was tallied
-    return TalliedTable(merged.tallies, roles, positive, merged.scoring)
+    if merged.labels_as_scores is False:  # no fraction in any chunk: labels, not scores
+        raise DataError(ERR_LABELS_ONLY.format(threshold=roles.threshold))
+    return TalliedTable(merged.tallies, roles, positive, merged.scoring, labels)

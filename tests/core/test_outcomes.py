@@ -94,9 +94,20 @@ def test_task_inference():
         infer_task(pd.Series(["a", "b", "c"], name="y"), None)
 
 
+def test_a_few_whole_numbers_are_not_taken_for_a_regression_target():
+    # a 0/1 target with a stray 2 measured no selection rate, and said nothing of why
+    with pytest.raises(DataError, match=r"'y' has 3 distinct whole numbers \(0, 1, 2\)"):
+        infer_task(pd.Series([0, 1, 1, 0, 2], name="y"), None)
+    assert infer_task(pd.Series([0, 1, 2]), 1) is Task.BINARY  # the class is named
+    assert infer_task(pd.Series(range(11)), None) is Task.REGRESSION  # 11 values: a count
+    assert infer_task(pd.Series([0.0, 1.0, 2.5]), None) is Task.REGRESSION
+
+
 def test_regression_outcomes_are_floats():
     target = pd.Series([1.0, 2.0, 3.0], name="y")
-    outcomes, positive = resolve_outcomes(target, Predictions(labels=np.array([1.5, 2.0, 2.5])))
+    outcomes, positive = resolve_outcomes(
+        target, Predictions(labels=np.array([1.5, 2.0, 2.5])), task=Task.REGRESSION
+    )
     assert positive is None
     assert outcomes.task is Task.REGRESSION
     assert outcomes.y_pred.dtype == float

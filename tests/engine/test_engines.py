@@ -115,7 +115,16 @@ def test_peak_memory_of_chunks_is_bounded(parquet_folder, monkeypatch):
         ({"positive_label": "rich"}, DataError, "does not occur in target column"),
         ({"model": "column:decisoin"}, Exception, "decisoin"),
         ({"sensitive": ["sexx"]}, DataError, "sensitive column 'sexx'"),
-        ({"target": "age", "positive_label": None}, DataError, "binary decisions"),
+        (
+            {"target": "age", "positive_label": None},
+            DataError,
+            "'age' has 73 distinct numbers \\(from 17 to 90\\), so it reads as a regression",
+        ),
+        (
+            {"target": "age", "positive_label": None, "task": "regression"},
+            DataError,
+            "binary decisions",
+        ),
     ],
 )
 def test_bad_input_is_named(parquet_folder, change, error, message):

@@ -429,9 +429,15 @@ def _missing_value_warnings(
                 f"'{grouping.labels[0]}'"
             )
         else:
+            # named as the group is: 'unknown (missing)' beside a real value 'unknown'
+            group = next(
+                label
+                for label, unknown in zip(grouping.labels, grouping.unknown, strict=True)
+                if unknown
+            )
             warnings.append(
                 f"sensitive column {column!r} is missing for {unknown_rows:,} of "
-                f"{rows:,} rows; they form the group '{column}=unknown'"
+                f"{rows:,} rows; they form the group '{group}'"
             )
     return warnings
 

@@ -109,6 +109,8 @@ def test_missing_blank_categorical_and_mixed_values_order_as_in_memory():
         "city=Ålesund",
         "city=unknown (missing)",
     ]
+    (missing,) = [w for w in whole.warnings if "'city' is missing" in w]
+    assert missing.endswith("they form the group 'city=unknown (missing)'")
 
 
 def test_a_chunk_that_cannot_be_counted_makes_every_metric_unmeasured():
