@@ -248,6 +248,7 @@ def _rest(
             mode=config.mode,
             positive_label=config.positive_label,
             negative_label=config.negative_label,
+            input_name=config.input_name,
         )
     except ModelSpecError as exc:
         raise _placed(exc, where) from None

@@ -78,6 +78,12 @@ class RestConfig(_Served):
         "batch", description="One request per batch of rows, or one per row."
     )
     body: str | None = Field(None, description="Jinja2 template producing the JSON body.")
+    input_name: Annotated[str, StringConstraints(min_length=1)] | None = Field(
+        None,
+        description="The body template's input_name; preset bentoml puts the rows under it: "
+        "the name of the BentoML API method's DataFrame parameter (df for "
+        "'def predict(self, df: pd.DataFrame)').",
+    )
     labels: str | None = Field(None, description="JMESPath of the labels in the answer.")
     scores: str | None = Field(None, description="JMESPath of the positive-class scores.")
     positive_label: str | int | float | bool | None = Field(

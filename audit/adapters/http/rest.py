@@ -8,7 +8,9 @@ Request
     the template sees ``rows`` (a list of ``{column: value}``), ``values`` (a list
     of row lists, in ``columns`` order) and ``columns``.  In ``mode="row"`` each row
     gets its own request, and the template sees ``row``, ``values`` and ``columns``.
-    ``{"instances": {{ values | tojson }}}`` is KServe v1 / TF Serving's body.
+    ``{"instances": {{ values | tojson }}}`` is KServe v1 / TF Serving's body.  An
+    ``input_name`` given to the codec is seen as ``input_name`` too (BentoML's
+    ``{{ {input_name: rows} | tojson }}`` puts the rows under an API's parameter).
 
 Answer
     The JMESPath expression ``labels`` picks the labels from the answer (a list of
@@ -36,7 +38,12 @@ import numpy as np
 from jmespath.exceptions import JMESPathError
 
 from audit.adapters.http._values import describe_json, label_array, probability_array
-from audit.adapters.http.templating import compile_template, render_json, sha256_text
+from audit.adapters.http.templating import (
+    compile_template,
+    render_json,
+    sha256_text,
+    template_names,
+)
 from audit.core.outcomes import matches_label
 from audit.core.protocols import Predictions
 from audit.errors import EndpointError, ModelSpecError
@@ -80,12 +87,15 @@ class RestCodec:
     negative_label:
         The endpoint's other label, or a list of them: labels equal to one become 0.
         Required with ``positive_label``; a label that is neither is an error.
+    input_name:
+        The template's ``input_name`` (BentoML: the API method's parameter name).
 
     Raises
     ------
     ModelSpecError
-        If the template or an expression cannot be compiled, neither is given, or
-        ``positive_label`` comes without ``negative_label`` (or shares a label with it).
+        If the template or an expression cannot be compiled, neither is given,
+        ``positive_label`` comes without ``negative_label`` (or shares a label with it),
+        or the template reads ``input_name`` and none is given.
     """
 
     def __init__(
@@ -97,9 +107,19 @@ class RestCodec:
         mode: RowMode = "batch",
         positive_label: Any = None,
         negative_label: Any = None,
+        input_name: str | None = None,
     ) -> None:
         if labels is None and scores is None:
             raise ModelSpecError("a REST model needs 'labels', 'scores' or both in its answer")
+        self._template = compile_template(body, what="body")
+        if input_name is None and "input_name" in template_names(body):
+            raise ModelSpecError(
+                "input_name: field required by the body template; with preset bentoml it is "
+                "the name of the API method's DataFrame parameter (df for "
+                "'def predict(self, df: pd.DataFrame)'); for a root input "
+                "('df, /') or a bentoml.io API write body: '{{ rows | tojson }}' instead"
+            )
+        self.input_name = input_name
         self.body = body
         self.mode: RowMode = mode
         self.labels = labels
@@ -108,13 +128,15 @@ class RestCodec:
         self.negative_label = negative_label
         self._declared = _declared_labels(positive_label, negative_label)
         self.template_sha256 = sha256_text(body)
-        self._template = compile_template(body, what="body")
         self._labels = None if labels is None else compile_path(labels, what="labels")
         self._scores = None if scores is None else compile_path(scores, what="scores")
 
     def identity(self) -> dict[str, Any]:
-        """What decides the predictions, for fingerprints: template hash, paths, label, mode."""
-        return {
+        """What decides the predictions, for fingerprints: template hash, paths, label, mode.
+
+        ``input_name`` is there only when given, so configs without one keep their keys.
+        """
+        identity: dict[str, Any] = {
             "mode": self.mode,
             "body_sha256": self.template_sha256,
             "labels": self.labels,
@@ -122,6 +144,9 @@ class RestCodec:
             "positive_label": self.positive_label,
             "negative_label": self.negative_label,
         }
+        if self.input_name is not None:
+            identity["input_name"] = self.input_name
+        return identity
 
     def encode(self, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> list[Any]:
         """The request bodies of ``rows`` (JSON values): one, or one per row.
@@ -132,14 +157,15 @@ class RestCodec:
             If the template fails on these rows or does not render JSON.
         """
         names = list(columns)
+        named = {} if self.input_name is None else {"input_name": self.input_name}
         if self.mode == "batch":
             values = [[row[c] for c in names] for row in rows]
-            context = {"rows": list(rows), "values": values, "columns": names}
+            context = {"rows": list(rows), "values": values, "columns": names, **named}
             return [render_json(self._template, context, what="body")]
         return [
             render_json(
                 self._template,
-                {"row": dict(row), "values": [row[c] for c in names], "columns": names},
+                {"row": dict(row), "values": [row[c] for c in names], "columns": names, **named},
                 what=f"body of row {index}",
             )
             for index, row in enumerate(rows)

@@ -140,16 +140,43 @@ def test_template_and_expression_errors() -> None:
 
 
 def test_presets_render_the_servers_documented_bodies() -> None:
-    def body(preset: str) -> object:
+    def body(preset: str, input_name: str | None = None) -> object:
         fields = PRESETS[preset]
-        codec = RestCodec(body=fields["body"], labels=fields["labels"], mode=fields["mode"])
+        codec = RestCodec(
+            body=fields["body"], labels=fields["labels"], mode=fields["mode"], input_name=input_name
+        )
         return codec.encode(ROWS, ["age", "sex"])
 
     # KServe V1 / TF Serving: {"instances": [...]}; TF Serving's row format names inputs
     assert body("kserve-v1") == [{"instances": [[39, "Male"], [None, "Female"]]}]
     assert body("tf-serving") == [{"instances": ROWS}]
     assert body("torchserve") == ROWS
-    assert body("bentoml") == [ROWS]
+    # BentoML 1.2+ "Tabular data": {"input1": [{"col1": 1, "col2": 2}, ...]} (iotypes.rst)
+    assert body("bentoml", "input1") == [{"input1": ROWS}]
+
+
+def test_the_bentoml_preset_puts_the_rows_under_the_parameter_the_config_names(
+    tmp_path: Path,
+) -> None:
+    head = "kind: rest\nurl: http://127.0.0.1:9/predict\npreset: bentoml\n"
+    adapter = load_config_model(write(tmp_path, head + "input_name: df\n"))
+    assert isinstance(adapter, RestAdapter)
+    assert adapter.codec.encode(ROWS, ["age", "sex"]) == [{"df": ROWS}]
+    assert adapter.describe()["input_name"] == "df"
+    renamed = load_config_model(write(tmp_path, head + "input_name: frame\n"))
+    assert renamed.fingerprint() != adapter.fingerprint()
+    # a root input (def predict(self, df, /)) or a bentoml.io API takes the bare list
+    root = load_config_model(write(tmp_path, head + "body: '{{ rows | tojson }}'\n"))
+    assert isinstance(root, RestAdapter)
+    assert root.codec.encode(ROWS, ["age", "sex"]) == [ROWS]
+    assert "input_name" not in root.describe()
+
+
+def test_configs_without_input_name_keep_their_cache_keys() -> None:
+    codec = RestCodec(body='{"instances": {{ values | tojson }}}', labels="predictions")
+    assert set(codec.identity()) == {
+        "mode", "body_sha256", "labels", "scores", "positive_label", "negative_label"
+    }  # fmt: skip
 
 
 def write(tmp_path: Path, text: str, name: str = "model.yaml") -> Path:
@@ -218,6 +245,15 @@ CHAT = "kind: chat\nurl: http://h/v1\nmodel: m\n"
         (
             REST + "positive_label: 1\n",
             "model.yaml:4:1: positive_label: give negative_label too",
+        ),
+        (
+            "kind: rest\nurl: http://h/predict\npreset: bentoml\n",
+            "model.yaml:1:1: input_name: field required by the body template; with preset "
+            "bentoml it is the name of the API method's DataFrame parameter (df for",
+        ),
+        (
+            "kind: rest\nurl: http://h/predict\npreset: bentoml\ninput_name: ''\n",
+            "model.yaml:4:1: input_name:",
         ),
         (
             CHAT + "prompt: p\ndecision: {positive: a, negative: b}\nmax_tokens: 8\n"
