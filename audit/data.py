@@ -119,8 +119,10 @@ def parquet_dataset(path: str | Path) -> ds.Dataset:
 
     Arrow takes a folder's schema from its first file.  Here each file's schema is read
     and unified instead, as pandas does when it concatenates the files: a column stored
-    with the null type (a file with no rows) takes the other files' type, and an integer
-    column that another file stores as floating point is read as floating point.
+    with the null type (a file with no rows) takes the other files' type, an integer
+    column that another file stores as floating point is read as floating point, and a
+    column that some files store dictionary-encoded (a pandas categorical) and others
+    plain is read as its values' type (see :func:`_decode_mixed_dictionaries`).
 
     Raises
     ------
@@ -135,20 +137,70 @@ def parquet_dataset(path: str | Path) -> ds.Dataset:
         if path.is_file():  # Arrow's own message would not name the columns
             _refuse_repeated_names(path, pq.read_schema(path).names)
         dataset = ds.dataset(path, format="parquet", partitioning="hive")
-        schemas = [dataset.schema, *(f.physical_schema for f in dataset.get_fragments())]
+        fragments = list(dataset.get_fragments())
+        schemas = [dataset.schema, *(f.physical_schema for f in fragments)]
     except (pa.ArrowException, OSError) as exc:
         raise DataError(f"cannot read data file '{path}': {_first_line(exc)}") from None
     if not dataset.files:
         raise DataError(f"data folder '{path}' holds no Parquet files")
+    schemas = _decode_mixed_dictionaries(schemas)
     try:
         unified = pa.unify_schemas(schemas, promote_options="permissive")
     except (pa.ArrowTypeError, pa.ArrowInvalid) as exc:
+        where = _first_disagreeing([f.path for f in fragments], schemas)
         raise DataError(
-            f"the Parquet files of '{path}' disagree on a column's type: {_first_line(exc)}"
+            f"the Parquet files of '{path}' disagree on a column's type: {_first_line(exc)}{where}"
         ) from None
     if unified.equals(dataset.schema):
         return dataset
     return ds.dataset(path, schema=unified, format="parquet", partitioning="hive")
+
+
+def _decode_mixed_dictionaries(schemas: Sequence[pa.Schema]) -> list[pa.Schema]:
+    """The schemas, a column dictionary-encoded in some and plain in others read as plain.
+
+    pandas stores a categorical column dictionary-encoded, so a data lake written with
+    pandas in pieces often has a column that is ``dictionary<string>`` in one file and
+    ``string`` in the others.  Arrow does not unify a dictionary type with a plain one;
+    its values' type does unify as usual (``string`` with ``large_string``, ``int64``
+    with ``double``), and every file's column is then read as, or cast to, the unified
+    type.  A column that is dictionary-encoded in every file (or null-typed, in a file
+    without rows) stays dictionary-encoded; a dictionary of text beside numbers still
+    does not unify.
+    """
+    plain = {
+        field.name
+        for schema in schemas
+        for field in schema
+        if not pa.types.is_dictionary(field.type) and not pa.types.is_null(field.type)
+    }
+    return [
+        pa.schema(
+            [
+                field.with_type(field.type.value_type)
+                if pa.types.is_dictionary(field.type) and field.name in plain
+                else field
+                for field in schema
+            ],
+            metadata=schema.metadata,
+        )
+        for schema in schemas
+    ]
+
+
+def _first_disagreeing(files: Sequence[str], schemas: Sequence[pa.Schema]) -> str:
+    """`` (first in 'FILE')``: the first file whose schema does not unify with those before it.
+
+    ``schemas`` are the folder's schema followed by its ``files``' own; empty when
+    every file unifies with those before it.
+    """
+    running = schemas[0]
+    for file, schema in zip(files, schemas[1:], strict=True):
+        try:
+            running = pa.unify_schemas([running, schema], promote_options="permissive")
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            return f" (first in '{file}')"
+    return ""
 
 
 def _read_csv(path: Path, sep: str) -> pd.DataFrame:

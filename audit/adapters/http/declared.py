@@ -155,7 +155,10 @@ class RestAdapter(Closing):
 
     def _post(self, body: Any, *, rows: int) -> Any:
         estimate = self.guard.reserve(tokens=0)
-        answer = self.transport.post_json(self.url, body, rows=rows)
+        # one row's answer that is its label ('@') may be plain text: TorchServe sends a
+        # handler's str so; a text answer any other expression reads is refused as not JSON
+        text = self.codec.mode == "row" and self.codec.labels == "@"
+        answer = self.transport.post_json(self.url, body, rows=rows, text=text)
         self.guard.settle(estimated=estimate, spent=0)
         return answer
 

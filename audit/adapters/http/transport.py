@@ -275,7 +275,7 @@ class HttpTransport(Closing):
                 else:
                     self._idle.append(client)  # last in, first out: the warmest connection
 
-    def post_json(self, url: str, payload: Any, *, rows: int = 0) -> Any:
+    def post_json(self, url: str, payload: Any, *, rows: int = 0, text: bool = False) -> Any:
         """POST ``payload`` as JSON to ``url`` and return the parsed JSON answer.
 
         Parameters
@@ -286,23 +286,31 @@ class HttpTransport(Closing):
             A JSON-safe value (no NaN or infinity).
         rows:
             Rows the payload carries, for :attr:`rows_sent`.
+        text:
+            Also take an answer that is one line of text, not JSON, sent without a
+            Content-Type or as ``text/plain``, as that text (a ``str``): TorchServe
+            sends a handler's Python ``str`` that way.  Only for a caller that reads
+            the whole answer as one label; any other body that is not JSON (an HTML
+            page, invalid JSON sent as JSON) is still refused.
 
         Raises
         ------
         EndpointError
             If no attempt got a ``2xx`` answer, a ``4xx`` other than 429 came back,
-            or the answer is not JSON.
+            or the answer is not JSON (nor, with ``text``, one line of text).
         """
-        return self.post_encoded(url, encode_json(payload), rows=rows)
+        return self.post_encoded(url, encode_json(payload), rows=rows, text=text)
 
-    def post_encoded(self, url: str, body: bytes, *, rows: int = 0) -> Any:
+    def post_encoded(self, url: str, body: bytes, *, rows: int = 0, text: bool = False) -> Any:
         """POST ``body``, already encoded as JSON (:func:`encode_json`), like :meth:`post_json`.
 
         A caller that encodes its payload first lets the payload's objects go before
         the request waits on the network (see :meth:`post_json` for the errors).
         """
         headers = {"Content-Type": "application/json", **self._headers}
-        return self._send("POST", url, content=body, headers=headers, rows=rows, retry=True)
+        return self._send(
+            "POST", url, content=body, headers=headers, rows=rows, retry=True, text=text
+        )
 
     def get_json(self, url: str) -> Any:
         """GET ``url`` once, without retries, and return the parsed JSON answer.
@@ -323,6 +331,7 @@ class HttpTransport(Closing):
         headers: Mapping[str, str],
         rows: int,
         retry: bool,
+        text: bool = False,
     ) -> Any:
         where = safe_url(url)
         attempts = self.max_retries + 1 if retry else 1
@@ -345,7 +354,7 @@ class HttpTransport(Closing):
             else:
                 status = response.status_code
                 if 200 <= status < 300:
-                    return self._parse(response, body, where)
+                    return self._parse(response, body, where, text=text)
                 if status != 429 and status < 500:
                     raise RequestRefused(self._client_error(response, body, where), status=status)
                 reason = f"last answer HTTP {status} {response.reason_phrase}".rstrip()
@@ -404,10 +413,13 @@ class HttpTransport(Closing):
             text = text[: _SNIPPET - 3] + "..."
         return self.redact(text)
 
-    def _parse(self, response: httpx.Response, body: bytes, where: str) -> Any:
+    def _parse(self, response: httpx.Response, body: bytes, where: str, *, text: bool) -> Any:
         try:
             return json.loads(body)
         except (ValueError, RecursionError):
+            line = _text_line(response, body) if text else None
+            if line is not None:
+                return line
             shown = self._snippet(response, body) or "an empty body"
             raise EndpointError(
                 f"{where}: HTTP {response.status_code} with a body that is not JSON: {shown}"
@@ -511,6 +523,26 @@ class _Inflater:
         """Refuse a body that ended before its compressed stream did."""
         if not self._zlib.eof:
             raise EndpointError(f"{self._where}: the compressed answer is truncated")
+
+
+def _text_line(response: httpx.Response, body: bytes) -> str | None:
+    """The answer's one line of text, when it is sent as text; ``None`` otherwise.
+
+    TorchServe (0.12) sends a handler's Python ``str`` as its bare UTF-8 bytes with no
+    Content-Type header; other servers send text as ``text/plain``.  A body sent as
+    anything else (``text/html``, ``application/json``), empty, not in its charset, or
+    of several lines (an error page) is not a label.  One line ending is dropped, as
+    servers often end text with one.
+    """
+    kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if kind not in ("", "text/plain"):
+        return None
+    try:
+        line = body.decode(response.charset_encoding or "utf-8").removesuffix("\n")
+    except (UnicodeDecodeError, LookupError):
+        return None
+    line = line.removesuffix("\r")
+    return line if line and "\n" not in line and "\r" not in line else None
 
 
 def _connect_reason(exc: httpx.ConnectError) -> str:

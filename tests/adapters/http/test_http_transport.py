@@ -179,6 +179,35 @@ def test_non_json_success_is_an_endpoint_error(
         transport.post_json(URL, {})
 
 
+@pytest.mark.parametrize(
+    ("answer", "taken"),
+    [
+        (httpx.Response(200, content=b">50K"), ">50K"),  # TorchServe's str: no Content-Type
+        (httpx.Response(200, text="<=50K\r\n"), "<=50K"),
+        (httpx.Response(200, text="1"), 1),  # JSON first: TorchServe's "1" cannot be told apart
+        (httpx.Response(200, html="<html>proxy login</html>"), None),
+        (httpx.Response(200, content=b"{", headers={"Content-Type": "application/json"}), None),
+        (httpx.Response(200, text="proxy\nlogin"), None),
+        (httpx.Response(200, text=""), None),
+    ],
+)
+def test_text_is_taken_only_as_one_line_sent_as_text_when_asked(
+    make_transport: Callable[..., tuple[HttpTransport, list[float]]],
+    answer: httpx.Response,
+    taken: object,
+) -> None:
+    handler, _ = scripted(answer)
+    transport, _ = make_transport(handler)
+    if taken is None:
+        with pytest.raises(EndpointError, match="HTTP 200 with a body that is not JSON"):
+            transport.post_json(URL, {}, text=True)
+    else:
+        assert transport.post_json(URL, {}, text=True) == taken
+    if not isinstance(taken, int):  # never without asking
+        with pytest.raises(EndpointError, match="HTTP 200 with a body that is not JSON"):
+            transport.post_json(URL, {})
+
+
 def test_get_json_is_one_uncounted_attempt(
     make_transport: Callable[..., tuple[HttpTransport, list[float]]],
 ) -> None:
