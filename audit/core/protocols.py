@@ -211,6 +211,11 @@ class ChunkedAuditor(Auditor, Protocol):
     to :meth:`tally`, merge the tallies in any order, and call :meth:`finish` once;
     the result must equal :meth:`run` on the whole table.  Only policies whose
     auditors all implement this protocol run on those engines.
+
+    A chunk holds the model's inputs, the target and the sensitive columns.  An auditor
+    that reads more columns (the fairness auditor's strata column) names them with an
+    optional method ``chunk_columns(config) -> list[str]``; the engines then read those
+    too, where the table has them.
     """
 
     def tally(self, context: AuditContext, config: BaseModel) -> Tally:

@@ -24,7 +24,7 @@ from audit.core.protocols import ChunkedAuditor, ModelAdapter, Predictions, Tall
 from audit.errors import ModelError
 from audit.scoring import ScoringReport, score_batches
 
-__all__ = ["ChunkJob", "ChunkTallies", "labels_as_scores", "merge_tallies"]
+__all__ = ["ChunkJob", "ChunkTallies", "auditor_columns", "labels_as_scores", "merge_tallies"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,9 @@ class ChunkJob:
     data_columns:
         A data-only audit (``model`` is ``None``): the columns its auditors read (all of
         them); nothing is scored.
+    auditor_columns:
+        More columns the auditors read, where the table has them (see
+        :func:`auditor_columns`), e.g. the fairness auditor's strata column.
     """
 
     model: Any
@@ -99,6 +102,7 @@ class ChunkJob:
     concurrency: int | None = None
     cache_dir: str | None = None
     data_columns: tuple[str, ...] = ()
+    auditor_columns: tuple[str, ...] = ()
     _adapter: ModelAdapter | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -116,11 +120,15 @@ class ChunkJob:
         return self._adapter
 
     def columns(self) -> list[str]:
-        """The columns a chunk must hold: the model's inputs, the target, the sensitive ones."""
+        """The columns a chunk must hold: the model's inputs, the target, the sensitive ones.
+
+        And those the auditors read besides (:attr:`auditor_columns`).
+        """
         if self.model is None:
             return list(self.data_columns)
         inputs = list(self.adapter().input_columns or self.roles.features)
-        return list(dict.fromkeys([*inputs, self.roles.target, *self.roles.sensitive]))
+        roles = [self.roles.target, *self.roles.sensitive]
+        return list(dict.fromkeys([*inputs, *roles, *self.auditor_columns]))
 
     def tally(self, frame: pd.DataFrame) -> ChunkTallies:
         """Score ``frame``: each auditor's tally of it, and how it was scored (as one chunk).
@@ -164,6 +172,24 @@ class ChunkJob:
         for frame in frames:
             merged = merge_tallies(merged, self.tally(frame))
         return merged
+
+
+def auditor_columns(
+    auditors: Iterable[tuple[ChunkedAuditor, BaseModel]], table: Iterable[str]
+) -> tuple[str, ...]:
+    """The columns of ``table`` that the auditors read beyond the columns' roles.
+
+    An auditor names them with the optional method ``chunk_columns(config)`` (the
+    fairness auditor: its strata column); a column the table lacks is not read, and the
+    auditor says so from its tallies as it does in memory.
+    """
+    present = set(table)
+    named = [
+        column
+        for auditor, config in auditors
+        for column in getattr(auditor, "chunk_columns", lambda _: ())(config)
+    ]
+    return tuple(c for c in dict.fromkeys(named) if c in present)
 
 
 def labels_as_scores(

@@ -23,7 +23,7 @@ from audit.core.protocols import ChunkedAuditor, ModelAdapter, Tally
 from audit.core.result import AuditResult
 from audit.data import check_columns
 from audit.engine import Engine
-from audit.engine.job import ChunkJob, ChunkTallies
+from audit.engine.job import ChunkJob, ChunkTallies, auditor_columns
 from audit.engine.request import AuditRequest
 from audit.engine.source import TableSource, open_source
 from audit.engine.steps import finish_auditor, model_result, model_roles, opened_model
@@ -273,6 +273,7 @@ def tally_table(
         seed=request.seed,
         concurrency=request.concurrency,
         cache_dir=request.cache_dir,
+        auditor_columns=auditor_columns(auditors, source.columns),
         _adapter=adapter,
     )
     merged = tally(source, job, settings, request.progress)

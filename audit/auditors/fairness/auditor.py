@@ -47,10 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FairnessAuditor"]
 
-ERR_STRATA_CHUNKS = (
-    "stratified tests need the rows, so the chunked engines skip them; use the in-memory "
-    "engine (--engine pandas)"
-)
+ERR_STRATA_MISSING = "strata column {strata!r} is not in the data; no stratified tests"
 ERR_ONE_STRATUM = (
     "strata column {strata!r} holds a single value, so a comparison within strata would be "
     "the pooled comparison; no stratified tests"
@@ -145,7 +142,16 @@ class FairnessAuditor:
             context.outcomes.y_pred,
             intersectional=settings.intersectional,
             extra=settings.groupings,
+            strata=settings.strata if settings.strata in context.data.columns else None,
         )
+
+    def chunk_columns(self, config: BaseModel) -> list[str]:
+        """The columns :meth:`tally` reads beyond the sensitive ones: the strata column, if set.
+
+        The chunked engines read these too in every chunk, where the table has them.
+        """
+        strata = settings_as(config, FairnessConfig).strata
+        return [] if strata is None else [strata]
 
     def finish(
         self,
@@ -195,7 +201,7 @@ def _finish(
     measured = measure_each(grouped, measure, seed=seed, progress=progress)
     extra: list[Part] = [values_part(tally.column_values())]
     if settings.strata is not None:
-        extra += _strata_parts(measured, settings, settings.strata, context)
+        extra += _strata_parts(tally, measured, settings, settings.strata)
     if settings.ll144 is not None:
         has_score = context is not None and context.outcomes.y_score is not None
         plan = plan_ll144(settings.ll144, regression=False, has_score=has_score)
@@ -207,27 +213,23 @@ def _finish(
 
 
 def _strata_parts(
+    tally: FairnessTally,
     measured: list[BinaryMeasurement],
     settings: FairnessConfig,
     strata: str,
-    context: AuditContext | None,
 ) -> list[Part]:
+    """Each grouping's stratified comparisons, from the tally's counts per stratum."""
     warning = Part()
-    if context is None:
-        warning.warnings.append(ERR_STRATA_CHUNKS)
+    if tally.strata != strata:
+        warning.warnings.append(ERR_STRATA_MISSING.format(strata=strata))
         return [warning]
-    if strata not in context.data.columns:
-        warning.warnings.append(f"strata column {strata!r} is not in the data; no stratified tests")
-        return [warning]
-    if context.data[strata].nunique(dropna=False) < 2:
+    counted = tally.strata_counts()  # one per grouping, as measured
+    if counted and len(counted[0].strata) < 2:
         warning.warnings.append(ERR_ONE_STRATUM.format(strata=strata))
         return [warning]
-    decisions = np.asarray(context.outcomes.y_pred)
     parts = []
-    for m in measured:
-        found = measure_strata(
-            context.data, decisions, m, strata, confidence_level=settings.confidence_level
-        )
+    for m, counts in zip(measured, counted, strict=True):
+        found = measure_strata(counts, m, strata, confidence_level=settings.confidence_level)
         if found is not None and found.labels:
             parts.append(strata_part(found, settings))
     return parts

@@ -4,7 +4,9 @@ With ``strata`` set, every group that :mod:`.measure` tested against its groupin
 reference group is tested again stratum by stratum: one 2x2 table per stratum
 (selected or not, group or reference), combined by the Cochran–Mantel–Haenszel test
 with the Mantel–Haenszel common odds ratio and the Breslow–Day test of homogeneity
-(:func:`audit.stats.mantel_haenszel`).  It needs the rows, so the in-memory engine.
+(:func:`audit.stats.mantel_haenszel`).  The tables need only each group's rows per
+stratum, selected or not, which the tally counts (:meth:`FairnessTally.strata_counts`) and
+which add up over chunks: every engine computes the same figures from the same counts.
 """
 
 from __future__ import annotations
@@ -13,10 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from audit.auditors.fairness.measure import BinaryMeasurement
-from audit.core.groups import encode_column, make_grouping
+from audit.auditors.fairness.tally import StrataCounts
 from audit.stats.multiple import holm_adjust
 from audit.stats.stratified import StratifiedComparison, mantel_haenszel
 
@@ -51,32 +52,36 @@ class StratifiedMeasurement:
 
 
 def measure_strata(
-    data: pd.DataFrame,
-    decisions: npt.NDArray[np.integer],
+    counts: StrataCounts,
     m: BinaryMeasurement,
     strata: str,
     *,
     confidence_level: float,
 ) -> StratifiedMeasurement | None:
-    """Stratified comparisons of ``m``'s tested groups; ``None`` when ``m`` has no reference."""
+    """Stratified comparisons of ``m``'s tested groups; ``None`` when ``m`` has no reference.
+
+    Parameters
+    ----------
+    counts:
+        The rows of ``m``'s grouping per group and stratum, selected or not
+        (:meth:`FairnessTally.strata_counts`), whether counted over the whole table at
+        once or added up over chunks.
+    m:
+        The grouping's measurement, whose tested groups are compared with its reference.
+    strata:
+        The strata column's name.
+    confidence_level:
+        Coverage of the common odds ratios' intervals.
+    """
     if m.reference is None:
         return None
-    grouping = make_grouping(data, list(m.columns))
-    position = {label: g for g, label in enumerate(grouping.labels)}
-    stratum, names, _ = encode_column(data[strata])
-    n_strata = len(names)
-    selected = np.asarray(decisions, dtype=np.int64)
-    # counts[group, stratum, selected]
-    combined = (grouping.codes * n_strata + stratum) * 2 + selected
-    counts = np.bincount(combined, minlength=grouping.n_groups * n_strata * 2).reshape(
-        grouping.n_groups, n_strata, 2
-    )
-    reference = counts[position[m.labels[m.reference]]]
+    position = {label: g for g, label in enumerate(counts.labels)}
+    reference = counts.counts[position[m.labels[m.reference]]]
     labels, results = [], []
     for g, versus in enumerate(m.versus):
         if versus is None:
             continue
-        mine = counts[position[m.labels[g]]]
+        mine = counts.counts[position[m.labels[g]]]
         # per stratum [[selected, not], [reference selected, reference not]]
         tables = np.stack(
             [mine[:, ::-1], reference[:, ::-1]], axis=1

@@ -11,7 +11,7 @@ table read at once.  The in-memory audit is the one-chunk case of the same code.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +35,7 @@ from audit.core.groups import (
     unknown_name,
 )
 
-__all__ = ["FairnessTally", "GroupedCounts", "tally_outcomes"]
+__all__ = ["FairnessTally", "GroupedCounts", "StrataCounts", "tally_outcomes"]
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -79,14 +79,46 @@ class GroupedCounts:
         return np.asarray(self.cells.sum(axis=1), dtype=np.int64)
 
 
+@dataclass(frozen=True, eq=False)
+class StrataCounts:
+    """The rows of one grouping's groups within each stratum, selected or not.
+
+    Attributes
+    ----------
+    labels:
+        Each group's label, in the order of the grouping's :class:`GroupedCounts`.
+    strata:
+        The strata's raw values in order (``None``: missing, last), as the in-memory
+        encoding of the strata column sorts them.
+    counts:
+        Shape ``(groups, strata, 2)``: rows not selected, then selected.
+    """
+
+    labels: tuple[str, ...]
+    strata: tuple[Any, ...]
+    counts: IntArray
+
+
 @dataclass
 class _GroupingTally:
     columns: tuple[str, ...]
     cells: dict[Key, IntArray] = field(default_factory=dict)
+    # (*group key, stratum value) -> rows (not selected, selected), when strata are counted
+    strata: dict[Key, IntArray] = field(default_factory=dict)
 
     def add(self, key: Key, cells: IntArray) -> None:
         held = self.cells.get(key)
         self.cells[key] = cells.copy() if held is None else held + cells
+
+    def add_stratum(self, key: Key, counts: IntArray) -> None:
+        held = self.strata.get(key)
+        self.strata[key] = counts.copy() if held is None else held + counts
+
+    def merge(self, other: _GroupingTally) -> None:
+        for key, cells in other.cells.items():
+            self.add(key, cells)
+        for key, counts in other.strata.items():
+            self.add_stratum(key, counts)
 
 
 @dataclass
@@ -105,12 +137,16 @@ class FairnessTally:
     problem:
         Why a chunk could not be counted (e.g. decisions that are not 0/1), or
         ``None``; a merged tally keeps the first problem, and nothing is measured.
+    strata:
+        The column whose values are strata, when each group's rows were also counted
+        stratum by stratum (see :meth:`strata_counts`); ``None`` when they were not.
     """
 
     groupings: list[_GroupingTally]
     categories: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     rows: int = 0
     problem: str | None = None
+    strata: str | None = None
 
     def merge(self, other: FairnessTally) -> FairnessTally:
         """Add ``other``'s counts to this tally (same groupings) and return it."""
@@ -121,9 +157,10 @@ class FairnessTally:
             return self
         if [g.columns for g in other.groupings] != [g.columns for g in self.groupings]:
             raise ValueError("cannot merge tallies of different groupings.")
+        if other.strata != self.strata:
+            raise ValueError("cannot merge tallies counted with different strata.")
         for mine, theirs in zip(self.groupings, other.groupings, strict=True):
-            for key, cells in theirs.cells.items():
-                mine.add(key, cells)
+            mine.merge(theirs)
         for column, categories in other.categories.items():
             known = self.categories.get(column, ())
             self.categories[column] = known + tuple(c for c in categories if c not in known)
@@ -141,6 +178,29 @@ class FairnessTally:
         """The groups of every grouping with their counts, sorted as in-memory encoding sorts."""
         return [_ordered(tally, self.categories) for tally in self.groupings]
 
+    def strata_counts(self) -> list[StrataCounts]:
+        """Every grouping's rows per group and stratum, selected or not (see :attr:`strata`).
+
+        Groups are in the order and under the labels of :meth:`grouped_counts`; strata
+        in the order the in-memory encoding sorts the strata column's values.
+        """
+        if self.strata is None:
+            raise ValueError("no strata were counted.")
+        categories = self.categories.get(self.strata)
+        observed = {key[-1]: None for g in self.groupings for key in g.strata}
+        known = _column_order([v for v in observed if v is not None], categories)
+        strata = (*known, None) if None in observed else tuple(known)
+        position = {value: i for i, value in enumerate(strata)}
+        found = []
+        for tally, grouped in zip(self.groupings, self.grouped_counts(), strict=True):
+            keys = sorted(tally.cells, key=_sort_key(tally, self.categories))
+            index = {key: g for g, key in enumerate(keys)}
+            counts = np.zeros((len(keys), len(strata), 2), dtype=np.int64)
+            for key, rows in tally.strata.items():
+                counts[index[key[:-1]], position[key[-1]]] += rows
+            found.append(StrataCounts(grouped.labels, strata, counts))
+        return found
+
 
 def _column_order(values: Sequence[Any], categories: Sequence[Any] | None) -> list[Any]:
     """``values`` sorted like :func:`audit.core.groups.encode_values` sorts a column's values."""
@@ -150,16 +210,25 @@ def _column_order(values: Sequence[Any], categories: Sequence[Any] | None) -> li
     return [values[i] for i in sort_order(values)]
 
 
-def _ordered(tally: _GroupingTally, categories: Mapping[str, tuple[Any, ...]]) -> GroupedCounts:
-    keys = list(tally.cells)
-    ranks: list[dict[Any, int]] = []
-    names: list[dict[Any, str]] = []
+def _column_values(
+    tally: _GroupingTally, categories: Mapping[str, tuple[Any, ...]]
+) -> list[list[Any]]:
+    """Each column's observed values (not missing) in the grouping, in encoding order."""
+    ordered = []
     for i, column in enumerate(tally.columns):
-        observed = list({key[i]: None for key in keys if key[i] is not None})
-        ordered = _column_order(observed, categories.get(column))
-        ranks.append({value: rank for rank, value in enumerate(ordered)})
-        shown = {value: display_value(value) for value in ordered}
-        names.append({**shown, None: unknown_name(shown.values())})
+        observed = list({key[i]: None for key in tally.cells if key[i] is not None})
+        ordered.append(_column_order(observed, categories.get(column)))
+    return ordered
+
+
+def _sort_key(
+    tally: _GroupingTally, categories: Mapping[str, tuple[Any, ...]]
+) -> Callable[[Key], tuple[int, ...]]:
+    """Sort key of the grouping's groups: by each column's value in order, missing last."""
+    ranks = [
+        {value: rank for rank, value in enumerate(values)}
+        for values in _column_values(tally, categories)
+    ]
 
     def sort_key(key: Key) -> tuple[int, ...]:
         return tuple(
@@ -167,7 +236,15 @@ def _ordered(tally: _GroupingTally, categories: Mapping[str, tuple[Any, ...]]) -
             for value, rank in zip(key, ranks, strict=True)
         )
 
-    keys.sort(key=sort_key)
+    return sort_key
+
+
+def _ordered(tally: _GroupingTally, categories: Mapping[str, tuple[Any, ...]]) -> GroupedCounts:
+    names: list[dict[Any, str]] = []
+    for ordered in _column_values(tally, categories):
+        shown = {value: display_value(value) for value in ordered}
+        names.append({**shown, None: unknown_name(shown.values())})
+    keys = sorted(tally.cells, key=_sort_key(tally, categories))
     labels = tuple(
         ", ".join(
             f"{column}={shown[value]}"
@@ -194,6 +271,7 @@ def tally_outcomes(
     *,
     intersectional: bool,
     extra: Sequence[Sequence[str]] = (),
+    strata: str | None = None,
 ) -> FairnessTally:
     """Count each group's confusion cells in one chunk of rows.
 
@@ -214,6 +292,9 @@ def tally_outcomes(
         Whether to add the combination of all columns.
     extra:
         More combinations of sensitive columns to count (each column order once).
+    strata:
+        A column of ``data`` whose values are strata: each group's rows are also
+        counted per stratum, selected (``y_pred``) or not; ``None``: they are not.
 
     Returns
     -------
@@ -225,9 +306,15 @@ def tally_outcomes(
     # column indices in sensitive order: the joint table's axes keep that order
     plans = [tuple(sorted(index[c] for c in columns)) for columns in planned]
     columns = data[list(sensitive)]
+    stratum = None if strata is None else data[strata]
 
     def count(rows: slice) -> list[_GroupingTally]:
-        return _count_piece(columns.iloc[rows], sensitive, plans, y_true[rows], y_pred[rows])
+        counted = _count_piece(columns.iloc[rows], sensitive, plans, y_true[rows], y_pred[rows])
+        if stratum is not None:
+            _count_strata(
+                counted, columns.iloc[rows], sensitive, plans, stratum.iloc[rows], y_pred[rows]
+            )
+        return counted
 
     # Large chunks are counted in row pieces on threads (Arrow's hashing and NumPy's
     # arithmetic release the interpreter lock), merged by raw value like chunks.
@@ -240,14 +327,14 @@ def tally_outcomes(
     groupings = counted[0]
     for more in counted[1:]:
         for mine, theirs in zip(groupings, more, strict=True):
-            for key, cells in theirs.cells.items():
-                mine.add(key, cells)
+            mine.merge(theirs)
+    read = [*sensitive, *([] if strata is None else [strata])]
     categories = {
         column: tuple(data[column].dtype.categories)
-        for column in sensitive
+        for column in read
         if isinstance(data[column].dtype, pd.CategoricalDtype)
     }
-    return FairnessTally(groupings=groupings, categories=categories, rows=len(data))
+    return FairnessTally(groupings=groupings, categories=categories, rows=len(data), strata=strata)
 
 
 def _count_piece(
@@ -274,6 +361,26 @@ def _count_piece(
                 tally.add(member, row)
         groupings.append(tally)
     return groupings
+
+
+def _count_strata(
+    groupings: Sequence[_GroupingTally],
+    data: pd.DataFrame,
+    sensitive: Sequence[str],
+    plans: Sequence[tuple[int, ...]],
+    strata: pd.Series,
+    y_pred: npt.NDArray[np.integer],
+) -> None:
+    """Add to each grouping its rows per (group, stratum), not selected and selected."""
+    encoded = [raw_value_codes(data[column]) for column in sensitive]
+    stratum = raw_value_codes(strata)
+    selected = np.asarray(y_pred, dtype=np.int64)
+    for tally, plan in zip(groupings, plans, strict=True):
+        codes, members = _combine([*(encoded[i] for i in plan), stratum])
+        counts = np.bincount(codes * 2 + selected, minlength=2 * len(members)).reshape(-1, 2)
+        for member, row in zip(members, counts, strict=True):
+            if row.any():
+                tally.add_stratum(member, row)
 
 
 Counted = tuple[list[Key], IntArray]
