@@ -12,11 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +27,7 @@ from audit import run_audit
 from audit.adapters.http import http_adapter
 
 from .conftest import TARGET
+from .real_servers import DIE_WITH_PARENT, free_port, running_server
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("mlserver_sklearn") is None,
@@ -40,21 +37,15 @@ pytestmark = pytest.mark.skipif(
 MODEL = "adult"
 START_S = 90.0
 
-# MLServer stops with the test process even when that is killed: the kernel sends it
-# SIGTERM when its parent dies (prctl PR_SET_PDEATHSIG)
-_LAUNCH = """
-import ctypes, signal, sys
-ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+_LAUNCH = (
+    DIE_WITH_PARENT
+    + """
+import sys
 from mlserver.cli import main
 sys.argv = ["mlserver", "start", sys.argv[1]]
 main()
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+)
 
 
 @pytest.fixture(scope="module")
@@ -73,41 +64,25 @@ def mlserver_url(
             }
         )
     )
-    port = _free_port()
+    port = free_port()
     settings = {
         "host": "127.0.0.1",
         "http_port": port,
-        "grpc_port": _free_port(),
-        "metrics_port": _free_port(),
+        "grpc_port": free_port(),
+        "metrics_port": free_port(),
         # in-process inference: no worker pool to start (nor to leave behind)
         "parallel_workers": 0,
     }
     (folder / "settings.json").write_text(json.dumps(settings))
-    log = (folder / "log.txt").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-c", _LAUNCH, str(folder)], stdout=log, stderr=log, cwd=folder
-    )
     base = f"http://127.0.0.1:{port}/v2/models/{MODEL}"
-    try:
-        deadline = time.monotonic() + START_S
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        else:
-            pytest.fail(f"MLServer did not start: {(folder / 'log.txt').read_text()[-2000:]}")
+    with running_server(
+        [sys.executable, "-c", _LAUNCH, str(folder)],
+        folder=folder,
+        ready=lambda: httpx.get(f"{base}/ready", timeout=1).status_code == 200,
+        name="MLServer",
+        start_s=START_S,
+    ):
         yield f"{base}/infer"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.close()
 
 
 def test_labels_and_probabilities_from_mlserver_are_the_pipelines_own(

@@ -18,11 +18,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +34,7 @@ from audit.cli.main import main
 from audit.errors import EndpointError
 
 from .conftest import ADULT, TARGET
+from .real_servers import DIE_WITH_PARENT, free_port, running_server
 
 START_S = 120.0
 
@@ -95,15 +93,15 @@ class Adult:
         return self.model.predict(df)
 """
 
-# ``bentoml serve`` stops with the test process even when that is killed: the kernel
-# sends it SIGTERM when its parent dies (prctl PR_SET_PDEATHSIG)
-_LAUNCH = """
-import ctypes, signal, sys
-ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+_LAUNCH = (
+    DIE_WITH_PARENT
+    + """
+import sys
 from bentoml_cli.cli import cli
 sys.argv = ["bentoml", "serve", "service:Adult", "--host", "127.0.0.1", "--port", sys.argv[1]]
 cli()
 """
+)
 
 
 def _bentoml_python() -> str | None:
@@ -111,12 +109,6 @@ def _bentoml_python() -> str | None:
     if configured:
         return configured
     return sys.executable if importlib.util.find_spec("bentoml") is not None else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -155,32 +147,17 @@ def bentoml_server(
         "BENTOML_HOME": str(folder / "home"),
         "BENTOML_DO_NOT_TRACK": "True",
     }
-    port = _free_port()
-    log = (folder / "log.txt").open("wb")
-    process = subprocess.Popen(
-        [python, "-c", _LAUNCH, str(port)], stdout=log, stderr=log, cwd=folder, env=env
-    )
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_S
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        else:
-            pytest.fail(f"BentoML did not start: {(folder / 'log.txt').read_text()[-2000:]}")
+    with running_server(
+        [python, "-c", _LAUNCH, str(port)],
+        folder=folder,
+        ready=lambda: httpx.get(f"{base}/readyz", timeout=1).status_code == 200,
+        name="BentoML",
+        start_s=START_S,
+        env=env,
+    ):
         yield base, json.loads(expected.read_text())
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        log.close()
 
 
 def _config(folder: Path, url: str, extra: str = "", name: str = "bentoml.yaml") -> Path:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +23,7 @@ from audit.cli.main import main
 from audit.testing import serve_model, sklearn_predict_fn
 
 from .conftest import ADULT, TARGET
+from .real_servers import free_port, running_server
 
 MLFLOW_SPLIT = (
     '{"dataframe_split": {"columns": {{ columns | tojson }}, "data": {{ values | tojson }}}}'
@@ -158,12 +156,6 @@ def _kserve_python() -> str | None:
     return sys.executable if importlib.util.find_spec("kserve") is not None else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def kserve_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     python = _kserve_python()
@@ -175,27 +167,15 @@ def kserve_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("kserve")
     script = folder / "server.py"
     script.write_text(_KSERVE_SERVER, encoding="utf-8")
-    port = _free_port()
-    log = (folder / "log.txt").open("wb")
-    process = subprocess.Popen(
-        [python, str(script), str(port), str(_free_port())], stdout=log, stderr=log, cwd=folder
-    )
+    port = free_port()
     base = f"http://127.0.0.1:{port}/v1/models/adult"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if httpx.get(base, timeout=1).json().get("ready"):
-                    break
-            except (httpx.HTTPError, ValueError):
-                time.sleep(0.3)
-        else:
-            pytest.fail(f"KServe did not start: {(folder / 'log.txt').read_text()[-2000:]}")
+    with running_server(
+        [python, str(script), str(port), str(free_port())],
+        folder=folder,
+        ready=lambda: bool(httpx.get(base, timeout=1).json().get("ready")),
+        name="KServe",
+    ):
         yield f"{base}:predict"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 def test_the_kserve_v1_preset_against_kserves_model_server(kserve_url: str, tmp_path: Path) -> None:

@@ -17,10 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -35,6 +32,7 @@ from audit.adapters.config import load_config_model
 from audit.core.protocols import Predictions
 
 from .conftest import ADULT, TARGET
+from .real_servers import free_port, running_server
 from .test_rest_bentoml import TRAIN_SCRIPT
 
 START_S = 120.0
@@ -82,12 +80,6 @@ start()
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _run(folder: Path, *command: str) -> None:
     subprocess.run(list(command), cwd=folder, check=True, timeout=120)
 
@@ -114,12 +106,12 @@ def torchserve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
         folder, python, "-c", _ARCHIVE, "--model-name", "adult", "--version", "1.0",
         "--handler", "handler.py", "--extra-files", "model.pkl", "--export-path", "store",
     )  # fmt: skip
-    port, management = _free_port(), _free_port()
+    port, management = free_port(), free_port()
     (folder / "config.properties").write_text(
         f"inference_address=http://127.0.0.1:{port}\n"
         f"management_address=http://127.0.0.1:{management}\n"
-        f"metrics_address=http://127.0.0.1:{_free_port()}\n"
-        f"grpc_inference_port={_free_port()}\ngrpc_management_port={_free_port()}\n"
+        f"metrics_address=http://127.0.0.1:{free_port()}\n"
+        f"grpc_inference_port={free_port()}\ngrpc_management_port={free_port()}\n"
         'models={"adult": {"1.0": {"marName": "adult.mar", "minWorkers": 1, '
         '"maxWorkers": 1, "batchSize": 4, "maxBatchDelay": 50}}}\n',
         encoding="utf-8",
@@ -127,34 +119,18 @@ def torchserve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, 
     # TMPDIR: TorchServe keeps its pid file there; a private one leaves others' alone
     env = {**os.environ, "TMPDIR": str(folder), "LOG_LOCATION": str(folder / "logs"),
            "METRICS_LOCATION": str(folder / "logs")}  # fmt: skip
-    log = (folder / "log.txt").open("wb")
-    process = subprocess.Popen(
+    base = f"http://127.0.0.1:{port}"
+    with running_server(
         [python, "-c", _LAUNCH, "--start", "--foreground", "--ncs", "--disable-token-auth",
          "--model-store", "store", "--models", "adult=adult.mar",
          "--ts-config", "config.properties"],
-        stdout=log, stderr=log, cwd=folder, env=env, start_new_session=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_S
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if httpx.get(f"{base}/ping", timeout=1).json().get("status") == "Healthy":
-                    break
-            except (httpx.HTTPError, ValueError):
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail(f"TorchServe did not start: {(folder / 'log.txt').read_text()[-2000:]}")
+        folder=folder,
+        ready=lambda: httpx.get(f"{base}/ping", timeout=1).json().get("status") == "Healthy",
+        name="TorchServe",
+        start_s=START_S,
+        env=env,
+    ):  # fmt: skip
         yield f"{base}/predictions/adult", json.loads(expected.read_text())
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)  # the launcher, Java and its workers
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-        log.close()
 
 
 def test_rows_through_the_preset_get_the_pipelines_own_labels_and_probabilities(
