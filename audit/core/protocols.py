@@ -125,6 +125,13 @@ class ModelAdapter(Protocol):
     table's rows it allows to be left out of the audit (default 0: any such row stops
     the audit), and the optional method ``unanswered_reasons()``: how many rows were
     left unanswered, by reason.
+
+    An adapter that can say who answered (a served model's name and version, an LLM's
+    ``system_fingerprint``) may offer the optional methods ``predict_recorded(rows)``,
+    returning the predictions and an :class:`~audit.core.answers.AnswerRecord` that the
+    prediction cache keeps, and ``add_cached(record)``, given the record of each batch
+    read from the cache (``None`` when none was kept), so that its :meth:`describe`
+    names the model behind cached decisions too.  See :mod:`audit.scoring`.
     """
 
     batch_size: int
