@@ -12,9 +12,33 @@ from audit.adapters.base import check_batch_size, sha256_hex
 from audit.core.protocols import Predictions
 from audit.errors import DataError, ModelSpecError
 
-__all__ = ["ColumnAdapter"]
+__all__ = ["ColumnAdapter", "MissingDecisions"]
 
 _SHOWN_COLUMNS = 20
+
+
+class MissingDecisions(DataError):
+    """A decision column has rows without a decision: how many, and of how many rows.
+
+    The chunked and Dask engines add up each chunk's count and refuse the whole table
+    with the total, in the words the in-memory engine uses for its single pass.
+
+    Attributes
+    ----------
+    column:
+        The decision column.
+    missing, rows:
+        Rows without a decision, and the rows read.
+    """
+
+    def __init__(self, column: str, missing: int, rows: int) -> None:
+        super().__init__(
+            f"decision column {column!r} has {missing:,} missing value(s) in {rows:,} rows; "
+            "every row needs a decision"
+        )
+        self.column = column
+        self.missing = missing
+        self.rows = rows
 
 
 class ColumnAdapter:
@@ -80,15 +104,19 @@ class ColumnAdapter:
                 )
 
     def predict_batch(self, rows: pd.DataFrame) -> Predictions:
-        """Read the decisions (and scores) of ``rows``."""
+        """Read the decisions (and scores) of ``rows``.
+
+        Raises
+        ------
+        DataError
+            A column is missing, or holds values that cannot be used;
+            :class:`MissingDecisions` when rows have no decision.
+        """
         self.check_columns(list(rows.columns))
         labels = rows[self.column]
         missing = int(labels.isna().sum())
         if missing:
-            raise DataError(
-                f"decision column {self.column!r} has {missing} missing value(s) in this "
-                f"batch of {len(rows)} rows; every row needs a decision"
-            )
+            raise MissingDecisions(self.column, missing, len(rows))
         scores = None
         if self.score_column is not None:
             scores = self._scores(rows[self.score_column])

@@ -7,7 +7,9 @@ partition as a Dask task → finish each auditor → evaluate → result
 Without a scheduler address the work runs on Dask's local threaded scheduler; with
 one (``--dask-scheduler tcp://host:8786``) it runs on that ``dask.distributed``
 cluster, whose workers must have maas-audit installed and must reach the model
-(a spec string is loaded by each worker; a model object is pickled to them).
+(a spec string is loaded by each worker; a model object is pickled to them).  The
+report's model usage (requests, models that answered, cached answers) is then the
+workers' adapters' added up (:attr:`audit.engine.job.ChunkTallies.usage`).
 """
 
 from __future__ import annotations

@@ -10,6 +10,8 @@ the auditors' tallies and the report of how the rows were scored.
 from __future__ import annotations
 
 import dataclasses
+import threading
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,13 +20,19 @@ import pandas as pd
 from pydantic import BaseModel
 
 from audit.adapters import load_model
+from audit.adapters.column import MissingDecisions
 from audit.core.context import AuditContext, ColumnRoles
 from audit.core.outcomes import fractional_scores, resolve_outcomes
-from audit.core.protocols import ChunkedAuditor, ModelAdapter, Predictions, Tally
+from audit.core.protocols import Auditor, ChunkedAuditor, ModelAdapter, Predictions, Tally
+from audit.engine.usage import add_usage
 from audit.errors import ModelError
 from audit.scoring import ScoringReport, score_batches
 
 __all__ = ["ChunkJob", "ChunkTallies", "auditor_columns", "labels_as_scores", "merge_tallies"]
+
+_COPY_LOCK = threading.Lock()
+"""Guards the adapter loads and usage reads of this process's copies of a job: the
+threads of one Dask worker share a copy (see :meth:`ChunkJob.tally`)."""
 
 
 @dataclass(frozen=True)
@@ -42,20 +50,51 @@ class ChunkTallies:
         them were fractions: ``True``; only 0s and 1s were: ``False`` (the whole table
         then has no scores, and the audit is refused); ``None`` when no labels were
         read as scores (see :func:`labels_as_scores`).
+    missing_decisions:
+        Rows without a decision in the decision log's column, by column (see
+        :class:`~audit.adapters.column.MissingDecisions`): counted in every chunk so
+        that the table is refused with its total.  Chunks that have some keep no tally.
+    usage:
+        On a Dask cluster, the usage record (``describe()["usage"]``) of each worker's
+        copy of the adapter, as read after its latest chunk, keyed by copy, with the
+        read's number: a copy's later read counts all that its earlier ones did.
+        Empty where the process that runs the audit scored the chunks (see
+        :meth:`usage_total`).
     """
 
     tallies: list[Tally]
     scoring: ScoringReport
     labels_as_scores: bool | None = None
+    missing_decisions: Mapping[str, int] = field(default_factory=dict)
+    usage: Mapping[str, tuple[int, Mapping[str, Any]]] = field(default_factory=dict)
+
+    def usage_total(self) -> dict[str, Any] | None:
+        """The workers' adapters' usage added up (:func:`add_usage`), or ``None`` if none."""
+        total: dict[str, Any] | None = None
+        for _, record in self.usage.values():
+            total = dict(record) if total is None else add_usage(total, record)
+        return total
 
     def merge(self, other: ChunkTallies) -> ChunkTallies:
         """Add ``other`` (other chunks of the same audit): auditor by auditor, and scoring."""
-        tallies = [
-            mine.merge(theirs) for mine, theirs in zip(self.tallies, other.tallies, strict=True)
-        ]
+        missing = dict(self.missing_decisions)
+        for column, count in other.missing_decisions.items():
+            missing[column] = missing.get(column, 0) + count
+        tallies = (
+            []  # the table is refused: its tallies are not needed
+            if missing
+            else [
+                mine.merge(theirs) for mine, theirs in zip(self.tallies, other.tallies, strict=True)
+            ]
+        )
         read = (self.labels_as_scores, other.labels_as_scores)
         as_scores = None if read == (None, None) else True in read
-        return ChunkTallies(tallies, self.scoring.combine(other.scoring), as_scores)
+        usage = dict(self.usage)
+        for copy, (number, record) in other.usage.items():
+            if number > usage.get(copy, (0, {}))[0]:
+                usage[copy] = (number, record)
+        scoring = self.scoring.combine(other.scoring)
+        return ChunkTallies(tallies, scoring, as_scores, missing, usage)
 
 
 @dataclass
@@ -104,6 +143,8 @@ class ChunkJob:
     data_columns: tuple[str, ...] = ()
     auditor_columns: tuple[str, ...] = ()
     _adapter: ModelAdapter | None = field(default=None, repr=False, compare=False)
+    _copy: str | None = field(default=None, repr=False, compare=False)
+    _usage_reads: int = field(default=0, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -111,13 +152,19 @@ class ChunkJob:
             state["_adapter"] = None
         return state
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # a copy on a Dask worker: what its adapter sends is counted there, not where
+        # the audit runs, so each chunk carries the copy's usage back (see tally)
+        self.__dict__.update(state, _copy=uuid.uuid4().hex, _usage_reads=0)
+
     def adapter(self) -> ModelAdapter:
-        """The model's adapter, loaded on first use in this process."""
-        if self._adapter is None:
-            self._adapter = load_model(
-                self.model, trust_pickle=self.trust_pickle, **dict(self.model_options)
-            )
-        return self._adapter
+        """The model's adapter, loaded on first use in this process (once: a lock)."""
+        with _COPY_LOCK:
+            if self._adapter is None:
+                self._adapter = load_model(
+                    self.model, trust_pickle=self.trust_pickle, **dict(self.model_options)
+                )
+            return self._adapter
 
     def columns(self) -> list[str]:
         """The columns a chunk must hold: the model's inputs, the target, the sensitive ones.
@@ -142,9 +189,14 @@ class ChunkJob:
             return ChunkTallies(tallies, ScoringReport(len(frame), 0, 0, 0, 0, chunks=1))
         frame = frame.reset_index(drop=True)
         adapter = self.adapter()
-        predictions, scoring = score_batches(
-            adapter, frame, self.roles, concurrency=self.concurrency, cache=self.cache_dir
-        )
+        try:
+            predictions, scoring = score_batches(
+                adapter, frame, self.roles, concurrency=self.concurrency, cache=self.cache_dir
+            )
+        except MissingDecisions as gaps:  # counted in every chunk, refused with the total
+            missing = {gaps.column: int(frame[gaps.column].isna().sum())}
+            unscored = ScoringReport(len(frame), 0, 0, 0, 0, chunks=1)
+            return ChunkTallies([], unscored, missing_decisions=missing)
         if predictions.unanswered_count:  # the share allowed is of the whole table
             raise ModelError(
                 f"{predictions.unanswered_count} rows of a chunk got no decision from the "
@@ -164,7 +216,23 @@ class ChunkJob:
             data=frame, roles=self.roles, outcomes=outcomes, model=adapter, seed=self.seed
         )
         tallies = [auditor.tally(context, config) for auditor, config in self.auditors]
-        return ChunkTallies(tallies, dataclasses.replace(scoring, chunks=1), as_scores)
+        scoring = dataclasses.replace(scoring, chunks=1)
+        return ChunkTallies(tallies, scoring, as_scores, usage=self._copy_usage(adapter))
+
+    def _copy_usage(self, adapter: ModelAdapter) -> dict[str, tuple[int, Mapping[str, Any]]]:
+        """A worker's copy's adapter's usage so far, with the read's number; else nothing.
+
+        Read and numbered under one lock, so that a later number never counts less: the
+        copy's latest read, taken after its last chunk, counts all it sent.
+        """
+        if self._copy is None:
+            return {}
+        with _COPY_LOCK:
+            record = adapter.describe().get("usage")
+            if not isinstance(record, Mapping):
+                return {}
+            self._usage_reads += 1
+            return {self._copy: (self._usage_reads, dict(record))}
 
     def tally_all(self, frames: Iterable[pd.DataFrame]) -> ChunkTallies | None:
         """The merged tallies of several chunks (``None`` when there are none)."""
@@ -175,13 +243,14 @@ class ChunkJob:
 
 
 def auditor_columns(
-    auditors: Iterable[tuple[ChunkedAuditor, BaseModel]], table: Iterable[str]
+    auditors: Iterable[tuple[Auditor, BaseModel]], table: Iterable[Any]
 ) -> tuple[str, ...]:
     """The columns of ``table`` that the auditors read beyond the columns' roles.
 
     An auditor names them with the optional method ``chunk_columns(config)`` (the
     fairness auditor: its strata column); a column the table lacks is not read, and the
-    auditor says so from its tallies as it does in memory.
+    auditor says so from its tallies as it does in memory.  Every engine requires each
+    file of a Parquet folder to store those the table has (``require``).
     """
     present = set(table)
     named = [

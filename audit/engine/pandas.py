@@ -19,6 +19,7 @@ from audit.core.protocols import ModelAdapter
 from audit.core.provenance import sha256_frame, sha256_path
 from audit.core.result import AuditResult
 from audit.data import load_table
+from audit.engine.job import auditor_columns
 from audit.engine.request import AuditRequest
 from audit.engine.source import require_stored
 from audit.engine.steps import model_result, model_roles, opened_model, run_auditor
@@ -70,7 +71,8 @@ def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> Audi
             frame, request, adapter, positive_label=request.positive_label, task=request.task
         )
         reads = adapter.input_columns or roles.features
-        require_stored(data, [roles.target, *roles.sensitive, *reads])
+        extra = auditor_columns(request.auditors, frame.columns)
+        require_stored(data, [roles.target, *roles.sensitive, *reads, *extra])
         ledger = UsageLedger(adapter)
         predictions, scoring = score_batches(
             adapter,

@@ -16,6 +16,7 @@ from typing import Any, cast
 import pandas as pd
 from pydantic import BaseModel
 
+from audit.adapters.column import MissingDecisions
 from audit.core.context import ColumnRoles, ProgressFactory, Task
 from audit.core.details import AuditDetails
 from audit.core.outcomes import ERR_LABELS_ONLY, infer_positive_label, infer_task, label_occurs
@@ -86,6 +87,9 @@ class TalliedTable:
     """Every chunk's scoring report, added up (see :meth:`ScoringReport.combine`)."""
     target_labels: frozenset[Any]
     """The target's distinct values over the whole table."""
+    usage: dict[str, Any] | None = None
+    """On a Dask cluster, the workers' adapters' usage added up (see
+    :meth:`ChunkTallies.usage_total`); ``None`` where this process's adapter scored."""
 
 
 def audit_table(
@@ -111,6 +115,8 @@ def audit_table(
         tallied = tally_table(source, auditors, settings, request, adapter=adapter, tally=tally)
         fingerprint = adapter.fingerprint()
         description = {**adapter.describe(), "scoring": tallied.scoring.to_dict()}
+        if tallied.usage is not None:  # the workers' adapters scored, not this one
+            description["usage"] = tallied.usage
     roles = tallied.roles
     outputs = tuple(
         finish_auditor(
@@ -253,7 +259,10 @@ def tally_table(
     if source.rows == 0:
         raise DataError(f"data file '{source.description}' has no rows")
     head = source.head(HEAD_ROWS)
-    source.require([request.target_column, *request.sensitive, *_reads(request, adapter, source)])
+    extra = auditor_columns(auditors, source.columns)
+    source.require(
+        [request.target_column, *request.sensitive, *_reads(request, adapter, source), *extra]
+    )
     task, positive, labels = settle_target(
         source, head, request.target_column, request.task, request.positive_label
     )
@@ -273,11 +282,15 @@ def tally_table(
         seed=request.seed,
         concurrency=request.concurrency,
         cache_dir=request.cache_dir,
-        auditor_columns=auditor_columns(auditors, source.columns),
+        auditor_columns=extra,
         _adapter=adapter,
     )
     merged = tally(source, job, settings, request.progress)
     assert merged is not None  # the source has rows, so at least one chunk was tallied
+    if merged.missing_decisions:
+        column, gaps = next(iter(merged.missing_decisions.items()))
+        raise MissingDecisions(column, gaps, source.rows)
     if merged.labels_as_scores is False:  # no fraction in any chunk: labels, not scores
         raise DataError(ERR_LABELS_ONLY.format(threshold=roles.threshold))
-    return TalliedTable(merged.tallies, roles, positive, merged.scoring, labels)
+    usage = merged.usage_total()
+    return TalliedTable(merged.tallies, roles, positive, merged.scoring, labels, usage)

@@ -50,21 +50,22 @@ def chunk_sizes(parquet_folder: Path) -> list[int]:
     return [CHUNK] * (rows // CHUNK) + ([rows % CHUNK] if rows % CHUNK else [])
 
 
-def audit(served: ServedModel, data: Any, cache: Path, engine: str) -> Any:
-    return run_audit(
-        model=served.mlflow_url,
-        data=data,
-        policy="four-fifths",
-        target="income",
-        sensitive=["sex", "race"],
-        features=NUMERIC,
-        positive_label=">50K",
-        model_options={"batch_size": BATCH},
-        concurrency=IN_FLIGHT,
-        cache_dir=cache,
-        engine=engine,
-        chunk_rows=CHUNK,
-    )
+def audit(served: ServedModel, data: Any, cache: Path, engine: str, **changes: Any) -> Any:
+    settings = {
+        "model": served.mlflow_url,
+        "data": data,
+        "policy": "four-fifths",
+        "target": "income",
+        "sensitive": ["sex", "race"],
+        "features": NUMERIC,
+        "positive_label": ">50K",
+        "model_options": {"batch_size": BATCH},
+        "concurrency": IN_FLIGHT,
+        "cache_dir": cache,
+        "engine": engine,
+        "chunk_rows": CHUNK,
+    }
+    return run_audit(**{**settings, **changes})
 
 
 def cache_folders(cache: Path) -> list[Path]:
@@ -117,6 +118,41 @@ def test_a_dask_run_reads_what_a_chunked_run_cached(served, parquet_folder, chun
         0,
         len(chunk_sizes),
     )
+
+
+def test_a_cluster_reports_what_its_workers_sent_and_read_from_the_cache(
+    served, parquet_folder, chunk_sizes, tmp_path
+):
+    # the workers' adapters send every request: the report once gave the usage of the
+    # adapter of the process running the audit, which sent none (so no usage at all)
+    distributed = pytest.importorskip("distributed")
+    cache, runs = tmp_path / "cache", []
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=2, processes=True, dashboard_address=None
+    ) as cluster:
+        for _ in range(2):  # the second run reads every batch from the cache
+            before = served.requests
+            model = audit(
+                served,
+                parquet_folder,
+                cache,
+                "dask",
+                model=served.oip_url,
+                dask_scheduler=cluster.scheduler_address,
+            ).model
+            runs.append((served.requests - before, model["usage"]))
+    batches = sum(math.ceil(size / BATCH) for size in chunk_sizes)
+    (sent, first), (resent, second) = runs
+    assert (sent, resent) == (batches, 0)
+    assert first == {"requests": batches, "models": [served.model_name], "from_cache": None}
+    assert (second["requests"], second["models"]) == (0, [served.model_name])
+    cached = second["from_cache"]
+    assert (cached["batches"], cached["rows"], cached["answers_recorded"]) == (
+        batches,
+        32561,
+        batches,
+    )
+    assert cached["models"] == [served.model_name]
 
 
 def test_the_in_memory_engine_keeps_its_single_pass_report(served, parquet_folder, tmp_path):

@@ -482,3 +482,44 @@ def test_a_group_found_only_in_the_last_file_and_a_tiny_group_agree(adult, tmp_p
     )
     tiny = next(g for g in sexes.groups if g.group == "sex=X")
     assert tiny.count == 3 and tiny.status.value != "ok"
+
+
+def test_decisions_missing_in_two_files_are_counted_over_the_table_by_every_engine(
+    adult, tmp_path, capsys
+):
+    # the chunked engines once named only the first failing chunk's count ("1 missing
+    # value(s) in this batch of 97 rows"); every engine now names the whole table's
+    log = adult.head(3000)[["sex", "race", "income"]].copy()
+    log["decision"] = log["income"]
+    rng = np.random.default_rng(11)
+    for start, n in [(0, 23), (2000, 9)]:  # files 1 and 3; file 2 has a decision everywhere
+        rows = rng.choice(np.arange(start, start + 1000), size=n, replace=False)
+        log.iloc[rows, log.columns.get_loc("decision")] = np.nan
+    folder = _write(tmp_path / "log", [log.iloc[:1000], log.iloc[1000:2000], log.iloc[2000:]])
+    stored = pd.read_parquet(folder)
+    expected = (
+        f"decision column 'decision' has {stored['decision'].isna().sum()} missing value(s) "
+        f"in {len(stored):,} rows; every row needs a decision"
+    )
+    assert "has 32 missing value(s) in 3,000 rows" in expected
+    argv = ["run", "--data", str(folder), "--no-progress", "--model", "column:decision"]
+    argv += ["--target", "income", "--positive-label", ">50K", "--sensitive", "sex,race"]
+    argv += ["--policy", "four-fifths"]
+    for engine, rows in ENGINES:
+        extra = ["--engine", engine] + (["--chunk-rows", str(rows)] if rows else [])
+        assert main([*argv, "--out", str(tmp_path / engine), *extra]) == 2, engine
+        assert capsys.readouterr().err == f"maas-audit: error: {expected}\n", engine
+
+
+@pytest.mark.parametrize("engine", [engine for engine, _ in ENGINES])
+def test_a_file_without_the_strata_column_is_a_one_line_error(german, tmp_path, capsys, engine):
+    # the strata column was read out of core without being required, so the third
+    # file's 250 rows silently became the missing stratum on every engine
+    parts = _quarters(german)
+    parts[2] = parts[2].drop(columns=["purpose"])
+    folder = _write(tmp_path / "log", parts)
+    model = ["--model", "column:score", "--threshold", str(THRESHOLD), "--strata", "purpose"]
+    code, err = _cli(folder, tmp_path / "out", engine, capsys, *model)
+    assert code == 2
+    assert err.count("\n") == 1
+    assert f"'{folder / 'part-2.parquet'}' has no column 'purpose'" in err
