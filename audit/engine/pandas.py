@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from audit.adapters.column import MissingDecisions
 from audit.core.context import AuditContext, Task
 from audit.core.details import AuditDetails
 from audit.core.outcomes import resolve_outcomes
@@ -74,14 +75,18 @@ def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> Audi
         extra = auditor_columns(request.auditors, frame.columns)
         require_stored(data, [roles.target, *roles.sensitive, *reads, *extra])
         ledger = UsageLedger(adapter)
-        predictions, scoring = score_batches(
-            adapter,
-            frame,
-            roles,
-            progress=request.progress,
-            concurrency=request.concurrency,
-            cache=request.cache_dir,
-        )
+        try:
+            predictions, scoring = score_batches(
+                adapter,
+                frame,
+                roles,
+                progress=request.progress,
+                concurrency=request.concurrency,
+                cache=request.cache_dir,
+            )
+        except MissingDecisions as gaps:  # the first batch's count: say the table's
+            missing = int(frame[gaps.column].isna().sum())
+            raise MissingDecisions(gaps.column, missing, len(frame)) from None
         ledger.record("scoring the rows")
         answered, predictions, unanswered = leave_out_unanswered(adapter, frame, predictions)
         # the target's labels, found once for both steps below (a regression has none)

@@ -509,6 +509,9 @@ def test_decisions_missing_in_two_files_are_counted_over_the_table_by_every_engi
         extra = ["--engine", engine] + (["--chunk-rows", str(rows)] if rows else [])
         assert main([*argv, "--out", str(tmp_path / engine), *extra]) == 2, engine
         assert capsys.readouterr().err == f"maas-audit: error: {expected}\n", engine
+    # in memory too when the decision log is read in batches: the first batch's count was said
+    assert main([*argv, "--out", str(tmp_path / "batched"), "--batch-size", "500"]) == 2
+    assert capsys.readouterr().err == f"maas-audit: error: {expected}\n"
 
 
 @pytest.mark.parametrize("engine", [engine for engine, _ in ENGINES])

@@ -260,9 +260,10 @@ class HttpAdapter(Closing):
     def describe(self) -> dict[str, Any]:
         """Kind, protocol, URL without credentials, batching, timeout, retries, header names.
 
-        ``usage`` is added once there is something to say of who answered: the models the
-        answers named (``models``: this run's and the cached batches'), and what the batches
-        read from the cache recorded when first scored (``from_cache``).
+        ``usage`` is added once a request was sent or a batch read from the cache: the
+        requests sent, the models the answers named (``models``: this run's and the cached
+        batches'; MLflow answers name none), and what the batches read from the cache
+        recorded when first scored (``from_cache``).
         """
         description: dict[str, Any] = {
             "kind": "http",
@@ -280,7 +281,7 @@ class HttpAdapter(Closing):
         cached = self._cached.describe()
         with self._lock:
             models = self._models | self._cached.models()
-        if models or cached is not None:
+        if models or cached is not None or self.transport.requests_sent:
             description["usage"] = {
                 "requests": self.transport.requests_sent,
                 "models": sorted(models),

@@ -111,3 +111,15 @@ def test_a_refusal_for_another_reason_is_not_sent_again() -> None:
         with pytest.raises(EndpointError, match="HTTP 401"):
             adapter.predict_batch(ROWS)
         assert served.requests == 1  # a 401 is not a refusal of the names asked for
+
+
+def test_requests_sent_are_in_the_description_though_the_answers_name_no_model() -> None:
+    # MLflow answers name no model; the usage record used to appear only when one did
+    with (
+        serve_model(_scored) as served,
+        http_adapter(served.mlflow_url, batch_size=10) as adapter,
+    ):
+        assert "usage" not in adapter.describe()  # nothing sent yet
+        adapter.predict_batch(ROWS)
+        assert served.requests == 4
+    assert adapter.describe()["usage"] == {"requests": 4, "models": [], "from_cache": None}
