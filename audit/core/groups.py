@@ -546,7 +546,8 @@ def group_statuses(
             note = f"under {_percent(exclude_below_share)} of rows ({share_text})"
             statuses.append((GroupStatus.EXCLUDED, note))
         elif count < min_group_size:
-            note = f"{count} rows, under the minimum group size of {min_group_size}"
+            # the count is the group's own column beside the note
+            note = f"under the minimum group size of {min_group_size}"
             statuses.append((GroupStatus.SMALL, note))
         else:
             statuses.append((GroupStatus.OK, None))

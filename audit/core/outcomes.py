@@ -59,7 +59,8 @@ def infer_task(target: pd.Series, positive_label: Any) -> Task:
     if len(distinct) <= 2:
         return Task.BINARY
     if pd.api.types.is_numeric_dtype(target) and not pd.api.types.is_bool_dtype(target):
-        whole = bool(np.all(np.mod(distinct.astype(float), 1) == 0))
+        numbers = distinct.astype(float)
+        whole = bool(np.isfinite(numbers).all() and (numbers == np.floor(numbers)).all())
         if whole and len(distinct) <= FEW_WHOLE_NUMBERS:
             # a class code (0/1 with a stray 2) read as a regression target would measure
             # no selection rate and say nothing of why: the task must be named

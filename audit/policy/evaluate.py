@@ -52,7 +52,7 @@ ERR_NO_GROUP = "no group could be compared"
 ERR_NEEDS_GROUPS = "{compare} compares groups, but {metric!r} has a single value"
 ERR_MAX_ZERO = "the highest {metric} is 0 in every compared group, so the ratio is undefined"
 ERR_NEGATIVE = "{metric} has negative values, so the ratio is undefined"
-NOTE_SMALL = "group {group!r} has {count} rows, too few to compare"
+NOTE_SMALL = "group {group!r} has {rows}, too few to compare"
 NOTE_UNDEFINED = "{metric} is undefined for group {group!r} ({count} rows)"
 NOTE_EXCLUDED = "excluded from comparison: {group!r} ({count} rows)"
 NOTE_NOT_PASS = " Not every group could be compared, so this is not a pass."
@@ -378,7 +378,8 @@ def _established_outcome(
 
 def _set_aside_note(req: Requirement, g: GroupValue) -> str:
     if g.status is GroupStatus.SMALL:
-        note = NOTE_SMALL.format(group=g.group, count=g.count)
+        rows = f"{g.count:,} row{'' if g.count == 1 else 's'}"
+        note = NOTE_SMALL.format(group=g.group, rows=rows)
     else:
         note = NOTE_UNDEFINED.format(metric=_metric(req), group=g.group, count=g.count)
     return f"{note}: {g.note}" if g.note else note
