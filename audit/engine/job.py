@@ -28,7 +28,14 @@ from audit.engine.usage import add_usage
 from audit.errors import ModelError
 from audit.scoring import ScoringReport, score_batches
 
-__all__ = ["ChunkJob", "ChunkTallies", "auditor_columns", "labels_as_scores", "merge_tallies"]
+__all__ = [
+    "ChunkJob",
+    "ChunkTallies",
+    "auditor_columns",
+    "labels_as_scores",
+    "merge_tallies",
+    "read_columns",
+]
 
 _COPY_LOCK = threading.Lock()
 """Guards the adapter loads and usage reads of this process's copies of a job: the
@@ -173,9 +180,8 @@ class ChunkJob:
         """
         if self.model is None:
             return list(self.data_columns)
-        inputs = list(self.adapter().input_columns or self.roles.features)
-        roles = [self.roles.target, *self.roles.sensitive]
-        return list(dict.fromkeys([*inputs, *roles, *self.auditor_columns]))
+        inputs = self.adapter().input_columns or self.roles.features
+        return read_columns(inputs, self.roles.target, self.roles.sensitive, self.auditor_columns)
 
     def tally(self, frame: pd.DataFrame) -> ChunkTallies:
         """Score ``frame``: each auditor's tally of it, and how it was scored (as one chunk).
@@ -240,6 +246,17 @@ class ChunkJob:
         for frame in frames:
             merged = merge_tallies(merged, self.tally(frame))
         return merged
+
+
+def read_columns(
+    inputs: Iterable[str], target: str, sensitive: Iterable[str], extra: Iterable[str] = ()
+) -> list[str]:
+    """The columns a model audit reads, each once.
+
+    The model's inputs, the target, the sensitive columns and those the auditors read
+    besides (:func:`auditor_columns`).
+    """
+    return list(dict.fromkeys([*inputs, target, *sensitive, *extra]))
 
 
 def auditor_columns(

@@ -20,7 +20,7 @@ from audit.core.protocols import ModelAdapter
 from audit.core.provenance import sha256_frame, sha256_path
 from audit.core.result import AuditResult
 from audit.data import load_table
-from audit.engine.job import auditor_columns
+from audit.engine.job import auditor_columns, read_columns
 from audit.engine.request import AuditRequest
 from audit.engine.source import require_stored
 from audit.engine.steps import model_result, model_roles, opened_model, run_auditor
@@ -71,9 +71,9 @@ def audit_pandas(request: AuditRequest, data: pd.DataFrame | str | Path) -> Audi
         roles = model_roles(
             frame, request, adapter, positive_label=request.positive_label, task=request.task
         )
-        reads = adapter.input_columns or roles.features
         extra = auditor_columns(request.auditors, frame.columns)
-        require_stored(data, [roles.target, *roles.sensitive, *reads, *extra])
+        inputs = adapter.input_columns or roles.features
+        require_stored(data, read_columns(inputs, roles.target, roles.sensitive, extra))
         ledger = UsageLedger(adapter)
         try:
             predictions, scoring = score_batches(

@@ -24,7 +24,7 @@ from audit.core.protocols import ChunkedAuditor, ModelAdapter, Tally
 from audit.core.result import AuditResult
 from audit.data import check_columns
 from audit.engine import Engine
-from audit.engine.job import ChunkJob, ChunkTallies, auditor_columns
+from audit.engine.job import ChunkJob, ChunkTallies, auditor_columns, read_columns
 from audit.engine.request import AuditRequest
 from audit.engine.source import TableSource, open_source
 from audit.engine.steps import finish_auditor, model_result, model_roles, opened_model
@@ -230,11 +230,6 @@ def settle_target(
     return task, positive_label, labels | {positive_label}
 
 
-def _reads(request: AuditRequest, adapter: ModelAdapter, source: TableSource) -> list[str]:
-    """The columns the model may read: its own inputs, the features named, or every column."""
-    return list(adapter.input_columns or request.features or source.columns)
-
-
 def tally_table(
     source: TableSource,
     auditors: tuple[tuple[ChunkedAuditor, BaseModel], ...],
@@ -260,9 +255,9 @@ def tally_table(
         raise DataError(f"data file '{source.description}' has no rows")
     head = source.head(HEAD_ROWS)
     extra = auditor_columns(auditors, source.columns)
-    source.require(
-        [request.target_column, *request.sensitive, *_reads(request, adapter, source), *extra]
-    )
+    # the model may read its own inputs, the features named, or every column
+    inputs = adapter.input_columns or request.features or source.columns
+    source.require(read_columns(inputs, request.target_column, request.sensitive, extra))
     task, positive, labels = settle_target(
         source, head, request.target_column, request.task, request.positive_label
     )
